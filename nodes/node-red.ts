@@ -1,0 +1,52 @@
+/**
+ * The small part of Node-RED's runtime API these nodes use. Declared here rather than pulling in
+ * @types/node-red and its dependency tree.
+ */
+
+export interface NodeMessage {
+  payload?: unknown;
+  [key: string]: unknown;
+}
+
+export interface NodeStatus {
+  fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+  shape?: 'ring' | 'dot';
+  text?: string;
+}
+
+export type SendFunction = (msg: NodeMessage | (NodeMessage | null)[]) => void;
+export type DoneFunction = (error?: Error) => void;
+
+export interface Node {
+  readonly id: string;
+  name?: string;
+  on(event: 'input', handler: (msg: NodeMessage, send: SendFunction, done: DoneFunction) => void): void;
+  on(event: 'close', handler: (removed: boolean, done: () => void) => void): void;
+  status(status: NodeStatus): void;
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string, msg?: NodeMessage): void;
+}
+
+export interface NodeDefinition {
+  id: string;
+  type: string;
+  name?: string;
+  [key: string]: unknown;
+}
+
+export interface NodeAPI {
+  nodes: {
+    createNode(node: object, definition: NodeDefinition): void;
+    registerType(type: string, constructor: (this: Node, definition: NodeDefinition) => void): void;
+    getNode(id: string): unknown;
+  };
+  httpAdmin: {
+    get(path: string, ...handlers: unknown[]): void;
+    post(path: string, ...handlers: unknown[]): void;
+  };
+  auth: {
+    needsPermission(permission: string): unknown;
+  };
+  settings: { userDir?: string; [key: string]: unknown };
+}

@@ -1,0 +1,77 @@
+import { DEFAULT_TCP_PORT, TcpTransport } from '../src/transport/tcp';
+import { TerminalClient, TerminalClientOptions } from '../src/client/terminal-client';
+import { Transport } from '../src/transport/transport';
+import { Node } from './node-red';
+
+/** The `mypos-terminal` config node as the action nodes see it. */
+export interface TerminalConfigNode extends Node {
+  /** Undefined when the settings are wrong; `settingsError` then says why. */
+  client?: TerminalClient;
+  settingsError?: string;
+}
+
+/** The `mypos-terminal` config node's properties, as the editor saves them (often as strings). */
+export interface TerminalConfig {
+  name?: string;
+  connection?: unknown;
+  host?: unknown;
+  port?: unknown;
+  serialPath?: unknown;
+  baudRate?: unknown;
+  responseTimeout?: unknown;
+  connectTimeout?: unknown;
+  decimals?: unknown;
+  maxAmount?: unknown;
+}
+
+export const DEFAULT_RESPONSE_TIMEOUT_S = 180;
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
+export const DEFAULT_DECIMALS = 2;
+export const DEFAULT_BAUD_RATE = 115200;
+
+/** A setting the user must fix in the config node; the message names the field and the rule. */
+export class SettingsError extends Error {}
+
+/** Turns the config node's properties into client options; throws SettingsError when one is wrong. */
+export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientOptions {
+  const responseTimeout = numberSetting(config.responseTimeout, DEFAULT_RESPONSE_TIMEOUT_S, 'responseTimeout', 1, 3600);
+  const connectTimeout = numberSetting(config.connectTimeout, DEFAULT_CONNECT_TIMEOUT_S, 'connectTimeout', 1, 300);
+  const decimals = numberSetting(config.decimals, DEFAULT_DECIMALS, 'decimals', 0, 4);
+  if (!Number.isInteger(decimals)) throw new SettingsError('decimals must be a whole number from 0 to 4');
+  const maxAmount = blank(config.maxAmount) ? undefined : String(config.maxAmount).trim();
+  return {
+    transport: transportFromConfig(config),
+    responseTimeoutMs: responseTimeout * 1000,
+    connectTimeoutMs: connectTimeout * 1000,
+    decimals,
+    ...(maxAmount !== undefined && { maxAmount }),
+  };
+}
+
+export function transportFromConfig(config: TerminalConfig): Transport {
+  const connection = blank(config.connection) ? 'tcp' : config.connection;
+  if (connection === 'tcp') {
+    const host = typeof config.host === 'string' ? config.host.trim() : '';
+    if (host === '') throw new SettingsError('host is missing: give the IP address the Payment Interface app shows');
+    const port = numberSetting(config.port, DEFAULT_TCP_PORT, 'port', 1, 65535);
+    if (!Number.isInteger(port)) throw new SettingsError('port must be a whole number from 1 to 65535');
+    return new TcpTransport({ host, port });
+  }
+  if (connection === 'serial') {
+    throw new SettingsError('connection "serial" (Bluetooth) is not supported by this version yet');
+  }
+  throw new SettingsError(`connection must be "tcp" or "serial", got "${String(connection)}"`);
+}
+
+function blank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+function numberSetting(value: unknown, fallback: number, name: string, min: number, max: number): number {
+  if (blank(value)) return fallback;
+  const number = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isFinite(number) || number < min || number > max) {
+    throw new SettingsError(`${name} must be a number from ${min} to ${max}, got "${String(value)}"`);
+  }
+  return number;
+}

@@ -1,0 +1,6 @@
+/** The terminal client and everything it is made of, usable without Node-RED. */
+export * from './protocol';
+export * from './transport/transport';
+export * from './transport/tcp';
+export * from './client/terminal-client';
+export * from './simulator/simulator';

@@ -1,0 +1,98 @@
+import { InputError } from './input-error';
+
+/**
+ * Amount rules. The wire wants major units with a dot and exactly `decimals` digits (`12.50`).
+ * Amounts are held as integer minor units so that floating point never reaches the wire.
+ */
+
+export interface Amount {
+  /** As sent on the wire, e.g. `12.50`. */
+  readonly text: string;
+  /** In minor units, e.g. 1250n. */
+  readonly minor: bigint;
+}
+
+export const MIN_DECIMALS = 0;
+export const MAX_DECIMALS = 4;
+/** No terminal takes a trillion; a bound keeps absurd input out of the arithmetic. */
+const MAX_INTEGER_DIGITS = 12;
+/** Doubles hold any 15-digit decimal exactly, so this recovers what a number was typed as. */
+const NUMBER_SIGNIFICANT_DIGITS = 15;
+
+const DECIMAL_PATTERN = /^([0-9]+)(?:\.([0-9]+))?$/;
+
+export function checkDecimals(decimals: unknown): number {
+  if (typeof decimals !== 'number' || !Number.isInteger(decimals) || decimals < MIN_DECIMALS || decimals > MAX_DECIMALS) {
+    throw new InputError('decimals', `must be a whole number from ${MIN_DECIMALS} to ${MAX_DECIMALS}`);
+  }
+  return decimals;
+}
+
+/**
+ * Reads an amount from a number (`12.5`) or a decimal string (`"12.50"`).
+ * `field` names the source in error messages.
+ */
+export function parseAmount(input: unknown, decimals: number, field = 'msg.payload'): Amount {
+  checkDecimals(decimals);
+  const text = amountInputToDecimalText(input, field);
+  const match = DECIMAL_PATTERN.exec(text);
+  if (!match) throw new InputError(field, `must be a decimal number like 12.50, got "${printable(text)}"`);
+  const integerDigits = match[1].replace(/^0+(?=[0-9])/, '');
+  const fraction = (match[2] ?? '').replace(/0+$/, '');
+  if (integerDigits.length > MAX_INTEGER_DIGITS) {
+    throw new InputError(field, `is too large (at most ${MAX_INTEGER_DIGITS} digits before the decimal point)`);
+  }
+  if (fraction.length > decimals) {
+    throw new InputError(field, `has more than ${decimals} digit${decimals === 1 ? '' : 's'} after the decimal point`);
+  }
+  const minor = BigInt(integerDigits + fraction.padEnd(decimals, '0'));
+  if (minor <= 0n) throw new InputError(field, 'must be greater than zero');
+  return { text: formatMinor(minor, decimals), minor };
+}
+
+/** Checks an amount against an optional safety limit (already parsed with the same decimals). */
+export function checkMaxAmount(amount: Amount, maxAmount: Amount | undefined, field = 'msg.payload'): void {
+  if (maxAmount && amount.minor > maxAmount.minor) {
+    throw new InputError(field, `is ${amount.text}, above the terminal's limit of ${maxAmount.text} (maxAmount)`);
+  }
+}
+
+export function formatMinor(minor: bigint, decimals: number): string {
+  if (decimals === 0) return minor.toString();
+  const digits = minor.toString().padStart(decimals + 1, '0');
+  return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+}
+
+function amountInputToDecimalText(input: unknown, field: string): string {
+  if (input === undefined || input === null || input === '') throw new InputError(field, 'is missing: give an amount like 12.50');
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input)) throw new InputError(field, `must be a finite number, got ${input}`);
+    if (input <= 0) throw new InputError(field, 'must be greater than zero');
+    const typed = input.toPrecision(NUMBER_SIGNIFICANT_DIGITS);
+    if (typed.includes('e')) {
+      throw new InputError(field, input >= 1 ? 'is too large' : 'has too many digits after the decimal point');
+    }
+    return typed;
+  }
+  if (typeof input === 'string') {
+    const text = input.trim();
+    if (text === '') throw new InputError(field, 'is missing: give an amount like 12.50');
+    if (text.startsWith('-')) throw new InputError(field, 'must be greater than zero');
+    if (text.includes(',')) throw new InputError(field, `must use a dot as the decimal separator (12.50), got "${printable(text)}"`);
+    if (/[eE]/.test(text) && /[0-9]/.test(text)) throw new InputError(field, `must be written without an exponent, got "${printable(text)}"`);
+    return text;
+  }
+  throw new InputError(field, `must be a number or a decimal string, got ${describeType(input)}`);
+}
+
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Quotes user text in an error message without letting it carry control characters or run on. */
+export function printable(text: string, max = 40): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}

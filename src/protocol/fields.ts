@@ -1,0 +1,49 @@
+import { describeType, printable } from './amount';
+import { InputError } from './input-error';
+
+/** Receipt printing: `ON` prints, `OFF` does not, `AFTER_CONFIRMATION` asks on the terminal first. */
+export type ReceiptMode = 'ON' | 'OFF' | 'AFTER_CONFIRMATION';
+
+export const RECEIPT_MODES: readonly ReceiptMode[] = ['ON', 'OFF', 'AFTER_CONFIRMATION'];
+
+/** The terminal takes references of at most 50 printable ASCII characters. */
+export const MAX_REFERENCE_LENGTH = 50;
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+
+export function isReceiptMode(value: unknown): value is ReceiptMode {
+  return typeof value === 'string' && (RECEIPT_MODES as readonly string[]).includes(value);
+}
+
+export function parseReceiptMode(value: unknown, field: string): ReceiptMode {
+  if (!isReceiptMode(value)) {
+    const shown = typeof value === 'string' ? `"${printable(value)}"` : describeType(value);
+    throw new InputError(field, `must be ON, OFF or AFTER_CONFIRMATION, got ${shown}`);
+  }
+  return value;
+}
+
+/**
+ * Checks an invoice or pre-authorization code: 1 to 50 printable ASCII characters, no space at
+ * either end (the terminal may trim it, and the reference would no longer match our records).
+ * Whole numbers are accepted and written in decimal, since flows often count invoices.
+ */
+export function parseReference(value: unknown, field: string): string {
+  let text: string;
+  if (typeof value === 'string') {
+    text = value;
+  } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+    text = String(value);
+  } else {
+    throw new InputError(field, `must be a string, got ${describeType(value)}`);
+  }
+  if (text.length === 0) throw new InputError(field, 'must not be empty');
+  if (text.length > MAX_REFERENCE_LENGTH) {
+    throw new InputError(field, `must be at most ${MAX_REFERENCE_LENGTH} characters, got ${text.length}`);
+  }
+  if (!PRINTABLE_ASCII.test(text)) {
+    throw new InputError(field, `must hold printable ASCII characters only (letters, digits, punctuation, spaces), got "${printable(text)}"`);
+  }
+  if (text.trim() !== text) throw new InputError(field, 'must not start or end with a space');
+  return text;
+}

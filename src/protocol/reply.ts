@@ -1,0 +1,43 @@
+import { ACTION_SPECS, Action, BAD_XML_REPLY_ROOT } from './actions';
+import { FlatDocument, XmlFormatError, parseFlatXml } from './xml';
+
+/** What a reply frame says about the request it answers. */
+export type ReplyVerdict =
+  | { readonly kind: 'ok'; readonly ref: string }
+  | { readonly kind: 'declined'; readonly ref: string; readonly status: number | null; readonly statusText: string | null }
+  | { readonly kind: 'bad-xml'; readonly ref: string }
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+/** The app's answer to a request it could not read: `<ref>Hibás XML</ref>` ("Invalid XML"). */
+const BAD_XML_REF = /^hib[aá]s\s+xml$/i;
+
+export function interpretReply(frame: Uint8Array | string, action: Action): ReplyVerdict {
+  let document: FlatDocument;
+  try {
+    document = parseFlatXml(frame);
+  } catch (error) {
+    if (error instanceof XmlFormatError) return { kind: 'unreadable', reason: error.message };
+    throw error;
+  }
+  const { root, fields } = document;
+  const result = fields.get('result')?.toUpperCase();
+  const ref = fields.get('ref') ?? '';
+
+  if (result === 'ERROR' && BAD_XML_REF.test(ref.normalize('NFC'))) {
+    if (root === BAD_XML_REPLY_ROOT || ACTION_SPECS[action].replyRoots.includes(root)) return { kind: 'bad-xml', ref };
+  }
+  if (!ACTION_SPECS[action].replyRoots.includes(root)) {
+    return { kind: 'unreadable', reason: `the answer <${root}> does not belong to a ${ACTION_SPECS[action].noun}` };
+  }
+  if (result === 'OK') return { kind: 'ok', ref };
+  if (result === 'ERROR') {
+    const statusField = fields.get('status');
+    const status = statusField !== undefined && /^[0-9]{1,9}$/.test(statusField) ? Number(statusField) : null;
+    const statusText = fields.get('status_text') || null;
+    return { kind: 'declined', ref, status, statusText };
+  }
+  return {
+    kind: 'unreadable',
+    reason: result === undefined ? `<${root}> has no <result>` : `<${root}> has an unexpected <result>`,
+  };
+}

@@ -1,0 +1,317 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  Action,
+  FramingError,
+  ReceivedRequest,
+  STATUS_NAMES,
+  XmlFormatError,
+  XmlFramer,
+  decodeUtf8,
+  escapeXmlText,
+  parseFlatXml,
+  readRequest,
+} from '../protocol';
+
+/**
+ * A stand-in for the Payment Interface app on a myPOS terminal, for tests and demos. It answers
+ * with the app's own spellings, remembers pre-authorization codes, and can misbehave on request.
+ */
+
+export type SimulatorFault =
+  /** Answer normally. */
+  | 'none'
+  /** Answer ERROR with `declineStatus` (default 2, TRANSACTION_DECLINED). */
+  | 'decline'
+  /** Never answer. */
+  | 'silent'
+  /** Close the connection instead of answering. */
+  | 'drop'
+  /** Send half of the answer, then close the connection. */
+  | 'halfway'
+  /** Send the answer one byte at a time. */
+  | 'bytewise'
+  /** Answer with bytes that are not XML. */
+  | 'garbage'
+  /** Send the answer twice. */
+  | 'twice'
+  /** Answer `Hibás XML`, as the app does for a request it cannot read. */
+  | 'bad-xml'
+  /** Answer with the root element of another action. */
+  | 'wrong-root';
+
+export interface SimulatorBehaviour {
+  readonly fault?: SimulatorFault;
+  /** Wait this long before answering, like a customer taking time over the card. */
+  readonly delayMs?: number;
+  /** Status for `decline`. */
+  readonly declineStatus?: number;
+  /** Close the connection after each answer, as some app versions do. */
+  readonly closeAfterAnswer?: boolean;
+  /** Pause between bytes for `bytewise`. */
+  readonly byteDelayMs?: number;
+}
+
+export interface SimulatorOptions {
+  readonly behaviour?: SimulatorBehaviour;
+}
+
+export interface ReceivedMessage {
+  /** The request as read, or undefined when it could not be read. */
+  readonly request?: ReceivedRequest;
+  /** The bytes received, decoded. */
+  readonly xml: string;
+}
+
+interface Preauthorization {
+  readonly minor: bigint;
+  state: 'open' | 'completed' | 'cancelled';
+}
+
+/**
+ * Amounts whose cents pick an answer, so a demo can show a decline without changing settings:
+ * x.51 declined, x.52 cancelled by the customer, x.53 failed on the terminal.
+ */
+export const MAGIC_CENTS: Readonly<Record<string, number>> = { '51': 2, '52': 1, '53': 3 };
+
+const REPLY_ROOTS: Readonly<Record<Action, { ok: string; error: string }>> = {
+  pay: { ok: 'payresp', error: 'payresp' },
+  refund: { ok: 'refundresp', error: 'refundresp' },
+  preauth: { ok: 'preauthresp', error: 'preauthresp' },
+  complete: { ok: 'preautcompletionresp', error: 'preautcompletionhresp' },
+  cancel: { ok: 'preautcancelresp', error: 'preautcancelresp' },
+};
+
+const AMOUNT = /^[0-9]+(\.[0-9]+)?$/;
+const RECEIPT = /^(ON|OFF|AFTER_CONFIRMATION)$/;
+
+export class TerminalSimulator {
+  /** Applies to every request that finds `nextBehaviours` empty. */
+  behaviour: SimulatorBehaviour;
+  /** Used one per request, in order, before `behaviour`. */
+  readonly nextBehaviours: SimulatorBehaviour[] = [];
+  /** Every message received, in order. */
+  readonly received: ReceivedMessage[] = [];
+  private readonly preauths = new Map<string, Preauthorization>();
+  private readonly streams = new Set<Duplex>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private server: net.Server | undefined;
+  private counter = 0;
+
+  constructor(options: SimulatorOptions = {}) {
+    this.behaviour = options.behaviour ?? {};
+  }
+
+  /** Listens for TCP connections; resolves with the port (pass 0 for any free port). */
+  async listen(port = 0, host = '127.0.0.1'): Promise<number> {
+    const server = net.createServer((socket) => this.serve(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  get port(): number | undefined {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : undefined;
+  }
+
+  /** Number of open connections. */
+  get connectionCount(): number {
+    return this.streams.size;
+  }
+
+  /** Serves one connection or serial link: reads requests, answers them. */
+  serve(stream: Duplex): void {
+    this.streams.add(stream);
+    const framer = new XmlFramer();
+    stream.on('data', (chunk: Buffer) => {
+      let frames: Buffer[];
+      try {
+        frames = framer.push(chunk);
+      } catch (error) {
+        if (!(error instanceof FramingError)) throw error;
+        framer.reset();
+        this.received.push({ xml: chunk.toString('utf8') });
+        this.send(stream, this.badXml(), {});
+        return;
+      }
+      for (const frame of frames) this.handle(stream, frame);
+    });
+    stream.on('error', () => stream.destroy());
+    stream.on('close', () => this.streams.delete(stream));
+  }
+
+  /** Drops every open connection, as when the terminal leaves the network. */
+  dropConnections(): void {
+    for (const stream of this.streams) stream.destroy();
+  }
+
+  /** Stops listening, drops connections and cancels pending answers. */
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.dropConnections();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** The state of a pre-authorization code the simulator issued. */
+  preauthState(code: string): Preauthorization['state'] | undefined {
+    return this.preauths.get(code)?.state;
+  }
+
+  private handle(stream: Duplex, frame: Buffer): void {
+    let request: ReceivedRequest;
+    let xml: string;
+    try {
+      xml = decodeUtf8(frame);
+      request = readRequest(parseFlatXml(xml));
+    } catch (error) {
+      if (!(error instanceof XmlFormatError)) throw error;
+      this.received.push({ xml: frame.toString('utf8') });
+      this.send(stream, this.badXml(), {});
+      return;
+    }
+    this.received.push({ request, xml });
+    const behaviour = this.nextBehaviours.shift() ?? this.behaviour;
+    const answer = () => this.send(stream, this.answer(request, behaviour), behaviour);
+    if (behaviour.delayMs) this.later(behaviour.delayMs, answer);
+    else answer();
+  }
+
+  /** Decides the answer, and updates the pre-authorizations it affects. */
+  private answer(request: ReceivedRequest, behaviour: SimulatorBehaviour): string | undefined {
+    const fault = behaviour.fault ?? 'none';
+    const roots = REPLY_ROOTS[request.action];
+    switch (fault) {
+      case 'silent':
+      case 'drop':
+        return undefined;
+      case 'garbage':
+        return 'this is not XML at all\r\n';
+      case 'bad-xml':
+        return this.badXml();
+      case 'wrong-root':
+        return reply(request.action === 'refund' ? 'payresp' : 'refundresp', 'OK', { ref: this.nextRef() });
+      case 'decline':
+        return errorReply(roots.error, behaviour.declineStatus ?? 2);
+      default:
+        break;
+    }
+    if (!this.readable(request)) return this.badXml();
+    const magic = request.sum && MAGIC_CENTS[request.sum.split('.')[1] ?? ''];
+    if (magic) return errorReply(roots.error, magic);
+
+    if (request.action === 'complete' || request.action === 'cancel') {
+      const preauth = this.preauths.get(request.preauthCode ?? '');
+      if (!preauth || preauth.state !== 'open') return errorReply(roots.error, 5);
+      if (request.action === 'complete') {
+        if (toMinor(request.sum ?? '') > preauth.minor) return errorReply(roots.error, 7);
+        preauth.state = 'completed';
+      } else {
+        preauth.state = 'cancelled';
+      }
+      return reply(roots.ok, 'OK', { ref: this.nextRef() });
+    }
+    const ref = this.nextRef();
+    if (request.action === 'preauth') this.preauths.set(ref, { minor: toMinor(request.sum ?? ''), state: 'open' });
+    return reply(roots.ok, 'OK', { ref });
+  }
+
+  /** What the app checks before it hands a request to the terminal. */
+  private readable(request: ReceivedRequest): boolean {
+    if (!RECEIPT.test(request.receipt ?? '') || !RECEIPT.test(request.custrcpt ?? '')) return false;
+    if (request.action !== 'cancel' && !AMOUNT.test(request.sum ?? '')) return false;
+    if (request.action === 'complete' || request.action === 'cancel') return Boolean(request.preauthCode);
+    return Boolean(request.invoice);
+  }
+
+  private badXml(): string {
+    return reply('payresp', 'ERROR', { ref: 'Hibás XML' });
+  }
+
+  private nextRef(): string {
+    this.counter += 1;
+    return `${Date.now().toString().slice(-6)}${String(this.counter).padStart(6, '0')}`;
+  }
+
+  private send(stream: Duplex, answer: string | undefined, behaviour: SimulatorBehaviour): void {
+    if (stream.destroyed) return;
+    const fault = behaviour.fault ?? 'none';
+    if (fault === 'drop') {
+      stream.destroy();
+      return;
+    }
+    if (answer === undefined) return;
+    const bytes = Buffer.from(answer, 'utf8');
+    const after = () => {
+      if (behaviour.closeAfterAnswer) stream.end();
+    };
+    if (fault === 'halfway') {
+      stream.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => stream.destroy());
+    } else if (fault === 'bytewise') {
+      this.writeBytewise(stream, bytes, behaviour.byteDelayMs ?? 1, after);
+    } else if (fault === 'twice') {
+      stream.write(bytes);
+      stream.write(bytes);
+      after();
+    } else {
+      stream.write(bytes);
+      after();
+    }
+  }
+
+  private writeBytewise(stream: Duplex, bytes: Buffer, delayMs: number, done: () => void): void {
+    let index = 0;
+    const next = () => {
+      if (stream.destroyed) return;
+      if (index >= bytes.length) {
+        done();
+        return;
+      }
+      stream.write(bytes.subarray(index, index + 1));
+      index += 1;
+      this.later(delayMs, next);
+    };
+    next();
+  }
+
+  private later(delayMs: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+}
+
+function toMinor(sum: string): bigint {
+  const [integer, fraction = ''] = sum.split('.');
+  return BigInt(integer + fraction.padEnd(8, '0').slice(0, 8));
+}
+
+/** An answer laid out as the app lays it out. */
+function reply(root: string, result: 'OK' | 'ERROR', fields: { status?: number; ref: string }): string {
+  const lines = [`  <result>${result}</result>`];
+  if (fields.status !== undefined) {
+    lines.push(`  <status>${fields.status}</status>`, `  <status_text>${STATUS_NAMES[fields.status] ?? 'UNKNOWN'}</status_text>`);
+  }
+  lines.push(`  <ref>${escapeXmlText(fields.ref)}</ref>`);
+  if (root === 'preautcompletionhresp') {
+    // The app really writes this reply with spaces inside the tags.
+    return `< ${root} >\n${lines.join('\n')}\n</ ${root} >\n`;
+  }
+  const closingSpace = root.startsWith('preaut') && !root.startsWith('preauth') ? ' ' : '';
+  return `<${root}>\n${lines.join('\n')}\n</${root}${closingSpace}>\n`;
+}
+
+function errorReply(root: string, status: number): string {
+  return reply(root, 'ERROR', { status, ref: '' });
+}
