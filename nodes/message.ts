@@ -1,4 +1,5 @@
 import { ACTION_SPECS, Action, RequestDraft, Sourced, TerminalRequest, TransactionResult } from '../src/protocol';
+import type { ConnectionState } from '../src/client/terminal-client';
 import { NodeMessage, NodeStatus } from './node-red';
 
 /**
@@ -62,6 +63,17 @@ export function statusWaiting(request: TerminalRequest): NodeStatus {
 }
 
 export const STATUS_CONNECTING: NodeStatus = { fill: 'yellow', shape: 'ring', text: 'connecting…' };
+
+export function statusForConnection(state: ConnectionState): NodeStatus {
+  switch (state) {
+    case 'connected':
+      return { fill: 'green', shape: 'ring', text: 'connected' };
+    case 'connecting':
+      return STATUS_CONNECTING;
+    case 'disconnected':
+      return { fill: 'red', shape: 'ring', text: 'disconnected' };
+  }
+}
 
 function subject(result: TransactionResult): string {
   if (result.amount !== undefined) return result.amount;

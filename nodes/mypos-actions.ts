@@ -1,5 +1,5 @@
 import { ACTIONS, Action, ERROR_OUTCOMES, TransactionResult, failure } from '../src/protocol';
-import { applyResult, draftFromMessage, STATUS_CONNECTING, statusForResult, statusWaiting } from './message';
+import { applyResult, draftFromMessage, STATUS_CONNECTING, statusForConnection, statusForResult, statusWaiting } from './message';
 import type { TerminalConfigNode } from './terminal-settings';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
 
@@ -21,6 +21,12 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   const receipt = definition.receipt ?? 'ON';
   const custrcpt = definition.custrcpt ?? 'ON';
   let inFlight: Promise<unknown> | undefined;
+  // A link kept open (serial) has a state worth showing while no request is open.
+  const keptOpen = terminal?.client?.keepOpen ? terminal.client : undefined;
+  const stopWatching = keptOpen?.onConnectionState((state) => {
+    if (!inFlight) node.status(statusForConnection(state));
+  });
+  if (keptOpen) node.status(statusForConnection(keptOpen.connectionState));
 
   node.on('input', (msg, send, done) => {
     const client = terminal?.client;
@@ -49,6 +55,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   });
 
   node.on('close', (_removed, done) => {
+    stopWatching?.();
     if (inFlight) {
       // Only this node's request can be open on the client while inFlight is set.
       terminal?.client?.abort('Node-RED stopped this node before the terminal answered.');

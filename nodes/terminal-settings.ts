@@ -1,3 +1,4 @@
+import { DEFAULT_BAUD_RATE, SerialTransport } from '../src/transport/serial';
 import { DEFAULT_TCP_PORT, TcpTransport } from '../src/transport/tcp';
 import { TerminalClient, TerminalClientOptions } from '../src/client/terminal-client';
 import { Transport } from '../src/transport/transport';
@@ -27,7 +28,6 @@ export interface TerminalConfig {
 export const DEFAULT_RESPONSE_TIMEOUT_S = 180;
 export const DEFAULT_CONNECT_TIMEOUT_S = 10;
 export const DEFAULT_DECIMALS = 2;
-export const DEFAULT_BAUD_RATE = 115200;
 
 /** A setting the user must fix in the config node; the message names the field and the rule. */
 export class SettingsError extends Error {}
@@ -39,8 +39,11 @@ export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientO
   const decimals = numberSetting(config.decimals, DEFAULT_DECIMALS, 'decimals', 0, 4);
   if (!Number.isInteger(decimals)) throw new SettingsError('decimals must be a whole number from 0 to 4');
   const maxAmount = blank(config.maxAmount) ? undefined : String(config.maxAmount).trim();
+  const transport = transportFromConfig(config);
   return {
-    transport: transportFromConfig(config),
+    transport,
+    // A serial link is opened once and kept, so the nodes can show whether the terminal is there.
+    keepOpen: transport instanceof SerialTransport,
     responseTimeoutMs: responseTimeout * 1000,
     connectTimeoutMs: connectTimeout * 1000,
     decimals,
@@ -58,7 +61,11 @@ export function transportFromConfig(config: TerminalConfig): Transport {
     return new TcpTransport({ host, port });
   }
   if (connection === 'serial') {
-    throw new SettingsError('connection "serial" (Bluetooth) is not supported by this version yet');
+    const path = typeof config.serialPath === 'string' ? config.serialPath.trim() : '';
+    if (path === '') throw new SettingsError('serialPath is missing: give the device of the paired terminal, e.g. /dev/rfcomm0');
+    const baudRate = numberSetting(config.baudRate, DEFAULT_BAUD_RATE, 'baudRate', 50, 4_000_000);
+    if (!Number.isInteger(baudRate)) throw new SettingsError('baudRate must be a whole number');
+    return new SerialTransport({ path, baudRate });
   }
   throw new SettingsError(`connection must be "tcp" or "serial", got "${String(connection)}"`);
 }

@@ -2,5 +2,6 @@
 export * from './protocol';
 export * from './transport/transport';
 export * from './transport/tcp';
+export * from './transport/serial';
 export * from './client/terminal-client';
 export * from './simulator/simulator';

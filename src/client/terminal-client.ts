@@ -30,6 +30,13 @@ export interface TerminalClientOptions {
   readonly replyStallTimeoutMs?: number;
   /** How long a reused link must be quiet after an answer before the next request. Default 25 ms. */
   readonly answerGuardMs?: number;
+  /**
+   * Keep the link open between requests and reopen it when it drops, waiting from
+   * reconnectMinMs up to reconnectMaxMs between tries (start() begins). For serial links.
+   */
+  readonly keepOpen?: boolean;
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
   /** Digits after the decimal point in amounts. Default 2. */
   readonly decimals?: number;
   /** Optional safety limit on amounts, e.g. `500.00`. */
@@ -41,6 +48,8 @@ export const DEFAULT_RESPONSE_TIMEOUT_MS = 180_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REPLY_STALL_TIMEOUT_MS = 10_000;
 export const DEFAULT_ANSWER_GUARD_MS = 25;
+export const DEFAULT_RECONNECT_MIN_MS = 1_000;
+export const DEFAULT_RECONNECT_MAX_MS = 30_000;
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected';
 
@@ -90,9 +99,15 @@ export class TerminalClient {
   readonly connectTimeoutMs: number;
   readonly replyStallTimeoutMs: number;
   readonly answerGuardMs: number;
+  readonly keepOpen: boolean;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
   readonly amountRules: AmountRules;
   private readonly framer: XmlFramer;
   private link: Link | undefined;
+  private connecting: Promise<Connection> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectDelayMs: number;
   private open: OpenTransaction | undefined;
   private closed = false;
   private state: ConnectionState = 'disconnected';
@@ -105,6 +120,10 @@ export class TerminalClient {
     this.replyStallTimeoutMs = positive(options.replyStallTimeoutMs ?? DEFAULT_REPLY_STALL_TIMEOUT_MS, 'replyStallTimeoutMs');
     this.answerGuardMs = options.answerGuardMs ?? DEFAULT_ANSWER_GUARD_MS;
     if (!(this.answerGuardMs >= 0)) throw new RangeError('answerGuardMs must be zero or more milliseconds');
+    this.keepOpen = options.keepOpen ?? false;
+    this.reconnectMinMs = positive(options.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS, 'reconnectMinMs');
+    this.reconnectMaxMs = Math.max(this.reconnectMinMs, options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS);
+    this.reconnectDelayMs = this.reconnectMinMs;
     const decimals = checkDecimals(options.decimals ?? 2);
     let maxAmount: Amount | undefined;
     if (options.maxAmount !== undefined && options.maxAmount !== '') {
@@ -121,6 +140,11 @@ export class TerminalClient {
 
   get connectionState(): ConnectionState {
     return this.state;
+  }
+
+  /** With keepOpen, opens the link now and keeps it open; otherwise links open when a request needs one. */
+  start(): void {
+    this.maintainLink();
   }
 
   /** Calls listener on every change of connection state; returns the function that stops it. */
@@ -197,6 +221,8 @@ export class TerminalClient {
   /** Aborts any open request and closes the connection for good. */
   close(detail = 'The terminal connection was closed before the terminal answered.'): void {
     this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
     this.abort(detail);
     this.discardConnection();
     this.stateListeners.clear();
@@ -225,7 +251,7 @@ export class TerminalClient {
     if (!connection) {
       options.onPhase?.('connecting', request);
       try {
-        connection = await this.connect();
+        connection = await this.connectShared();
       } catch (error) {
         this.finish(
           transaction,
@@ -246,6 +272,40 @@ export class TerminalClient {
     }, this.responseTimeoutMs);
     connection.write(xml);
     if (!transaction.settled) options.onPhase?.('sent', request);
+  }
+
+  /** One connection attempt at a time, shared by a request and the keep-open loop. */
+  private connectShared(): Promise<Connection> {
+    if (!this.connecting) {
+      const attempt = this.connect();
+      const clear = () => {
+        if (this.connecting === attempt) this.connecting = undefined;
+      };
+      attempt.then(clear, clear);
+      this.connecting = attempt;
+    }
+    return this.connecting;
+  }
+
+  private maintainLink(): void {
+    if (!this.keepOpen || this.closed || this.link?.connection || this.reconnectTimer) return;
+    // A failed attempt schedules the next one itself (see connect).
+    this.connectShared().then(
+      () => {
+        this.reconnectDelayMs = this.reconnectMinMs;
+      },
+      () => undefined,
+    );
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.keepOpen || this.closed || this.reconnectTimer) return;
+    const delay = this.reconnectDelayMs;
+    this.reconnectDelayMs = Math.min(delay * 2, this.reconnectMaxMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.maintainLink();
+    }, delay);
   }
 
   private async connect(): Promise<Connection> {
@@ -277,6 +337,7 @@ export class TerminalClient {
         this.link = undefined;
         this.setState('disconnected');
       }
+      this.scheduleReconnect();
       throw error;
     }
   }
@@ -338,6 +399,7 @@ export class TerminalClient {
     this.link = undefined;
     this.framer.reset();
     this.setState('disconnected');
+    this.scheduleReconnect();
     const why = error ? ` (${reason(error)})` : '';
     this.failOpenTransaction('CONNECTION_LOST', `The connection to the terminal closed before a whole answer arrived${why}.`);
   }
@@ -354,6 +416,7 @@ export class TerminalClient {
     link.connection?.destroy();
     this.framer.reset();
     this.setState('disconnected');
+    this.scheduleReconnect();
   }
 
   private finish(transaction: OpenTransaction, result: TransactionResult): void {

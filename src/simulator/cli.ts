@@ -11,6 +11,7 @@ Stands in for the myPOS Payment Interface app, so flows can be tried without a t
 Options:
   --port N               TCP port to listen on (default 51042)
   --host ADDRESS         address to listen on (default 127.0.0.1)
+  --serial PATH          serve a serial device instead of TCP, e.g. one end of a socat pty pair
   --delay MS             wait before each answer, like a customer at the card reader (default 0)
   --fault NAME           misbehave on every request: ${FAULTS.join(', ')}
   --close-after-answer   close the connection after each answer
@@ -23,6 +24,7 @@ function main(): void {
     options: {
       port: { type: 'string', default: '51042' },
       host: { type: 'string', default: '127.0.0.1' },
+      serial: { type: 'string' },
       delay: { type: 'string', default: '0' },
       fault: { type: 'string', default: 'none' },
       'close-after-answer': { type: 'boolean', default: false },
@@ -43,10 +45,18 @@ function main(): void {
   const simulator = new TerminalSimulator({
     behaviour: { fault, delayMs, closeAfterAnswer: values['close-after-answer'] },
   });
-  simulator.listen(port, values.host).then(
-    (listening) => console.log(`myPOS terminal simulator listening on ${values.host}:${listening}`),
-    (error: Error) => fail(`cannot listen on ${values.host}:${port}: ${error.message}`),
-  );
+  const serialPath = values.serial;
+  if (serialPath) {
+    simulator.serveSerial(serialPath).then(
+      () => console.log(`myPOS terminal simulator serving ${serialPath}`),
+      (error: Error) => fail(`cannot open ${serialPath}: ${error.message}`),
+    );
+  } else {
+    simulator.listen(port, values.host).then(
+      (listening) => console.log(`myPOS terminal simulator listening on ${values.host}:${listening}`),
+      (error: Error) => fail(`cannot listen on ${values.host}:${port}: ${error.message}`),
+    );
+  }
   const stop = () => {
     void simulator.close().then(() => process.exit(0));
   };

@@ -116,6 +116,17 @@ export class TerminalSimulator {
     return (server.address() as net.AddressInfo).port;
   }
 
+  /**
+   * Serves a serial device, e.g. one end of a socat pty pair standing in for the terminal's
+   * Bluetooth link. Resolves once the device is open.
+   */
+  async serveSerial(path: string, baudRate = 115200): Promise<void> {
+    const { SerialPort } = await import('serialport');
+    const port = new SerialPort({ path, baudRate, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+    this.serve(port);
+  }
+
   get port(): number | undefined {
     const address = this.server?.address();
     return address && typeof address === 'object' ? address.port : undefined;
