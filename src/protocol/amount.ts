@@ -79,7 +79,7 @@ function amountInputToDecimalText(input: unknown, field: string): string {
     if (text === '') throw new InputError(field, 'is missing: give an amount like 12.50');
     if (text.startsWith('-')) throw new InputError(field, 'must be greater than zero');
     if (text.includes(',')) throw new InputError(field, `must use a dot as the decimal separator (12.50), got "${printable(text)}"`);
-    if (/[eE]/.test(text) && /[0-9]/.test(text)) throw new InputError(field, `must be written without an exponent, got "${printable(text)}"`);
+    if (/^[0-9]*\.?[0-9]+[eE][+-]?[0-9]+$/.test(text)) throw new InputError(field, `must be written without an exponent, got "${printable(text)}"`);
     return text;
   }
   throw new InputError(field, `must be a number or a decimal string, got ${describeType(input)}`);

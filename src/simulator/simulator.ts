@@ -163,11 +163,13 @@ export class TerminalSimulator {
     for (const stream of this.streams) stream.destroy();
   }
 
-  /** Stops listening, drops connections and cancels pending answers. */
+  /** Stops listening, drops connections and cancels pending answers; resolves once all are closed. */
   async close(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    const closed = [...this.streams].map((stream) => new Promise((resolve) => stream.once('close', resolve)));
     this.dropConnections();
+    await Promise.all(closed);
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

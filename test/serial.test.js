@@ -1,0 +1,293 @@
+'use strict';
+// The five actions over a serial link, with a real pty pair from socat standing in for the
+// terminal's Bluetooth link (/dev/rfcomm0), in the client and in a real Node-RED runtime.
+const assert = require('node:assert/strict');
+const { SerialPort } = require('serialport');
+const helper = require('node-red-node-test-helper');
+const { SerialTransport, TerminalClient, TerminalSimulator } = require('../dist/src');
+const terminalNode = require('../dist/nodes/mypos-terminal.js');
+const actionNodes = require('../dist/nodes/mypos-actions.js');
+const { PtyPair } = require('./support/pty');
+const { delay, waitFor } = require('./support/wait');
+
+helper.init(require.resolve('node-red'));
+
+async function openRawPort(path) {
+  const port = new SerialPort({ path, baudRate: 115200, autoOpen: false, lock: false });
+  await new Promise((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+  return port;
+}
+
+function closePort(port) {
+  return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
+}
+
+describe('serial link (socat pty pair)', function () {
+  this.timeout(15000);
+  let pty;
+  let simulator;
+  let client;
+
+  beforeEach(async () => {
+    pty = new PtyPair();
+    await pty.start();
+    simulator = new TerminalSimulator();
+    await simulator.serveSerial(pty.terminalSide);
+  });
+
+  afterEach(async () => {
+    client?.close();
+    client = undefined;
+    await simulator?.close();
+    await pty.dispose();
+  });
+
+  function newClient(options = {}) {
+    client = new TerminalClient({
+      transport: new SerialTransport({ path: pty.nodeSide }),
+      keepOpen: true,
+      reconnectMinMs: 50,
+      reconnectMaxMs: 200,
+      responseTimeoutMs: 3000,
+      ...options,
+    });
+    client.start();
+    return client;
+  }
+
+  it('runs all five actions over the serial link', async () => {
+    const terminal = newClient();
+    const paid = await terminal.pay({ amount: '12.50', invoice: 'S-1' });
+    assert.equal(paid.result, 'OK', paid.message);
+    assert.equal(paid.amount, '12.50');
+    const refunded = await terminal.refund({ amount: 2, invoice: 'S-2' });
+    assert.equal(refunded.result, 'OK', refunded.message);
+    const authorized = await terminal.preauth({ amount: '30', invoice: 'S-3' });
+    assert.equal(authorized.result, 'OK', authorized.message);
+    assert.ok(authorized.ref.length > 0);
+    const completed = await terminal.complete({ amount: '25.00', preauthcode: authorized.ref });
+    assert.equal(completed.result, 'OK', completed.message);
+    const second = await terminal.preauth({ amount: '5', invoice: 'S-4' });
+    const cancelled = await terminal.cancel({ preauthcode: second.ref });
+    assert.equal(cancelled.result, 'OK', cancelled.message);
+    assert.deepEqual(
+      simulator.received.map((m) => m.request.action),
+      ['pay', 'refund', 'preauth', 'complete', 'preauth', 'cancel'],
+    );
+    assert.equal(simulator.preauthState(authorized.ref), 'completed');
+    assert.equal(simulator.preauthState(second.ref), 'cancelled');
+  });
+
+  it('reports a decline with the terminal status', async () => {
+    const terminal = newClient();
+    simulator.behaviour = { fault: 'decline' };
+    const result = await terminal.pay({ amount: '3.00' });
+    assert.equal(result.code, 'TERMINAL');
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.status, 2);
+    assert.equal(result.statusName, 'TRANSACTION_DECLINED');
+  });
+
+  it('reads an answer that arrives one byte at a time', async () => {
+    const terminal = newClient();
+    simulator.behaviour = { fault: 'bytewise', byteDelayMs: 1 };
+    const result = await terminal.pay({ amount: '4.00' });
+    assert.equal(result.result, 'OK', result.message);
+    assert.match(result.ref, /^[0-9]+$/);
+  });
+
+  it('decodes a multi-byte UTF-8 status text split across reads', async () => {
+    await simulator.close();
+    simulator = undefined;
+    const far = await openRawPort(pty.terminalSide);
+    try {
+      let request = '';
+      far.on('data', (chunk) => {
+        request += chunk.toString('latin1');
+      });
+      const terminal = newClient();
+      const pending = terminal.pay({ amount: '5.00', invoice: 'UTF-1' });
+      await waitFor(() => request.includes('</pay>'), 'the request to arrive');
+      const answer = Buffer.from(
+        '<payresp><result>ERROR</result><status>1</status><status_text>Ügyfél megszakította – Hibás</status_text><ref></ref></payresp>',
+        'utf8',
+      );
+      // Cut inside the two-byte "Ü" and inside the three-byte dash.
+      const cuts = [answer.indexOf(0xc3) + 1, answer.indexOf(0xe2) + 1, answer.indexOf(0xe2) + 2];
+      let start = 0;
+      for (const cut of [...cuts, answer.length]) {
+        far.write(answer.subarray(start, cut));
+        await new Promise((resolve) => far.drain(resolve));
+        await delay(30);
+        start = cut;
+      }
+      const result = await pending;
+      assert.equal(result.code, 'TERMINAL');
+      assert.equal(result.statusText, 'Ügyfél megszakította – Hibás');
+      assert.equal(result.statusName, 'TRANSACTION_CANCELED');
+    } finally {
+      await closePort(far);
+    }
+  });
+
+  it('ends an open request as CONNECTION_LOST when the device vanishes, refuses promptly while it is away, and works again when it returns', async () => {
+    const terminal = newClient();
+    const states = [];
+    terminal.onConnectionState((state) => states.push(state));
+    await waitFor(() => terminal.connectionState === 'connected', 'the port to open');
+    simulator.behaviour = { delayMs: 5000 };
+    const pending = terminal.pay({ amount: '7.00', invoice: 'LOST-1' });
+    await waitFor(() => simulator.received.length === 1, 'the request to reach the simulator');
+    await simulator.close();
+    await pty.stop();
+
+    const lost = await pending;
+    assert.equal(lost.code, 'CONNECTION_LOST');
+    assert.equal(lost.outcome, 'unknown');
+    assert.match(lost.message, /check the terminal/);
+    assert.equal(terminal.connectionState, 'disconnected');
+
+    const startedAt = Date.now();
+    const absent = await terminal.pay({ amount: '8.00', invoice: 'ABSENT-1' });
+    assert.equal(absent.code, 'CONNECT');
+    assert.equal(absent.outcome, 'not-sent');
+    assert.ok(Date.now() - startedAt < 1000, `refused after ${Date.now() - startedAt} ms`);
+
+    await pty.start();
+    simulator = new TerminalSimulator();
+    await simulator.serveSerial(pty.terminalSide);
+    await waitFor(() => terminal.connectionState === 'connected', 'the keep-open loop to reopen the port', 5000);
+    const back = await terminal.pay({ amount: '9.00', invoice: 'BACK-1' });
+    assert.equal(back.result, 'OK', back.message);
+    // Nothing written to the dead port went out later: the new terminal saw only the new request.
+    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['BACK-1']);
+    assert.ok(states.includes('disconnected'));
+    assert.equal(states[states.length - 1], 'connected');
+  });
+});
+
+describe('serial link in Node-RED', function () {
+  this.timeout(15000);
+  let pty;
+  let simulator;
+
+  beforeEach(async () => {
+    pty = new PtyPair();
+    await pty.start();
+    simulator = new TerminalSimulator();
+    await simulator.serveSerial(pty.terminalSide);
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await simulator.close();
+    await pty.dispose();
+  });
+
+  function serialTerminal(id, path) {
+    return { id, type: 'mypos-terminal', name: `Terminal ${id}`, connection: 'serial', serialPath: path, baudRate: '115200', responseTimeout: '5', connectTimeout: '2', decimals: '2', maxAmount: '' };
+  }
+
+  function actionNode(id, type, terminal, wires = [['ok'], ['err']]) {
+    return { id, type, name: `Node ${id}`, terminal, receipt: 'ON', custrcpt: 'ON', wires };
+  }
+
+  const outputs = () => [
+    { id: 'ok', type: 'helper' },
+    { id: 'err', type: 'helper' },
+  ];
+
+  it('pays through a serial config node and shows the link state on the nodes', async () => {
+    const flow = [serialTerminal('term', pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), ...outputs()];
+    await helper.load([terminalNode, actionNodes], flow);
+    const pay = helper.getNode('pay');
+    const statuses = [];
+    const originalStatus = pay.status.bind(pay);
+    pay.status = (status) => {
+      statuses.push(status.text);
+      return originalStatus(status);
+    };
+    await waitFor(() => helper.getNode('term').client.connectionState === 'connected', 'the port to open');
+    const received = new Promise((resolve) => helper.getNode('ok').once('input', resolve));
+    pay.receive({ payload: '11.00', invoice: 'NR-SERIAL-1' });
+    const msg = await received;
+    assert.equal(msg.payload.result, 'OK');
+    assert.equal(msg.payload.amount, '11.00');
+    assert.equal(simulator.received[0].request.invoice, 'NR-SERIAL-1');
+    assert.ok(statuses.some((text) => /approved 11\.00/.test(text)), statuses.join(' | '));
+
+    await simulator.close();
+    await pty.stop();
+    await waitFor(() => statuses[statuses.length - 1] === 'disconnected', 'the node to show the link is gone');
+  });
+
+  it('refuses a second config node on the same serial path with a clear message', async () => {
+    const flow = [
+      serialTerminal('first', pty.nodeSide),
+      serialTerminal('second', pty.nodeSide),
+      actionNode('pay1', 'mypos-pay', 'first'),
+      actionNode('pay2', 'mypos-pay', 'second'),
+      ...outputs(),
+    ];
+    await helper.load([terminalNode, actionNodes], flow);
+    const second = helper.getNode('second');
+    assert.match(second.settingsError, /already used by another mypos-terminal node/);
+    const errored = new Promise((resolve) => helper.getNode('err').once('input', resolve));
+    helper.getNode('pay2').receive({ payload: 1 });
+    const msg = await errored;
+    assert.equal(msg.payload.code, 'CONNECT');
+    assert.equal(msg.payload.outcome, 'not-sent');
+    assert.match(msg.error.message, /already used/);
+
+    const paid = new Promise((resolve) => helper.getNode('ok').once('input', resolve));
+    helper.getNode('pay1').receive({ payload: 1 });
+    assert.equal((await paid).payload.result, 'OK');
+    assert.equal(simulator.received.length, 1);
+  });
+
+  it('keeps the port open for the other nodes when one action node is redeployed', async () => {
+    const flow = [
+      serialTerminal('term', pty.nodeSide),
+      actionNode('pay', 'mypos-pay', 'term'),
+      actionNode('refund', 'mypos-refund', 'term'),
+      ...outputs(),
+    ];
+    await helper.load([terminalNode, actionNodes], flow);
+    await waitFor(() => helper.getNode('term').client.connectionState === 'connected', 'the port to open');
+    const client = helper.getNode('term').client;
+    const states = [];
+    client.onConnectionState((state) => states.push(state));
+
+    const changed = flow.map((node) => (node.id === 'refund' ? { ...node, name: 'renamed', receipt: 'OFF' } : node));
+    await helper.setFlows(changed, 'nodes');
+    assert.equal(helper.getNode('term').client, client, 'the config node was not restarted');
+    assert.equal(client.connectionState, 'connected');
+    assert.deepEqual(states, []);
+
+    const paid = new Promise((resolve) => helper.getNode('ok').once('input', resolve));
+    helper.getNode('pay').receive({ payload: '2.00' });
+    assert.equal((await paid).payload.result, 'OK');
+    const refunded = new Promise((resolve) => helper.getNode('ok').once('input', resolve));
+    helper.getNode('refund').receive({ payload: '1.00' });
+    assert.equal((await refunded).payload.result, 'OK');
+    assert.equal(simulator.received[1].request.receipt, 'OFF');
+  });
+
+  it('closes the port when the config node is removed', async () => {
+    const flow = [serialTerminal('term', pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), ...outputs()];
+    await helper.load([terminalNode, actionNodes], flow);
+    await waitFor(() => helper.getNode('term').client.connectionState === 'connected', 'the port to open');
+    await helper.setFlows(outputs(), 'full');
+    // The device can be opened with a lock again: nobody holds it any more.
+    await waitFor(async () => {
+      try {
+        const port = new SerialPort({ path: pty.nodeSide, baudRate: 115200, autoOpen: false, lock: true });
+        await new Promise((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+        await closePort(port);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the port to be released');
+  });
+});
