@@ -30,9 +30,13 @@ export function draftFromMessage(action: Action, msg: NodeMessage, receipt: unkn
 export function applyResult(msg: NodeMessage, result: TransactionResult): { output: 0 | 1; msg: NodeMessage } {
   msg.payload = result;
   if (result.result === 'OK') {
+    // A message retried after an error must not carry the old error onto the success output.
+    delete msg.error;
     if (result.action === 'preauth') msg.preauthcode = result.ref;
     return { output: 0, msg };
   }
+  // A failed pre-authorization has no code: one left on the message could cancel the wrong one.
+  if (result.action === 'preauth') delete msg.preauthcode;
   msg.error = { message: result.message, code: result.code, outcome: result.outcome };
   return { output: 1, msg };
 }

@@ -40,17 +40,18 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
         onPhase: (phase, request) => node.status(phase === 'connecting' ? STATUS_CONNECTING : statusWaiting(request)),
       });
     }
-    const settled = pending.then((result) => {
-      const { output, msg: out } = applyResult(msg, result);
-      node.status(statusForResult(result));
-      if (result.result === 'ERROR' && ERROR_OUTCOMES[result.code] === 'unknown') node.warn(result.message);
-      try {
+    const settled = pending
+      .then((result) => {
+        const { output, msg: out } = applyResult(msg, result);
+        node.status(statusForResult(result));
+        if (result.result === 'ERROR' && ERROR_OUTCOMES[result.code] === 'unknown') node.warn(result.message);
         send(output === 0 ? [out, null] : [null, out]);
-      } finally {
+      })
+      .catch((error: unknown) => node.error(`Could not deliver the result: ${error instanceof Error ? error.message : String(error)}`, msg))
+      .finally(() => {
         if (inFlight === settled) inFlight = undefined;
         done();
-      }
-    });
+      });
     inFlight = settled;
   });
 
@@ -59,7 +60,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     if (inFlight) {
       // Only this node's request can be open on the client while inFlight is set.
       terminal?.client?.abort('Node-RED stopped this node before the terminal answered.');
-      inFlight.then(() => done(), () => done());
+      void inFlight.then(done);
     } else {
       done();
     }

@@ -27,7 +27,7 @@ export interface Sourced {
 export interface RequestDraft {
   readonly action: Action;
   readonly amount?: Sourced;
-  /** When its value is undefined, a unique invoice is generated. */
+  /** When its value is undefined or null, a unique invoice is generated. */
   readonly invoice?: Sourced;
   readonly preauthCode?: Sourced;
   readonly receipt: Sourced;
@@ -56,7 +56,8 @@ export function createRequest(draft: RequestDraft, rules: AmountRules, newInvoic
   let invoice: string | undefined;
   if (spec.hasInvoice) {
     const source = draft.invoice;
-    invoice = source === undefined || source.value === undefined ? newInvoice() : parseReference(source.value, source.field);
+    const absent = source === undefined || source.value === undefined || source.value === null;
+    invoice = absent ? newInvoice() : parseReference(source.value, source.field);
   }
   let preauthCode: string | undefined;
   if (spec.hasPreauthCode) {
