@@ -20,11 +20,12 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   const terminal = RED.nodes.getNode(String(definition.terminal ?? '')) as TerminalConfigNode | null;
   const receipt = definition.receipt ?? 'ON';
   const custrcpt = definition.custrcpt ?? 'ON';
-  let inFlight: Promise<unknown> | undefined;
+  /** This node's messages whose results are not sent yet. */
+  const inFlight = new Set<Promise<void>>();
   // A link kept open (serial) has a state worth showing while no request is open.
   const keptOpen = terminal?.client?.keepOpen ? terminal.client : undefined;
   const stopWatching = keptOpen?.onConnectionState((state) => {
-    if (!inFlight) node.status(statusForConnection(state));
+    if (inFlight.size === 0) node.status(statusForConnection(state));
   });
   if (keptOpen) node.status(statusForConnection(keptOpen.connectionState));
 
@@ -37,6 +38,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
       pending = Promise.resolve(failure(action, undefined, 'CONNECT', `This node cannot reach a terminal: ${why}. Nothing was sent.`));
     } else {
       pending = client.submit(draft, {
+        owner: node,
         onPhase: (phase, request) => node.status(phase === 'connecting' ? STATUS_CONNECTING : statusWaiting(request)),
       });
     }
@@ -49,20 +51,15 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
       })
       .catch((error: unknown) => node.error(`Could not deliver the result: ${error instanceof Error ? error.message : String(error)}`, msg))
       .finally(() => {
-        if (inFlight === settled) inFlight = undefined;
+        inFlight.delete(settled);
         done();
       });
-    inFlight = settled;
+    inFlight.add(settled);
   });
 
   node.on('close', (_removed, done) => {
     stopWatching?.();
-    if (inFlight) {
-      // Only this node's request can be open on the client while inFlight is set.
-      terminal?.client?.abort('Node-RED stopped this node before the terminal answered.');
-      void inFlight.then(done);
-    } else {
-      done();
-    }
+    terminal?.client?.abort('Node-RED stopped this node before the terminal answered.', node);
+    void Promise.all(inFlight).then(() => done());
   });
 }

@@ -58,6 +58,8 @@ export type TransactionPhase = 'connecting' | 'sent';
 
 export interface TransactOptions {
   onPhase?(phase: TransactionPhase, request: TerminalRequest): void;
+  /** Who asked; abort(detail, owner) then ends the request only if it is theirs. */
+  owner?: unknown;
 }
 
 /** Plain values for the convenience methods, e.g. `client.pay({ amount: '12.50' })`. */
@@ -71,6 +73,7 @@ export interface ActionFields {
 
 interface OpenTransaction {
   readonly request: TerminalRequest;
+  readonly owner: unknown;
   readonly resolve: (result: TransactionResult) => void;
   sent: boolean;
   settled: boolean;
@@ -83,6 +86,8 @@ interface OpenTransaction {
 /** One opened link; handlers of a link that was replaced or discarded are ignored. */
 interface Link {
   connection?: Connection;
+  /** Gives up an attempt still connecting. */
+  readonly cancel: AbortController;
   /** performance.now() when the last answer arrived on this link. */
   lastAnswerAt: number;
 }
@@ -197,19 +202,20 @@ export class TerminalClient {
     }
     const xml = buildRequestXml(request);
     return new Promise((resolve) => {
-      const transaction: OpenTransaction = { request, resolve, sent: false, settled: false };
+      const transaction: OpenTransaction = { request, owner: options.owner, resolve, sent: false, settled: false };
       this.open = transaction;
       this.run(transaction, xml, options);
     });
   }
 
   /**
-   * Ends the open request now, if any. One that was sent ends as CONNECTION_LOST (outcome
-   * unknown) and the connection is dropped, since its answer may still come.
+   * Ends the open request now, if any (with an owner: only if it is that owner's). One that was
+   * sent ends as CONNECTION_LOST (outcome unknown) and the connection is dropped, since its
+   * answer may still come.
    */
-  abort(detail = 'The request was abandoned before the terminal answered.'): void {
+  abort(detail = 'The request was abandoned before the terminal answered.', owner?: unknown): void {
     const transaction = this.open;
-    if (!transaction) return;
+    if (!transaction || (owner !== undefined && transaction.owner !== owner)) return;
     if (transaction.sent) {
       this.discardConnection();
       this.finish(transaction, failure(transaction.request.action, transaction.request, 'CONNECTION_LOST', detail));
@@ -309,7 +315,7 @@ export class TerminalClient {
   }
 
   private async connect(): Promise<Connection> {
-    const link: Link = { lastAnswerAt: -Infinity };
+    const link: Link = { lastAnswerAt: -Infinity, cancel: new AbortController() };
     this.link = link;
     this.setState('connecting');
     try {
@@ -323,6 +329,7 @@ export class TerminalClient {
           },
         },
         this.connectTimeoutMs,
+        link.cancel.signal,
       );
       if (this.link !== link) {
         // Closed or replaced while connecting.
@@ -344,13 +351,13 @@ export class TerminalClient {
 
   private onData(chunk: Buffer): void {
     let frames: Buffer[];
+    let framingError: FramingError | undefined;
     try {
       frames = this.framer.push(chunk);
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
-      this.failOpenTransaction('PROTOCOL', `The terminal's answer could not be understood: ${error.message}.`);
-      this.discardConnection();
-      return;
+      frames = error.completedFrames;
+      framingError = error;
     }
     if (frames.length > 0 && this.link) this.link.lastAnswerAt = performance.now();
     for (const frame of frames) {
@@ -363,6 +370,11 @@ export class TerminalClient {
       const result = resultFromReply(transaction.request, interpretReply(frame, transaction.request.action));
       if (result.result === 'ERROR' && result.code === 'PROTOCOL') this.discardConnection();
       this.finish(transaction, result);
+    }
+    if (framingError) {
+      this.failOpenTransaction('PROTOCOL', `The terminal's answer could not be understood: ${framingError.message}.`);
+      this.discardConnection();
+      return;
     }
     this.watchPartialReply();
   }
@@ -381,7 +393,9 @@ export class TerminalClient {
       this.discardConnection();
       return;
     }
-    transaction.stallTimer ??= setTimeout(() => {
+    // Restarted by every chunk: a slow but steady answer is not a stall.
+    clearTimeout(transaction.stallTimer);
+    transaction.stallTimer = setTimeout(() => {
       this.discardConnection();
       this.finish(
         transaction,
@@ -413,6 +427,7 @@ export class TerminalClient {
     const link = this.link;
     if (!link) return;
     this.link = undefined;
+    link.cancel.abort();
     link.connection?.destroy();
     this.framer.reset();
     this.setState('disconnected');

@@ -87,6 +87,7 @@ function amountInputToDecimalText(input: unknown, field: string): string {
 
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

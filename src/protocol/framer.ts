@@ -16,6 +16,9 @@ export interface FramerLimits {
 export const DEFAULT_FRAMER_LIMITS: FramerLimits = { maxFrameBytes: 64 * 1024, maxDepth: 16 };
 
 export class FramingError extends Error {
+  /** Frames the same push() completed before the bad bytes; they are good and still count. */
+  completedFrames: Buffer[] = [];
+
   constructor(message: string) {
     super(message);
     this.name = 'FramingError';
@@ -76,7 +79,10 @@ export class XmlFramer {
    * stream cannot be a sequence of XML messages; the framer then stays failed until reset().
    */
   push(chunk: Uint8Array): Buffer[] {
-    if (this.failed) throw this.failed;
+    if (this.failed) {
+      this.failed.completedFrames = [];
+      throw this.failed;
+    }
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const frames: Buffer[] = [];
     let frameStart = 0;
@@ -100,7 +106,10 @@ export class XmlFramer {
       }
       if (this.started) this.keep(bytes.subarray(frameStart));
     } catch (error) {
-      if (error instanceof FramingError) this.fail(error);
+      if (error instanceof FramingError) {
+        this.fail(error);
+        error.completedFrames = frames;
+      }
       throw error;
     }
     return frames;

@@ -19,6 +19,8 @@ export class XmlFormatError extends Error {
   }
 }
 
+const CDATA = '#cdata';
+
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 const parser = new XMLParser({
@@ -30,6 +32,7 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   trimValues: true,
+  cdataPropName: CDATA,
   maxNestedTags: 16,
 });
 
@@ -46,8 +49,11 @@ export function decodeUtf8(bytes: Uint8Array): string {
 export function parseFlatXml(frame: Uint8Array | string): FlatDocument {
   const text = typeof frame === 'string' ? frame : decodeUtf8(frame);
   if (/<!(DOCTYPE|ENTITY)/i.test(text)) throw new XmlFormatError('DOCTYPE and entity declarations are not accepted');
-  // The app's completion error reply is written `< preautcompletionhresp >`: mend the space after `<`.
-  const xml = text.replace(/<(\/?)[ \t\r\n]+/g, '<$1');
+  // The app's completion error reply is written `< preautcompletionhresp >`: mend the space
+  // after `<`, leaving CDATA sections as they are.
+  const xml = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<(\/?)[ \t\r\n]+/g, (match: string, slash: string | undefined) =>
+    match.startsWith('<![CDATA[') ? match : `<${slash ?? ''}`,
+  );
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new XmlFormatError(`malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
 
@@ -80,7 +86,7 @@ export function parseFlatXml(frame: Uint8Array | string): FlatDocument {
 type OrderedNode = Record<string, unknown>;
 
 function elementName(node: OrderedNode): string | undefined {
-  return Object.keys(node).find((key) => key !== '#text' && key !== ':@');
+  return Object.keys(node).find((key) => key !== '#text' && key !== ':@' && key !== CDATA);
 }
 
 function childrenOf(node: OrderedNode, name: string): OrderedNode[] {
@@ -88,13 +94,19 @@ function childrenOf(node: OrderedNode, name: string): OrderedNode[] {
   return Array.isArray(children) ? (children as OrderedNode[]) : [];
 }
 
+/** Text of a leaf element: entities decoded in plain text, CDATA taken literally. */
 function textOf(node: OrderedNode, name: string): string {
-  let text = '';
+  const parts: string[] = [];
   for (const child of childrenOf(node, name)) {
     if (elementName(child) !== undefined) throw new XmlFormatError(`<${name}> must hold text only`);
-    if (Object.hasOwn(child, '#text')) text += String(child['#text']);
+    if (Object.hasOwn(child, '#text')) parts.push(decodeEntities(String(child['#text']), name));
+    if (Object.hasOwn(child, CDATA)) {
+      for (const section of childrenOf(child, CDATA)) {
+        if (Object.hasOwn(section, '#text')) parts.push(String(section['#text']));
+      }
+    }
   }
-  return decodeEntities(text.trim(), name);
+  return parts.join('').trim();
 }
 
 function decodeEntities(text: string, name: string): string {
@@ -103,13 +115,25 @@ function decodeEntities(text: string, name: string): string {
     const code = /^#x([0-9a-f]{1,6})$/i.exec(entity) ?? /^#([0-9]{1,7})$/.exec(entity);
     if (code) {
       const point = Number.parseInt(code[1], entity[1] === 'x' || entity[1] === 'X' ? 16 : 10);
-      if (point <= 0x10ffff && !(point >= 0xd800 && point <= 0xdfff)) return String.fromCodePoint(point);
+      if (isXmlChar(point)) return String.fromCodePoint(point);
     }
     throw new XmlFormatError(`<${name}> holds an unknown entity ${whole}`);
   });
 }
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/** The characters XML 1.0 allows in a document; control characters other than tab and line ends are not. */
+function isXmlChar(point: number): boolean {
+  return (
+    point === 0x9 ||
+    point === 0xa ||
+    point === 0xd ||
+    (point >= 0x20 && point <= 0xd7ff) ||
+    (point >= 0xe000 && point <= 0xfffd) ||
+    (point >= 0x10000 && point <= 0x10ffff)
+  );
+}
 
 export function escapeXmlText(value: string): string {
   return value.replace(/[&<>"']/g, (ch) => ESCAPES[ch]);

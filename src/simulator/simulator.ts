@@ -143,16 +143,21 @@ export class TerminalSimulator {
     const framer = new XmlFramer();
     stream.on('data', (chunk: Buffer) => {
       let frames: Buffer[];
+      let unreadable = false;
       try {
         frames = framer.push(chunk);
       } catch (error) {
         if (!(error instanceof FramingError)) throw error;
+        frames = error.completedFrames;
+        unreadable = true;
+      }
+      for (const frame of frames) this.handle(stream, frame);
+      if (unreadable) {
+        // Like the app: whatever it cannot read gets the Hungarian "Invalid XML" answer.
         framer.reset();
         this.received.push({ xml: chunk.toString('utf8') });
         this.send(stream, this.badXml(), {});
-        return;
       }
-      for (const frame of frames) this.handle(stream, frame);
     });
     stream.on('error', () => stream.destroy());
     stream.on('close', () => this.streams.delete(stream));

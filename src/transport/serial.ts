@@ -27,8 +27,12 @@ export class SerialTransport implements Transport {
     return this.path;
   }
 
-  connect(handlers: ConnectionHandlers, timeoutMs: number): Promise<Connection> {
+  connect(handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new Error('the connection attempt was cancelled'));
+        return;
+      }
       // `lock` makes a second open of the same device fail instead of sharing it.
       const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false, lock: true });
       let open = false;
@@ -37,15 +41,18 @@ export class SerialTransport implements Transport {
         port.removeAllListeners('data');
         if (port.isOpen) port.close(() => undefined);
       };
+      const onAbort = () => end(new Error('the connection attempt was cancelled'));
       const end = (error?: Error) => {
         if (!live) return;
         live = false;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         shut();
         if (open) handlers.closed(error);
         else reject(error ?? new Error('the port closed while opening'));
       };
       const timer = setTimeout(() => end(new Error(`the port did not open within ${timeoutMs / 1000} s`)), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
       // Listeners stay for the port's life: an error event without one would crash the process.
       port.on('error', (error: Error) => end(error));
       port.on('close', (error?: Error) => end(error ?? undefined));
@@ -63,6 +70,7 @@ export class SerialTransport implements Transport {
           return;
         }
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         open = true;
         resolve({
           write: (data) => {

@@ -24,20 +24,27 @@ export class TcpTransport implements Transport {
     return `${this.host}:${this.port}`;
   }
 
-  connect(handlers: ConnectionHandlers, timeoutMs: number): Promise<Connection> {
+  connect(handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new Error('the connection attempt was cancelled'));
+        return;
+      }
       const socket = net.createConnection({ host: this.host, port: this.port });
       let open = false;
       let live = true;
+      const onAbort = () => end(new Error('the connection attempt was cancelled'));
       const end = (error?: Error) => {
         if (!live) return;
         live = false;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         socket.destroy();
         if (open) handlers.closed(error);
         else reject(error ?? new Error('connection closed while opening'));
       };
       const timer = setTimeout(() => end(new Error(`no connection within ${timeoutMs / 1000} s`)), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
       socket.on('error', (error) => end(error));
       socket.on('end', () => end());
       socket.on('close', () => end());
@@ -47,6 +54,7 @@ export class TcpTransport implements Transport {
       socket.once('connect', () => {
         if (!live) return;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         open = true;
         socket.setNoDelay(true);
         socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);

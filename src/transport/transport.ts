@@ -17,6 +17,9 @@ export interface Connection {
 export interface Transport {
   /** Where the terminal is, for messages: `192.168.1.20:51042`, `/dev/rfcomm0`. */
   readonly description: string;
-  /** Opens a link, or rejects with an error saying why, within timeoutMs. */
-  connect(handlers: ConnectionHandlers, timeoutMs: number): Promise<Connection>;
+  /**
+   * Opens a link, or rejects with an error saying why, within timeoutMs. Aborting the signal
+   * gives up at once and releases everything the attempt holds.
+   */
+  connect(handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal): Promise<Connection>;
 }
