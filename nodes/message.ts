@@ -9,9 +9,10 @@ import { NodeMessage, NodeStatus } from './node-red';
 export function draftFromMessage(action: Action, msg: NodeMessage, receipt: unknown, custrcpt: unknown): RequestDraft {
   const spec = ACTION_SPECS[action];
   const payload = isPlainObject(msg.payload) ? msg.payload : undefined;
+  // null counts as absent, as JSON often says "no value" with it.
   const pick = (key: string, fallback?: Sourced): Sourced | undefined => {
-    if (msg[key] !== undefined) return { value: msg[key], field: `msg.${key}` };
-    if (payload && payload[key] !== undefined) return { value: payload[key], field: `msg.payload.${key}` };
+    if (msg[key] !== undefined && msg[key] !== null) return { value: msg[key], field: `msg.${key}` };
+    if (payload && payload[key] !== undefined && payload[key] !== null) return { value: payload[key], field: `msg.payload.${key}` };
     return fallback;
   };
   return {
@@ -23,7 +24,7 @@ export function draftFromMessage(action: Action, msg: NodeMessage, receipt: unkn
     ...(spec.hasPreauthCode && { preauthCode: pick('preauthcode', { value: undefined, field: 'msg.preauthcode' }) }),
     receipt: pick('receipt') ?? { value: receipt, field: 'the node\'s receipt setting' },
     custrcpt: pick('custrcpt') ?? { value: custrcpt, field: 'the node\'s custrcpt setting' },
-  } as RequestDraft;
+  };
 }
 
 /** The input message, now carrying the result, and the output it belongs on. */
