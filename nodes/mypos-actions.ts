@@ -1,6 +1,18 @@
-import { ACTIONS, Action, ERROR_OUTCOMES, TransactionResult, failure } from '../src/protocol';
-import { applyResult, draftFromMessage, STATUS_CONNECTING, statusForConnection, statusForResult, statusWaiting } from './message';
+import { ACTIONS, Action, ERROR_OUTCOMES, RequestDraft, TransactionResult, failure } from '../src/protocol';
+import {
+  applyResult,
+  evaluatorFor,
+  resolveDraft,
+  sourcesFromDefinition,
+  statusConnecting,
+  statusForConnection,
+  statusForResult,
+  statusForUnresolved,
+  statusWaiting,
+  submitMessage,
+} from './message';
 import type { TerminalConfigNode } from './terminal-settings';
+import { useMessageCatalog } from './i18n';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
 
 /** The five action nodes: each turns a message into one request and its result into one message. */
@@ -8,6 +20,7 @@ import { Node, NodeAPI, NodeDefinition } from './node-red';
 const TYPE_PREFIX = 'mypos-';
 
 export = function register(RED: NodeAPI): void {
+  useMessageCatalog(RED);
   for (const action of ACTIONS) {
     RED.nodes.registerType(`${TYPE_PREFIX}${action}`, function (this: Node, definition: NodeDefinition) {
       RED.nodes.createNode(this, definition);
@@ -20,27 +33,45 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   const terminal = RED.nodes.getNode(String(definition.terminal ?? '')) as TerminalConfigNode | null;
   const receipt = definition.receipt ?? 'ON';
   const custrcpt = definition.custrcpt ?? 'ON';
+  // Typed inputs for amount, invoice and preauthcode; a flow saved without them reads the defaults.
+  const sources = sourcesFromDefinition(definition);
+  const evaluate = evaluatorFor(RED, node);
   /** This node's messages whose results are not sent yet. */
   const inFlight = new Set<Promise<void>>();
-  // A link kept open (serial) has a state worth showing while no request is open.
+  let closing = false;
+  // While no request is open, the status shows what the operator must know first: requests left
+  // unresolved by a crash, else the state of a link kept open (serial).
   const keptOpen = terminal?.client?.keepOpen ? terminal.client : undefined;
-  const stopWatching = keptOpen?.onConnectionState((state) => {
-    if (inFlight.size === 0) node.status(statusForConnection(state));
-  });
-  if (keptOpen) node.status(statusForConnection(keptOpen.connectionState));
+  let showedUnresolved = false;
+  const showIdle = () => {
+    if (inFlight.size > 0) return;
+    const unresolved = terminal?.journal?.unresolved ?? [];
+    if (unresolved.length > 0) node.status(statusForUnresolved(unresolved));
+    else if (keptOpen) node.status(statusForConnection(keptOpen.connectionState));
+    else if (showedUnresolved) node.status({});
+    showedUnresolved = unresolved.length > 0;
+  };
+  const stopWatchingLink = keptOpen?.onConnectionState(showIdle);
+  const stopWatchingJournal = terminal?.journal?.onChange(showIdle);
+  showIdle();
 
   node.on('input', (msg, send, done) => {
     const client = terminal?.client;
-    const draft = draftFromMessage(action, msg, receipt, custrcpt);
     let pending: Promise<TransactionResult>;
     if (!client) {
       const why = terminal ? `its settings are wrong: ${terminal.settingsError ?? 'unknown error'}` : 'no terminal is selected';
       pending = Promise.resolve(failure(action, undefined, 'CONNECT', `This node cannot reach a terminal: ${why}. Nothing was sent.`));
     } else {
-      pending = client.submit(draft, {
-        owner: node,
-        onPhase: (phase, request) => node.status(phase === 'connecting' ? STATUS_CONNECTING : statusWaiting(request)),
-      });
+      const submit = (draft: RequestDraft) =>
+        // An input read asynchronously (JSONata) may finish after the node was stopped: too late to send.
+        closing
+          ? Promise.resolve(failure(action, undefined, 'CONNECT', 'Node-RED stopped this node before the request was sent. Nothing was sent.'))
+          : client.submit(draft, {
+              owner: node,
+              allowDuplicate: msg.allowDuplicate === true,
+              onPhase: (phase, request) => node.status(phase === 'connecting' ? statusConnecting() : statusWaiting(request)),
+            });
+      pending = submitMessage(action, () => resolveDraft(action, msg, receipt, custrcpt, sources, evaluate), submit);
     }
     const settled = pending
       .then((result) => {
@@ -58,7 +89,9 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   });
 
   node.on('close', (_removed, done) => {
-    stopWatching?.();
+    closing = true;
+    stopWatchingLink?.();
+    stopWatchingJournal?.();
     terminal?.client?.abort('Node-RED stopped this node before the terminal answered.', node);
     void Promise.all(inFlight).then(() => done());
   });

@@ -1,12 +1,17 @@
 import { TerminalClient } from '../src/client/terminal-client';
+import { Journal } from '../src/journal/journal';
 import { SerialTransport, listSerialPorts } from '../src/transport/serial';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
-import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './terminal-settings';
+import { testConnection } from './terminal-probe';
+import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig, journalPathFor } from './terminal-settings';
 
 /** The `mypos-terminal` config node: one terminal, one connection, shared by the action nodes. */
 
 /** Serial devices opened by config nodes in this runtime, so a second one gets a clear message. */
 const serialPathOwners = new Map<string, string>();
+
+/** Config nodes running in this runtime, so a connection test never disturbs one of their requests. */
+const deployedTerminals = new Set<TerminalConfigNode>();
 
 export = function register(RED: NodeAPI): void {
   RED.nodes.registerType('mypos-terminal', function (this: Node, definition: NodeDefinition) {
@@ -24,17 +29,33 @@ export = function register(RED: NodeAPI): void {
         serialPathOwners.set(path, node.id);
         ownedPath = path;
       }
-      node.client = new TerminalClient(options);
+      const journal = new Journal(journalPathFor(definition as TerminalConfig, node.id, RED.settings.userDir));
+      node.journal = journal;
+      node.client = new TerminalClient({ ...options, journal });
       node.client.start();
+      deployedTerminals.add(node);
+      journal.ready.then(
+        () => {
+          for (const entry of journal.unresolved) {
+            node.warn(
+              `Unresolved ${entry.action} sent ${entry.begunAt}: invoice ${entry.invoice ?? '-'}, amount ${entry.amount ?? '-'}` +
+                `${entry.preauthcode ? `, pre-authorization ${entry.preauthcode}` : ''}. Node-RED stopped before the terminal answered: ` +
+                `check the terminal's history, then acknowledge it in the terminal config node.`,
+            );
+          }
+        },
+        (error: Error) => node.error(`Journal ${journal.path} cannot be used: ${error.message}. Requests are refused until this is fixed.`),
+      );
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       node.settingsError = error.message;
       node.error(`Terminal settings: ${error.message}`);
     }
     node.on('close', (_removed, done) => {
+      deployedTerminals.delete(node);
       node.client?.close('Node-RED stopped the flow before the terminal answered.');
       if (ownedPath !== undefined && serialPathOwners.get(ownedPath) === node.id) serialPathOwners.delete(ownedPath);
-      done();
+      void (node.journal?.close() ?? Promise.resolve()).catch(() => undefined).then(() => done());
     });
   });
 
@@ -46,8 +67,61 @@ export = function register(RED: NodeAPI): void {
       (error: Error) => res.json({ ports: [], error: `Cannot list serial ports here (${error.message}); type the device path.` }),
     );
   });
+
+  // The dialog's "Test connection": opens a connection with the dialog's current settings (not the
+  // deployed ones) and closes it again. Nothing is ever sent, so no payment can start.
+  RED.httpAdmin.post('/mypos-terminal/test', RED.auth.needsPermission('mypos-terminal.write'), (req: TestRequest, res: TestResponse) => {
+    const settings = typeof req.body === 'object' && req.body !== null ? (req.body as TerminalConfig) : {};
+    // An editor that went away before the answer gives up the attempt.
+    const gone = new AbortController();
+    res.on?.('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    void testConnection(settings, deployedTerminals, gone.signal).then(
+      (result) => res.json(result),
+      (error: Error) => res.status(500).json({ ok: false, outcome: 'failed', target: '', message: error.message }),
+    );
+  });
+
+  // Requests sent before a crash with no known end, and the operator's acknowledgement of them
+  // once the terminal's history has been checked.
+  RED.httpAdmin.get('/mypos-terminal/:id/unresolved', RED.auth.needsPermission('mypos-terminal.read'), (req: IdRequest, res: JsonResponse) => {
+    const journal = journalOf(RED, req.params.id);
+    if (!journal) return res.status(404).json({ error: 'no such deployed mypos-terminal node' });
+    journal.ready.then(
+      () => res.json({ journal: journal.path, unresolved: journal.unresolved }),
+      (error: Error) => res.status(500).json({ error: error.message }),
+    );
+  });
+  RED.httpAdmin.post('/mypos-terminal/:id/acknowledge', RED.auth.needsPermission('mypos-terminal.write'), (req: IdRequest, res: JsonResponse) => {
+    const journal = journalOf(RED, req.params.id);
+    if (!journal) return res.status(404).json({ error: 'no such deployed mypos-terminal node' });
+    journal.acknowledge().then(
+      (acknowledged) => res.json({ acknowledged }),
+      (error: Error) => res.status(500).json({ error: error.message }),
+    );
+  });
 };
+
+function journalOf(RED: NodeAPI, id: string): Journal | undefined {
+  const node = RED.nodes.getNode(id) as TerminalConfigNode | null;
+  return node?.journal;
+}
+
+interface TestRequest {
+  body?: unknown;
+}
+
+interface TestResponse extends JsonResponse {
+  readonly writableFinished?: boolean;
+  on?(event: 'close', listener: () => void): void;
+}
+
+interface IdRequest {
+  params: { id: string };
+}
 
 interface JsonResponse {
   json(body: unknown): void;
+  status(code: number): JsonResponse;
 }

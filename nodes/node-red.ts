@@ -48,5 +48,17 @@ export interface NodeAPI {
   auth: {
     needsPermission(permission: string): unknown;
   };
+  /** Translates a message catalog key; the node's own catalog when the key has no namespace. */
+  _(key: string, substitutions?: Record<string, unknown>): string;
+  util: {
+    /** Reads a typed input (msg, flow, global, str, num, env, jsonata…); the callback form works for async context stores and JSONata. */
+    evaluateNodeProperty(
+      value: string,
+      type: string,
+      node: Node,
+      msg: NodeMessage,
+      callback: (error: Error | null | undefined, result?: unknown) => void,
+    ): void;
+  };
   settings: { userDir?: string; [key: string]: unknown };
 }

@@ -1,6 +1,9 @@
 import { DEFAULT_BAUD_RATE, SerialTransport } from '../src/transport/serial';
 import { DEFAULT_TCP_PORT, TcpTransport } from '../src/transport/tcp';
+import os from 'node:os';
+import path from 'node:path';
 import { TerminalClient, TerminalClientOptions } from '../src/client/terminal-client';
+import { Journal } from '../src/journal/journal';
 import { Transport } from '../src/transport/transport';
 import { Node } from './node-red';
 
@@ -8,6 +11,8 @@ import { Node } from './node-red';
 export interface TerminalConfigNode extends Node {
   /** Undefined when the settings are wrong; `settingsError` then says why. */
   client?: TerminalClient;
+  /** The terminal's journal; undefined when the settings are wrong. */
+  journal?: Journal;
   settingsError?: string;
 }
 
@@ -23,11 +28,15 @@ export interface TerminalConfig {
   connectTimeout?: unknown;
   decimals?: unknown;
   maxAmount?: unknown;
+  journalPath?: unknown;
+  queueLimit?: unknown;
+  queueTimeout?: unknown;
 }
 
 export const DEFAULT_RESPONSE_TIMEOUT_S = 180;
 export const DEFAULT_CONNECT_TIMEOUT_S = 10;
 export const DEFAULT_DECIMALS = 2;
+export const DEFAULT_QUEUE_TIMEOUT_S = 60;
 
 /** A setting the user must fix in the config node; the message names the field and the rule. */
 export class SettingsError extends Error {}
@@ -39,6 +48,9 @@ export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientO
   const decimals = numberSetting(config.decimals, DEFAULT_DECIMALS, 'decimals', 0, 4);
   if (!Number.isInteger(decimals)) throw new SettingsError('decimals must be a whole number from 0 to 4');
   const maxAmount = blank(config.maxAmount) ? undefined : String(config.maxAmount).trim();
+  const queueLimit = numberSetting(config.queueLimit, 0, 'queueLimit', 0, 100);
+  if (!Number.isInteger(queueLimit)) throw new SettingsError('queueLimit must be a whole number from 0 to 100');
+  const queueTimeout = numberSetting(config.queueTimeout, DEFAULT_QUEUE_TIMEOUT_S, 'queueTimeout', 1, 3600);
   const transport = transportFromConfig(config);
   return {
     transport,
@@ -48,7 +60,19 @@ export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientO
     connectTimeoutMs: connectTimeout * 1000,
     decimals,
     ...(maxAmount !== undefined && { maxAmount }),
+    queueLimit,
+    queueTimeoutMs: queueTimeout * 1000,
   };
+}
+
+/**
+ * Where a config node keeps its journal: the configured path, else a file named after the node
+ * in `mypos-journal/` in the Node-RED user directory.
+ */
+export function journalPathFor(config: TerminalConfig, nodeId: string, userDir: string | undefined): string {
+  if (!blank(config.journalPath)) return path.resolve(String(config.journalPath).trim());
+  const base = userDir ?? path.join(os.homedir(), '.node-red');
+  return path.join(base, 'mypos-journal', `${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
 }
 
 export function transportFromConfig(config: TerminalConfig): Transport {

@@ -4,4 +4,5 @@ export * from './transport/transport';
 export * from './transport/tcp';
 export * from './transport/serial';
 export * from './client/terminal-client';
+export * from './journal/journal';
 export * from './simulator/simulator';

@@ -697,7 +697,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       const result = await client.pay({ amount: 1 });
       const elapsed = Date.now() - started;
       assertFailure(result, { code: 'CONNECT', outcome: 'not-sent' });
-      assert.match(result.message, /no connection within 0\.3 s/);
+      assert.match(result.message, /did not open within 0\.3 s/);
       assert.ok(elapsed >= 280, `waited for the connect timeout (${elapsed} ms)`);
       listener.stopFillers();
     });

@@ -10,7 +10,7 @@ const assert = require('node:assert/strict');
 const net = require('node:net');
 const helper = require('node-red-node-test-helper');
 
-helper.init(require.resolve('node-red'));
+helper.init(require('./support/node-red-path')());
 
 const terminalNode = require('../dist/nodes/mypos-terminal.js');
 const actionNodes = require('../dist/nodes/mypos-actions.js');

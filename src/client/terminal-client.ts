@@ -18,6 +18,7 @@ import {
   parseAmount,
   resultFromReply,
 } from '../protocol';
+import type { Journal } from '../journal/journal';
 import { Connection, Transport } from '../transport/transport';
 
 export interface TerminalClientOptions {
@@ -28,8 +29,17 @@ export interface TerminalClientOptions {
   readonly connectTimeoutMs?: number;
   /** How long an answer may pause once it has begun. Default 10 s. */
   readonly replyStallTimeoutMs?: number;
-  /** How long a reused link must be quiet after an answer before the next request. Default 25 ms. */
+  /**
+   * How long a reused link must be quiet after an answer before the next request goes out, so
+   * that an app closing the link after each answer is seen to close it, and a repeated answer
+   * drops the link. Default 25 ms. (A repeated approval is also recognised by its ref later on.)
+   */
   readonly answerGuardMs?: number;
+  /**
+   * After a request ended with an unknown outcome, how long to wait before the next request goes
+   * out, so that a late answer arrives (and is dropped) first. Default 2 s.
+   */
+  readonly unknownSettleMs?: number;
   /**
    * Keep the link open between requests and reopen it when it drops, waiting from
    * reconnectMinMs up to reconnectMaxMs between tries (start() begins). For serial links.
@@ -37,6 +47,15 @@ export interface TerminalClientOptions {
   readonly keepOpen?: boolean;
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
+  /** Records every request before it is sent, and refuses duplicates. */
+  readonly journal?: Journal;
+  /**
+   * How many requests may wait, first in first out, while one is open. Default 0: a request
+   * while another is open is refused at once as BUSY.
+   */
+  readonly queueLimit?: number;
+  /** How long a request may wait in the queue before it is refused as BUSY. Default 60 s. */
+  readonly queueTimeoutMs?: number;
   /** Digits after the decimal point in amounts. Default 2. */
   readonly decimals?: number;
   /** Optional safety limit on amounts, e.g. `500.00`. */
@@ -48,8 +67,12 @@ export const DEFAULT_RESPONSE_TIMEOUT_MS = 180_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REPLY_STALL_TIMEOUT_MS = 10_000;
 export const DEFAULT_ANSWER_GUARD_MS = 25;
+export const DEFAULT_UNKNOWN_SETTLE_MS = 2_000;
+/** Refs of earlier answers remembered to recognise a repeated answer. */
+const REMEMBERED_REFS = 64;
 export const DEFAULT_RECONNECT_MIN_MS = 1_000;
 export const DEFAULT_RECONNECT_MAX_MS = 30_000;
+export const DEFAULT_QUEUE_TIMEOUT_MS = 60_000;
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected';
 
@@ -60,6 +83,8 @@ export interface TransactOptions {
   onPhase?(phase: TransactionPhase, request: TerminalRequest): void;
   /** Who asked; abort(detail, owner) then ends the request only if it is theirs. */
   owner?: unknown;
+  /** Send even when the journal knows the invoice or code was already used. */
+  allowDuplicate?: boolean;
 }
 
 /** Plain values for the convenience methods, e.g. `client.pay({ amount: '12.50' })`. */
@@ -73,10 +98,15 @@ export interface ActionFields {
 
 interface OpenTransaction {
   readonly request: TerminalRequest;
-  readonly owner: unknown;
+  readonly options: TransactOptions;
   readonly resolve: (result: TransactionResult) => void;
   sent: boolean;
   settled: boolean;
+  /** The journal's record of this request, once begun. */
+  journaling?: Promise<string>;
+  queueTimer?: NodeJS.Timeout;
+  /** Lets a wait in run() end early when the transaction is finished from outside. */
+  wake?: () => void;
   waitTimer?: NodeJS.Timeout;
   waitImmediate?: NodeJS.Immediate;
   responseTimer?: NodeJS.Timeout;
@@ -104,9 +134,13 @@ export class TerminalClient {
   readonly connectTimeoutMs: number;
   readonly replyStallTimeoutMs: number;
   readonly answerGuardMs: number;
+  readonly unknownSettleMs: number;
   readonly keepOpen: boolean;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
+  readonly journal: Journal | undefined;
+  readonly queueLimit: number;
+  readonly queueTimeoutMs: number;
   readonly amountRules: AmountRules;
   private readonly framer: XmlFramer;
   private link: Link | undefined;
@@ -114,6 +148,11 @@ export class TerminalClient {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectDelayMs: number;
   private open: OpenTransaction | undefined;
+  private readonly queue: OpenTransaction[] = [];
+  /** Refs of recent approvals, oldest first: an answer repeating one of them is stale. */
+  private readonly seenRefs: string[] = [];
+  /** performance.now() before which no request goes out, after an unknown outcome. */
+  private settleUntil = -Infinity;
   private closed = false;
   private state: ConnectionState = 'disconnected';
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
@@ -125,10 +164,16 @@ export class TerminalClient {
     this.replyStallTimeoutMs = positive(options.replyStallTimeoutMs ?? DEFAULT_REPLY_STALL_TIMEOUT_MS, 'replyStallTimeoutMs');
     this.answerGuardMs = options.answerGuardMs ?? DEFAULT_ANSWER_GUARD_MS;
     if (!(this.answerGuardMs >= 0)) throw new RangeError('answerGuardMs must be zero or more milliseconds');
+    this.unknownSettleMs = options.unknownSettleMs ?? DEFAULT_UNKNOWN_SETTLE_MS;
+    if (!(this.unknownSettleMs >= 0)) throw new RangeError('unknownSettleMs must be zero or more milliseconds');
     this.keepOpen = options.keepOpen ?? false;
     this.reconnectMinMs = positive(options.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS, 'reconnectMinMs');
     this.reconnectMaxMs = Math.max(this.reconnectMinMs, options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS);
     this.reconnectDelayMs = this.reconnectMinMs;
+    this.journal = options.journal;
+    this.queueLimit = options.queueLimit ?? 0;
+    if (!Number.isInteger(this.queueLimit) || this.queueLimit < 0) throw new RangeError('queueLimit must be a whole number, 0 or more');
+    this.queueTimeoutMs = positive(options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS, 'queueTimeoutMs');
     const decimals = checkDecimals(options.decimals ?? 2);
     let maxAmount: Amount | undefined;
     if (options.maxAmount !== undefined && options.maxAmount !== '') {
@@ -195,27 +240,41 @@ export class TerminalClient {
     if (this.closed) {
       return Promise.resolve(failure(request.action, request, 'CONNECT', 'The terminal connection is closed. Nothing was sent.'));
     }
-    if (this.open) {
-      return Promise.resolve(
-        failure(request.action, request, 'BUSY', `Another request to the terminal at ${this.transport.description} is still open. Nothing was sent.`),
-      );
-    }
-    const xml = buildRequestXml(request);
     return new Promise((resolve) => {
-      const transaction: OpenTransaction = { request, owner: options.owner, resolve, sent: false, settled: false };
-      this.open = transaction;
-      this.run(transaction, xml, options);
+      const transaction: OpenTransaction = { request, options, resolve, sent: false, settled: false };
+      if (!this.open) {
+        this.begin(transaction);
+      } else if (this.queue.length < this.queueLimit) {
+        transaction.queueTimer = setTimeout(() => {
+          this.finish(
+            transaction,
+            failure(request.action, request, 'BUSY', `The terminal at ${this.transport.description} stayed busy for ${this.queueTimeoutMs / 1000} s while this request waited. Nothing was sent.`),
+          );
+        }, this.queueTimeoutMs);
+        this.queue.push(transaction);
+      } else {
+        const where = this.transport.description;
+        const message =
+          this.queueLimit === 0
+            ? `Another request to the terminal at ${where} is still open. Nothing was sent.`
+            : `The terminal at ${where} is busy and ${this.queueLimit} requests are already waiting. Nothing was sent.`;
+        resolve(failure(request.action, request, 'BUSY', message));
+      }
     });
   }
 
   /**
-   * Ends the open request now, if any (with an owner: only if it is that owner's). One that was
-   * sent ends as CONNECTION_LOST (outcome unknown) and the connection is dropped, since its
-   * answer may still come.
+   * Ends the open request now, if any, and every waiting one (with an owner: only that owner's).
+   * One that was sent ends as CONNECTION_LOST (outcome unknown) and the connection is dropped,
+   * since its answer may still come.
    */
   abort(detail = 'The request was abandoned before the terminal answered.', owner?: unknown): void {
+    const mine = (transaction: OpenTransaction) => owner === undefined || transaction.options.owner === owner;
+    for (const waiting of this.queue.filter(mine)) {
+      this.finish(waiting, failure(waiting.request.action, waiting.request, 'CONNECT', `${detail} Nothing was sent.`));
+    }
     const transaction = this.open;
-    if (!transaction || (owner !== undefined && transaction.owner !== owner)) return;
+    if (!transaction || !mine(transaction)) return;
     if (transaction.sent) {
       this.discardConnection();
       this.finish(transaction, failure(transaction.request.action, transaction.request, 'CONNECTION_LOST', detail));
@@ -224,7 +283,7 @@ export class TerminalClient {
     }
   }
 
-  /** Aborts any open request and closes the connection for good. */
+  /** Aborts every request and closes the connection for good. The journal stays its owner's to close. */
   close(detail = 'The terminal connection was closed before the terminal answered.'): void {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
@@ -234,39 +293,46 @@ export class TerminalClient {
     this.stateListeners.clear();
   }
 
-  /**
-   * Sends on the open link once it has been quiet for answerGuardMs since its last answer, plus
-   * one turn of the event loop to read whatever already arrived: a repeated or stray answer on
-   * its way then drops the link instead of being taken for the answer to this request.
-   */
-  private run(transaction: OpenTransaction, xml: string, options: TransactOptions): void {
-    const link = this.link;
-    if (!link?.connection) {
-      void this.send(transaction, xml, options);
-      return;
-    }
-    const quietFor = Math.max(0, link.lastAnswerAt + this.answerGuardMs - performance.now());
-    transaction.waitTimer = setTimeout(() => {
-      transaction.waitImmediate = setImmediate(() => void this.send(transaction, xml, options));
-    }, quietFor);
+  private begin(transaction: OpenTransaction): void {
+    this.open = transaction;
+    void this.run(transaction);
   }
 
-  private async send(transaction: OpenTransaction, xml: string, options: TransactOptions): Promise<void> {
-    const { request } = transaction;
-    let connection = this.link?.connection;
-    if (!connection) {
-      options.onPhase?.('connecting', request);
+  private async run(transaction: OpenTransaction): Promise<void> {
+    const { request, options } = transaction;
+    const journal = this.journal;
+    if (journal) {
       try {
-        connection = await this.connectShared();
+        await journal.ready;
       } catch (error) {
-        this.finish(
-          transaction,
-          failure(request.action, request, 'CONNECT', `Could not connect to the terminal at ${this.transport.description}: ${reason(error)}. Nothing was sent.`),
-        );
+        this.finish(transaction, failure(request.action, request, 'JOURNAL', `The journal ${journal.path} cannot be used: ${reason(error)}. Nothing was sent.`));
+        return;
+      }
+      if (transaction.settled) return;
+      const refusal = journal.refusal(request, this.amountRules.decimals, options.allowDuplicate);
+      if (refusal) {
+        this.finish(transaction, failure(request.action, request, refusal.code, refusal.message));
         return;
       }
     }
-    if (transaction.settled) return; // aborted while connecting
+    // Connect first, so that an absent terminal is reported at once; then wait for quiet, which
+    // drops a link that a late answer reaches, and connect again if it did.
+    if (!(await this.ensureLink(transaction))) return;
+    await this.quietLink(transaction);
+    if (transaction.settled || !(await this.ensureLink(transaction))) return;
+    if (journal) {
+      transaction.journaling = journal.begin(request);
+      try {
+        await transaction.journaling;
+      } catch (error) {
+        this.finish(transaction, failure(request.action, request, 'JOURNAL', `Could not record the request in the journal ${journal.path}: ${reason(error)}. Nothing was sent.`));
+        return;
+      }
+      // The link may have closed while the journal was written (an app that closes after each answer).
+      if (transaction.settled || !(await this.ensureLink(transaction))) return;
+    }
+    const connection = this.link?.connection;
+    if (!connection) throw new Error('no link after ensureLink');
     transaction.sent = true;
     this.framer.reset();
     transaction.responseTimer = setTimeout(() => {
@@ -276,8 +342,46 @@ export class TerminalClient {
         failure(request.action, request, 'TIMEOUT', `No answer from the terminal within ${this.responseTimeoutMs / 1000} s.`),
       );
     }, this.responseTimeoutMs);
-    connection.write(xml);
+    connection.write(buildRequestXml(request));
     if (!transaction.settled) options.onPhase?.('sent', request);
+  }
+
+  /** Opens a link if there is none; false when the transaction ended meanwhile. */
+  private async ensureLink(transaction: OpenTransaction): Promise<boolean> {
+    if (this.link?.connection) return true;
+    const { request, options } = transaction;
+    options.onPhase?.('connecting', request);
+    try {
+      await this.connectShared();
+    } catch (error) {
+      this.finish(
+        transaction,
+        failure(request.action, request, 'CONNECT', `Could not connect to the terminal at ${this.transport.description}: ${reason(error)}. Nothing was sent.`),
+      );
+      return false;
+    }
+    return !transaction.settled; // false when aborted while connecting
+  }
+
+  /**
+   * Waits before sending: after an unknown outcome, until unknownSettleMs have passed; on a
+   * reused link, until it has been quiet for answerGuardMs after its last answer; then one
+   * turn of the event loop to read whatever already arrived. A late or repeated answer on its
+   * way then drops the link instead of being taken for the answer to this request.
+   */
+  private quietLink(transaction: OpenTransaction): Promise<void> {
+    const link = this.link;
+    const now = performance.now();
+    const guardUntil = link?.connection ? link.lastAnswerAt + this.answerGuardMs : -Infinity;
+    const quietFor = Math.max(0, this.settleUntil - now, guardUntil - now);
+    return new Promise((resolve) => {
+      transaction.wake = resolve;
+      const oneTurn = () => {
+        transaction.waitImmediate = setImmediate(resolve);
+      };
+      if (quietFor > 0) transaction.waitTimer = setTimeout(oneTurn, quietFor);
+      else oneTurn();
+    });
   }
 
   /** One connection attempt at a time, shared by a request and the keep-open loop. */
@@ -359,7 +463,6 @@ export class TerminalClient {
       frames = error.completedFrames;
       framingError = error;
     }
-    if (frames.length > 0 && this.link) this.link.lastAnswerAt = performance.now();
     for (const frame of frames) {
       const transaction = this.open;
       if (!transaction?.sent) {
@@ -367,7 +470,14 @@ export class TerminalClient {
         this.discardConnection();
         return;
       }
-      const result = resultFromReply(transaction.request, interpretReply(frame, transaction.request.action));
+      const verdict = interpretReply(frame, transaction.request.action);
+      const ref = verdict.ref ?? '';
+      // A repeat of an earlier approval: ignore it and keep waiting. (A completion or cancellation
+      // may legitimately answer with its pre-authorization's code.)
+      if (ref !== '' && ref !== transaction.request.preauthCode && this.seenRefs.includes(ref)) continue;
+      if (this.link) this.link.lastAnswerAt = performance.now();
+      if (verdict.kind === 'ok' && ref !== '') this.rememberRef(ref);
+      const result = resultFromReply(transaction.request, verdict);
       if (result.result === 'ERROR' && result.code === 'PROTOCOL') this.discardConnection();
       this.finish(transaction, result);
     }
@@ -377,6 +487,11 @@ export class TerminalClient {
       return;
     }
     this.watchPartialReply();
+  }
+
+  private rememberRef(ref: string): void {
+    this.seenRefs.push(ref);
+    if (this.seenRefs.length > REMEMBERED_REFS) this.seenRefs.shift();
   }
 
   /** A reply that began must finish promptly; bytes with no request open are never kept. */
@@ -437,12 +552,32 @@ export class TerminalClient {
   private finish(transaction: OpenTransaction, result: TransactionResult): void {
     if (transaction.settled) return;
     transaction.settled = true;
+    clearTimeout(transaction.queueTimer);
     clearTimeout(transaction.waitTimer);
     clearImmediate(transaction.waitImmediate);
     clearTimeout(transaction.responseTimer);
     clearTimeout(transaction.stallTimer);
-    if (this.open === transaction) this.open = undefined;
+    transaction.wake?.();
+    if (result.result === 'ERROR' && result.outcome === 'unknown') this.settleUntil = performance.now() + this.unknownSettleMs;
+    const queued = this.queue.indexOf(transaction);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    const journal = this.journal;
+    if (journal && transaction.journaling) {
+      void transaction.journaling.then((id) => journal.end(id, result), () => undefined);
+    }
     transaction.resolve(result);
+    if (this.open === transaction) {
+      this.open = undefined;
+      this.startNext();
+    }
+  }
+
+  /** The queue runs first in, first out, one at a time. */
+  private startNext(): void {
+    const next = this.queue.shift();
+    if (!next || this.closed) return;
+    clearTimeout(next.queueTimer);
+    this.begin(next);
   }
 
   private setState(state: ConnectionState): void {

@@ -19,6 +19,9 @@ const MAX_INTEGER_DIGITS = 12;
 /** Doubles hold any 15-digit decimal exactly, so this recovers what a number was typed as. */
 const NUMBER_SIGNIFICANT_DIGITS = 15;
 
+/** Longer than any amount written out: 12 digits, a point, 4 decimals, and room for zeros and spaces. */
+const MAX_AMOUNT_TEXT = 40;
+
 const DECIMAL_PATTERN = /^([0-9]+)(?:\.([0-9]+))?$/;
 
 export function checkDecimals(decimals: unknown): number {
@@ -75,6 +78,8 @@ function amountInputToDecimalText(input: unknown, field: string): string {
     return typed;
   }
   if (typeof input === 'string') {
+    // Checked before any pattern runs, so a huge string costs nothing.
+    if (input.length > MAX_AMOUNT_TEXT) throw new InputError(field, `is too long to be an amount (${input.length} characters)`);
     const text = input.trim();
     if (text === '') throw new InputError(field, 'is missing: give an amount like 12.50');
     if (text.startsWith('-')) throw new InputError(field, 'must be greater than zero');

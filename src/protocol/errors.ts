@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'CONNECT'
   | 'TIMEOUT'
   | 'CONNECTION_LOST'
-  | 'PROTOCOL';
+  | 'PROTOCOL'
+  | 'DUPLICATE'
+  | 'JOURNAL';
 
 export const ERROR_OUTCOMES: Readonly<Record<ErrorCode, Outcome>> = {
   TERMINAL: 'failed',
@@ -24,6 +26,8 @@ export const ERROR_OUTCOMES: Readonly<Record<ErrorCode, Outcome>> = {
   TIMEOUT: 'unknown',
   CONNECTION_LOST: 'unknown',
   PROTOCOL: 'unknown',
+  DUPLICATE: 'not-sent',
+  JOURNAL: 'not-sent',
 };
 
 export const UNKNOWN_OUTCOME_ADVICE =

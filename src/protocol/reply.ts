@@ -6,7 +6,8 @@ export type ReplyVerdict =
   | { readonly kind: 'ok'; readonly ref: string }
   | { readonly kind: 'declined'; readonly ref: string; readonly status: number | null; readonly statusText: string | null }
   | { readonly kind: 'bad-xml'; readonly ref: string }
-  | { readonly kind: 'unreadable'; readonly reason: string };
+  /** `ref` is there when the answer was readable XML, only not an answer to this request. */
+  | { readonly kind: 'unreadable'; readonly reason: string; readonly ref?: string };
 
 /** The app's answer to a request it could not read: `<ref>Hibás XML</ref>` ("Invalid XML"). */
 const BAD_XML_REF = /^hib[aá]s\s+xml$/i;
@@ -27,7 +28,7 @@ export function interpretReply(frame: Uint8Array | string, action: Action): Repl
     if (root === BAD_XML_REPLY_ROOT || ACTION_SPECS[action].replyRoots.includes(root)) return { kind: 'bad-xml', ref };
   }
   if (!ACTION_SPECS[action].replyRoots.includes(root)) {
-    return { kind: 'unreadable', reason: `the answer <${root}> does not belong to a ${ACTION_SPECS[action].noun}` };
+    return { kind: 'unreadable', reason: `the answer <${root}> does not belong to a ${ACTION_SPECS[action].noun}`, ref };
   }
   if (result === 'OK') return { kind: 'ok', ref };
   if (result === 'ERROR') {
@@ -39,5 +40,6 @@ export function interpretReply(frame: Uint8Array | string, action: Action): Repl
   return {
     kind: 'unreadable',
     reason: result === undefined ? `<${root}> has no <result>` : `<${root}> has an unexpected <result>`,
+    ref,
   };
 }

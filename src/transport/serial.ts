@@ -1,4 +1,5 @@
 import { SerialPort } from 'serialport';
+import { openLink } from './opening';
 import { Connection, ConnectionHandlers, Transport } from './transport';
 
 export interface SerialTransportOptions {
@@ -28,61 +29,26 @@ export class SerialTransport implements Transport {
   }
 
   connect(handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new Error('the connection attempt was cancelled'));
-        return;
-      }
+    return openLink(handlers, timeoutMs, signal, 'the port', (link) => {
       // `lock` makes a second open of the same device fail instead of sharing it.
       const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false, lock: true });
-      let open = false;
-      let live = true;
-      const shut = () => {
+      // These listeners stay for the port's life: an error event without one would crash the process.
+      port.on('error', (error: Error) => link.ended(error));
+      port.on('close', (error?: Error | null) => link.ended(error ?? undefined));
+      port.on('end', () => link.ended());
+      port.on('data', (chunk: Buffer) => link.data(chunk));
+      port.open((error) => {
+        if (error) {
+          link.ended(error);
+          return;
+        }
+        // A new link must carry nothing from an earlier one: drop bytes the system buffered.
+        port.flush(() => link.opened((data) => port.write(data, 'utf8')));
+      });
+      return () => {
         port.removeAllListeners('data');
         if (port.isOpen) port.close(() => undefined);
       };
-      const onAbort = () => end(new Error('the connection attempt was cancelled'));
-      const end = (error?: Error) => {
-        if (!live) return;
-        live = false;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        shut();
-        if (open) handlers.closed(error);
-        else reject(error ?? new Error('the port closed while opening'));
-      };
-      const timer = setTimeout(() => end(new Error(`the port did not open within ${timeoutMs / 1000} s`)), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // Listeners stay for the port's life: an error event without one would crash the process.
-      port.on('error', (error: Error) => end(error));
-      port.on('close', (error?: Error) => end(error ?? undefined));
-      port.on('end', () => end());
-      port.on('data', (chunk: Buffer) => {
-        if (live && open) handlers.data(chunk);
-      });
-      port.open((error) => {
-        if (!live) {
-          shut();
-          return;
-        }
-        if (error) {
-          end(error);
-          return;
-        }
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        open = true;
-        resolve({
-          write: (data) => {
-            if (live) port.write(data, 'utf8');
-          },
-          destroy: () => {
-            live = false;
-            clearTimeout(timer);
-            shut();
-          },
-        });
-      });
     });
   }
 }

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { openLink } from './opening';
 import { Connection, ConnectionHandlers, Transport } from './transport';
 
 export interface TcpTransportOptions {
@@ -25,50 +26,18 @@ export class TcpTransport implements Transport {
   }
 
   connect(handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new Error('the connection attempt was cancelled'));
-        return;
-      }
+    return openLink(handlers, timeoutMs, signal, 'the connection', (link) => {
       const socket = net.createConnection({ host: this.host, port: this.port });
-      let open = false;
-      let live = true;
-      const onAbort = () => end(new Error('the connection attempt was cancelled'));
-      const end = (error?: Error) => {
-        if (!live) return;
-        live = false;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        socket.destroy();
-        if (open) handlers.closed(error);
-        else reject(error ?? new Error('connection closed while opening'));
-      };
-      const timer = setTimeout(() => end(new Error(`no connection within ${timeoutMs / 1000} s`)), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      socket.on('error', (error) => end(error));
-      socket.on('end', () => end());
-      socket.on('close', () => end());
-      socket.on('data', (chunk: Buffer) => {
-        if (live) handlers.data(chunk);
-      });
+      socket.on('error', (error) => link.ended(error));
+      socket.on('end', () => link.ended());
+      socket.on('close', () => link.ended());
+      socket.on('data', (chunk: Buffer) => link.data(chunk));
       socket.once('connect', () => {
-        if (!live) return;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        open = true;
         socket.setNoDelay(true);
         socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
-        resolve({
-          write: (data) => {
-            if (live) socket.write(data, 'utf8');
-          },
-          destroy: () => {
-            live = false;
-            clearTimeout(timer);
-            socket.destroy();
-          },
-        });
+        link.opened((data) => socket.write(data, 'utf8'));
       });
+      return () => socket.destroy();
     });
   }
 }

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { NodeAPI } from './node-red';
+
+/**
+ * Runtime texts (node status) from the action nodes' message catalog,
+ * `locales/<lang>/mypos-actions.json`, in the runtime's language (Node-RED's `lang` setting or
+ * the system locale). Node-RED prefixes a key without a namespace with the catalog of the node
+ * file that registered the types (`@payment-interface/node-red-mypos/mypos-actions:`), as core
+ * nodes rely on with `RED._("httpin.errors.no-url")`.
+ *
+ * Where RED._ cannot translate (node-red-node-test-helper's RED._ returns the key; a catalog
+ * that failed to load), the English catalog beside this file is used, so a status never shows a
+ * bare key. English therefore lives in one place: locales/en-US/mypos-actions.json.
+ */
+
+const CATALOG = 'mypos-actions';
+const ENGLISH_FILE = path.join(__dirname, 'locales', 'en-US', `${CATALOG}.json`);
+
+export type Substitutions = Readonly<Record<string, string | number>>;
+
+let translate: ((key: string, substitutions: Substitutions) => unknown) | undefined;
+let english: unknown;
+
+/** Uses this runtime's RED._ from now on. Called when the node module is registered. */
+export function useMessageCatalog(RED: Pick<NodeAPI, '_'>): void {
+  translate = (key, substitutions) => RED._(key, { ...substitutions });
+}
+
+/** The text of `key` (e.g. `status.approved`) in mypos-actions.json, with `__name__` substituted. */
+export function t(key: string, substitutions: Substitutions = {}): string {
+  const fullKey = `${CATALOG}.${key}`;
+  let text: unknown;
+  try {
+    text = translate?.(fullKey, substitutions);
+  } catch {
+    text = undefined;
+  }
+  // i18next answers an unknown key with the key itself (without its namespace).
+  if (typeof text === 'string' && text !== '' && !text.endsWith(fullKey)) return text;
+  return englishText(fullKey, substitutions);
+}
+
+function englishText(fullKey: string, substitutions: Substitutions): string {
+  if (english === undefined) {
+    try {
+      english = JSON.parse(fs.readFileSync(ENGLISH_FILE, 'utf8')) as unknown;
+    } catch {
+      english = null;
+    }
+  }
+  let entry: unknown = english;
+  for (const part of fullKey.split('.')) {
+    entry = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[part] : undefined;
+  }
+  if (typeof entry !== 'string') return fullKey;
+  return entry.replace(/__([A-Za-z0-9_]+?)__/g, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole,
+  );
+}

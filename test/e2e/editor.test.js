@@ -1,0 +1,408 @@
+'use strict';
+
+/**
+ * The real Node-RED editor in headless Chromium (Debian's `chromium`, driven by playwright-core),
+ * against a real Node-RED with this package and the real TerminalSimulator, all on 127.0.0.1:
+ * the palette, the config node dialog, importing an example from the menu, deploying it, and a
+ * payment approved and one declined, seen in the simulator, the debug sidebar and the node status.
+ *
+ * Screenshots go to test-artifacts/ (palette, config dialog, approved and declined payment).
+ * Chromium is required: without it this test fails (in CI always; elsewhere MYPOS_SKIP_E2E=1 skips).
+ */
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { TerminalSimulator } = require('../../dist/src');
+const { nodeRedVersion } = require('../support/node-red-path');
+const { localSettings, startNodeRed } = require('../support/node-red-process');
+
+const root = path.join(__dirname, '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const CHROMIUM = process.env.MYPOS_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ACTION_TYPES = ['mypos-pay', 'mypos-refund', 'mypos-preauth', 'mypos-complete', 'mypos-cancel'];
+const CATEGORY = 'myPOS';
+/** Bound for every wait on the editor: generous for a loaded CI machine, short of mocha's timeout. */
+const WAIT_MS = 20000;
+const artifacts = path.join(root, 'test-artifacts');
+/** Screenshots of a Node-RED 5 run do not overwrite those of the Node-RED 4 run. */
+const shotPrefix = `node-red-${nodeRedVersion().split('.')[0]}-`;
+
+/** The example the test imports: the one numbered 01 (the pay example). */
+function payExample() {
+  const file = fs
+    .readdirSync(path.join(root, 'examples'))
+    .filter((name) => /^01\b.*\.json$/.test(name))
+    .sort()[0];
+  assert.ok(file, 'no example 01 in examples/');
+  return { label: file.replace(/\.json$/, ''), nodes: JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8')) };
+}
+
+describe('editor in a real browser (headless Chromium)', function () {
+  this.timeout(120000);
+
+  let simulator;
+  let nodeRed;
+  let context;
+  let page;
+  let userDir;
+  let profileDir;
+  const blocked = []; // requests the page tried to make to anything but 127.0.0.1
+  const pageErrors = [];
+  let example;
+  let ids; // the imported nodes: { pay, config, approveInject, declineInject, okDebug, errDebug }
+
+  async function shot(name, locator, clip) {
+    // Close Node-RED's notifications ("Imported…", "Successfully deployed") as a user would, so
+    // they do not cover what the screenshot is for.
+    for (const notification of await page.locator('.red-ui-notification:visible').all()) await notification.click().catch(() => undefined);
+    await page.locator('.red-ui-notification:visible').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    fs.mkdirSync(artifacts, { recursive: true });
+    const file = path.join(artifacts, `${shotPrefix}${name}.png`);
+    if (locator) await locator.screenshot({ path: file });
+    else await page.screenshot({ path: file, clip });
+    return file;
+  }
+
+  /** Evaluates fn(arg) in the editor until it returns something truthy; returns that. */
+  async function waitInEditor(fn, arg, what) {
+    try {
+      const handle = await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 50 });
+      return await handle.jsonValue();
+    } catch (error) {
+      throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}: ${error.message.split('\n')[0]}`);
+    }
+  }
+
+  async function waitForNode(predicate, what) {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const value = predicate();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async function openMenu(itemId) {
+    await page.click('#red-ui-header-button-sidemenu');
+    await page.click(`#${itemId}`);
+  }
+
+  /** The status text Node-RED shows under a node of the canvas. */
+  function statusOf(id) {
+    return page.locator(`[id="${id}"] .red-ui-flow-node-status-label`);
+  }
+
+  /** The colour of the status indicator under a node: green, red, yellow, blue or grey. */
+  function statusColour(id) {
+    return page.locator(`[id="${id}"] .red-ui-flow-node-status`).evaluate((element) => {
+      const match = /red-ui-flow-node-status-(?:dot|ring)-(\w+)/.exec(element.getAttribute('class') || '');
+      return match && match[1];
+    });
+  }
+
+  /** The messages a debug node put into the debug sidebar. */
+  function debugMessages(debugId) {
+    return page.locator(`.red-ui-debug-content-list .red-ui-debug-msg.red-ui-debug-msg-node-${debugId.replace(/\./g, '_')}`);
+  }
+
+  /**
+   * Expands a debug message's object tree down to msg.payload, as a user clicks it open, and
+   * returns the message's text.
+   */
+  async function expandedText(message) {
+    // A row of the tree: the clickable .red-ui-debug-msg-expandable whose own key is `name`.
+    const row = (name) =>
+      message.locator('.red-ui-debug-msg-expandable:visible').filter({ has: page.locator(`xpath=./span[contains(@class, "red-ui-debug-msg-object-key") and normalize-space(.)="${name}"]`) });
+    try {
+      const payload = row('payload').first();
+      if (!(await payload.count())) {
+        await message.locator('.red-ui-debug-msg-expandable:visible').first().click();
+        await payload.waitFor({ state: 'visible', timeout: WAIT_MS });
+      }
+      await payload.click();
+      await message.locator('.red-ui-debug-msg-object-key:visible', { hasText: /^result$/ }).first().waitFor({ timeout: WAIT_MS });
+    } catch (error) {
+      throw new Error(`cannot open msg.payload in the debug sidebar (${error.message.split('\n')[0]}):\n${await message.innerHTML()}`);
+    }
+    return (await message.innerText()).replace(/\s+/g, ' ');
+  }
+
+  before(async function () {
+    this.timeout(180000);
+    if (!fs.existsSync(CHROMIUM)) {
+      if (!process.env.CI && process.env.MYPOS_SKIP_E2E === '1') this.skip();
+      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set MYPOS_CHROMIUM)`);
+    }
+
+    simulator = new TerminalSimulator({ behaviour: { delayMs: 150 } });
+    await simulator.listen(0, '127.0.0.1');
+
+    // A Node-RED user directory with this repository installed as the package, as `npm link` would.
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-e2e-'));
+    const link = path.join(userDir, 'node_modules', ...pkg.name.split('/'));
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(root, link, 'dir');
+    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: '*' } }));
+    nodeRed = await startNodeRed(userDir, localSettings());
+
+    profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1400, height: 1000 },
+      locale: 'en-US',
+      timeout: 60000,
+    });
+    context.setDefaultTimeout(WAIT_MS);
+    // Only 127.0.0.1: anything else the editor asks for is refused and recorded.
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+      blocked.push(url.href);
+      return route.abort();
+    });
+    page = context.pages()[0] || (await context.newPage());
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`http://127.0.0.1:${nodeRed.port}/`, { timeout: 60000 });
+    await page.waitForSelector(`.red-ui-palette-node[data-palette-type="${ACTION_TYPES[0]}"]`, { timeout: 60000 });
+    await waitInEditor(() => window.RED && RED.nodes && RED.nodes.getType('mypos-terminal') && $('#red-ui-loading-progress:visible').length === 0, null, 'the editor to load');
+  });
+
+  after(async function () {
+    this.timeout(60000);
+    if (context) await context.close().catch(() => undefined);
+    if (nodeRed) await nodeRed.stop();
+    if (simulator) await simulator.close();
+    for (const dir of [userDir, profileDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest.state === 'failed' && page) {
+      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+      await shot(`failed-${name}`).catch(() => undefined);
+    }
+  });
+
+  it(`shows the five action nodes in the ${CATEGORY} palette category, and the config node not in the palette`, async function () {
+    const category = page.locator(`#red-ui-palette-container-${CATEGORY}`);
+    await category.scrollIntoViewIfNeeded();
+    await category.waitFor({ state: 'visible' });
+    const nodes = category.locator('.red-ui-palette-node');
+    const types = await nodes.evaluateAll((elements) => elements.map((element) => element.getAttribute('data-palette-type')));
+    assert.deepEqual([...types].sort(), [...ACTION_TYPES].sort());
+    for (const type of ACTION_TYPES) {
+      const node = category.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
+      await node.waitFor({ state: 'visible' });
+      const label = (await node.locator('.red-ui-palette-label').innerText()).replace(/\s+/g, ' ').trim();
+      assert.ok(label.length > 0, `${type} has no palette label`);
+      // The node's own icon, served from the package's icons folder.
+      const icon = await node.locator('.red-ui-palette-icon').evaluate((element) => getComputedStyle(element).backgroundImage);
+      assert.match(icon, new RegExp(`icons/${pkg.name}/${type}\\.svg`), `${type} icon`);
+    }
+    // The config node is registered, but lives in the config-node sidebar, not in the palette.
+    assert.equal(await page.locator('#red-ui-palette-container .red-ui-palette-node[data-palette-type="mypos-terminal"]').count(), 0);
+    assert.equal(await page.evaluate(() => RED.nodes.getType('mypos-terminal').category), 'config');
+    // The palette as the user sees it, scrolled to our category: the visible area of its scroller
+    // (the palette sits elsewhere in Node-RED 4 and 5).
+    const area = await category.evaluate((element) => {
+      let scroller = element.parentElement;
+      while (scroller && !/(auto|scroll)/.test(getComputedStyle(scroller).overflowY)) scroller = scroller.parentElement;
+      const box = (scroller || element).getBoundingClientRect();
+      const own = element.getBoundingClientRect();
+      return { clip: { x: box.x, y: box.y, width: box.width, height: box.height }, inside: own.top >= box.top - 1 && own.bottom <= box.bottom + 1 };
+    });
+    assert.ok(area.inside, 'the myPOS category does not fit into the visible palette');
+    const file = await shot('palette', null, area.clip);
+    assert.ok(fs.statSync(file).size > 5000);
+  });
+
+  it('imports the pay example from Import > Examples', async function () {
+    example = payExample();
+    await openMenu('menu-item-import');
+    const dialog = page.locator('#red-ui-clipboard-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    await page.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a');
+    const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+    await tree.locator('.red-ui-treeList-label-text', { hasText: pkg.name }).click();
+    await tree.locator('.red-ui-treeList-label-text').filter({ hasText: new RegExp(`^${example.label}$`) }).click();
+    await page.click('#red-ui-clipboard-dialog-ok');
+    await dialog.waitFor({ state: 'hidden' });
+    // The imported nodes hang on the pointer until a click on the canvas drops them.
+    const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+    await page.mouse.move(chart.x + 150, chart.y + 150);
+    await page.mouse.click(chart.x + 150, chart.y + 150);
+
+    ids = await waitInEditor(
+      () => {
+        const links = RED.nodes.filterLinks({});
+        const amount = (inject) => String(inject.payload);
+        const injectsInto = (pay) => links.filter((link) => link.target === pay && link.source.type === 'inject').map((link) => link.source);
+        const approving = (inject) => /^\d+\.\d\d$/.test(amount(inject)) && !/\.5[1-3]$/.test(amount(inject));
+        const declining = (inject) => /^\d+\.51$/.test(amount(inject));
+        // The pay node fed by an inject of a plain amount and by one the simulator declines (.51).
+        let pay;
+        RED.nodes.eachNode((node) => {
+          if (pay || node.type !== 'mypos-pay' || node.moving) return;
+          const into = injectsInto(node);
+          if (into.some(approving) && into.some(declining)) pay = node;
+        });
+        if (!pay) return null;
+        const config = RED.nodes.node(pay.terminal);
+        const into = injectsInto(pay);
+        const from = (port) => links.filter((link) => link.source === pay && link.sourcePort === port && link.target.type === 'debug').map((link) => link.target.id)[0];
+        const approve = into.find(approving);
+        const decline = into.find(declining);
+        return {
+          pay: pay.id,
+          config: config && config.type === 'mypos-terminal' ? config.id : null,
+          configLabel: config ? RED.utils.getNodeLabel(config, config.id) : null,
+          approveInject: approve && approve.id,
+          approveAmount: approve && amount(approve),
+          declineInject: decline && decline.id,
+          declineAmount: decline && amount(decline),
+          okDebug: from(0),
+          errDebug: from(1),
+          count: RED.nodes.filterNodes({ z: RED.workspaces.active() }).length,
+        };
+      },
+      null,
+      'the imported example on the canvas',
+    );
+    const expectedOnCanvas = example.nodes.filter((node) => node.type !== 'mypos-terminal').length;
+    assert.equal(ids.count, expectedOnCanvas, 'not every node of the example was imported');
+    for (const key of ['config', 'approveInject', 'declineInject', 'okDebug', 'errDebug']) {
+      assert.ok(ids[key], `the example lacks ${key} (an inject of an approved amount, one ending .51, debug nodes on both outputs)`);
+    }
+  });
+
+  it('shows the config node in the config sidebar; its dialog switches fields by connection type and marks an invalid port', async function () {
+    await openMenu('menu-item-config-nodes');
+    const entry = page.locator('.red-ui-palette-node-config', { hasText: ids.configLabel.slice(0, 12) });
+    await entry.waitFor({ state: 'visible' });
+    assert.ok(
+      await page.locator('.red-ui-palette-node-config-type', { hasText: /^mypos-terminal$/ }).isVisible(),
+      'no mypos-terminal group in the config sidebar',
+    );
+    await entry.dblclick();
+
+    const field = (name) => page.locator(`#node-config-input-${name}`);
+    await field('port').waitFor({ state: 'visible' });
+    const visibility = () =>
+      page.evaluate(() =>
+        Object.fromEntries(['host', 'port', 'serialPath', 'baudRate'].map((name) => [name, $(`#node-config-input-${name}`).is(':visible')])),
+      );
+    assert.equal(await field('connection').inputValue(), 'tcp');
+    assert.deepEqual(await visibility(), { host: true, port: true, serialPath: false, baudRate: false });
+
+    await field('connection').selectOption('serial');
+    await field('serialPath').waitFor({ state: 'visible' });
+    assert.deepEqual(await visibility(), { host: false, port: false, serialPath: true, baudRate: true });
+    await shot('config-dialog-serial', page.locator('.red-ui-tray').last());
+
+    await field('connection').selectOption('tcp');
+    await field('port').waitFor({ state: 'visible' });
+    assert.deepEqual(await visibility(), { host: true, port: true, serialPath: false, baudRate: false });
+
+    // Typed as a user types it: the dialog validates on each key.
+    await field('port').fill('');
+    await field('port').pressSequentially('70000');
+    await page.waitForFunction(() => $('#node-config-input-port').hasClass('input-error'), null, { timeout: WAIT_MS });
+    const file = await shot('config-dialog', page.locator('.red-ui-tray').last());
+    assert.ok(fs.statSync(file).size > 1000);
+
+    // Point the imported config node at the simulator, with the same dialog.
+    await field('port').fill('');
+    await field('port').pressSequentially(String(simulator.port));
+    await page.waitForFunction(() => !$('#node-config-input-port').hasClass('input-error'), null, { timeout: WAIT_MS });
+    await page.click('#node-config-dialog-ok');
+    await field('port').waitFor({ state: 'detached' });
+    const saved = await page.evaluate((id) => ({ port: String(RED.nodes.node(id).port), valid: RED.nodes.node(id).valid }), ids.config);
+    assert.deepEqual(saved, { port: String(simulator.port), valid: true });
+  });
+
+  it('deploys; the inject button makes the simulator approve a payment, shown in the debug sidebar and the node status', async function () {
+    await page.click('#red-ui-header-button-deploy');
+    await waitInEditor(() => !RED.nodes.dirty() && $('#red-ui-header-button-deploy').hasClass('disabled'), null, 'the deploy to finish');
+
+    // Show the debug messages with the editor's shortcut (the sidebars of Node-RED 4 and 5 differ).
+    await page.locator('#red-ui-workspace-chart').click({ position: { x: 20, y: 20 } });
+    await page.keyboard.press('Control+g');
+    await page.keyboard.press('d');
+    await page.locator('.red-ui-debug-content-list').waitFor({ state: 'visible' });
+    const before = simulator.received.length;
+
+    await page.click(`[id="${ids.approveInject}"] .red-ui-flow-node-button`);
+
+    const request = await waitForNode(
+      () => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'),
+      'the simulator to receive the payment',
+    );
+    assert.equal(request.request.sum, ids.approveAmount);
+    assert.equal(simulator.received.length, before + 1, 'the inject sent more than one request');
+
+    const message = debugMessages(ids.okDebug);
+    await message.first().waitFor({ state: 'visible' });
+    const text = await expandedText(message.first());
+    assert.match(text, /result\s*:?\s*"OK"/, `debug message: ${text}`);
+    assert.ok(text.includes(`"${ids.approveAmount}"`), `debug message lacks the amount: ${text}`);
+    assert.ok(text.includes('"pay"'), `debug message lacks the action: ${text}`);
+    await assert.rejects(debugMessages(ids.errDebug).first().waitFor({ timeout: 300 }), 'a message on the error output too');
+
+    await page.waitForFunction(
+      ({ id, amount }) => new RegExp(`approved\\s+${amount.replace('.', '\\.')}`, 'i').test($(`[id="${id}"] .red-ui-flow-node-status-label`).text()),
+      { id: ids.pay, amount: ids.approveAmount },
+      { timeout: WAIT_MS },
+    );
+    assert.match(await statusOf(ids.pay).textContent(), new RegExp(`approved ${ids.approveAmount.replace('.', '\\.')}`, 'i'));
+    assert.equal(await statusColour(ids.pay), 'green');
+    const file = await shot('approved');
+    assert.ok(fs.statSync(file).size > 1000);
+  });
+
+  it('a declined payment comes out on the error branch, in the debug sidebar and the node status', async function () {
+    const before = simulator.received.length;
+    await page.click(`[id="${ids.declineInject}"] .red-ui-flow-node-button`);
+    const request = await waitForNode(
+      () => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'),
+      'the simulator to receive the declined payment',
+    );
+    assert.equal(request.request.sum, ids.declineAmount);
+
+    const message = debugMessages(ids.errDebug);
+    await message.first().waitFor({ state: 'visible' });
+    const text = await expandedText(message.first());
+    assert.match(text, /result\s*:?\s*"ERROR"/, `debug message: ${text}`);
+    assert.match(text, /TRANSACTION_DECLINED/, `debug message: ${text}`);
+    // Still only the approved payment on the success output.
+    assert.equal(await debugMessages(ids.okDebug).count(), 1);
+
+    await page.waitForFunction(
+      (id) => /declined/i.test($(`[id="${id}"] .red-ui-flow-node-status-label`).text()),
+      ids.pay,
+      { timeout: WAIT_MS },
+    );
+    assert.match(await statusOf(ids.pay).textContent(), /declined/i);
+    assert.equal(await statusColour(ids.pay), 'red');
+    await shot('declined');
+  });
+
+  it('stayed on 127.0.0.1 and raised no errors in the page', function () {
+    assert.deepEqual(pageErrors, [], 'uncaught errors in the editor');
+    assert.deepEqual(blocked, [], 'the editor asked for something other than 127.0.0.1');
+  });
+});

@@ -1,0 +1,151 @@
+'use strict';
+// The journal, duplicate protection and the queue as a Node-RED user meets them.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const helper = require('node-red-node-test-helper');
+const { Journal, TerminalSimulator, createRequest } = require('../dist/src');
+const terminalNode = require('../dist/nodes/mypos-terminal.js');
+const actionNodes = require('../dist/nodes/mypos-actions.js');
+const { waitFor } = require('./support/wait');
+
+helper.init(require('./support/node-red-path')());
+
+function nextMessage(id) {
+  return new Promise((resolve) => helper.getNode(id).once('input', resolve));
+}
+
+describe('journal in Node-RED', function () {
+  this.timeout(10000);
+  let simulator;
+  let dir;
+
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+
+  beforeEach(async () => {
+    simulator = new TerminalSimulator();
+    await simulator.listen(0, '127.0.0.1');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-journal-nodes-'));
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await simulator.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function flow(terminalExtra = {}) {
+    return [
+      { id: 'tab', type: 'tab', label: 'Tab' },
+      {
+        id: 'term',
+        type: 'mypos-terminal',
+        name: 'Simulator',
+        connection: 'tcp',
+        host: '127.0.0.1',
+        port: String(simulator.port),
+        responseTimeout: '2',
+        connectTimeout: '2',
+        decimals: '2',
+        maxAmount: '',
+        ...terminalExtra,
+      },
+      { id: 'pay', z: 'tab', type: 'mypos-pay', name: 'Pay', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['ok'], ['err']] },
+      { id: 'pay2', z: 'tab', type: 'mypos-pay', name: 'Pay 2', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['ok'], ['err']] },
+      { id: 'ok', z: 'tab', type: 'helper' },
+      { id: 'err', z: 'tab', type: 'helper' },
+    ];
+  }
+
+  it('keeps the journal in the user directory by default, one file per config node', async () => {
+    await helper.load([terminalNode, actionNodes], flow());
+    const ok = nextMessage('ok');
+    helper.getNode('pay').receive({ payload: 2, invoice: 'UD-1' });
+    await ok;
+    const file = path.join(helper.settings().userDir, 'mypos-journal', 'term.jsonl');
+    await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes('"event":"end"'), 'the end line');
+    assert.match(fs.readFileSync(file, 'utf8'), /"invoice":"UD-1"/);
+  });
+
+  it('refuses a second payment with the same invoice unless msg.allowDuplicate is true', async () => {
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: path.join(dir, 'j.jsonl') }));
+    const first = nextMessage('ok');
+    helper.getNode('pay').receive({ payload: 3, invoice: 'BOUNCE-1' });
+    assert.equal((await first).payload.result, 'OK');
+
+    const refused = nextMessage('err');
+    helper.getNode('pay2').receive({ payload: 3, invoice: 'BOUNCE-1' });
+    const msg = await refused;
+    assert.equal(msg.payload.code, 'DUPLICATE');
+    assert.equal(msg.error.outcome, 'not-sent');
+    assert.equal(simulator.received.length, 1);
+
+    const allowed = nextMessage('ok');
+    helper.getNode('pay').receive({ payload: 3, invoice: 'BOUNCE-1', allowDuplicate: true });
+    assert.equal((await allowed).payload.result, 'OK');
+    assert.equal(simulator.received.length, 2);
+  });
+
+  it('warns about requests a crash left unresolved, shows them on the nodes, and clears them when acknowledged', async () => {
+    const file = path.join(dir, 'crashed.jsonl');
+    const crashed = new Journal(file);
+    const sourced = (value, field) => ({ value, field });
+    await crashed.begin(
+      createRequest(
+        { action: 'pay', amount: sourced('42.00', 'a'), invoice: sourced('LEFT-1', 'i'), receipt: sourced('ON', 'r'), custrcpt: sourced('ON', 'c') },
+        { decimals: 2 },
+      ),
+    );
+    await crashed.close();
+
+    const warnings = [];
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
+    const term = helper.getNode('term');
+    const pay = helper.getNode('pay');
+    const statuses = [];
+    const status = pay.status.bind(pay);
+    pay.status = (s) => {
+      statuses.push(s.text);
+      return status(s);
+    };
+    await term.journal.ready;
+    await waitFor(() => {
+      warnings.push(...helper.log().args.filter((a) => a[0].level === helper.log().WARN).map((a) => a[0].msg));
+      return warnings.some((w) => /Unresolved pay .*invoice LEFT-1, amount 42\.00/.test(String(w)));
+    }, 'the warning naming invoice and amount');
+    await waitFor(() => statuses.some((t) => /unresolved pay 42\.00/.test(t)) || /unresolved/.test(pay._status?.text ?? ''), 'the unresolved status');
+
+    const listed = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
+    assert.deepEqual(listed.body.unresolved.map((e) => e.invoice), ['LEFT-1']);
+    const acknowledged = await helper.request().post('/mypos-terminal/term/acknowledge').expect(200);
+    assert.deepEqual(acknowledged.body.acknowledged.map((e) => e.invoice), ['LEFT-1']);
+    await waitFor(() => statuses[statuses.length - 1] === undefined, 'the status to clear');
+    assert.deepEqual(term.journal.unresolved, []);
+
+    // The invoice stays protected: its outcome is still unknown.
+    const refused = nextMessage('err');
+    pay.receive({ payload: 42, invoice: 'LEFT-1' });
+    assert.equal((await refused).payload.code, 'DUPLICATE');
+  });
+
+  it('queues requests from several nodes when the config node allows it', async () => {
+    simulator.behaviour = { delayMs: 50 };
+    await helper.load([terminalNode, actionNodes], flow({ queueLimit: '2', queueTimeout: '5', journalPath: path.join(dir, 'q.jsonl') }));
+    const results = [];
+    helper.getNode('ok').on('input', (msg) => results.push(msg.payload.invoice));
+    helper.getNode('err').on('input', (msg) => results.push(`error ${msg.payload.code}`));
+    helper.getNode('pay').receive({ payload: 1, invoice: 'QA' });
+    helper.getNode('pay2').receive({ payload: 1, invoice: 'QB' });
+    helper.getNode('pay').receive({ payload: 1, invoice: 'QC' });
+    helper.getNode('pay2').receive({ payload: 1, invoice: 'QD' });
+    await waitFor(() => results.length === 4, 'four outputs');
+    assert.deepEqual(results.slice().sort(), ['QA', 'QB', 'QC', 'error BUSY'].sort());
+    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['QA', 'QB', 'QC']);
+  });
+});

@@ -1,0 +1,354 @@
+'use strict';
+// The journal on its own, and with the client against the simulator: durable before sending,
+// duplicate protection, unresolved requests after a crash, compaction, and the request queue.
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { Journal, TcpTransport, TerminalClient, TerminalSimulator, createRequest } = require('../dist/src');
+const { waitFor } = require('./support/wait');
+
+function tempFile() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-journal-'));
+  return path.join(dir, 'terminal.jsonl');
+}
+
+function lines(file) {
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+}
+
+function request(action, fields) {
+  const sourced = (value, field) => ({ value, field });
+  return createRequest(
+    {
+      action,
+      amount: sourced(fields.amount, 'amount'),
+      invoice: sourced(fields.invoice, 'invoice'),
+      preauthCode: sourced(fields.preauthcode, 'preauthcode'),
+      receipt: sourced('ON', 'receipt'),
+      custrcpt: sourced('ON', 'custrcpt'),
+    },
+    { decimals: 2 },
+  );
+}
+
+const OK = { result: 'OK', ref: 'R1' };
+
+describe('journal file', () => {
+  let file;
+  let journal;
+
+  beforeEach(() => {
+    file = tempFile();
+  });
+
+  afterEach(async () => {
+    await journal?.close();
+    journal = undefined;
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+
+  it('writes a begin line and an end line holding what an operator needs', async () => {
+    journal = new Journal(file);
+    const id = await journal.begin(request('pay', { amount: '12.5', invoice: 'INV-1' }));
+    assert.equal(lines(file).length, 1, 'the begin line is on disk before begin() resolves');
+    await journal.end(id, { action: 'pay', result: 'ERROR', ref: '', status: 2, statusName: 'TRANSACTION_DECLINED', statusText: 'DECLINED', code: 'TERMINAL', outcome: 'failed', message: 'declined' });
+    const [begin, end] = lines(file);
+    assert.deepEqual(
+      { event: begin.event, action: begin.action, invoice: begin.invoice, amount: begin.amount, id: begin.id },
+      { event: 'begin', action: 'pay', invoice: 'INV-1', amount: '12.50', id },
+    );
+    assert.ok(!Number.isNaN(Date.parse(begin.at)));
+    assert.equal(end.event, 'end');
+    assert.equal(end.id, id);
+    assert.equal(end.outcome, 'failed');
+    assert.equal(end.status, 2);
+    assert.equal(end.statusText, 'DECLINED');
+    assert.equal(end.code, 'TERMINAL');
+    assert.equal(end.invoice, 'INV-1');
+    assert.equal(end.amount, '12.50');
+  });
+
+  it('reports a request with a beginning and no end as unresolved after a restart, until acknowledged', async () => {
+    journal = new Journal(file);
+    await journal.begin(request('pay', { amount: '3', invoice: 'CRASH-1' }));
+    const done = await journal.begin(request('pay', { amount: '4', invoice: 'FINE-1' }));
+    assert.deepEqual(journal.unresolved, [], 'requests open in this process are not unresolved');
+    await journal.end(done, OK);
+    await journal.close();
+
+    journal = new Journal(file);
+    await journal.ready;
+    assert.deepEqual(journal.unresolved.map((e) => [e.invoice, e.amount]), [['CRASH-1', '3.00']]);
+    let changes = 0;
+    journal.onChange(() => (changes += 1));
+    const acknowledged = await journal.acknowledge();
+    assert.deepEqual(acknowledged.map((e) => e.invoice), ['CRASH-1']);
+    assert.deepEqual(journal.unresolved, []);
+    assert.equal(changes, 1);
+    await journal.close();
+
+    journal = new Journal(file);
+    await journal.ready;
+    assert.deepEqual(journal.unresolved, [], 'the acknowledgement is durable');
+    // Acknowledged or not, the outcome stays unknown: the invoice is still protected.
+    const refusal = journal.refusal(request('pay', { amount: '3', invoice: 'CRASH-1' }), 2);
+    assert.equal(refusal.code, 'DUPLICATE');
+  });
+
+  it('loads past a torn last line and keeps appending whole lines', async () => {
+    journal = new Journal(file);
+    const id = await journal.begin(request('refund', { amount: '1', invoice: 'T-1' }));
+    await journal.end(id, OK);
+    await journal.close();
+    fs.appendFileSync(file, '{"v":1,"at":"2026-01-01T00:00:00.000Z","id":"torn","event":"beg');
+
+    journal = new Journal(file);
+    await journal.ready;
+    assert.deepEqual(journal.unresolved, []);
+    await journal.begin(request('pay', { amount: '2', invoice: 'T-2' }));
+    const records = lines(file);
+    assert.deepEqual(records.map((r) => r.invoice), ['T-1', 'T-1', 'T-2']);
+  });
+
+  it('refuses duplicates by action and invoice, and pre-authorization codes used once', async () => {
+    journal = new Journal(file);
+    const paid = await journal.begin(request('pay', { amount: '10', invoice: 'D-1' }));
+    await journal.end(paid, OK);
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-1' }), 2).code, 'DUPLICATE');
+    assert.match(journal.refusal(request('pay', { amount: '10', invoice: 'D-1' }), 2).message, /allowDuplicate/);
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-1' }), 2, true), undefined);
+    assert.equal(journal.refusal(request('refund', { amount: '10', invoice: 'D-1' }), 2), undefined, 'a refund may reuse the payment invoice');
+
+    const declined = await journal.begin(request('pay', { amount: '10', invoice: 'D-2' }));
+    await journal.end(declined, { result: 'ERROR', outcome: 'failed', code: 'TERMINAL', ref: '', status: 2, statusText: null, message: '' });
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-2' }), 2), undefined, 'a declined invoice may be tried again');
+
+    const lost = await journal.begin(request('pay', { amount: '10', invoice: 'D-3' }));
+    await journal.end(lost, { result: 'ERROR', outcome: 'unknown', code: 'TIMEOUT', ref: '', status: null, statusText: null, message: '' });
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-3' }), 2).code, 'DUPLICATE');
+
+    const authorized = await journal.begin(request('preauth', { amount: '50', invoice: 'P-1' }));
+    await journal.end(authorized, { result: 'OK', ref: 'CODE-1' });
+    const over = journal.refusal(request('complete', { amount: '50.01', preauthcode: 'CODE-1' }), 2);
+    assert.equal(over.code, 'INVALID_INPUT');
+    assert.match(over.message, /50\.01 is above the pre-authorized 50\.00/);
+    assert.equal(journal.refusal(request('complete', { amount: '50', preauthcode: 'CODE-1' }), 2), undefined);
+    const completed = await journal.begin(request('complete', { amount: '40', preauthcode: 'CODE-1' }));
+    await journal.end(completed, OK);
+    assert.equal(journal.refusal(request('complete', { amount: '40', preauthcode: 'CODE-1' }), 2).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('cancel', { preauthcode: 'CODE-1' }), 2).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('cancel', { preauthcode: 'OTHER' }), 2), undefined);
+  });
+
+  it('compacts past its size limit: keeps unresolved and recent requests, moves the old file to .1', async () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const clock = () => now;
+    journal = new Journal(file, { maxBytes: 4096, retentionDays: 31, now: clock });
+    const stuck = await journal.begin(request('pay', { amount: '1', invoice: 'STUCK' }));
+    void stuck;
+    const old = await journal.begin(request('pay', { amount: '1', invoice: 'OLD' }));
+    await journal.end(old, OK);
+    now = new Date('2026-03-01T00:00:00Z');
+    for (let i = 0; i < 30; i += 1) {
+      const id = await journal.begin(request('pay', { amount: '1', invoice: `NEW-${i}` }));
+      await journal.end(id, OK);
+    }
+    assert.ok(fs.existsSync(`${file}.1`), 'the old file is kept');
+    await journal.close();
+
+    journal = new Journal(file, { maxBytes: 4096, now: clock });
+    await journal.ready;
+    const invoices = lines(file).map((r) => r.invoice);
+    assert.ok(invoices.includes('STUCK'), 'an unresolved request survives compaction');
+    assert.ok(!invoices.includes('OLD'), 'a request older than the retention period is dropped');
+    assert.ok(invoices.includes('NEW-29'));
+    assert.deepEqual(journal.unresolved.map((e) => e.invoice), ['STUCK']);
+    assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'NEW-29' }), 2).code, 'DUPLICATE');
+  });
+
+  it('refuses to start when the journal cannot be written', async () => {
+    const blocker = tempFile();
+    fs.writeFileSync(blocker, 'a file where a folder should be');
+    journal = new Journal(path.join(blocker, 'journal.jsonl'));
+    await assert.rejects(journal.ready);
+    const client = new TerminalClient({ transport: new TcpTransport({ host: '127.0.0.1', port: 9 }), journal });
+    const result = await client.pay({ amount: 1 });
+    assert.equal(result.code, 'JOURNAL');
+    assert.equal(result.outcome, 'not-sent');
+    client.close();
+    fs.rmSync(path.dirname(blocker), { recursive: true, force: true });
+  });
+});
+
+describe('client with a journal', function () {
+  this.timeout(10000);
+  let file;
+  let journal;
+  let simulator;
+  let client;
+
+  beforeEach(async () => {
+    file = tempFile();
+    journal = new Journal(file);
+    simulator = new TerminalSimulator();
+    const port = await simulator.listen(0, '127.0.0.1');
+    client = new TerminalClient({ transport: new TcpTransport({ host: '127.0.0.1', port }), journal, responseTimeoutMs: 300 });
+  });
+
+  afterEach(async () => {
+    client.close();
+    await simulator.close();
+    await journal.close();
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+
+  it('refuses to pay an invoice twice, and never sends the second', async () => {
+    assert.equal((await client.pay({ amount: '5', invoice: 'KIOSK-1' })).result, 'OK');
+    const again = await client.pay({ amount: '5', invoice: 'KIOSK-1' });
+    assert.equal(again.code, 'DUPLICATE');
+    assert.equal(again.outcome, 'not-sent');
+    assert.equal(simulator.received.length, 1);
+    const forced = await client.pay({ amount: '5', invoice: 'KIOSK-1' }, { allowDuplicate: true });
+    assert.equal(forced.result, 'OK');
+    assert.equal(simulator.received.length, 2);
+  });
+
+  it('refuses an invoice whose outcome is unknown', async () => {
+    simulator.nextBehaviours.push({ fault: 'silent' });
+    const lost = await client.pay({ amount: '6', invoice: 'LOST-1' });
+    assert.equal(lost.code, 'TIMEOUT');
+    const retry = await client.pay({ amount: '6', invoice: 'LOST-1' });
+    assert.equal(retry.code, 'DUPLICATE');
+    assert.match(retry.message, /unknown outcome/);
+    assert.equal(simulator.received.length, 1);
+    const end = await waitFor(() => lines(file).find((r) => r.event === 'end'), 'the end line');
+    assert.equal(end.outcome, 'unknown');
+    assert.equal(end.code, 'TIMEOUT');
+  });
+
+  it('refuses a completion above the pre-authorized amount before sending it', async () => {
+    const authorized = await client.preauth({ amount: '20', invoice: 'HOTEL-1' });
+    assert.equal(authorized.result, 'OK');
+    const over = await client.complete({ amount: '25', preauthcode: authorized.ref });
+    assert.equal(over.code, 'INVALID_INPUT');
+    assert.equal(simulator.received.length, 1);
+    assert.equal((await client.complete({ amount: '18', preauthcode: authorized.ref })).result, 'OK');
+    assert.equal((await client.cancel({ preauthcode: authorized.ref })).code, 'DUPLICATE');
+    assert.equal(simulator.received.length, 2);
+  });
+
+  it('records the end of a request cut short by closing, before the journal closes', async () => {
+    simulator.behaviour = { fault: 'silent' };
+    const pending = client.pay({ amount: '8', invoice: 'STOPPED-1' });
+    await waitFor(() => simulator.received.length === 1, 'the request to be sent');
+    client.close();
+    assert.equal((await pending).code, 'CONNECTION_LOST');
+    await journal.close();
+    const end = lines(file).find((r) => r.event === 'end');
+    assert.ok(end, 'an end line was written');
+    assert.equal(end.invoice, 'STOPPED-1');
+    assert.equal(end.outcome, 'unknown');
+    assert.equal(end.code, 'CONNECTION_LOST');
+    journal = new Journal(file);
+    await journal.ready;
+    assert.deepEqual(journal.unresolved, [], 'an ended request is not reported as unresolved');
+  });
+
+  it('has the request on disk before its first byte reaches the terminal', async () => {
+    const seen = [];
+    const server = net.createServer((socket) => {
+      socket.once('data', () => {
+        seen.push(fs.readFileSync(file, 'utf8'));
+        socket.end('<payresp><result>OK</result><ref>X1</ref></payresp>');
+      });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const own = new TerminalClient({ transport: new TcpTransport({ host: '127.0.0.1', port: server.address().port }), journal });
+    const result = await own.pay({ amount: '7', invoice: 'DURABLE-1' });
+    own.close();
+    await new Promise((resolve) => server.close(resolve));
+    assert.equal(result.result, 'OK');
+    assert.match(seen[0], /"event":"begin".*"invoice":"DURABLE-1"/);
+  });
+
+  it('reports requests left open by a killed process as unresolved', async () => {
+    const code = `const m = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'src'))});
+      const journal = new m.Journal(${JSON.stringify(file + '.crash')});
+      const client = new m.TerminalClient({ transport: new m.TcpTransport({ host: '127.0.0.1', port: ${simulator.port} }), journal });
+      client.pay({ amount: '9.99', invoice: 'KILLED-1' });`;
+    simulator.behaviour = { fault: 'silent' };
+    const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+    await waitFor(() => simulator.received.length === 1, 'the child to send its request', 5000);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    const reopened = new Journal(file + '.crash');
+    await reopened.ready;
+    assert.deepEqual(reopened.unresolved.map((e) => [e.action, e.invoice, e.amount]), [['pay', 'KILLED-1', '9.99']]);
+    await reopened.close();
+  });
+});
+
+describe('request queue', function () {
+  this.timeout(10000);
+  let simulator;
+  let client;
+
+  async function start(options) {
+    simulator = new TerminalSimulator({ behaviour: { delayMs: 40 } });
+    const port = await simulator.listen(0, '127.0.0.1');
+    client = new TerminalClient({ transport: new TcpTransport({ host: '127.0.0.1', port }), answerGuardMs: 0, ...options });
+  }
+
+  afterEach(async () => {
+    client.close();
+    await simulator.close();
+  });
+
+  it('runs waiting requests first in, first out, each with its own result', async () => {
+    await start({ queueLimit: 3 });
+    const results = await Promise.all(['Q-1', 'Q-2', 'Q-3', 'Q-4'].map((invoice) => client.pay({ amount: 1, invoice })));
+    assert.deepEqual(results.map((r) => [r.invoice, r.result]), [['Q-1', 'OK'], ['Q-2', 'OK'], ['Q-3', 'OK'], ['Q-4', 'OK']]);
+    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['Q-1', 'Q-2', 'Q-3', 'Q-4']);
+    assert.equal(new Set(results.map((r) => r.ref)).size, 4);
+  });
+
+  it('refuses at once when the queue is full', async () => {
+    await start({ queueLimit: 1 });
+    const first = client.pay({ amount: 1, invoice: 'F-1' });
+    const second = client.pay({ amount: 1, invoice: 'F-2' });
+    const third = await client.pay({ amount: 1, invoice: 'F-3' });
+    assert.equal(third.code, 'BUSY');
+    assert.match(third.message, /1 requests are already waiting/);
+    assert.equal((await first).result, 'OK');
+    assert.equal((await second).result, 'OK');
+    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['F-1', 'F-2']);
+  });
+
+  it('refuses a request that waited too long, without sending it', async () => {
+    await start({ queueLimit: 2, queueTimeoutMs: 50 });
+    simulator.behaviour = { delayMs: 300 };
+    const first = client.pay({ amount: 1, invoice: 'W-1' });
+    const waited = await client.pay({ amount: 1, invoice: 'W-2' });
+    assert.equal(waited.code, 'BUSY');
+    assert.equal(waited.outcome, 'not-sent');
+    assert.equal((await first).result, 'OK');
+    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['W-1']);
+  });
+
+  it('ends waiting requests as not sent when the client closes', async () => {
+    await start({ queueLimit: 2 });
+    simulator.behaviour = { fault: 'silent' };
+    const first = client.pay({ amount: 1, invoice: 'C-1' });
+    const waiting = client.pay({ amount: 1, invoice: 'C-2' });
+    await waitFor(() => simulator.received.length === 1, 'the first request to be sent');
+    client.close();
+    assert.equal((await first).code, 'CONNECTION_LOST');
+    const second = await waiting;
+    assert.equal(second.outcome, 'not-sent');
+    assert.equal(simulator.received.length, 1);
+  });
+});
