@@ -32,7 +32,7 @@ export interface TerminalClientOptions {
   /**
    * How long a reused link must be quiet after an answer before the next request goes out, so
    * that an app closing the link after each answer is seen to close it, and a repeated answer
-   * drops the link. Default 25 ms. (A repeated approval is also recognised by its ref later on.)
+   * drops the link. Default 100 ms. (A repeated approval is also recognised by its ref later on.)
    */
   readonly answerGuardMs?: number;
   /**
@@ -66,7 +66,8 @@ export interface TerminalClientOptions {
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 180_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REPLY_STALL_TIMEOUT_MS = 10_000;
-export const DEFAULT_ANSWER_GUARD_MS = 25;
+/** Longer than Nagle's algorithm and a delayed ACK (about 40 ms) can hold a repeated answer back. */
+export const DEFAULT_ANSWER_GUARD_MS = 100;
 export const DEFAULT_UNKNOWN_SETTLE_MS = 2_000;
 /** Refs of earlier answers remembered to recognise a repeated answer. */
 const REMEMBERED_REFS = 64;
@@ -587,7 +588,8 @@ export class TerminalClient {
   }
 }
 
-function draftFromFields(action: Action, fields: ActionFields): RequestDraft {
+function draftFromFields(action: Action, given: ActionFields | null | undefined): RequestDraft {
+  const fields: ActionFields = typeof given === 'object' && given !== null ? given : {};
   return {
     action,
     amount: { value: fields.amount, field: 'amount' },

@@ -159,13 +159,13 @@ export class TerminalSimulator {
         this.send(stream, this.badXml(), {});
       }
     });
-    stream.on('error', () => stream.destroy());
+    stream.on('error', () => hangUp(stream));
     stream.on('close', () => this.streams.delete(stream));
   }
 
   /** Drops every open connection, as when the terminal leaves the network. */
   dropConnections(): void {
-    for (const stream of this.streams) stream.destroy();
+    for (const stream of this.streams) hangUp(stream);
   }
 
   /** Stops listening, drops connections and cancels pending answers; resolves once all are closed. */
@@ -264,7 +264,7 @@ export class TerminalSimulator {
     if (stream.destroyed) return;
     const fault = behaviour.fault ?? 'none';
     if (fault === 'drop') {
-      stream.destroy();
+      hangUp(stream);
       return;
     }
     if (answer === undefined) return;
@@ -273,7 +273,7 @@ export class TerminalSimulator {
       if (behaviour.closeAfterAnswer) stream.end();
     };
     if (fault === 'halfway') {
-      stream.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => stream.destroy());
+      stream.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => hangUp(stream));
     } else if (fault === 'bytewise') {
       this.writeBytewise(stream, bytes, behaviour.byteDelayMs ?? 1, after);
     } else if (fault === 'twice') {
@@ -308,6 +308,13 @@ export class TerminalSimulator {
     }, delayMs);
     this.timers.add(timer);
   }
+}
+
+/** Ends a connection or serial link. A serial port must be closed: destroying its stream leaves the device open and locked. */
+function hangUp(stream: Duplex): void {
+  const port = stream as Duplex & { isOpen?: boolean; close?: (callback: () => void) => void };
+  if (typeof port.close === 'function' && port.isOpen) port.close(() => stream.destroy());
+  else stream.destroy();
 }
 
 function toMinor(sum: string): bigint {

@@ -1,0 +1,654 @@
+#!/usr/bin/env node
+'use strict';
+
+/**
+ * Soak test: thousands of transactions through the action nodes in a real Node-RED runtime
+ * (node-red-node-test-helper), against the terminal simulator on 127.0.0.1, with random faults,
+ * bursts (BUSY / queue), invalid and duplicate inputs, and periodic redeploys ("full" and
+ * "nodes"), some of them while a transaction is open.
+ *
+ *   npm run soak                                  3000 transactions, a random seed
+ *   node test/soak/run.js --transactions 500 --seed 42 [--redeploy-every 200] [--heap-mb 8]
+ *                         [--settle-ms 100 | --product-settle] [--nagle] [--verbose]
+ *
+ * After an unknown outcome the client waits (unknownSettleMs, 2 s by default) before the next
+ * request, so that a late answer arrives first. About one transaction in ten here ends unknown on
+ * purpose, so the soak shortens that wait to --settle-ms (100 ms) to finish in a few minutes; over
+ * TCP a late answer cannot reach a later request anyway. --product-settle keeps the 2 s.
+ *
+ * Checks, and exits non-zero when any fails:
+ * - inputs = outputs: every input message got exactly one output message from its node;
+ * - no duplicate on the wire: each invoice (or pre-authorization code) reached the terminal at
+ *   most once, and only for a message whose result says it may have been sent; an answered
+ *   request (OK, TERMINAL, BAD_XML) reached it exactly once;
+ * - answers go to their own request: an OK result carries the ref the terminal made for it;
+ * - results of isolated transactions are the ones their fault calls for;
+ * - no request is left unresolved in the journal after a redeploy unless its outcome was unknown;
+ * - flat memory: heapUsed after forced GC at the end within --heap-mb (default 8) of the value
+ *   after warm-up; active handles back to their count at the start.
+ *
+ * The seed is printed; the same seed gives the same plan (timings still vary).
+ */
+
+const path = require('node:path');
+
+if (typeof global.gc !== 'function') {
+  // Re-run with --expose-gc, so that heap figures are measured after a real collection.
+  const { spawn } = require('node:child_process');
+  const child = spawn(process.execPath, ['--expose-gc', __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  return;
+}
+
+const fs = require('node:fs');
+const os = require('node:os');
+const helper = require('node-red-node-test-helper');
+const { TerminalSimulator } = require('../../dist/src');
+
+// ---------------------------------------------------------------------------------------------
+// options
+// ---------------------------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const options = {
+    transactions: 3000,
+    seed: (Date.now() ^ (process.pid << 8)) >>> 0,
+    redeployEvery: 200,
+    heapMb: 8,
+    settleMs: 100,
+    verbose: false,
+    nagle: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined || !/^[0-9]+$/.test(next)) usage(`${arg} needs a whole number`);
+      return Number(next);
+    };
+    if (arg === '--transactions') options.transactions = value();
+    else if (arg === '--seed') options.seed = value() >>> 0;
+    else if (arg === '--redeploy-every') options.redeployEvery = value();
+    else if (arg === '--heap-mb') options.heapMb = value();
+    else if (arg === '--settle-ms') options.settleMs = value();
+    else if (arg === '--product-settle') options.settleMs = undefined;
+    else if (arg === '--verbose') options.verbose = true;
+    else if (arg === '--nagle') options.nagle = true;
+    else usage(`unknown argument ${arg}`);
+  }
+  if (options.transactions < 1 || options.redeployEvery < 1) usage('--transactions and --redeploy-every must be at least 1');
+  return options;
+}
+
+function usage(problem) {
+  console.error(`${problem}\nusage: node test/soak/run.js [--transactions N] [--seed S] [--redeploy-every K] [--heap-mb M] [--settle-ms MS | --product-settle] [--nagle] [--verbose]`);
+  process.exit(2);
+}
+
+const options = parseArgs(process.argv.slice(2));
+
+/** mulberry32: small, seedable, good enough to pick faults. */
+function prng(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = prng(options.seed);
+const pick = (weighted) => {
+  const total = weighted.reduce((sum, [weight]) => sum + weight, 0);
+  let roll = random() * total;
+  for (const [weight, value] of weighted) {
+    roll -= weight;
+    if (roll < 0) return value;
+  }
+  return weighted[weighted.length - 1][1];
+};
+const between = (min, max) => min + Math.floor(random() * (max - min + 1));
+
+// ---------------------------------------------------------------------------------------------
+// faults and what an isolated transaction must end with
+// ---------------------------------------------------------------------------------------------
+
+const RESPONSE_TIMEOUT_S = 1;
+/** [weight, name, behaviour, expected code (OK for success)] */
+const FAULTS = [
+  [620, 'none', {}, 'OK'],
+  [50, 'decline', { fault: 'decline' }, 'TERMINAL'],
+  [20, 'bad-xml', { fault: 'bad-xml' }, 'BAD_XML'],
+  [20, 'wrong-root', { fault: 'wrong-root' }, 'PROTOCOL'],
+  [30, 'garbage', { fault: 'garbage' }, 'PROTOCOL'],
+  [30, 'drop', { fault: 'drop' }, 'CONNECTION_LOST'],
+  [30, 'halfway', { fault: 'halfway' }, 'CONNECTION_LOST'],
+  [40, 'bytewise', { fault: 'bytewise', byteDelayMs: 0 }, 'OK'],
+  [40, 'twice', { fault: 'twice' }, 'OK'],
+  [40, 'close-after-answer', { closeAfterAnswer: true }, 'OK'],
+  [40, 'late-within-timeout', 'delay', 'OK'],
+  [5, 'silent', { fault: 'silent' }, 'TIMEOUT'],
+  [5, 'late-after-timeout', { delayMs: RESPONSE_TIMEOUT_S * 1000 + 250 }, 'TIMEOUT'],
+];
+
+function chooseFault() {
+  const [, name, behaviour, expected] = pick(FAULTS.map((fault) => [fault[0], fault]));
+  return { name, behaviour: behaviour === 'delay' ? { delayMs: between(20, 250) } : behaviour, expected };
+}
+
+const NOT_SENT = new Set(['INVALID_INPUT', 'BUSY', 'CONNECT', 'DUPLICATE', 'JOURNAL']);
+const ANSWERED = new Set(['OK', 'TERMINAL', 'BAD_XML']);
+
+// ---------------------------------------------------------------------------------------------
+// the terminal
+// ---------------------------------------------------------------------------------------------
+
+const keyOf = (action, reference) => `${action}:${reference}`;
+/** key → times received; key → refs of the answers made for it; key → planned behaviour. */
+const arrivals = new Map();
+const answers = new Map();
+const plans = new Map();
+let unreadableRequests = 0;
+
+function makeSimulator() {
+  const simulator = new TerminalSimulator();
+  // Count requests as they arrive instead of keeping them all (memory must stay flat).
+  simulator.received.push = (message) => {
+    const request = message.request;
+    if (!request) {
+      unreadableRequests += 1;
+      return 0;
+    }
+    const key = keyOf(request.action, request.invoice ?? request.preauthCode);
+    arrivals.set(key, (arrivals.get(key) ?? 0) + 1);
+    lastArrival = key;
+    return 0;
+  };
+  // The behaviour for a request is planned by its key, whatever order requests arrive in.
+  let lastArrival;
+  simulator.nextBehaviours.shift = () => {
+    const plan = plans.get(lastArrival);
+    plans.delete(lastArrival);
+    return plan;
+  };
+  const answer = simulator.answer.bind(simulator);
+  simulator.answer = (request, behaviour) => {
+    const text = answer(request, behaviour);
+    const key = keyOf(request.action, request.invoice ?? request.preauthCode);
+    const ref = /<ref>([^<]*)<\/ref>/.exec(text ?? '')?.[1];
+    if (ref !== undefined) answers.set(key, [...(answers.get(key) ?? []), ref]);
+    return text;
+  };
+  const serve = simulator.serve.bind(simulator);
+  simulator.serve = (stream) => {
+    // Back-to-back writes (fault `twice`) leave at once. With --nagle the terminal's socket keeps
+    // Nagle's algorithm, as an app's socket would: the repeat then often comes after the client's
+    // answer guard and is taken for the next request's answer (see test/faults.test.js).
+    if (!options.nagle) stream.setNoDelay(true);
+    serve(stream);
+  };
+  return simulator;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the flow
+// ---------------------------------------------------------------------------------------------
+
+const ACTION_NODES = [
+  ['pay1', 'pay'],
+  ['pay2', 'pay'],
+  ['refund', 'refund'],
+  ['preauth', 'preauth'],
+  ['complete', 'complete'],
+  ['cancel', 'cancel'],
+];
+
+function flow(port, deployment) {
+  // The config node changes (queue on or off) only with a full deploy, so that a "nodes" deploy
+  // keeps it, and its connection, running.
+  const queued = Math.floor(deployment / 2) % 2 === 1;
+  return [
+    { id: 'tab', type: 'tab', label: 'soak' },
+    {
+      id: 'cfg',
+      type: 'mypos-terminal',
+      z: 'tab',
+      name: `terminal ${queued ? 'queued' : 'busy'}`,
+      connection: 'tcp',
+      host: '127.0.0.1',
+      port: String(port),
+      responseTimeout: String(RESPONSE_TIMEOUT_S),
+      connectTimeout: '2',
+      decimals: '2',
+      maxAmount: '',
+      queueLimit: queued ? '3' : '0',
+      queueTimeout: '10',
+    },
+    ...ACTION_NODES.flatMap(([id, action]) => [
+      // A "nodes" deploy restarts the nodes whose name changed: pay1 and refund, every time.
+      {
+        id,
+        type: `mypos-${action}`,
+        z: 'tab',
+        name: ['pay1', 'refund'].includes(id) ? `soak ${id} #${deployment}` : `soak ${id}`,
+        terminal: 'cfg',
+        receipt: 'ON',
+        custrcpt: 'OFF',
+        wires: [[`${id}-ok`], [`${id}-err`]],
+      },
+      { id: `${id}-ok`, type: 'helper', z: 'tab' },
+      { id: `${id}-err`, type: 'helper', z: 'tab' },
+    ]),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// bookkeeping: inputs, outputs, violations
+// ---------------------------------------------------------------------------------------------
+
+/** id → { action, key, fault, isolated, expected, outputs: [{output, code, outcome, ref}] } */
+const messages = new Map();
+const waiters = new Map();
+const violations = [];
+const counts = new Map();
+let outputsWithoutInput = 0;
+
+function violation(text) {
+  violations.push(text);
+  if (options.verbose || violations.length <= 20) console.error(`  VIOLATION: ${text}`);
+}
+
+/** Records what an action node sends, by the input's _msgid, however the runtime delivers it. */
+function watch(node) {
+  if (!node || node.__soakWatched) return;
+  node.__soakWatched = true;
+  const send = node.send;
+  node.send = function (msgs) {
+    const list = Array.isArray(msgs) ? msgs : [msgs];
+    list.forEach((msg, index) => {
+      if (!msg) return;
+      const record = messages.get(msg._msgid);
+      if (!record) {
+        outputsWithoutInput += 1;
+        return;
+      }
+      const payload = msg.payload ?? {};
+      record.outputs.push({ output: index + 1, code: payload.result === 'OK' ? 'OK' : payload.code, outcome: payload.outcome, ref: payload.ref });
+      if (payload.result === 'OK' && record.action === 'preauth') codes.push({ code: payload.ref, amount: record.amount });
+      if (payload.result === 'OK' && record.action === 'pay' && okPays.length < 200) okPays.push(record.reference);
+      const waiter = waiters.get(msg._msgid);
+      if (waiter) {
+        waiters.delete(msg._msgid);
+        waiter();
+      }
+    });
+    return send.apply(this, arguments);
+  };
+}
+
+function watchAll() {
+  for (const [id] of ACTION_NODES) watch(helper.getNode(id));
+}
+
+/** Open pre-authorization codes, and invoices of paid payments (for duplicate attempts). */
+const codes = [];
+const okPays = [];
+let sequence = 0;
+
+function amountText() {
+  let cents;
+  do cents = between(100, 99999);
+  while ([51, 52, 53].includes(cents % 100));
+  return (cents / 100).toFixed(2);
+}
+
+/**
+ * Plans one message: which node, which fields, which fault (by key, for the simulator), and the
+ * result it must end with when nothing else is going on.
+ */
+function planMessage({ isolated, fault = chooseFault(), kind: forced }) {
+  sequence += 1;
+  const id = `soak-${options.seed}-${sequence}`;
+  const kind = forced ?? pick([
+    [34, 'pay'],
+    [14, 'refund'],
+    [20, 'preauth'],
+    [14, 'complete'],
+    [14, 'cancel'],
+    [3, 'invalid'],
+    [2, 'duplicate'],
+  ]);
+  let node;
+  let action;
+  let msg;
+  let reference;
+  let expected = fault.expected;
+  let amount = amountText();
+  switch (kind) {
+    case 'pay':
+    case 'refund':
+    case 'preauth':
+      action = kind;
+      node = kind === 'pay' ? (forced || random() < 0.5 ? 'pay1' : 'pay2') : kind;
+      reference = `S${options.seed}-${sequence}`;
+      msg = random() < 0.3 ? { payload: { amount: Number(amount), invoice: reference } } : { payload: amount, invoice: reference };
+      break;
+    case 'complete':
+    case 'cancel': {
+      action = kind;
+      node = kind;
+      const open = codes.length > 0 && random() < 0.85 ? codes.splice(between(0, codes.length - 1), 1)[0] : undefined;
+      reference = open ? open.code : `NOCODE-${options.seed}-${sequence}`;
+      if (!open && expected === 'OK') expected = 'TERMINAL'; // NO_DATA_FOUND
+      // Complete at most what was pre-authorized; avoid the simulator's magic cents.
+      if (open) amount = (Number(open.amount) * 0.5).toFixed(2);
+      if (open && /\.5[123]$/.test(amount)) amount = open.amount;
+      msg = kind === 'complete' ? { payload: amount, preauthcode: reference } : { preauthcode: reference };
+      if (kind === 'cancel') amount = undefined;
+      break;
+    }
+    case 'invalid':
+      action = 'pay';
+      node = 'pay1';
+      reference = `S${options.seed}-${sequence}`;
+      msg = pick([
+        [1, { payload: '12,50', invoice: reference }],
+        [1, { payload: '1e3', invoice: reference }],
+        [1, { payload: {}, invoice: reference }],
+        [1, { payload: '5.00', invoice: `${reference}\n</invoice><sum>0.01</sum>` }],
+        [1, { payload: '5.00', invoice: reference, receipt: 'YES' }],
+      ]);
+      expected = 'INVALID_INPUT';
+      fault = { name: 'invalid-input', behaviour: undefined, expected };
+      break;
+    case 'duplicate':
+      if (okPays.length === 0) return planMessage({ isolated, fault });
+      action = 'pay';
+      node = 'pay2';
+      reference = okPays[between(0, okPays.length - 1)];
+      msg = { payload: amount, invoice: reference };
+      expected = 'DUPLICATE';
+      fault = { name: 'duplicate', behaviour: undefined, expected };
+      break;
+  }
+  const key = keyOf(action, reference);
+  msg._msgid = id;
+  const record = { id, node, action, reference, key, amount, fault: fault.name, isolated, expected, duplicate: kind === 'duplicate', outputs: [] };
+  messages.set(id, record);
+  return { record, msg, behaviour: fault.behaviour };
+}
+
+/** Sends a planned message into its node; resolves when its output was sent (or after 15 s). */
+function send({ record, msg, behaviour }) {
+  if (behaviour && !record.duplicate) plans.set(record.key, behaviour);
+  const done = new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      waiters.delete(record.id);
+      resolve();
+    }, 15000);
+    waiters.set(record.id, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const node = helper.getNode(record.node);
+  if (!node) {
+    violation(`node ${record.node} missing for ${record.id}`);
+    return Promise.resolve();
+  }
+  node.receive(msg);
+  return done.then(() => {
+    // A plan left unused (the request never went out) must not apply to a later request.
+    plans.delete(record.key);
+    const out = record.outputs[0];
+    const code = out ? out.code : 'NO OUTPUT';
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+    if (record.isolated && out && out.code !== record.expected) {
+      violation(`${record.id} (${record.action} ${record.reference}, fault ${record.fault}) ended ${out.code}, expected ${record.expected}`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// measurements
+// ---------------------------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const HANDLE_TYPES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'Immediate', 'FileHandle', 'PipeWrap', 'ProcessWrap', 'TTYWrap'];
+
+function handles() {
+  const result = Object.fromEntries(HANDLE_TYPES.map((type) => [type, 0]));
+  for (const type of process.getActiveResourcesInfo()) if (type in result) result[type] += 1;
+  return result;
+}
+
+async function heap() {
+  // The test helper's sinon spies record every send/status/log call: clear their history, which
+  // is the helper's memory, not the package's.
+  helper._sandbox?.resetHistory?.();
+  helper.log?.()?.resetHistory?.();
+  for (let i = 0; i < 4; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    global.gc();
+  }
+  const usage = process.memoryUsage();
+  return { heapUsed: usage.heapUsed, rss: usage.rss };
+}
+
+const MB = 1024 * 1024;
+const mb = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
+
+async function deploy(port, deployment, type) {
+  try {
+    await helper.setFlows(flow(port, deployment), type);
+  } catch (error) {
+    // The helper waits only 300 ms for the runtime's "flows:started" event and may miss it.
+    if (!/timeout waiting event/.test(error.message)) throw error;
+  }
+  for (let i = 0; i < 200 && !ACTION_NODES.every(([id]) => helper.getNode(id)); i++) await sleep(10);
+  afterDeploy();
+}
+
+/** After each deploy: shorten the client's wait after an unknown outcome, watch the action nodes. */
+function afterDeploy() {
+  const client = helper.getNode('cfg')?.client;
+  if (options.settleMs !== undefined && client && 'unknownSettleMs' in client) client.unknownSettleMs = options.settleMs;
+  watchAll();
+}
+
+// ---------------------------------------------------------------------------------------------
+// the run
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  console.log(`soak: ${options.transactions} transactions, seed ${options.seed}, redeploy every ${options.redeployEvery}`);
+  console.log(`      (repeat with: node test/soak/run.js --transactions ${options.transactions} --seed ${options.seed})`);
+  const handlesAtStart = handles();
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-soak-'));
+  helper.init(require('../support/node-red-path')());
+  helper.settings({ userDir });
+  await new Promise((resolve) => helper.startServer(resolve));
+  const simulator = makeSimulator();
+  const port = await simulator.listen(0, '127.0.0.1');
+
+  const terminalNode = require('../../dist/nodes/mypos-terminal.js');
+  const actionNodes = require('../../dist/nodes/mypos-actions.js');
+  let deployment = 0;
+  await helper.load([terminalNode, actionNodes], flow(port, deployment));
+  afterDeploy();
+
+  const started = Date.now();
+  const heapAtStart = await heap();
+  let heapAfterWarmUp;
+  const warmUpAt = Math.min(300, Math.floor(options.transactions / 10));
+  const redeploys = { full: 0, nodes: 0, midTransaction: 0 };
+  let unresolvedAfterRedeploy = 0;
+  let bursts = 0;
+  let done = 0;
+  let nextRedeployAt = options.redeployEvery;
+
+  while (done < options.transactions) {
+    if (done === warmUpAt && !heapAfterWarmUp) heapAfterWarmUp = await heap();
+    if (done >= nextRedeployAt) {
+      nextRedeployAt += options.redeployEvery;
+      deployment += 1;
+      const type = deployment % 2 === 0 ? 'full' : 'nodes';
+      let open;
+      if (random() < 0.5) {
+        // Redeploy while a payment is open on pay1 (restarted by both kinds of deploy).
+        const planned = planMessage({ isolated: false, kind: 'pay', fault: { name: 'open-at-redeploy', behaviour: { delayMs: 400 }, expected: 'CONNECTION_LOST' } });
+        open = send(planned);
+        const deadline = Date.now() + 2000;
+        while (!arrivals.has(planned.record.key) && Date.now() < deadline && planned.record.outputs.length === 0) await sleep(5);
+        redeploys.midTransaction += 1;
+        done += 1;
+      }
+      await deploy(port, deployment, type);
+      redeploys[type] += 1;
+      await open;
+      if (type === 'full') {
+        const journal = helper.getNode('cfg')?.journal;
+        if (journal) {
+          await journal.ready;
+          for (const entry of journal.unresolved) {
+            unresolvedAfterRedeploy += 1;
+            const record = [...messages.values()].find((m) => m.key === keyOf(entry.action, entry.invoice ?? entry.preauthcode) && !m.duplicate);
+            const outcome = record?.outputs[0]?.outcome;
+            if (outcome !== 'unknown') violation(`journal left ${entry.action} ${entry.invoice ?? entry.preauthcode} unresolved after a redeploy, though its result was ${record?.outputs[0]?.code ?? 'not found'}`);
+          }
+          if (journal.unresolved.length > 0) await journal.acknowledge();
+        }
+      }
+      continue;
+    }
+    if (random() < 0.06) {
+      // A burst: 2 to 4 messages at once to different nodes; one goes, the others are BUSY or queued.
+      bursts += 1;
+      const size = Math.min(between(2, 4), options.transactions - done);
+      const planned = [];
+      const used = new Set();
+      for (let i = 0; i < size; i++) {
+        const one = planMessage({ isolated: false, fault: pick([[3, { name: 'none', behaviour: {}, expected: 'OK' }], [1, { name: 'delay', behaviour: { delayMs: between(20, 120) }, expected: 'OK' }]]) });
+        if (used.has(one.record.node)) one.record.node = ACTION_NODES.find(([id, action]) => action === one.record.action && !used.has(id))?.[0] ?? one.record.node;
+        used.add(one.record.node);
+        planned.push(one);
+      }
+      await Promise.all(planned.map((one) => send(one)));
+      done += size;
+    } else {
+      await send(planMessage({ isolated: true }));
+      done += 1;
+    }
+    if (done % 500 === 0 || done === options.transactions) {
+      console.log(`  ${String(done).padStart(6)} transactions, ${((Date.now() - started) / 1000).toFixed(0)} s, ${violations.length} violations`);
+    }
+  }
+
+  // Let anything late arrive (a late answer, a stray re-send) before checking the wire.
+  await sleep(RESPONSE_TIMEOUT_S * 1000 + 500);
+  const duration = (Date.now() - started) / 1000;
+  const heapAtEnd = await heap();
+  // The journal keeps every request of the retention period (31 days) in memory, by design.
+  const journalEntries = helper.getNode('cfg')?.journal?.entries?.size;
+
+  // ---- invariants ----
+  let inputs = 0;
+  let outputs = 0;
+  const mayHaveSent = new Set();
+  for (const record of messages.values()) {
+    inputs += 1;
+    outputs += record.outputs.length;
+    if (record.outputs.length !== 1) {
+      violation(`${record.id} (${record.action} ${record.reference}, fault ${record.fault}) got ${record.outputs.length} output messages`);
+      continue;
+    }
+    const { code } = record.outputs[0];
+    const received = record.duplicate ? 0 : arrivals.get(record.key) ?? 0;
+    if (!NOT_SENT.has(code) && !record.duplicate) mayHaveSent.add(record.key);
+    if (NOT_SENT.has(code) && !record.duplicate && received !== 0) {
+      violation(`${record.id} ended ${code} (not sent) but the terminal received ${record.key} ${received} times`);
+    }
+    if (ANSWERED.has(code) && received !== 1) violation(`${record.id} ended ${code} but the terminal received ${record.key} ${received} times`);
+    if (code === 'OK') {
+      const made = answers.get(record.key) ?? [];
+      if (!made.includes(record.outputs[0].ref)) {
+        violation(`${record.id} (${record.key}) ended OK with ref ${record.outputs[0].ref}, but the terminal's answer to it was ${made.join(', ') || 'never made'}`);
+      }
+    }
+  }
+  for (const [key, times] of arrivals) {
+    if (times > 1) violation(`${key} reached the terminal ${times} times`);
+    if (!mayHaveSent.has(key)) violation(`${key} reached the terminal, but no result says it may have been sent`);
+  }
+  if (outputsWithoutInput > 0) violation(`${outputsWithoutInput} output messages without an input`);
+  if (unreadableRequests > 0) violation(`the terminal could not read ${unreadableRequests} requests`);
+
+  // The soak's own records go; what stays is the runtime's.
+  const bookkept = messages.size;
+  const receivedTotal = [...arrivals.values()].reduce((sum, n) => sum + n, 0);
+  messages.clear();
+  arrivals.clear();
+  answers.clear();
+  codes.length = 0;
+  okPays.length = 0;
+  const heapReleased = await heap();
+
+  await helper.unload();
+  await new Promise((resolve) => helper.stopServer(resolve));
+  await simulator.close();
+  fs.rmSync(userDir, { recursive: true, force: true });
+  let handlesAtEnd = handles();
+  for (let i = 0; i < 100 && HANDLE_TYPES.some((type) => handlesAtEnd[type] > handlesAtStart[type]); i++) {
+    await sleep(20);
+    handlesAtEnd = handles();
+  }
+  for (const type of HANDLE_TYPES) {
+    if (handlesAtEnd[type] > handlesAtStart[type]) violation(`${handlesAtEnd[type] - handlesAtStart[type]} ${type} left behind`);
+  }
+  const warm = heapAfterWarmUp ?? heapAtStart;
+  const growth = heapReleased.heapUsed - warm.heapUsed;
+  if (growth > options.heapMb * MB) violation(`heapUsed grew by ${mb(growth)} after warm-up (limit ${options.heapMb} MB)`);
+
+  // ---- summary ----
+  const row = (label, value) => console.log(`  ${label.padEnd(42)} ${value}`);
+  console.log('\nsoak summary');
+  row('seed', options.seed);
+  row('client wait after an unknown outcome', options.settleMs === undefined ? 'product default' : `${options.settleMs} ms`);
+  row('terminal sockets', options.nagle ? "Nagle's algorithm on (--nagle)" : 'no delay');
+  row('transactions (input messages)', inputs);
+  row('output messages', outputs);
+  row('duration', `${duration.toFixed(1)} s (${((inputs / duration) || 0).toFixed(0)} per second)`);
+  row('redeploys full / nodes / mid-transaction', `${redeploys.full} / ${redeploys.nodes} / ${redeploys.midTransaction}`);
+  row('bursts', bursts);
+  row('requests received by the terminal', receivedTotal);
+  row('unresolved in journal after redeploys', unresolvedAfterRedeploy);
+  console.log('  results by code:');
+  for (const [code, n] of [...counts].sort((a, b) => b[1] - a[1])) row(`    ${code}`, n);
+  row('heapUsed start / after warm-up', `${mb(heapAtStart.heapUsed)} / ${mb(warm.heapUsed)} (after ${warmUpAt} transactions)`);
+  row('heapUsed end, with the soak\'s records', `${mb(heapAtEnd.heapUsed)} (${bookkept} messages recorded)`);
+  row('heapUsed end, soak records released', `${mb(heapReleased.heapUsed)} (${growth >= 0 ? '+' : ''}${mb(growth)} since warm-up; limit ${options.heapMb} MB)`);
+  row('journal entries held in memory', journalEntries ?? 'n/a');
+  row('rss start / end', `${mb(heapAtStart.rss)} / ${mb(heapAtEnd.rss)}`);
+  row('handles start', JSON.stringify(handlesAtStart));
+  row('handles end', JSON.stringify(handlesAtEnd));
+  row('violations', violations.length);
+  if (violations.length > 0) {
+    console.log('\nFAILED');
+    for (const text of violations.slice(0, 50)) console.log(`  - ${text}`);
+    if (violations.length > 50) console.log(`  … and ${violations.length - 50} more`);
+    process.exitCode = 1;
+  } else {
+    console.log('\nOK');
+  }
+}
+
+main().then(
+  // Anything still open would keep the process alive; every check has been made.
+  () => process.exit(),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
