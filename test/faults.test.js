@@ -178,7 +178,7 @@ const TCP_CASES = [
   { name: 'answers in one-byte pieces', fault: { fault: 'bytewise', byteDelayMs: 1 }, expect: OK },
   { name: 'answers with garbage', fault: { fault: 'garbage' }, expect: PROTOCOL },
   { name: 'answers twice', fault: { fault: 'twice' }, expect: OK },
-  // The next request goes out after the client's answer guard (100 ms of quiet); a repeat that
+  // The next request goes out after the client's answer guard (250 ms of quiet); a repeat that
   // arrives later, before the next request's own answer, must not be taken for it.
   { name: 'answers twice, the repeat 40 ms later', fault: { repeatAfterMs: 40 }, followUp: { delayMs: 150 }, expect: OK },
   // The same with a decline, whose answer has an empty <ref>: taken for the next request's answer,

@@ -143,6 +143,50 @@ describe('journal file', () => {
     assert.equal(journal.refusal(request('cancel', { preauthcode: 'OTHER' }), 2), undefined);
   });
 
+  it('still refuses an approved invoice after a later attempt at it, sent with allowDuplicate, was declined', async () => {
+    journal = new Journal(file);
+    const paid = await journal.begin(request('pay', { amount: '10', invoice: 'A-1' }));
+    await journal.end(paid, OK);
+    const again = await journal.begin(request('pay', { amount: '10', invoice: 'A-1' }));
+    await journal.end(again, { result: 'ERROR', outcome: 'failed', code: 'TERMINAL', ref: '', status: 2, statusText: null, message: '' });
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'A-1' }), 2).code, 'DUPLICATE');
+    await journal.close();
+    journal = new Journal(file);
+    await journal.ready;
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'A-1' }), 2).code, 'DUPLICATE', 'the same after a restart');
+  });
+
+  it('keeps the end of a request begun while the file is being compacted', async () => {
+    const at = new Date().toISOString();
+    const old = [];
+    for (let i = 0; i < 1200; i += 1) {
+      old.push(JSON.stringify({ v: 1, at, id: `old-${i}`, event: 'begin', action: 'pay', invoice: `OLD-${i}`, amount: '1.00' }));
+      old.push(JSON.stringify({ v: 1, at, id: `old-${i}`, event: 'end', action: 'pay', invoice: `OLD-${i}`, amount: '1.00', outcome: 'ok', ref: `R-${i}` }));
+    }
+    fs.writeFileSync(file, `${old.join('\n')}\n`);
+    journal = new Journal(file, { maxBytes: 4096 });
+    await journal.ready;
+    let during;
+    const compact = journal.compact.bind(journal);
+    journal.compact = () => {
+      const running = compact();
+      during = journal.begin(request('pay', { amount: '2', invoice: 'DURING' })).then((id) => journal.end(id, OK));
+      return running;
+    };
+    await journal.begin(request('pay', { amount: '3', invoice: 'TRIGGER' }));
+    assert.ok(during, 'compaction ran');
+    await during;
+    await journal.close();
+
+    journal = new Journal(file);
+    await journal.ready;
+    assert.deepEqual(journal.unresolved.map((entry) => entry.invoice), ['TRIGGER'], 'only the request left open is unresolved');
+    assert.equal(journal.refusal(request('pay', { amount: '2', invoice: 'DURING' }), 2).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'OLD-1199' }), 2).code, 'DUPLICATE');
+    const duringLines = lines(file).filter((r) => r.invoice === 'DURING');
+    assert.deepEqual(duringLines.map((r) => r.event), ['begin', 'end']);
+  });
+
   it('compacts past its size limit: keeps unresolved and recent requests, moves the old file to .1', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const clock = () => now;
@@ -152,6 +196,8 @@ describe('journal file', () => {
     const old = await journal.begin(request('pay', { amount: '1', invoice: 'OLD' }));
     await journal.end(old, OK);
     now = new Date('2026-03-01T00:00:00Z');
+    const declined = await journal.begin(request('pay', { amount: '1', invoice: 'DECLINED' }));
+    await journal.end(declined, { result: 'ERROR', outcome: 'failed', code: 'TERMINAL', ref: '', status: 2, statusText: null, message: '' });
     for (let i = 0; i < 30; i += 1) {
       const id = await journal.begin(request('pay', { amount: '1', invoice: `NEW-${i}` }));
       await journal.end(id, OK);
@@ -164,6 +210,7 @@ describe('journal file', () => {
     const invoices = lines(file).map((r) => r.invoice);
     assert.ok(invoices.includes('STUCK'), 'an unresolved request survives compaction');
     assert.ok(!invoices.includes('OLD'), 'a request older than the retention period is dropped');
+    assert.ok(!invoices.includes('DECLINED'), 'a declined request blocks nothing and is dropped');
     assert.ok(invoices.includes('NEW-29'));
     assert.deepEqual(journal.unresolved.map((e) => e.invoice), ['STUCK']);
     assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'NEW-29' }), 2).code, 'DUPLICATE');

@@ -770,6 +770,29 @@ describe('protocol: XmlFramer', () => {
       assert.throws(() => framer.push(big), /longer than 65536 bytes/);
     });
 
+    it('whitespace between messages: up to 64 KiB is passed over, an endless stream of it is not', () => {
+      const framer = new XmlFramer();
+      const blank = Buffer.alloc(64 * 1024, 0x20);
+      assert.deepEqual(framer.push(Buffer.concat([blank, Buffer.from(SEED.payOk)])).map(String), [SEED.payOk]);
+      assert.deepEqual(framer.push(Buffer.concat([blank, Buffer.from(SEED.refundOk)])).map(String), [SEED.refundOk], 'counted afresh after each message');
+      const flood = new XmlFramer();
+      assert.throws(() => {
+        for (let i = 0; i < 160; i++) flood.push(Buffer.alloc(64 * 1024, i % 2 ? 0x0a : 0x20)); // 10 MB
+      }, /more than 65536 bytes of whitespace between messages/);
+      assert.throws(() => flood.push(Buffer.from(SEED.payOk)), FramingError, 'and stays failed until reset()');
+    });
+
+    it('a long text or attribute value split anywhere frames exactly as when whole', () => {
+      const stream = Buffer.from(`<payresp note="a>b/c'<>">\n<ref>${'é'.repeat(3000)}</ref><x a='"'/></payresp> <payresp/>`);
+      const whole = new XmlFramer().push(stream).map(String);
+      assert.equal(whole.length, 2);
+      for (const cut of [1, 7, 14, 25, 26, 1000, 6000, stream.length - 3]) {
+        const framer = new XmlFramer();
+        const frames = [...framer.push(stream.subarray(0, cut)), ...framer.push(stream.subarray(cut))].map(String);
+        assert.deepEqual(frames, whole, `cut at ${cut}`);
+      }
+    });
+
     it('nesting deeper than 16', () => {
       const ok = '<a>'.repeat(16) + '</a>'.repeat(16);
       assert.equal(frameAll([ok]).length, 1);

@@ -32,7 +32,7 @@ export interface TerminalClientOptions {
   /**
    * How long a reused link must be quiet after an answer before the next request goes out, so
    * that an app closing the link after each answer is seen to close it, and a repeated answer
-   * drops the link. Default 100 ms. (A repeated approval is also recognised by its ref later on.)
+   * drops the link. Default 250 ms. (A repeated approval is also recognised by its ref later on.)
    */
   readonly answerGuardMs?: number;
   /**
@@ -66,8 +66,12 @@ export interface TerminalClientOptions {
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 180_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REPLY_STALL_TIMEOUT_MS = 10_000;
-/** Longer than Nagle's algorithm and a delayed ACK (about 40 ms) can hold a repeated answer back. */
-export const DEFAULT_ANSWER_GUARD_MS = 100;
+/**
+ * Longer than a repeated answer can be held back: the terminal's Nagle algorithm keeps it until
+ * our side ACKs the first answer, and Linux and Windows delay that ACK by up to 200 ms (or send it
+ * with our next request). A repeated decline has no ref to recognise it by.
+ */
+export const DEFAULT_ANSWER_GUARD_MS = 250;
 export const DEFAULT_UNKNOWN_SETTLE_MS = 2_000;
 /** Refs of earlier answers remembered to recognise a repeated answer. */
 const REMEMBERED_REFS = 64;

@@ -67,6 +67,8 @@ export interface Refusal {
 export const DEFAULT_JOURNAL_MAX_BYTES = 1024 * 1024;
 /** myPOS cancels an uncompleted pre-authorization after 30 days; a day more covers clocks and zones. */
 export const DEFAULT_RETENTION_DAYS = 31;
+/** Entries written out between two turns of the event loop when compacting. */
+const COMPACTION_BATCH = 500;
 
 export class Journal {
   readonly path: string;
@@ -75,7 +77,14 @@ export class Journal {
   private readonly maxBytes: number;
   private readonly retentionMs: number;
   private readonly now: () => Date;
+  /** What is still needed: requests without an end, and those that block a repeat. */
   private readonly entries = new Map<string, JournalEntry>();
+  /** Requests without an end (in flight here, or left open by a crash). */
+  private readonly pending = new Map<string, JournalEntry>();
+  /** Indexes into `entries`, so that checking a request does not scan months of them. */
+  private readonly byInvoice = new Map<string, JournalEntry[]>();
+  private readonly bySettledCode = new Map<string, JournalEntry[]>();
+  private readonly preauthByRef = new Map<string, JournalEntry>();
   private readonly listeners = new Set<() => void>();
   /** Ids begun by this process and not ended yet: open requests, not crashed ones. */
   private readonly openHere = new Set<string>();
@@ -96,7 +105,7 @@ export class Journal {
 
   /** Requests sent without a known end that no operator has acknowledged yet, oldest first. */
   get unresolved(): JournalEntry[] {
-    return [...this.entries.values()].filter((entry) => entry.outcome === undefined && !entry.acknowledged && !this.isOpenHere(entry));
+    return [...this.pending.values()].filter((entry) => !entry.acknowledged && !this.isOpenHere(entry));
   }
 
   /** Calls listener whenever the unresolved list may have changed; returns the function that stops it. */
@@ -111,20 +120,17 @@ export class Journal {
    * complete more than was pre-authorized.
    */
   refusal(request: TerminalRequest, decimals: number, allowDuplicate = false): Refusal | undefined {
-    const earlier = [...this.entries.values()].reverse();
     if (!allowDuplicate && request.invoice !== undefined) {
-      const same = earlier.find((entry) => entry.action === request.action && entry.invoice === request.invoice && blocks(entry));
+      const same = latestBlocking(this.byInvoice.get(invoiceKey(request.action, request.invoice)));
       if (same) return duplicate(`invoice ${request.invoice}`, same);
     }
     if (request.preauthCode === undefined) return undefined;
     if (!allowDuplicate) {
-      const settled = earlier.find(
-        (entry) => (entry.action === 'complete' || entry.action === 'cancel') && entry.preauthcode === request.preauthCode && blocks(entry),
-      );
+      const settled = latestBlocking(this.bySettledCode.get(request.preauthCode));
       if (settled) return duplicate(`pre-authorization ${request.preauthCode}`, settled);
     }
     if (request.action === 'complete' && request.amount) {
-      const original = earlier.find((entry) => entry.action === 'preauth' && entry.outcome === 'ok' && entry.ref === request.preauthCode);
+      const original = this.preauthByRef.get(request.preauthCode);
       if (original?.amount !== undefined && request.amount.minor > parseAmount(original.amount, decimals).minor) {
         return {
           code: 'INVALID_INPUT',
@@ -241,7 +247,7 @@ export class Journal {
 
   private apply(record: JournalRecord): void {
     if (record.event === 'begin' && record.action) {
-      this.entries.set(record.id, {
+      this.remember({
         id: record.id,
         action: record.action,
         ...(record.invoice !== undefined && { invoice: record.invoice }),
@@ -259,6 +265,10 @@ export class Journal {
       entry.outcome = record.outcome ?? 'unknown';
       if (record.ref !== undefined) entry.ref = record.ref;
       entry.endedAt = record.at;
+      this.pending.delete(entry.id);
+      // A declined or unsent request blocks nothing: only the file keeps it.
+      if (!blocks(entry)) this.forget(entry);
+      else if (entry.action === 'preauth' && entry.outcome === 'ok' && entry.ref) this.preauthByRef.set(entry.ref, entry);
       if (wasUnresolved) this.changed();
     } else if (record.event === 'acknowledged') {
       entry.acknowledged = true;
@@ -279,29 +289,76 @@ export class Journal {
   }
 
   /**
-   * Starts a new file holding what is still needed (unresolved requests, and requests ended
-   * within the retention period, for duplicate protection); the old file is kept as `.1`.
+   * Starts a new file holding what is still needed (requests without an end, and requests that
+   * block a repeat and ended within the retention period); the old file is kept as `.1`.
    */
   private async compact(): Promise<void> {
     const cutoff = this.now().getTime() - this.retentionMs;
-    const keep = [...this.entries.values()].filter(
-      (entry) => entry.outcome === undefined || Date.parse(entry.endedAt ?? entry.begunAt) >= cutoff,
-    );
-    const lines = keep.flatMap((entry) => recordsFor(entry).map((record) => `${JSON.stringify(record)}\n`));
+    const keep: JournalEntry[] = [];
+    const drop: JournalEntry[] = [];
+    for (const entry of this.entries.values()) {
+      const needed = entry.outcome === undefined || Date.parse(entry.endedAt ?? entry.begunAt) >= cutoff;
+      (needed ? keep : drop).push(entry);
+    }
+    let text = '';
+    for (let i = 0; i < keep.length; i += 1) {
+      for (const record of recordsFor(keep[i])) text += `${JSON.stringify(record)}\n`;
+      // Months of entries take a while to write out: let payments go on meanwhile.
+      if (i % COMPACTION_BATCH === COMPACTION_BATCH - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
     const fresh = `${this.path}.new`;
-    await fs.writeFile(fresh, lines.join(''), { flush: true });
+    await fs.writeFile(fresh, text, { flush: true });
     await this.file?.close();
     await fs.rename(this.path, `${this.path}.1`);
     await fs.rename(fresh, this.path);
     this.file = await fs.open(this.path, 'a');
-    for (const id of [...this.entries.keys()]) if (!keep.some((entry) => entry.id === id)) this.entries.delete(id);
-    this.size = lines.reduce((total, line) => total + Buffer.byteLength(line), 0);
+    // Only what was decided above: a request begun while this ran is new, and stays.
+    for (const entry of drop) this.forget(entry);
+    this.size = Buffer.byteLength(text);
     this.compactAt = Math.max(this.maxBytes, this.size * 2);
+  }
+
+  private remember(entry: JournalEntry): void {
+    this.entries.set(entry.id, entry);
+    this.pending.set(entry.id, entry);
+    if (entry.invoice !== undefined) addTo(this.byInvoice, invoiceKey(entry.action, entry.invoice), entry);
+    if ((entry.action === 'complete' || entry.action === 'cancel') && entry.preauthcode !== undefined) addTo(this.bySettledCode, entry.preauthcode, entry);
+  }
+
+  private forget(entry: JournalEntry): void {
+    this.entries.delete(entry.id);
+    this.pending.delete(entry.id);
+    if (entry.invoice !== undefined) removeFrom(this.byInvoice, invoiceKey(entry.action, entry.invoice), entry);
+    if (entry.preauthcode !== undefined) removeFrom(this.bySettledCode, entry.preauthcode, entry);
+    if (entry.ref !== undefined && this.preauthByRef.get(entry.ref) === entry) this.preauthByRef.delete(entry.ref);
   }
 
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+function invoiceKey(action: Action, invoice: string): string {
+  return `${action} ${invoice}`;
+}
+
+function addTo(index: Map<string, JournalEntry[]>, key: string, entry: JournalEntry): void {
+  const list = index.get(key);
+  if (list) list.push(entry);
+  else index.set(key, [entry]);
+}
+
+function removeFrom(index: Map<string, JournalEntry[]>, key: string, entry: JournalEntry): void {
+  const list = index.get(key);
+  const at = list?.indexOf(entry) ?? -1;
+  if (!list || at === -1) return;
+  list.splice(at, 1);
+  if (list.length === 0) index.delete(key);
+}
+
+function latestBlocking(list: readonly JournalEntry[] = []): JournalEntry | undefined {
+  for (let i = list.length - 1; i >= 0; i -= 1) if (blocks(list[i])) return list[i];
+  return undefined;
 }
 
 /** Ended OK or unknown, or not ended at all: sending the same again could charge twice. */

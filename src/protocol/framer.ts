@@ -51,6 +51,11 @@ function isWhitespace(byte: number): boolean {
   return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 }
 
+function indexOrEnd(bytes: Buffer, byte: number, from: number): number {
+  const found = bytes.indexOf(byte, from);
+  return found === -1 ? bytes.length : found;
+}
+
 export class XmlFramer {
   private readonly limits: FramerLimits;
   private pending: Buffer[] = [];
@@ -59,6 +64,8 @@ export class XmlFramer {
   private depth = 0;
   /** Whether the current frame has begun (a non-whitespace byte was seen). */
   private started = false;
+  /** Whitespace since the last frame: never kept, but a stream of it must still end. */
+  private idleBytes = 0;
   private quote = 0;
   private previous = 0;
   private beforePrevious = 0;
@@ -92,12 +99,23 @@ export class XmlFramer {
         if (!this.started) {
           if (isWhitespace(byte)) {
             frameStart = i + 1;
+            if (++this.idleBytes > this.limits.maxFrameBytes) {
+              throw new FramingError(`more than ${this.limits.maxFrameBytes} bytes of whitespace between messages`);
+            }
             continue;
           }
           this.started = true;
+          this.idleBytes = 0;
         }
-        if (this.pendingBytes + (i - frameStart) >= this.limits.maxFrameBytes) {
+        // Text and quoted values cannot change the state: pass over them natively, since a long
+        // one is the cheapest flood a hostile peer can send.
+        const runEnd = this.endOfInertRun(bytes, i);
+        if (this.pendingBytes + (runEnd - frameStart) >= this.limits.maxFrameBytes) {
           throw new FramingError(`message longer than ${this.limits.maxFrameBytes} bytes`);
+        }
+        if (runEnd > i) {
+          i = runEnd - 1;
+          continue;
         }
         if (this.step(byte)) {
           frames.push(this.take(bytes.subarray(frameStart, i + 1)));
@@ -115,6 +133,13 @@ export class XmlFramer {
     return frames;
   }
 
+  /** Where the bytes from i on that step() would ignore end; i itself when byte i matters. */
+  private endOfInertRun(bytes: Buffer, i: number): number {
+    if (this.state === 'between' && this.depth > 0 && bytes[i] !== LT) return indexOrEnd(bytes, LT, i);
+    if (this.state === 'startTag' && this.quote !== 0 && bytes[i] !== this.quote) return indexOrEnd(bytes, this.quote, i);
+    return i;
+  }
+
   /** Drops anything buffered and forgets any failure. */
   reset(): void {
     this.pending = [];
@@ -122,6 +147,7 @@ export class XmlFramer {
     this.state = 'between';
     this.depth = 0;
     this.started = false;
+    this.idleBytes = 0;
     this.quote = 0;
     this.previous = 0;
     this.beforePrevious = 0;
