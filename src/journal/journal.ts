@@ -81,7 +81,7 @@ export class Journal {
   private readonly entries = new Map<string, JournalEntry>();
   /** Requests without an end (in flight here, or left open by a crash). */
   private readonly pending = new Map<string, JournalEntry>();
-  /** Indexes into `entries`, so that checking a request does not scan months of them. */
+  /** Indexes into `entries`, so that checking a request does not scan months of them. By invoice, any action: */
   private readonly byInvoice = new Map<string, JournalEntry[]>();
   private readonly bySettledCode = new Map<string, JournalEntry[]>();
   private readonly preauthByRef = new Map<string, JournalEntry>();
@@ -121,7 +121,7 @@ export class Journal {
    */
   refusal(request: TerminalRequest, decimals: number, allowDuplicate = false): Refusal | undefined {
     if (!allowDuplicate && request.invoice !== undefined) {
-      const same = latestBlocking(this.byInvoice.get(invoiceKey(request.action, request.invoice)));
+      const same = latestBlocking(this.byInvoice.get(request.invoice), request.action);
       if (same) return duplicate(`invoice ${request.invoice}`, same);
     }
     if (request.preauthCode === undefined) return undefined;
@@ -321,14 +321,14 @@ export class Journal {
   private remember(entry: JournalEntry): void {
     this.entries.set(entry.id, entry);
     this.pending.set(entry.id, entry);
-    if (entry.invoice !== undefined) addTo(this.byInvoice, invoiceKey(entry.action, entry.invoice), entry);
+    if (entry.invoice !== undefined) addTo(this.byInvoice, entry.invoice, entry);
     if ((entry.action === 'complete' || entry.action === 'cancel') && entry.preauthcode !== undefined) addTo(this.bySettledCode, entry.preauthcode, entry);
   }
 
   private forget(entry: JournalEntry): void {
     this.entries.delete(entry.id);
     this.pending.delete(entry.id);
-    if (entry.invoice !== undefined) removeFrom(this.byInvoice, invoiceKey(entry.action, entry.invoice), entry);
+    if (entry.invoice !== undefined) removeFrom(this.byInvoice, entry.invoice, entry);
     if (entry.preauthcode !== undefined) removeFrom(this.bySettledCode, entry.preauthcode, entry);
     if (entry.ref !== undefined && this.preauthByRef.get(entry.ref) === entry) this.preauthByRef.delete(entry.ref);
   }
@@ -336,10 +336,6 @@ export class Journal {
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
-}
-
-function invoiceKey(action: Action, invoice: string): string {
-  return `${action} ${invoice}`;
 }
 
 function addTo(index: Map<string, JournalEntry[]>, key: string, entry: JournalEntry): void {
@@ -356,8 +352,8 @@ function removeFrom(index: Map<string, JournalEntry[]>, key: string, entry: Jour
   if (list.length === 0) index.delete(key);
 }
 
-function latestBlocking(list: readonly JournalEntry[] = []): JournalEntry | undefined {
-  for (let i = list.length - 1; i >= 0; i -= 1) if (blocks(list[i])) return list[i];
+function latestBlocking(list: readonly JournalEntry[] = [], action?: Action): JournalEntry | undefined {
+  for (let i = list.length - 1; i >= 0; i -= 1) if (blocks(list[i]) && (action === undefined || list[i].action === action)) return list[i];
   return undefined;
 }
 
