@@ -747,14 +747,14 @@ describe('protocol: XmlFramer', () => {
       assertFramingError(['<![CDATA[x]]>'], /CDATA outside/);
     });
 
-    it('a frame of 64 KiB is accepted, one byte more is not', () => {
-      const exact = `<a>${'x'.repeat(64 * 1024 - 7)}</a>`;
-      assert.equal(Buffer.byteLength(exact), 64 * 1024);
+    it('a frame of 16 KiB is accepted, one byte more is not', () => {
+      const exact = `<a>${'x'.repeat(16 * 1024 - 7)}</a>`;
+      assert.equal(Buffer.byteLength(exact), 16 * 1024);
       assert.equal(frameAll([exact]).length, 1);
-      assertFramingError([`<a>${'x'.repeat(64 * 1024 - 6)}</a>`], /longer than 65536 bytes/);
+      assertFramingError([`<a>${'x'.repeat(16 * 1024 - 6)}</a>`], /longer than 16384 bytes/);
     });
 
-    it('a frame over 64 KiB arriving in small pieces', () => {
+    it('a frame over 16 KiB arriving in small pieces', () => {
       const framer = new XmlFramer();
       framer.push(Buffer.from('<payresp>'));
       const piece = Buffer.alloc(1000, 0x61);
@@ -767,19 +767,33 @@ describe('protocol: XmlFramer', () => {
       const big = Buffer.alloc(10 * 1024 * 1024, 0x61);
       big.write('<payresp>', 0);
       const framer = new XmlFramer();
-      assert.throws(() => framer.push(big), /longer than 65536 bytes/);
+      assert.throws(() => framer.push(big), /longer than 16384 bytes/);
     });
 
-    it('whitespace between messages: up to 64 KiB is passed over, an endless stream of it is not', () => {
+    it('whitespace between messages: up to 16 KiB is passed over, an endless stream of it is not', () => {
       const framer = new XmlFramer();
-      const blank = Buffer.alloc(64 * 1024, 0x20);
+      const blank = Buffer.alloc(16 * 1024, 0x20);
       assert.deepEqual(framer.push(Buffer.concat([blank, Buffer.from(SEED.payOk)])).map(String), [SEED.payOk]);
       assert.deepEqual(framer.push(Buffer.concat([blank, Buffer.from(SEED.refundOk)])).map(String), [SEED.refundOk], 'counted afresh after each message');
       const flood = new XmlFramer();
       assert.throws(() => {
         for (let i = 0; i < 160; i++) flood.push(Buffer.alloc(64 * 1024, i % 2 ? 0x0a : 0x20)); // 10 MB
-      }, /more than 65536 bytes of whitespace between messages/);
+      }, /more than 16384 bytes of whitespace between messages/);
       assert.throws(() => flood.push(Buffer.from(SEED.payOk)), FramingError, 'and stays failed until reset()');
+    });
+
+    it('comments, CDATA and processing instructions split anywhere frame exactly as when whole', () => {
+      const stream = Buffer.from(`<?xml version="1.0"?><!-- a > b - ->--><payresp><!---->` +
+        `<ref><![CDATA[x]>]]]]><![CDATA[>]]></ref><?pi ? > ?><result>OK</result></payresp><!-- - -->`);
+      const whole = new XmlFramer().push(stream).map(String);
+      assert.equal(whole.length, 1);
+      assert.ok(whole[0].endsWith('</payresp>'));
+      for (let cut = 1; cut < stream.length; cut++) {
+        const framer = new XmlFramer();
+        const frames = [...framer.push(stream.subarray(0, cut)), ...framer.push(stream.subarray(cut))].map(String);
+        assert.deepEqual(frames, whole, `cut at ${cut}`);
+        assert.equal(framer.inFrame, true, 'the trailing comment is the start of the next frame');
+      }
     });
 
     it('a long text or attribute value split anywhere frames exactly as when whole', () => {

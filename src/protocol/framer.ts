@@ -7,13 +7,16 @@
  */
 
 export interface FramerLimits {
-  /** Largest frame accepted, in bytes. Replies are tiny; anything near this is hostile. */
+  /**
+   * Largest frame accepted, in bytes, and most whitespace accepted between frames. Replies are a
+   * few hundred bytes; anything near this is hostile, and reading it must not block the loop.
+   */
   readonly maxFrameBytes: number;
   /** Deepest element nesting accepted. Replies are two levels deep. */
   readonly maxDepth: number;
 }
 
-export const DEFAULT_FRAMER_LIMITS: FramerLimits = { maxFrameBytes: 64 * 1024, maxDepth: 16 };
+export const DEFAULT_FRAMER_LIMITS: FramerLimits = { maxFrameBytes: 16 * 1024, maxDepth: 16 };
 
 export class FramingError extends Error {
   /** Frames the same push() completed before the bad bytes; they are good and still count. */
@@ -107,13 +110,15 @@ export class XmlFramer {
           this.started = true;
           this.idleBytes = 0;
         }
-        // Text and quoted values cannot change the state: pass over them natively, since a long
-        // one is the cheapest flood a hostile peer can send.
+        // Runs of bytes that cannot change the state (text, quoted values, comments) are passed
+        // over natively: a long one is the cheapest flood a hostile peer can send.
         const runEnd = this.endOfInertRun(bytes, i);
         if (this.pendingBytes + (runEnd - frameStart) >= this.limits.maxFrameBytes) {
           throw new FramingError(`message longer than ${this.limits.maxFrameBytes} bytes`);
         }
         if (runEnd > i) {
+          this.beforePrevious = runEnd - i > 1 ? bytes[runEnd - 2] : this.previous;
+          this.previous = bytes[runEnd - 1];
           i = runEnd - 1;
           continue;
         }
@@ -133,11 +138,20 @@ export class XmlFramer {
     return frames;
   }
 
-  /** Where the bytes from i on that step() would ignore end; i itself when byte i matters. */
+  /** Where the bytes from i on that step() would only remember end; i itself when byte i matters. */
   private endOfInertRun(bytes: Buffer, i: number): number {
-    if (this.state === 'between' && this.depth > 0 && bytes[i] !== LT) return indexOrEnd(bytes, LT, i);
-    if (this.state === 'startTag' && this.quote !== 0 && bytes[i] !== this.quote) return indexOrEnd(bytes, this.quote, i);
-    return i;
+    switch (this.state) {
+      case 'between':
+        return this.depth > 0 && bytes[i] !== LT ? indexOrEnd(bytes, LT, i) : i;
+      case 'startTag':
+        return this.quote !== 0 && bytes[i] !== this.quote ? indexOrEnd(bytes, this.quote, i) : i;
+      case 'comment':
+      case 'cdata':
+      case 'processingInstruction':
+        return bytes[i] !== GT ? indexOrEnd(bytes, GT, i) : i;
+      default:
+        return i;
+    }
   }
 
   /** Drops anything buffered and forgets any failure. */
