@@ -807,6 +807,13 @@ describe('protocol: XmlFramer', () => {
       }
     });
 
+    it('more than 64 elements in one message, each message counted afresh', () => {
+      const framer = new XmlFramer();
+      const full = `<payresp>${'<x/>'.repeat(63)}</payresp>`;
+      assert.deepEqual(framer.push(Buffer.from(full + full)).map(String), [full, full]);
+      assertFramingError([`<payresp>${'<x>1</x>'.repeat(64)}`], /more than 64 elements in one message/);
+    });
+
     it('nesting deeper than 16', () => {
       const ok = '<a>'.repeat(16) + '</a>'.repeat(16);
       assert.equal(frameAll([ok]).length, 1);

@@ -14,9 +14,11 @@ export interface FramerLimits {
   readonly maxFrameBytes: number;
   /** Deepest element nesting accepted. Replies are two levels deep. */
   readonly maxDepth: number;
+  /** Most elements accepted in one frame. Replies hold about five. Default 64. */
+  readonly maxElements?: number;
 }
 
-export const DEFAULT_FRAMER_LIMITS: FramerLimits = { maxFrameBytes: 16 * 1024, maxDepth: 16 };
+export const DEFAULT_FRAMER_LIMITS: Required<FramerLimits> = { maxFrameBytes: 16 * 1024, maxDepth: 16, maxElements: 64 };
 
 export class FramingError extends Error {
   /** Frames the same push() completed before the bad bytes; they are good and still count. */
@@ -60,11 +62,13 @@ function indexOrEnd(bytes: Buffer, byte: number, from: number): number {
 }
 
 export class XmlFramer {
-  private readonly limits: FramerLimits;
+  private readonly limits: Required<FramerLimits>;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private state: State = 'between';
   private depth = 0;
+  /** Elements begun in the current frame. */
+  private elements = 0;
   /** Whether the current frame has begun (a non-whitespace byte was seen). */
   private started = false;
   /** Whitespace since the last frame: never kept, but a stream of it must still end. */
@@ -76,7 +80,7 @@ export class XmlFramer {
   private failed: FramingError | undefined;
 
   constructor(limits: FramerLimits = DEFAULT_FRAMER_LIMITS) {
-    this.limits = limits;
+    this.limits = { ...DEFAULT_FRAMER_LIMITS, ...limits };
   }
 
   /** True while part of a frame has arrived and its end has not. */
@@ -160,6 +164,7 @@ export class XmlFramer {
     this.pendingBytes = 0;
     this.state = 'between';
     this.depth = 0;
+    this.elements = 0;
     this.started = false;
     this.idleBytes = 0;
     this.quote = 0;
@@ -187,6 +192,7 @@ export class XmlFramer {
     this.pending = [];
     this.pendingBytes = 0;
     this.started = false;
+    this.elements = 0;
     return frame;
   }
 
@@ -257,6 +263,7 @@ export class XmlFramer {
         if (byte === LT) throw new FramingError('"<" inside a tag');
         if (byte !== GT) return false;
         this.state = 'between';
+        if (++this.elements > this.limits.maxElements) throw new FramingError(`more than ${this.limits.maxElements} elements in one message`);
         if (previous === SLASH) return this.depth === 0;
         this.depth += 1;
         if (this.depth > this.limits.maxDepth) throw new FramingError(`elements nested deeper than ${this.limits.maxDepth}`);
