@@ -1,0 +1,145 @@
+'use strict';
+/**
+ * The four ways of doing the same sequential pay transactions, each as
+ * { key, label, flow?, setup(), once(i), outputs?(), teardown() }: once(i) does one whole
+ * transaction and throws if its result is not the simulator's approval; outputs() counts the
+ * messages in and out of a Node-RED contender.
+ */
+const net = require('node:net');
+const { Probe, probeCounts } = require('./node-red');
+const flows = require('./flows');
+
+const HOST = '127.0.0.1';
+const AMOUNT = '12.50';
+/** The window the core `tcp request` node waits after a reply's first byte, in mode 'time'. */
+const CORE_TIME_WINDOW_MS = 20;
+
+function payXml(invoice) {
+  return (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<pay>\n' +
+    `  <invoice>${invoice}</invoice>\n  <sum>${AMOUNT}</sum>\n  <receipt>OFF</receipt>\n  <custrcpt>OFF</custrcpt>\n</pay>\n`
+  );
+}
+
+/** 1. The physical floor: write the request, wait for the reply's closing tag, nothing else. */
+function floor(port) {
+  let socket;
+  let pending;
+  let text = '';
+  return {
+    key: 'floor',
+    label: '1 floor: raw net client',
+    async setup() {
+      socket = net.connect(port, HOST);
+      socket.setNoDelay(true);
+      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      socket.on('data', (chunk) => {
+        text += chunk.toString('latin1');
+        if (pending && text.includes('</payresp>')) {
+          text = '';
+          const done = pending;
+          pending = undefined;
+          done();
+        }
+      });
+    },
+    once(i) {
+      return new Promise((resolve) => {
+        pending = resolve;
+        socket.write(payXml(`F-${i}`));
+      });
+    },
+    teardown() {
+      socket.destroy();
+    },
+  };
+}
+
+/** 2. TerminalClient from plain Node.js; answerGuardMs 0, or undefined for the package's default. */
+function client(api, port, answerGuardMs) {
+  const zero = answerGuardMs === 0;
+  let terminal;
+  return {
+    key: zero ? 'client-guard0' : 'client',
+    // Without a journal, as the library is used plainly; the config node gives its client one.
+    label: zero ? '2z client, answerGuardMs: 0, no journal' : `2 client (default answerGuardMs ${api.DEFAULT_ANSWER_GUARD_MS} ms), no journal`,
+    async setup() {
+      terminal = new api.TerminalClient({
+        transport: new api.TcpTransport({ host: HOST, port }),
+        ...(zero && { answerGuardMs: 0 }),
+      });
+    },
+    async once(i) {
+      const invoice = `C${zero ? 'z' : ''}-${i}`;
+      const result = await terminal.pay({ amount: AMOUNT, invoice, receipt: 'OFF', custrcpt: 'OFF' });
+      if (result.result !== 'OK' || result.invoice !== invoice) throw new Error(`client: unexpected result ${JSON.stringify(result)}`);
+    },
+    teardown() {
+      terminal.close();
+    },
+  };
+}
+
+/**
+ * 3. The mypos-pay node in Node-RED: a probe sends the message, the result comes back to it.
+ * With guard 0 the config node's client is patched after deploy (the config node does not
+ * expose answerGuardMs), labelled "patched instance". Undefined: the default. With journalDir,
+ * the config node's journal path (a real setting) points there: a directory in /dev/shm shows
+ * what the node costs without waiting for the disk to flush the journal.
+ */
+function node(api, nodeRed, port, answerGuardMs, journalDir) {
+  const zero = answerGuardMs === 0;
+  const prefix = `n${zero ? 'z' : ''}${journalDir ? 'm' : ''}`;
+  const key = `node${zero ? '-guard0' : ''}${journalDir ? '-shm' : ''}`;
+  const label = journalDir
+    ? '3m mypos-pay node, answerGuardMs: 0 (patched instance), journal on tmpfs (/dev/shm)'
+    : zero
+      ? '3z mypos-pay node, answerGuardMs: 0 (patched instance)'
+      : `3 mypos-pay node (default, ${api.DEFAULT_ANSWER_GUARD_MS} ms guard)`;
+  let probe;
+  return {
+    key,
+    label,
+    flow: [
+      flows.terminalConfig(`${prefix}-cfg`, port, journalDir ? { journalPath: `${journalDir}/${prefix}.jsonl` } : {}),
+      ...flows.actionWithProbe({ probeId: `${prefix}-probe`, nodeId: `${prefix}-pay`, action: 'pay', terminalId: `${prefix}-cfg` }),
+    ],
+    async setup() {
+      if (zero) nodeRed.patchClient(`${prefix}-cfg`, 'answerGuardMs', 0);
+      probe = new Probe(`${prefix}-probe`);
+    },
+    async once(i) {
+      const invoice = `${prefix.toUpperCase()}-${i}`;
+      const out = await probe.request({ payload: AMOUNT, invoice });
+      if (out.payload?.result !== 'OK' || out.payload.invoice !== invoice) throw new Error(`node: unexpected ${JSON.stringify(out.payload)}`);
+    },
+    outputs: () => probeCounts([probe]),
+    teardown() {},
+  };
+}
+
+/** 4. Core nodes only: template -> tcp request -> xml (see flows.coreFlow). */
+function core(port, mode) {
+  const sit = mode === 'sit';
+  const { ids, nodes } = flows.coreFlow({ prefix: sit ? 'cs' : 'ct', port, mode, windowMs: CORE_TIME_WINDOW_MS });
+  let probe;
+  return {
+    key: sit ? 'core-sit' : 'core-time',
+    label: sit ? '4a core nodes, tcp request "keep connection open"' : `4b core nodes, tcp request "fixed timeout ${CORE_TIME_WINDOW_MS} ms"`,
+    flow: nodes,
+    async setup() {
+      probe = new Probe(ids.probe);
+    },
+    async once(i) {
+      const invoice = `${sit ? 'S' : 'T'}-${i}`;
+      const out = await probe.request({ payload: AMOUNT, invoice });
+      if (out.error || out.payload?.payresp?.result?.[0] !== 'OK') {
+        throw new Error(`core ${mode}: unexpected ${JSON.stringify(out.error ?? out.payload)}`);
+      }
+    },
+    outputs: () => probeCounts([probe]),
+    teardown() {},
+  };
+}
+
+module.exports = { floor, client, node, core, CORE_TIME_WINDOW_MS };

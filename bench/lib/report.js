@@ -1,0 +1,254 @@
+'use strict';
+/** Turns the sections' results into the Markdown tables of BENCHMARKS.md and the target checks. */
+const { median, ms, ratio, mb, signedMb, table } = require('./stats');
+
+/** Per round, each contender's throughput over the floor's in the same round; the median of those. */
+function ratiosToFloor(headline) {
+  const floor = headline.contenders.find((c) => c.key === 'floor');
+  const floorByRound = new Map(floor.batches.map((b) => [b.round, b.throughput]));
+  const ratios = {};
+  for (const c of headline.contenders) {
+    ratios[c.key] = median(c.batches.map((b) => b.throughput / floorByRound.get(b.round)));
+  }
+  return ratios;
+}
+
+function headlineTable(headline) {
+  const ratios = ratiosToFloor(headline);
+  const rows = headline.contenders.map((c) => [
+    c.label,
+    String(c.txns),
+    c.throughput.toFixed(c.throughput >= 100 ? 0 : 1),
+    ratio(ratios[c.key]),
+    ms(c.latency.p50),
+    ms(c.latency.p99),
+    c.cpuMicrosPerTxn === null ? 'n/a' : c.cpuMicrosPerTxn.toFixed(0),
+    `${ms(c.maxLoopDelayMs)} (${ms(c.maxBusyMs)})`,
+    ms(c.paced.p50),
+    ms(c.paced.p99),
+  ]);
+  return table(
+    ['contender', 'n', 'tx/s', 'ratio to 1', 'p50 ms', 'p99 ms', 'CPU µs/tx', 'max loop delay ms (busy)', 'paced p50 ms', 'paced p99 ms'],
+    rows,
+  );
+}
+
+function breaksTable(breaks) {
+  const scenarios = [...new Set(breaks.rows.map((r) => r.scenario))];
+  const contenders = [...new Set(breaks.rows.map((r) => r.contender))];
+  const rows = scenarios.map((name) => {
+    const cells = contenders.map((contender) => {
+      const row = breaks.rows.find((r) => r.scenario === name && r.contender === contender);
+      return `${row.verdict.ok ? 'correct' : '**broken**'}: ${row.verdict.why.replace(/\|/g, '\\|').replace(/\n/g, '\\n')}`;
+    });
+    return [breaks.rows.find((r) => r.scenario === name).what, ...cells];
+  });
+  return table(['reply', ...contenders], rows);
+}
+
+function stallTable(stall) {
+  return table(
+    ['10 MB reply that never ends', 'result', 'ended after, median ms', 'max loop delay, median of attempts ms', 'max loop delay, worst attempt ms (busy)'],
+    stall.cases.map((c) => [c.kind, c.codes.join(', '), ms(c.endedAfterMs.p50), ms(c.medianMaxLoopDelayMs), `${ms(c.maxLoopDelayMs)} (${ms(c.maxBusyMs)})`]),
+  );
+}
+
+function guardTable(guard) {
+  const cell = (t, pairs) => `${t.wrong} of ${pairs}${t.unknown ? ` (${t.unknown} unknown)` : ''}`;
+  return table(
+    ['answerGuardMs', 'back-to-back tx/s (client)', 'next payment wrong, after a repeated approval', 'after a repeated decline'],
+    guard.rows.map((r) => [`${r.guard}${r.isDefault ? ' (default)' : ''}`, r.perSecond.toFixed(0), cell(r.afterApproval, r.pairs), cell(r.afterDecline, r.pairs)]),
+  );
+}
+
+function enduranceTable(e) {
+  const handles = (snapshot) => Object.entries(snapshot.resources).map(([type, n]) => `${type} ${n}`).join(', ');
+  const memory = (label, snap) => [
+    label,
+    `heap ${mb(snap.memory.heapUsed)} (${signedMb(snap.memory.heapUsed - e.start.memory.heapUsed)}), RSS ${mb(snap.memory.rss)} (${signedMb(snap.memory.rss - e.start.memory.rss)}), ${entries(snap.journalEntries)}`,
+  ];
+  const unsafe = e.check.wrongApproval + e.check.wrongRefusal + e.check.sentThoughNotSent;
+  return table(
+    ['measure', 'value'],
+    [
+      [
+        'transactions',
+        `${e.count} (+${e.warmup} warm-up) over ${e.terminals} terminals at once, each one at a time; answerGuardMs ${e.guard}, unknownSettleMs ${e.settle}; responseTimeout ${e.responseTimeoutS} s (config node setting)`,
+      ],
+      ['time', `${(e.elapsedMs / 1000).toFixed(0)} s (${e.perSecond.toFixed(0)} tx/s in total)`],
+      ['longest event-loop delay (busy)', `${ms(e.maxLoopDelayMs)} ms (${ms(e.maxBusyMs)} ms)`],
+      ['outcomes', Object.entries(e.byCode).map(([code, n]) => `${code} ${n}`).join(', ')],
+      [
+        'kinds: count, mean ms from input to output (the guard\'s wait included; the wait after an unknown outcome falls on the next one)',
+        Object.entries(e.byKind).sort(([, a], [, b]) => b.count - a.count).map(([kind, k]) => `${kind} ${k.count}, ${ms(k.totalMs / k.count)}`).join('; '),
+      ],
+      ['outputs per input', e.outputs.extra === 0 && e.outputs.inputs === e.outputs.outputs ? `exactly one, every time (${e.outputs.inputs} inputs)` : `${e.outputs.inputs} inputs, ${e.outputs.outputs} outputs, ${e.outputs.extra} extra`],
+      ['results about another request (action or invoice)', String(e.wrongRequest)],
+      ['results checked against what the simulator did (warm-up included)', String(e.check.checked)],
+      ['approvals the simulator did not give (another request\'s ref)', `${e.check.wrongApproval} of ${e.byCode.OK ?? 0}`],
+      ['stated outcomes contradicting the simulator (wrong approvals, refusals, "not sent")', String(unsafe)],
+      ['unknown outcome for a request the simulator approved without a fault (safe)', String(e.check.unknownOnNormal)],
+      ['memory after forced GC, start', `heap ${mb(e.start.memory.heapUsed)}, RSS ${mb(e.start.memory.rss)}, ${entries(e.start.journalEntries)}`],
+      // The rate of each tenth on its own: a journal that slows down as it grows shows here.
+      ...e.trend.slice(1).map((t, i) => [
+        `… after ${t.done}`,
+        `heap ${mb(t.heapUsed)}, RSS ${mb(t.rss)}, ${entries(t.journalEntries)}; this tenth: ${((t.done - e.trend[i].done) / (t.elapsedS - e.trend[i].elapsedS)).toFixed(0)} tx/s, longest loop delay ${ms(t.loop.maxDelayMs)} ms (busy ${ms(t.loop.maxBusyMs)})`,
+      ]),
+      memory('end', e.end),
+      memory(`after the retention period (clock moved forward ${e.retentionShiftDays} days, compaction forced)`, e.afterRetention),
+      [
+        'heap per remembered journal entry',
+        e.heapBytesPerJournalEntry === null ? 'n/a' : `${e.heapBytesPerJournalEntry.toFixed(0)} bytes (end minus after the retention period, over the entries released)`,
+      ],
+      ['active handles, start (ProcessWrap, PipeWrap: the simulators\' process)', handles(e.start)],
+      ['active handles, end', handles(e.end)],
+    ],
+  );
+}
+
+function entries(n) {
+  return n === null ? 'journal entries n/a' : `${n} journal entries in memory`;
+}
+
+function terminalsTable(t) {
+  return table(
+    ['answerGuardMs', 'payments', 'wall s', 'total tx/s', 'p50 ms', 'p99 ms', 'per-terminal p99 median / max ms', 'wrong node / wrong reply / foreign invoice', 'max loop delay ms (busy)'],
+    t.runs.map((r) => [
+      r.guard === 'default' ? `${r.guardMs} (default)` : `${r.guardMs} (patched instance)`,
+      String(r.total),
+      (r.wallMs / 1000).toFixed(1),
+      r.throughput.toFixed(0),
+      ms(r.latency.p50),
+      ms(r.latency.p99),
+      `${ms(r.perTerminalP99.median)} / ${ms(r.perTerminalP99.max)}`,
+      `${r.check.wrongNode} / ${r.check.wrongReply} / ${r.check.foreignAtSimulator}`,
+      `${ms(r.maxLoopDelayMs)} (${ms(r.maxBusyMs)})`,
+    ]),
+  );
+}
+
+/** The targets of issue 6, each with the measured value and whether it was met: informative, never an exit code. */
+function targets(results) {
+  const list = [];
+  const h = results.headline;
+  if (h) {
+    const r = ratiosToFloor(h);
+    const node = (key) => h.contenders.find((c) => c.key === key);
+    list.push(target('client ≥ 0.7 × floor throughput (default guard)', r.client >= 0.7, ratio(r.client)));
+    list.push(target('client ≥ 0.7 × floor throughput (answerGuardMs 0)', r['client-guard0'] >= 0.7, ratio(r['client-guard0'])));
+    list.push(target('node ≥ 0.3 × floor throughput (default guard)', r.node >= 0.3, ratio(r.node)));
+    list.push(target('node ≥ 0.3 × floor throughput (answerGuardMs 0, patched instance)', r['node-guard0'] >= 0.3, ratio(r['node-guard0'])));
+    list.push(target('node p99 < 1 ms, back to back (default guard)', node('node').latency.p99 < 1, `${ms(node('node').latency.p99)} ms`));
+    list.push(target('node p99 < 1 ms, back to back (answerGuardMs 0, patched instance)', node('node-guard0').latency.p99 < 1, `${ms(node('node-guard0').latency.p99)} ms`));
+    list.push(target('node p99 < 1 ms, paced (default guard)', node('node').paced.p99 < 1, `${ms(node('node').paced.p99)} ms`));
+    if (node('node-guard0-shm')) {
+      list.push(target('node ≥ 0.3 × floor throughput (answerGuardMs 0, journal on tmpfs)', r['node-guard0-shm'] >= 0.3, ratio(r['node-guard0-shm'])));
+      list.push(target('node p99 < 1 ms, back to back (answerGuardMs 0, journal on tmpfs)', node('node-guard0-shm').latency.p99 < 1, `${ms(node('node-guard0-shm').latency.p99)} ms`));
+    }
+    const ours = h.contenders.filter((c) => !c.key.startsWith('core') && c.key !== 'floor');
+    const worst = Math.max(...ours.map((c) => c.maxLoopDelayMs ?? 0));
+    const worstBusy = Math.max(...ours.map((c) => c.maxBusyMs ?? 0));
+    list.push(target('no event-loop delay > 10 ms during the runs (contenders 2 and 3)', worst <= 10, `${ms(worst)} ms`));
+    list.push(target('… counting only time this process was on the CPU', worstBusy <= 10, `${ms(worstBusy)} ms`));
+  }
+  if (results.stall) {
+    const hostile = results.stall.cases.filter((c) => !c.kind.startsWith('control'));
+    const worst = Math.max(...hostile.map((c) => c.maxLoopDelayMs));
+    const worstBusy = Math.max(...hostile.map((c) => c.maxBusyMs));
+    const control = results.stall.cases.find((c) => c.kind.startsWith('control'));
+    list.push(target('no event-loop delay > 10 ms while a hostile 10 MB reply is rejected', worst <= 10, `${ms(worst)} ms worst (control: ${ms(control?.maxLoopDelayMs)} ms)`));
+    list.push(target('… counting only time this process was on the CPU', worstBusy <= 10, `${ms(worstBusy)} ms`));
+  }
+  if (results.endurance) {
+    const e = results.endurance;
+    const heap = (snap) => snap.memory.heapUsed - e.start.memory.heapUsed;
+    const within = (snap) => Math.abs(heap(snap)) <= 5 * 1048576;
+    list.push(target(`endurance (${e.count} tx): heap after GC within 5 MB of start, after the retention period`, within(e.afterRetention), signedMb(heap(e.afterRetention))));
+    list.push(target('… at the end, the journal\'s 31 days of approved requests included', within(e.end), signedMb(heap(e.end))));
+  }
+  return list;
+}
+
+const SECTIONS_WITH_NODE_RED = ['headline', 'breaks', 'terminals', 'endurance'];
+
+/**
+ * The correctness checks: any that fails makes the bench exit non-zero. None is about speed.
+ * `failures` lists the sections that did not finish, or whose process did not end by itself.
+ */
+function checks(results, failures) {
+  const list = [];
+  for (const { section, why } of failures) list.push(target(`${section}: finished, and its process ended by itself`, false, why));
+  const outputsOk = (o) => o.extra === 0 && o.inputs === o.outputs;
+  const outputs = (o) => `${o.inputs} in, ${o.outputs} out, ${o.extra} extra`;
+  const logged = SECTIONS_WITH_NODE_RED.filter((name) => results[name]?.nodeRedLog.error > 0);
+  if (SECTIONS_WITH_NODE_RED.some((name) => results[name])) {
+    const value = logged.length === 0 ? 'none' : logged.map((name) => `${name}: ${results[name].nodeRedLog.firstErrors.join(' / ')}`).join('; ');
+    list.push(target('Node-RED logged no errors', logged.length === 0, value));
+  }
+  const h = results.headline;
+  if (h) {
+    for (const key of ['node', 'node-guard0', 'node-guard0-shm'].filter((k) => h.outputs[k])) {
+      const o = h.outputs[key];
+      list.push(target(`headline ${key}: every payment approved with its own invoice, one output per input`, outputsOk(o), outputs(o)));
+    }
+  }
+  if (results.breaks) {
+    const ours = results.breaks.rows.filter((r) => r.ours);
+    const wrong = ours.filter((r) => !r.verdict.ok);
+    const value = wrong.length === 0 ? `${ours.length} of ${ours.length} correct` : wrong.map((r) => `${r.scenario}: ${r.verdict.why}`).join('; ');
+    list.push(target('breaks: the mypos node reads every awkward reply right, one output each', wrong.length === 0, value));
+  }
+  if (results.stall) {
+    const hostile = results.stall.cases.filter((c) => !c.kind.startsWith('control'));
+    const slow = hostile.filter((c) => !c.codes.every((code) => code === 'PROTOCOL')).map((c) => `${c.kind}: ${c.codes.join(',')} after ${ms(c.endedAfterMs.p50)} ms`);
+    list.push(target('stall: every hostile 10 MB reply rejected as PROTOCOL', slow.length === 0, slow.length === 0 ? 'all PROTOCOL' : `not for ${slow.join('; ')}`));
+  }
+  if (results.guard) {
+    const row = results.guard.rows.find((r) => r.isDefault);
+    const wrong = row.afterApproval.wrong + row.afterDecline.wrong;
+    list.push(target(`guard: with the default answerGuardMs (${row.guard}) no payment after a repeated answer gets a wrong outcome`, wrong === 0, `${wrong} of ${2 * row.pairs}`));
+  }
+  if (results.terminals) {
+    const t = results.terminals;
+    const wrong = t.runs.reduce((n, r) => n + r.check.wrongNode + r.check.wrongReply + r.check.foreignAtSimulator, 0);
+    list.push(target(`terminals: ${t.terminals} at once, no reply at the wrong node or with the wrong content`, wrong === 0, `${wrong} wrong`));
+    list.push(target('terminals: one output per input', outputsOk(t.outputs), outputs(t.outputs)));
+  }
+  if (results.endurance) {
+    const e = results.endurance;
+    list.push(target('endurance: one output per input, each about the request sent', outputsOk(e.outputs) && e.wrongRequest === 0, `${outputs(e.outputs)}, ${e.wrongRequest} about another request`));
+    list.push(target('endurance: no approval carries another request\'s ref', e.check.wrongApproval === 0, `${e.check.wrongApproval} of ${e.check.checked} checked`));
+    const contradicting = e.check.wrongRefusal + e.check.sentThoughNotSent;
+    list.push(target('endurance: no stated decline, refusal or "not sent" contradicts the simulator', contradicting === 0, `${e.check.wrongRefusal} wrong refusals, ${e.check.sentThoughNotSent} wrong "not sent"`));
+    const [start, end] = [e.start, e.end].map((snap) => JSON.stringify(packageHandles(snap.resources)));
+    list.push(target('endurance: handles back to start', start === end, start === end ? 'same' : `start ${start}, end ${end}`));
+  }
+  return list;
+}
+
+/**
+ * The process's handles without the bench's own plumbing: the simulator's child process and
+ * its IPC pipe (which Node refs only while a message is on its way).
+ */
+function packageHandles(resources) {
+  return Object.fromEntries(Object.entries(resources).filter(([type]) => type !== 'ProcessWrap' && type !== 'PipeWrap').sort());
+}
+
+function target(name, met, value) {
+  return { name, met, value };
+}
+
+/** What was measured, e.g. `694df98 (working tree differs) + change.diff`. */
+function measuredLabel(measured) {
+  return `${measured.commit}${measured.dirty ? ' (working tree differs)' : ''}${measured.patch ? ` + ${measured.patch}` : ''}`;
+}
+
+function targetsTable(list) {
+  return table(['target (issue 6)', 'measured', 'met'], list.map((t) => [t.name, t.value, t.met ? 'yes' : '**no**']));
+}
+
+function checksTable(list) {
+  return table(['correctness check', 'measured', 'passed'], list.map((t) => [t.name, t.value, t.met ? 'yes' : '**NO**']));
+}
+
+module.exports = { headlineTable, breaksTable, stallTable, guardTable, enduranceTable, terminalsTable, targets, targetsTable, checks, checksTable, measuredLabel };

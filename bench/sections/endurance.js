@@ -1,0 +1,280 @@
+'use strict';
+/**
+ * Many transactions in one Node-RED process, with declines and faults mixed in, to show where
+ * memory goes and that handles come back to where they started. Run with --expose-gc: memory is
+ * read after forced garbage collections, with no transaction in flight.
+ *
+ * Many terminals work at once (each config node with its own simulator and its own pay, refund,
+ * pre-authorize and complete nodes, driven one transaction at a time), so that 100,000
+ * transactions take minutes with the product's defaults: a 250 ms answer guard and a 2 s
+ * settle after an unknown outcome cost each terminal time, not CPU.
+ *
+ * Every input must give exactly one output, and every result that states an outcome (approved,
+ * declined, refused by the app, not sent) must agree with what that terminal's simulator did
+ * with that very request: each result goes to the simulator's process at once and is checked
+ * there, so this process keeps nothing per transaction.
+ *
+ * The journal keeps every approved or unknown request for 31 days (duplicate protection), so
+ * heap grows with the transactions by design. The last step moves each journal's clock past the
+ * retention period and compacts it: what memory remains then is everything else.
+ */
+const { runSection, progress, sleep } = require('../lib/section');
+const { LoopMonitor } = require('../lib/loop-monitor');
+const { loadApi, packageDir: resolvePackage } = require('../lib/package');
+const { SimHost } = require('../lib/sim-client');
+const { EmbeddedNodeRed, Probe, probeCounts } = require('../lib/node-red');
+const flows = require('../lib/flows');
+const { seededRandom, mb } = require('../lib/stats');
+
+/**
+ * The mix, by weight. `fault` is asked of the simulator through the invoice; `cents` picks the
+ * simulator's decline (.51), customer cancel (.52) and failure (.53).
+ */
+const MIX = [
+  { name: 'pay', weight: 700, action: 'pay' },
+  { name: 'pay declined', weight: 60, action: 'pay', cents: '51' },
+  { name: 'pay cancelled', weight: 20, action: 'pay', cents: '52' },
+  { name: 'pay failed', weight: 20, action: 'pay', cents: '53' },
+  { name: 'refund', weight: 40, action: 'refund' },
+  { name: 'preauth', weight: 30, action: 'preauth' },
+  { name: 'complete', weight: 20, action: 'complete' },
+  // Above the pre-authorized amount: the journal knows the pre-authorization and refuses it
+  // before sending (INVALID_INPUT); the simulator would answer status 7.
+  { name: 'complete above amount', weight: 10, action: 'complete', over: true },
+  { name: 'fault garbage', weight: 10, action: 'pay', fault: 'garbage' },
+  { name: 'fault wrong-root', weight: 10, action: 'pay', fault: 'wrong-root' },
+  { name: 'fault bad-xml', weight: 10, action: 'pay', fault: 'bad-xml' },
+  // Answered twice: a repeated approval can be recognised by its ref, a repeated decline only
+  // by the answer guard.
+  { name: 'fault twice', weight: 10, action: 'pay', fault: 'twice' },
+  { name: 'fault twice declined', weight: 5, action: 'pay', fault: 'twice', cents: '51' },
+  { name: 'fault drop', weight: 10, action: 'pay', fault: 'drop' },
+  { name: 'fault halfway', weight: 10, action: 'pay', fault: 'halfway' },
+  { name: 'fault bytewise', weight: 0.5, action: 'pay', fault: 'bytewise' },
+  // Costs the response timeout each time.
+  { name: 'fault silent', weight: 0.1, action: 'pay', fault: 'silent' },
+];
+const TOTAL_WEIGHT = MIX.reduce((total, kind) => total + kind.weight, 0);
+const ACTIONS = ['pay', 'refund', 'preauth', 'complete'];
+/** Memory is sampled after every tenth of the run. */
+const PHASES = 10;
+/** The config node's setting (seconds): long enough for a loaded machine, short for `silent`. */
+const RESPONSE_TIMEOUT_S = 5;
+/** Open pre-authorizations a terminal keeps for later completions; older ones are left open. */
+const MAX_OPEN_PREAUTHS = 20;
+const RETENTION_SHIFT_DAYS = 32;
+
+/**
+ * guard, settle: 'default' leaves the config nodes' clients as deployed; a number patches their
+ * answerGuardMs or unknownSettleMs (labelled as a patched instance in the results).
+ */
+runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard = 'default', settle = 'default', seed = 6 }) => {
+  if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
+  const packageDir = resolvePackage(dirOption);
+  const api = loadApi(packageDir);
+  const guardMs = guard === 'default' ? api.DEFAULT_ANSWER_GUARD_MS : guard;
+  const settleMs = settle === 'default' ? api.DEFAULT_UNKNOWN_SETTLE_MS : settle;
+  const sims = new SimHost(packageDir);
+  const nodeRed = new EmbeddedNodeRed(packageDir);
+  try {
+    const { ports } = await sims.call('simulators', { count: terminals });
+    await nodeRed.start();
+    const fleet = ports.map((port, t) => ({ index: t, port, cfg: `e${t}-cfg`, random: seededRandom(seed + t), openPreauths: [] }));
+    await nodeRed.deploy([
+      flows.tab('endurance'),
+      ...fleet.flatMap((term) => [
+        flows.terminalConfig(term.cfg, term.port, { responseTimeout: String(RESPONSE_TIMEOUT_S) }),
+        ...ACTIONS.flatMap((action) =>
+          flows.actionWithProbe({ probeId: `e${term.index}-${action}-probe`, nodeId: `e${term.index}-${action}`, action, terminalId: term.cfg }),
+        ),
+      ]),
+    ]);
+    for (const term of fleet) {
+      if (guard !== 'default') nodeRed.patchClient(term.cfg, 'answerGuardMs', guard);
+      if (settle !== 'default') nodeRed.patchClient(term.cfg, 'unknownSettleMs', settle);
+      term.probes = Object.fromEntries(ACTIONS.map((action) => [action, new Probe(`e${term.index}-${action}-probe`)]));
+    }
+    const allProbes = fleet.flatMap((term) => Object.values(term.probes));
+    const journals = fleet.map((term) => journalOf(nodeRed, term.cfg));
+    const tally = { byKind: {}, byCode: {}, wrongRequest: 0, wrongRequestExamples: [] };
+    const run = { sims, fleet, tally };
+
+    const warmup = Math.max(terminals, Math.min(1000, Math.ceil(count / 10)));
+    progress('endurance', `${terminals} terminals; warming up with ${warmup} transactions`);
+    await runPhase(run, 'w', 0, warmup);
+    // A plain payment on every terminal before each snapshot, so every link is open both times
+    // (a fault may have just dropped one): the handle counts then compare like with like.
+    await settlingPayments(run, 'start');
+    const start = await snapshot(journals);
+    Object.assign(tally, { byKind: {}, byCode: {} }); // the counts below are of the measured transactions only
+    const trend = [{ done: 0, elapsedS: 0, ...trendPoint(start) }];
+    const loops = [];
+    const startedAt = performance.now();
+    progress('endurance', `${count} transactions, answerGuardMs ${guardMs}, unknownSettleMs ${settleMs}; heap ${mb(start.memory.heapUsed)}, ${start.journalEntries} journal entries`);
+    let done = 0;
+    for (let phase = 0; phase < PHASES; phase++) {
+      const quota = Math.floor((count * (phase + 1)) / PHASES) - done;
+      // The forced collections of the samples stall the loop by design: they are not watched.
+      const monitor = new LoopMonitor().start();
+      await runPhase(run, '', done, quota);
+      await sleep(5); // the monitor records a delay when its timer next runs
+      const loop = monitor.stop();
+      loops.push(loop);
+      done += quota;
+      const elapsedS = (performance.now() - startedAt) / 1000;
+      const now = await snapshot(journals);
+      trend.push({ done, elapsedS, ...trendPoint(now), loop });
+      progress(
+        'endurance',
+        `${done}/${count} (${(done / elapsedS).toFixed(0)}/s), heap ${mb(now.memory.heapUsed)}, RSS ${mb(now.memory.rss)}, ${now.journalEntries} journal entries`,
+      );
+    }
+    const elapsedMs = performance.now() - startedAt;
+    await settlingPayments(run, 'end');
+    await sleep(500); // let the last answer guards and socket events pass
+    const verdict = await sims.call('verdict'); // warm-up and settling payments included
+    const end = await snapshot(journals);
+
+    // The retention period passes: each journal's clock moves forward and it compacts, as its
+    // next compaction 32 days later would. `now` and `compact` are private in the TypeScript source.
+    const shiftMs = RETENTION_SHIFT_DAYS * 24 * 3600 * 1000;
+    for (const journal of journals) {
+      journal.now = () => new Date(Date.now() + shiftMs);
+      await journal.compact();
+    }
+    const afterRetention = await snapshot(journals);
+    progress(
+      'endurance',
+      `after the retention period: heap ${mb(afterRetention.memory.heapUsed)}, RSS ${mb(afterRetention.memory.rss)}, ${afterRetention.journalEntries} journal entries`,
+    );
+    const released = end.journalEntries - afterRetention.journalEntries;
+    return {
+      count,
+      warmup,
+      terminals,
+      responseTimeoutS: RESPONSE_TIMEOUT_S,
+      guard: guard === 'default' ? `${guardMs} (default)` : `${guardMs} (patched instance)`,
+      settle: settle === 'default' ? `${settleMs} (default)` : `${settleMs} (patched instance)`,
+      elapsedMs,
+      perSecond: count / (elapsedMs / 1000),
+      maxLoopDelayMs: Math.max(...loops.map((l) => l.maxDelayMs)),
+      maxBusyMs: Math.max(...loops.map((l) => l.maxBusyMs)),
+      byKind: tally.byKind,
+      byCode: tally.byCode,
+      outputs: probeCounts(allProbes),
+      wrongRequest: tally.wrongRequest,
+      wrongRequestExamples: tally.wrongRequestExamples,
+      check: verdict,
+      start,
+      end,
+      afterRetention,
+      retentionShiftDays: RETENTION_SHIFT_DAYS,
+      heapBytesPerJournalEntry: released > 0 ? (end.memory.heapUsed - afterRetention.memory.heapUsed) / released : null,
+      trend,
+      nodeRedLog: nodeRed.logCounts,
+    };
+  } finally {
+    await nodeRed.stop().catch(() => undefined);
+    await sims.close();
+  }
+});
+
+/** `quota` transactions numbered from `first`, spread over all terminals, each one at a time. */
+async function runPhase(run, prefix, first, quota) {
+  let next = first;
+  const last = first + quota;
+  const loop = async (term) => {
+    while (next < last) await transact(run, term, `${prefix}${next++}`);
+  };
+  await Promise.all(run.fleet.map(loop));
+}
+
+function pick(term) {
+  let roll = term.random() * TOTAL_WEIGHT;
+  for (const kind of MIX) {
+    roll -= kind.weight;
+    if (roll < 0) return kind;
+  }
+  return MIX[0];
+}
+
+/** One transaction of a kind drawn from MIX; its result goes to the simulator's process to be checked. */
+async function transact(run, term, id, forced) {
+  let kind = forced ?? pick(term);
+  if (kind.action === 'complete' && term.openPreauths.length === 0) kind = MIX[0];
+  const amount = `${10 + (term.index % 7)}.${kind.cents ?? '25'}`;
+  let msg;
+  let key;
+  if (kind.action === 'complete') {
+    const preauth = term.openPreauths.shift();
+    key = preauth.code;
+    msg = { payload: kind.over ? '999.00' : preauth.amount, preauthcode: preauth.code };
+  } else {
+    key = `E${term.index}-${id}${kind.fault ? `~${kind.fault}` : ''}`;
+    msg = { payload: amount, invoice: key };
+  }
+  const started = performance.now();
+  const out = await term.probes[kind.action].request(msg, 60_000);
+  const elapsedMs = performance.now() - started;
+  const result = out.payload ?? {};
+  const code = result.result === 'OK' ? 'OK' : result.code;
+  const { tally } = run;
+  // Time per kind, waits for the guard and the settle after an unknown outcome included.
+  const byKind = (tally.byKind[kind.name] ??= { count: 0, totalMs: 0 });
+  byKind.count += 1;
+  byKind.totalMs += elapsedMs;
+  tally.byCode[code] = (tally.byCode[code] ?? 0) + 1;
+  // The result must be about the request sent: same action, and the same invoice where there is one.
+  if (result.action !== kind.action || (msg.invoice !== undefined && result.invoice !== msg.invoice)) {
+    tally.wrongRequest += 1;
+    if (tally.wrongRequestExamples.length < 3) tally.wrongRequestExamples.push({ sent: msg, got: result });
+  }
+  run.sims.post('verify', { simulator: term.index, result: [key, code, result.ref ?? '', result.status ?? null, result.outcome ?? null] });
+  if (code === 'OK' && kind.action === 'preauth') {
+    term.openPreauths.push({ code: result.ref, amount });
+    if (term.openPreauths.length > MAX_OPEN_PREAUTHS) term.openPreauths.shift();
+  }
+  return code;
+}
+
+async function settlingPayments(run, when) {
+  await Promise.all(
+    run.fleet.map(async (term) => {
+      const code = await transact(run, term, `settle-${when}`, MIX[0]);
+      if (code !== 'OK') throw new Error(`settling payment on terminal ${term.index} gave ${code}`);
+    }),
+  );
+}
+
+function journalOf(nodeRed, configId) {
+  const journal = nodeRed.getNode(configId)?.journal;
+  if (!journal || typeof journal.compact !== 'function' || !('now' in journal)) {
+    throw new Error(`config node ${configId} has no journal with now and compact(); update bench/sections/endurance.js`);
+  }
+  return journal;
+}
+
+/** Requests the journals keep in memory (their private `entries` map); null if it is gone. */
+function journalEntries(journals) {
+  let total = 0;
+  for (const journal of journals) {
+    if (!(journal.entries instanceof Map)) return null;
+    total += journal.entries.size;
+  }
+  return total;
+}
+
+/** Memory after forced collections, the process's open handles by type, and the journals' entries. */
+async function snapshot(journals) {
+  for (let i = 0; i < 3; i++) {
+    global.gc();
+    await sleep(20);
+  }
+  const resources = {};
+  for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
+  return { memory: process.memoryUsage(), resources, journalEntries: journalEntries(journals) };
+}
+
+function trendPoint(snap) {
+  return { heapUsed: snap.memory.heapUsed, rss: snap.memory.rss, journalEntries: snap.journalEntries };
+}

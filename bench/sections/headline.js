@@ -1,0 +1,189 @@
+'use strict';
+/**
+ * The four contenders side by side, in one process against one simulator (in its own process):
+ * back to back (the next transaction starts when the previous result arrives), in interleaved
+ * rounds so the machine's noise falls on all of them alike; then paced (a pause longer than the
+ * answer guard before each transaction, as when customers come one after another).
+ */
+const fs = require('node:fs');
+const { LoopMonitor } = require('../lib/loop-monitor');
+const { runSection, progress, sleep } = require('../lib/section');
+const { loadApi, packageDir: resolvePackage } = require('../lib/package');
+const { SimHost } = require('../lib/sim-client');
+const { EmbeddedNodeRed } = require('../lib/node-red');
+const contenders = require('../lib/contenders');
+const flows = require('../lib/flows');
+const { median, summarize } = require('../lib/stats');
+
+/**
+ * warmupFast, warmupSlow: fast contenders warm up longer, as the JIT needs more calls than a
+ * slow path's few dozen. guardedBudgetMs: back to back, a contender with the default answer
+ * guard spends the guard's wait on every payment, so it does only about this much of them.
+ */
+runSection(async (options) => {
+  const {
+    packageDir: dirOption,
+    txns = 1000,
+    rounds = 5,
+    paced = 60,
+    thinkMs: thinkOption,
+    warmupFast = 300,
+    warmupSlow = 20,
+    guardedBudgetMs = 20_000,
+    idleMs = 2000,
+  } = options;
+  const packageDir = resolvePackage(dirOption);
+  const api = loadApi(packageDir);
+  // Paced means the link has been idle longer than the answer guard, as between two customers.
+  const thinkMs = thinkOption ?? api.DEFAULT_ANSWER_GUARD_MS + 5;
+  const sims = new SimHost(packageDir);
+  const nodeRed = new EmbeddedNodeRed(packageDir);
+  // Linux's memory-backed file system, where a flush costs nothing; skipped where there is none.
+  const shmDir = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/mypos-bench-') : undefined;
+  try {
+    const { ports } = await sims.call('simulators', { count: 1 });
+    const port = ports[0];
+    await nodeRed.start();
+    const all = [
+      contenders.floor(port),
+      contenders.client(api, port, undefined),
+      contenders.client(api, port, 0),
+      contenders.node(api, nodeRed, port, undefined),
+      contenders.node(api, nodeRed, port, 0),
+      ...(shmDir ? [contenders.node(api, nodeRed, port, 0, shmDir)] : []),
+      contenders.core(port, 'sit'),
+      contenders.core(port, 'time'),
+    ];
+    await nodeRed.deploy([flows.tab(), ...all.flatMap((c) => c.flow ?? [])]);
+    for (const contender of all) await contender.setup();
+
+    const idleMicrosPerMs = await idleCpu(idleMs);
+    progress('headline', `idle CPU with everything deployed: ${(idleMicrosPerMs * 1000).toFixed(0)} µs per second`);
+    progress('headline', 'warming up');
+    let index = 0;
+    for (const contender of all) {
+      const warm = isSlow(contender) ? warmupSlow : warmupFast;
+      for (let w = 0; w < warm; w++) await contender.once(`w${index++}`);
+    }
+
+    const stats = new Map(all.map((c) => [c.key, newStats()]));
+    const guardedTxns = Math.min(txns, Math.max(rounds, Math.floor(guardedBudgetMs / Math.max(1, api.DEFAULT_ANSWER_GUARD_MS))));
+    const target = (contender) => (isGuarded(contender) ? guardedTxns : txns);
+    for (let round = 0; round < rounds; round++) {
+      // The loop-delay monitor wakes up every millisecond, which costs CPU time of its own
+      // (about 2% of a core): it watches every other round, and CPU time is taken from the others.
+      const watch = round % 2 === 0;
+      progress('headline', `back-to-back round ${round + 1}/${rounds}${watch ? ' (watching the event loop)' : ' (timing the CPU)'}`);
+      for (const contender of rotate(all, round)) {
+        const done = stats.get(contender.key).latencies.length;
+        const count = Math.min(Math.ceil(target(contender) / rounds), target(contender) - done);
+        if (count > 0) await batch(contender, count, stats.get(contender.key), () => index++, { round, watch });
+      }
+    }
+
+    progress('headline', `paced: ${paced} per contender, ${thinkMs} ms pause before each`);
+    const pacedLatencies = new Map(all.map((c) => [c.key, []]));
+    for (let k = 0; k < paced; k++) {
+      for (const contender of rotate(all, k)) {
+        await sleep(thinkMs);
+        const start = performance.now();
+        await contender.once(`p${index++}`);
+        pacedLatencies.get(contender.key).push(performance.now() - start);
+      }
+    }
+
+    await sleep(300); // an output sent twice would arrive about now
+    const outputs = Object.fromEntries(all.filter((c) => c.outputs).map((c) => [c.key, c.outputs()]));
+    for (const contender of all) await contender.teardown();
+    const simMemory = await sims.call('memory');
+    return {
+      txns,
+      rounds,
+      thinkMs,
+      defaultGuardMs: api.DEFAULT_ANSWER_GUARD_MS,
+      windowMs: contenders.CORE_TIME_WINDOW_MS,
+      idleCpuMicrosPerSecond: idleMicrosPerMs * 1000,
+      nodeRedLog: nodeRed.logCounts,
+      simulatorRssBytes: simMemory.rss,
+      outputs,
+      contenders: all.map((c) => report(c, stats.get(c.key), pacedLatencies.get(c.key))),
+    };
+  } finally {
+    await nodeRed.stop().catch(() => undefined);
+    await sims.close();
+    if (shmDir) fs.rmSync(shmDir, { recursive: true, force: true });
+  }
+});
+
+/** CPU time the process spends per millisecond doing nothing (timers, Node-RED housekeeping). */
+async function idleCpu(durationMs) {
+  const before = process.cpuUsage();
+  const started = performance.now();
+  await sleep(durationMs);
+  const cpu = process.cpuUsage(before);
+  return (cpu.user + cpu.system) / (performance.now() - started);
+}
+
+function isGuarded(contender) {
+  return contender.key === 'client' || contender.key === 'node';
+}
+
+function isSlow(contender) {
+  return isGuarded(contender) || contender.key === 'core-time';
+}
+
+function newStats() {
+  return { latencies: [], batches: [] };
+}
+
+/** `count` back-to-back transactions, timed; with `watch`, under the event-loop delay monitor. */
+async function batch(contender, count, stats, nextIndex, { round, watch }) {
+  // A fresh monitor per batch: a re-enabled histogram counts the time it was off as one delay.
+  const monitor = watch ? new LoopMonitor().start() : undefined;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  for (let k = 0; k < count; k++) {
+    const start = performance.now();
+    await contender.once(nextIndex());
+    stats.latencies.push(performance.now() - start);
+  }
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  if (monitor) await sleep(5); // the monitor records a delay when its timer next runs
+  const loop = monitor?.stop();
+  stats.batches.push({
+    round,
+    count,
+    wallMs,
+    cpuMicros: watch ? undefined : cpu.user + cpu.system,
+    maxLoopDelayMs: loop?.maxDelayMs,
+    maxBusyMs: loop?.maxBusyMs,
+  });
+}
+
+/** Each round starts with a different contender, so none always runs first or last. */
+function rotate(list, by) {
+  const shift = by % list.length;
+  return [...list.slice(shift), ...list.slice(0, shift)];
+}
+
+function report(contender, stats, paced) {
+  const timed = stats.batches.filter((b) => b.cpuMicros !== undefined);
+  const watched = stats.batches.filter((b) => b.maxLoopDelayMs !== undefined);
+  const sum = (list, pick) => list.reduce((total, b) => total + pick(b), 0);
+  return {
+    key: contender.key,
+    label: contender.label,
+    txns: stats.latencies.length,
+    // Per round, so the run's ratios can pair each contender with the floor of the same round.
+    batches: stats.batches.map((b) => ({ round: b.round, count: b.count, wallMs: b.wallMs, throughput: b.count / (b.wallMs / 1000) })),
+    throughput: median(stats.batches.map((b) => b.count / (b.wallMs / 1000))),
+    latency: summarize(stats.latencies),
+    cpuMicrosPerTxn: timed.length ? sum(timed, (b) => b.cpuMicros) / sum(timed, (b) => b.count) : null,
+    maxLoopDelayMs: watched.length ? Math.max(...watched.map((b) => b.maxLoopDelayMs)) : null,
+    maxBusyMs: watched.length ? Math.max(...watched.map((b) => b.maxBusyMs)) : null,
+    samples: stats.latencies.map((v) => Number(v.toFixed(4))),
+    paced: summarize(paced),
+    pacedSamples: paced.map((v) => Number(v.toFixed(4))),
+  };
+}
