@@ -56,7 +56,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --out DIR           where results.json and latency.png go (default bench/)
   --help`;
 
-const { values } = parseArgs({
+const { values } = parseArgsOrFail({
   options: {
     quick: { type: 'boolean', default: false },
     ...Object.fromEntries(Object.keys(COUNTS).map((name) => [name, { type: 'string' }])),
@@ -69,6 +69,14 @@ const { values } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
+
+function parseArgsOrFail(config) {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    return fail(error.message);
+  }
+}
 
 /** A whole-number option, or its default (for --quick when given). */
 function count(name, min = 1) {

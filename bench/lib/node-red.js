@@ -97,9 +97,12 @@ class EmbeddedNodeRed {
   }
 
   async stop() {
-    await this.RED.stop();
-    await new Promise((resolve) => this.server.close(resolve));
-    fs.rmSync(this.userDir, { recursive: true, force: true });
+    try {
+      await this.RED?.stop();
+      if (this.server?.listening) await new Promise((resolve) => this.server.close(resolve));
+    } finally {
+      fs.rmSync(this.userDir, { recursive: true, force: true });
+    }
   }
 }
 

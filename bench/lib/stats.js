@@ -1,5 +1,6 @@
 'use strict';
 /** Small statistics helpers; latencies are in milliseconds. */
+const { seededRandom } = require('../../test/support/random');
 
 /** The p-th percentile (0..100) of sorted values by the nearest-rank method, which never invents a value. */
 function rank(sorted, p) {
@@ -52,18 +53,6 @@ function signedMb(bytes) {
 function table(headers, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so every run draws the same mix. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 module.exports = { percentile, median, summarize, ms, ratio, mb, signedMb, table, seededRandom };

@@ -45,6 +45,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const helper = require('node-red-node-test-helper');
 const { TerminalSimulator } = require('../../dist/src');
+const { seededRandom } = require('../support/random');
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -88,18 +89,7 @@ function usage(problem) {
 
 const options = parseArgs(process.argv.slice(2));
 
-/** mulberry32: small, seedable, good enough to pick faults. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(options.seed);
+const random = seededRandom(options.seed);
 const pick = (weighted) => {
   const total = weighted.reduce((sum, [weight]) => sum + weight, 0);
   let roll = random() * total;
