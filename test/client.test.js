@@ -19,41 +19,15 @@ const {
 
 const HOST = '127.0.0.1';
 const UNKNOWN_ADVICE = /check the terminal.*before trying again/i;
+/** The handles these tests check are back after each test. */
 const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'];
 
 // ---------------------------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function resources() {
-  const counts = Object.fromEntries(WATCHED.map((name) => [name, 0]));
-  for (const name of process.getActiveResourcesInfo()) if (name in counts) counts[name] += 1;
-  return counts;
-}
-
-/** Polls up to `ms` until the watched resources are back to `expected`; then asserts. */
-async function expectResources(expected, ms = 500, what = 'resources') {
-  const deadline = Date.now() + ms;
-  let actual = resources();
-  while (!WATCHED.every((name) => actual[name] <= expected[name]) && Date.now() < deadline) {
-    await new Promise((resolve) => setImmediate(resolve));
-    await sleep(5);
-    actual = resources();
-  }
-  for (const name of WATCHED) {
-    assert.ok(actual[name] <= expected[name], `${what}: ${name} ${actual[name]} left, expected at most ${expected[name]} (${JSON.stringify(actual)} vs ${JSON.stringify(expected)})`);
-  }
-}
-
-async function waitFor(condition, ms = 1000, what = 'condition') {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const { delay: sleep, waitFor } = require('./support/wait');
+const { resources, expectResources } = require('./support/resources');
 
 /** Things to close after the current test, newest first. */
 let cleanups = [];
@@ -213,7 +187,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
     // Mocha arms its own hook timer once the hook has started: measure after that, so the
     // baseline holds exactly one Timeout of Mocha's, as the after-each hook will.
     await new Promise((resolve) => setImmediate(resolve));
-    baseline = resources();
+    baseline = resources(WATCHED);
   });
 
   afterEach(async function () {
@@ -230,7 +204,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
     // A test that already failed may have left what it was checking for; reporting it twice (and
     // stopping the suite, as a failed hook does) would only hide the other results.
     if (this.currentTest.state === 'failed') return;
-    await expectResources(baseline, 500, `after "${this.currentTest.title}"`);
+    await expectResources(baseline, `after "${this.currentTest.title}"`);
   });
 
   describe('the five actions', () => {
@@ -382,7 +356,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       const result = await client.pay({ amount: 1, invoice: 'W-1' });
       assertFailure(result, { action: 'pay', invoice: 'W-1', amount: '1.00', code: 'PROTOCOL', outcome: 'unknown', status: null });
       assert.match(result.message, /refundresp/);
-      await waitFor(() => simulator.connectionCount === 0, 500, 'the connection to drop');
+      await waitFor(() => simulator.connectionCount === 0, 'the connection to drop', 500);
       assert.equal(client.connectionState, 'disconnected');
       assertOk(await client.refund({ amount: 1 }));
       assert.equal(simulator.received.length, 2);
@@ -393,7 +367,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       simulator.nextBehaviours.push({ fault: 'garbage' });
       const client = makeClient(port);
       assertFailure(await client.pay({ amount: 1 }), { code: 'PROTOCOL', outcome: 'unknown' });
-      await waitFor(() => simulator.connectionCount === 0, 500, 'the connection to drop');
+      await waitFor(() => simulator.connectionCount === 0, 'the connection to drop', 500);
       assertOk(await client.pay({ amount: 1 }));
       assert.equal(simulator.received.length, 2);
     });
@@ -408,7 +382,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       assert.ok(Date.now() - started >= 190, 'waited for the response timeout');
       assertFailure(result, { action: 'pay', invoice: 'T-1', amount: '9.99', code: 'TIMEOUT', outcome: 'unknown', status: null });
       assert.match(result.message, /0\.2 s/);
-      await waitFor(() => simulator.connectionCount === 0, 500, 'the connection to drop');
+      await waitFor(() => simulator.connectionCount === 0, 'the connection to drop', 500);
       assert.equal(client.connectionState, 'disconnected');
       await sleep(100);
       assert.equal(simulator.received.length, 1, 'never re-sent');
@@ -471,7 +445,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       client.onConnectionState((state) => states.push(state));
       for (let i = 0; i < 4; i++) {
         assertOk(await client.pay({ amount: 1, invoice: `C-${i}` }));
-        await waitFor(() => client.connectionState === 'disconnected', 500, 'the app to close the connection');
+        await waitFor(() => client.connectionState === 'disconnected', 'the app to close the connection', 500);
       }
       assert.deepEqual(states, Array(4).fill(['connecting', 'connected', 'disconnected']).flat());
       assert.equal(simulator.received.length, 4);
@@ -610,12 +584,12 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       const { simulator, port } = await startSimulator({ fault: 'silent' });
       const client = makeClient(port);
       const pending = client.pay({ amount: 1, invoice: 'AB-1' });
-      await waitFor(() => simulator.received.length === 1, 1000, 'the request to arrive');
+      await waitFor(() => simulator.received.length === 1, 'the request to arrive', 1000);
       client.abort();
       const result = await pending;
       assertFailure(result, { action: 'pay', invoice: 'AB-1', code: 'CONNECTION_LOST', outcome: 'unknown' });
       assert.equal(client.busy, false);
-      await waitFor(() => simulator.connectionCount === 0, 500, 'the connection to drop');
+      await waitFor(() => simulator.connectionCount === 0, 'the connection to drop', 500);
       simulator.behaviour = {};
       assertOk(await client.pay({ amount: 1 }));
       assert.equal(simulator.received.length, 2);
@@ -630,15 +604,15 @@ describe('client: TerminalClient over TCP against the simulator', function () {
 
     it('close() while waiting delivers CONNECTION_LOST / unknown and leaves no handle behind', async () => {
       const { simulator, port } = await startSimulator({ fault: 'silent' });
-      const withServer = resources();
+      const withServer = resources(WATCHED);
       const client = makeClient(port, { responseTimeoutMs: 5000 });
       const pending = client.pay({ amount: 1, invoice: 'CL-1' });
-      await waitFor(() => simulator.received.length === 1, 1000, 'the request to arrive');
+      await waitFor(() => simulator.received.length === 1, 'the request to arrive', 1000);
       client.close();
       const result = await pending;
       assertFailure(result, { invoice: 'CL-1', code: 'CONNECTION_LOST', outcome: 'unknown' });
       // the simulator still listens; the client left nothing: no socket, no response timer
-      await expectResources(withServer, 500, 'after close()');
+      await expectResources(withServer, 'after close()');
       assert.equal(simulator.connectionCount, 0);
 
       const after = await client.pay({ amount: 1, invoice: 'CL-2' });
@@ -654,14 +628,14 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       assertOk(await client.pay({ amount: 1 }));
       assert.equal(simulator.connectionCount, 1);
       client.close();
-      await waitFor(() => simulator.connectionCount === 0, 500, 'the connection to close');
+      await waitFor(() => simulator.connectionCount === 0, 'the connection to close', 500);
       assert.equal(client.connectionState, 'disconnected');
     });
 
     it('close() while connecting ends at once and leaves no socket or timer behind', async function () {
       const listener = await startUnacceptingListener();
       const client = makeClient(listener.port, { connectTimeoutMs: 1500 });
-      const without = resources();
+      const without = resources(WATCHED);
       const pending = client.pay({ amount: 1 });
       await sleep(50);
       assert.equal(client.connectionState, 'connecting');
@@ -669,7 +643,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       const result = await pending;
       assertFailure(result, { code: 'CONNECT', outcome: 'not-sent' });
       // Nothing of the client may linger for the rest of the 1.5 s connect timeout.
-      await expectResources(without, 500, 'after close() while connecting');
+      await expectResources(without, 'after close() while connecting');
     });
   });
 
@@ -729,7 +703,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       assert.equal(simulator.connectionCount, 1);
       stop();
       simulator.dropConnections();
-      await waitFor(() => client.connectionState === 'disconnected', 500, 'the drop to be noticed');
+      await waitFor(() => client.connectionState === 'disconnected', 'the drop to be noticed', 500);
       assert.deepEqual(states, ['connecting', 'connected', 'disconnected']);
       assert.deepEqual(other, ['connecting', 'connected']);
       assertOk(await client.pay({ amount: 1 }));
@@ -743,7 +717,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       const client = makeClient(port);
       assertOk(await client.pay({ amount: 1 }));
       simulator.dropConnections();
-      await waitFor(() => client.connectionState === 'disconnected', 500, 'the drop to be noticed');
+      await waitFor(() => client.connectionState === 'disconnected', 'the drop to be noticed', 500);
       assertOk(await client.pay({ amount: 1 }));
       assert.equal(simulator.received.length, 2);
     });
@@ -762,7 +736,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       assertFailure(result, { code: 'TIMEOUT', outcome: 'unknown', invoice: 'ST-1' });
       assert.match(result.message, /began to answer/);
       assert.ok(elapsed >= 190 && elapsed < 2000, `gave up after the stall timeout, not the response timeout (${elapsed} ms)`);
-      await waitFor(() => sockets.size === 0, 500, 'the connection to drop');
+      await waitFor(() => sockets.size === 0, 'the connection to drop', 500);
     });
 
     it('a multi-byte status_text split across TCP writes is decoded correctly', async () => {
@@ -811,7 +785,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       const states = [];
       client.onConnectionState((state) => states.push(state));
       assertOk(await client.pay({ amount: 1 }), { ref: 'R1' });
-      await waitFor(() => client.connectionState === 'disconnected', 500, 'the stray answer to drop the connection');
+      await waitFor(() => client.connectionState === 'disconnected', 'the stray answer to drop the connection', 500);
       assertOk(await client.pay({ amount: 1 }), { ref: 'R2' });
       assert.deepEqual(states.slice(0, 4), ['connecting', 'connected', 'disconnected', 'connecting']);
       assert.equal(count, 2);
@@ -828,7 +802,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       });
       const client = makeClient(port);
       assertOk(await client.pay({ amount: 1 }), { ref: 'R1' });
-      await waitFor(() => client.connectionState === 'disconnected', 500, 'the stray bytes to drop the connection');
+      await waitFor(() => client.connectionState === 'disconnected', 'the stray bytes to drop the connection', 500);
       assertOk(await client.pay({ amount: 1 }), { ref: 'R2' });
     });
 
@@ -838,7 +812,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       });
       const client = makeClient(port);
       assertFailure(await client.refund({ amount: 1 }), { code: 'PROTOCOL', outcome: 'unknown', action: 'refund' });
-      await waitFor(() => client.connectionState === 'disconnected', 500, 'the connection to drop');
+      await waitFor(() => client.connectionState === 'disconnected', 'the connection to drop', 500);
     });
 
     it('an oversized answer is PROTOCOL and drops the connection', async () => {
@@ -849,7 +823,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       const result = await client.pay({ amount: 1 });
       assertFailure(result, { code: 'PROTOCOL', outcome: 'unknown' });
       assert.match(result.message, /longer than/);
-      await waitFor(() => sockets.size === 0, 500, 'the connection to drop');
+      await waitFor(() => sockets.size === 0, 'the connection to drop', 500);
     });
 
     it('a DOCTYPE answer is PROTOCOL', async () => {

@@ -49,6 +49,7 @@ const { INPUTS: LONG_INPUTS } = require('./support/long-input-child');
 helper.init(require('./support/node-red-path')());
 const terminalNode = require('../dist/nodes/mypos-terminal.js');
 const actionNodes = require('../dist/nodes/mypos-actions.js');
+const { CHILDREN } = require('./support/request-layout');
 
 const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
 const UNKNOWN_ADVICE = /check the terminal.*before trying again/i;
@@ -688,14 +689,6 @@ function acceptedInputs() {
   );
   return cases;
 }
-
-const CHILDREN = {
-  pay: ['invoice', 'sum', 'receipt', 'custrcpt'],
-  refund: ['invoice', 'sum', 'receipt', 'custrcpt'],
-  preauth: ['invoice', 'sum', 'receipt', 'custrcpt'],
-  complete: ['preauthcode', 'sum', 'receipt', 'custrcpt'],
-  cancel: ['preauthcode', 'receipt', 'custrcpt'],
-};
 
 describe('faults: hostile input messages through the client', function () {
   this.timeout(20000);

@@ -7,7 +7,6 @@
  */
 
 const assert = require('node:assert/strict');
-const net = require('node:net');
 const helper = require('node-red-node-test-helper');
 
 helper.init(require('./support/node-red-path')());
@@ -29,32 +28,16 @@ let accepted; // TCP connections the simulator accepted in this test
 /** outputs[nodeId] = { ok: msg[], err: msg[] } filled by the helper nodes wired to that node. */
 let outputs;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const { delay: sleep, waitFor } = require('./support/wait');
+const { terminalConfigNode } = require('./support/terminal-config');
+const { freePort } = require('./support/ports');
+const { resources, expectResources } = require('./support/resources');
+/** Handles a stopped node must give back. */
+const SOCKETS_AND_TIMERS = ['TCPSocketWrap', 'Timeout'];
 
-async function waitFor(predicate, timeoutMs = 3000, what = 'condition') {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 function terminalConfig(overrides = {}) {
-  return {
-    id: 'cfg',
-    type: 'mypos-terminal',
-    name: 'simulated terminal',
-    connection: 'tcp',
-    host: '127.0.0.1',
-    port: String(simPort),
-    serialPath: '',
-    baudRate: '115200',
-    responseTimeout: '180',
-    connectTimeout: '10',
-    decimals: '2',
-    maxAmount: '',
-    ...overrides,
-  };
+  return terminalConfigNode('cfg', simPort, { name: 'simulated terminal', ...overrides });
 }
 
 /**
@@ -108,7 +91,7 @@ function count(id) {
  * Resolves with { output: 1 | 2, msg }.
  */
 async function one(id, timeoutMs = 3000) {
-  await waitFor(() => count(id) >= 1, timeoutMs, `an output message from ${id}`);
+  await waitFor(() => count(id) >= 1, `an output message from ${id}`, timeoutMs);
   await sleep(QUIET_MS);
   assert.equal(count(id), 1, `exactly one output message from ${id} (got ${outputs[id].ok.length} on output 1, ${outputs[id].err.length} on output 2)`);
   return outputs[id].ok.length === 1 ? { output: 1, msg: outputs[id].ok[0] } : { output: 2, msg: outputs[id].err[0] };
@@ -162,22 +145,6 @@ function watchStatus(node) {
 function lastStatusText(seen) {
   assert.ok(seen.length > 0, 'the node showed a status');
   return seen[seen.length - 1].text;
-}
-
-function resourceCounts() {
-  const counts = { TCPSocketWrap: 0, Timeout: 0 };
-  for (const name of process.getActiveResourcesInfo()) {
-    if (name in counts) counts[name] += 1;
-  }
-  return counts;
-}
-
-async function unusedPort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Runs a pre-authorization on the simulator through a preauth node and returns its code. */
@@ -641,10 +608,10 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       simulator.behaviour = { delayMs: 400 };
       await deploy([terminalConfig(), ...actionNode('first', 'pay'), ...actionNode('second', 'pay')]);
       helper.getNode('first').receive({ payload: 10, invoice: 'FIRST' });
-      await waitFor(() => simulator.received.length === 1, 2000, 'the first request');
+      await waitFor(() => simulator.received.length === 1, 'the first request', 2000);
       const sentAt = Date.now();
       helper.getNode('second').receive({ _msgid: 'busy-1', payload: 20, invoice: 'SECOND' });
-      await waitFor(() => count('second') >= 1, 2000, 'the BUSY answer');
+      await waitFor(() => count('second') >= 1, 'the BUSY answer', 2000);
       const busyAfter = Date.now() - sentAt;
       assert.ok(busyAfter < 200, `BUSY came at once (${busyAfter} ms)`);
       assert.equal(count('first'), 0, 'BUSY arrives before the first request ends');
@@ -665,9 +632,9 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       await deployOne('pay');
       const node = helper.getNode('act');
       node.receive({ payload: 10, invoice: 'ONE' });
-      await waitFor(() => simulator.received.length === 1, 2000, 'the first request');
+      await waitFor(() => simulator.received.length === 1, 'the first request', 2000);
       node.receive({ payload: 20, invoice: 'TWO' });
-      await waitFor(() => count('act') === 2, 2000, 'two outputs');
+      await waitFor(() => count('act') === 2, 'two outputs', 2000);
       await sleep(QUIET_MS);
       assert.equal(count('act'), 2);
       assert.equal(outputs.act.err.length, 1);
@@ -679,7 +646,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
     });
 
     it('CONNECT: nothing listens on the configured port → not-sent; status shows cannot connect', async function () {
-      const port = await unusedPort();
+      const port = await freePort();
       const node = await deployOne('pay', { config: { port: String(port) } });
       const statuses = watchStatus(node);
       const msg = expectError(await run('act', { payload: 5, invoice: 'C-1' }), 'CONNECT', 'not-sent');
@@ -806,7 +773,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
         }
         // Still alive: a second round is answered the same way.
         helper.getNode('pay').receive({ payload: 2 });
-        await waitFor(() => count('pay') === 2, 2000, 'a second answer');
+        await waitFor(() => count('pay') === 2, 'a second answer', 2000);
         assert.equal(outputs.pay.err[1].payload.code, 'CONNECT');
         assert.equal(simulator.received.length, 0);
         assert.equal(accepted, 0);
@@ -852,7 +819,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       simulator.behaviour = { fault: 'silent' };
       // Let the simulator's listening server settle before the baseline.
       await sleep(20);
-      const before = resourceCounts();
+      const before = resources(SOCKETS_AND_TIMERS);
       const node = await deployOne('pay');
       const sent = [];
       const completions = [];
@@ -872,7 +839,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       process.on('unhandledRejection', onUncaught);
       try {
         node.receive({ _msgid: 'open-1', payload: 9, invoice: 'OPEN-1' });
-        await waitFor(() => simulator.received.length === 1, 2000, 'the request to arrive');
+        await waitFor(() => simulator.received.length === 1, 'the request to arrive', 2000);
         await sleep(20);
         assert.equal(count('act'), 0, 'no answer yet');
 
@@ -898,14 +865,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
         assert.equal(completions.length, 1, 'done() called once');
         assert.equal(completions[0].error, undefined);
 
-        let after = resourceCounts();
-        const deadline = Date.now() + 500;
-        while ((after.TCPSocketWrap > before.TCPSocketWrap || after.Timeout > before.Timeout) && Date.now() < deadline) {
-          await sleep(10);
-          after = resourceCounts();
-        }
-        assert.ok(after.TCPSocketWrap <= before.TCPSocketWrap, `sockets: ${before.TCPSocketWrap} before, ${after.TCPSocketWrap} after`);
-        assert.ok(after.Timeout <= before.Timeout, `timers: ${before.Timeout} before, ${after.Timeout} after`);
+        await expectResources(before, 'after unloading with a request open');
         assert.equal(simulator.connectionCount, 0, 'the simulator saw the connection close');
         assert.deepEqual(uncaught, []);
       } finally {
@@ -916,21 +876,14 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
 
     it('unload with an idle open connection: fast, nothing leaked', async function () {
       await sleep(20);
-      const before = resourceCounts();
+      const before = resources(SOCKETS_AND_TIMERS);
       await deployOne('pay');
       expectSuccess(await run('act', { payload: 1 }));
       assert.equal(simulator.connectionCount, 1, 'the connection stays open between requests');
       const start = Date.now();
       await helper.unload();
       assert.ok(Date.now() - start < 1000);
-      let after = resourceCounts();
-      const deadline = Date.now() + 500;
-      while ((after.TCPSocketWrap > before.TCPSocketWrap || after.Timeout > before.Timeout) && Date.now() < deadline) {
-        await sleep(10);
-        after = resourceCounts();
-      }
-      assert.ok(after.TCPSocketWrap <= before.TCPSocketWrap, `sockets: ${before.TCPSocketWrap} before, ${after.TCPSocketWrap} after`);
-      assert.ok(after.Timeout <= before.Timeout, `timers: ${before.Timeout} before, ${after.Timeout} after`);
+      await expectResources(before, 'after unloading with an idle connection');
       assert.equal(simulator.connectionCount, 0);
     });
   });
@@ -950,7 +903,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
 
       simulator.behaviour = { delayMs: 300 };
       helper.getNode('b').receive({ payload: 2, invoice: 'B-2' });
-      await waitFor(() => simulator.received.length === 2, 2000, 'B-2 to arrive');
+      await waitFor(() => simulator.received.length === 2, 'B-2 to arrive', 2000);
 
       // Deploy "modified nodes" with node a removed, while b's request is open.
       await helper.setFlows(flowWith(['b']), 'nodes');
@@ -1003,11 +956,11 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
         return originalSend.apply(this, arguments);
       };
       oldA.receive({ _msgid: 'a-open', payload: 5, invoice: 'A-OPEN' });
-      await waitFor(() => simulator.received.length === 1, 2000, 'A-OPEN to arrive');
+      await waitFor(() => simulator.received.length === 1, 'A-OPEN to arrive', 2000);
       if (busyFirst) {
         // A second message on the same node while its first is open: BUSY, as the contract says.
         oldA.receive({ _msgid: 'a-busy', payload: 6, invoice: 'A-BUSY' });
-        await waitFor(() => sentByOldA.length === 1, 2000, 'the BUSY answer');
+        await waitFor(() => sentByOldA.length === 1, 'the BUSY answer', 2000);
         assert.equal(sentByOldA[0][1].payload.code, 'BUSY');
         sentByOldA.shift();
       }
@@ -1015,7 +968,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       const start = Date.now();
       await helper.setFlows(flowWith(['b']), 'nodes');
       assert.equal(helper.getNode('a'), null, 'node a was removed');
-      await waitFor(() => sentByOldA.length === 1 || Date.now() - start > 1000, 1500, 'A-OPEN to end');
+      await waitFor(() => sentByOldA.length === 1 || Date.now() - start > 1000, 'A-OPEN to end', 1500);
       assert.equal(sentByOldA.length, 1, 'A-OPEN got its output within a second of the node being removed');
       const [ok, err] = sentByOldA[0];
       assert.equal(ok, null);
@@ -1040,7 +993,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       await deploy(flowWith(['a', 'b']));
       simulator.behaviour = { delayMs: 200 };
       helper.getNode('b').receive({ payload: 2, invoice: 'B-OPEN' });
-      await waitFor(() => simulator.received.length === 1, 2000, 'the request');
+      await waitFor(() => simulator.received.length === 1, 'the request', 2000);
       await helper.getNode('a').close(true);
       const b = expectSuccess(await one('b', 2000));
       assert.equal(b.payload.invoice, 'B-OPEN');

@@ -23,6 +23,7 @@ const {
   parseFlatXml,
   readRequest,
 } = require('../dist/src');
+const { CHILDREN } = require('./support/request-layout');
 
 const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
 const RUNS = { numRuns: 300 };
@@ -230,14 +231,6 @@ const anyReference = fc.oneof(
   { weight: 3, arbitrary: anyValue },
 );
 const anyReceipt = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('ON', 'OFF', 'AFTER_CONFIRMATION') }, { weight: 1, arbitrary: anyValue });
-
-const CHILDREN = {
-  pay: ['invoice', 'sum', 'receipt', 'custrcpt'],
-  refund: ['invoice', 'sum', 'receipt', 'custrcpt'],
-  preauth: ['invoice', 'sum', 'receipt', 'custrcpt'],
-  complete: ['preauthcode', 'sum', 'receipt', 'custrcpt'],
-  cancel: ['preauthcode', 'receipt', 'custrcpt'],
-};
 
 describe('properties: requests', function () {
   this.timeout(30000);

@@ -10,7 +10,6 @@
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
@@ -42,36 +41,17 @@ let previousUserDir;
 /** outputs[nodeId] = { ok: msg[], err: msg[] } */
 let outputs;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const { delay: sleep, waitFor } = require('./support/wait');
+const { terminalConfigNode } = require('./support/terminal-config');
+const { freePort } = require('./support/ports');
 
-async function waitFor(predicate, timeoutMs = 3000, what = 'condition') {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 /** A unique reference, so no two tests (or runs) share an invoice. */
 let serial = 0;
 const unique = (prefix) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${(serial += 1)}`;
 
 function terminalConfig(overrides = {}) {
-  return {
-    id: 'cfg',
-    type: 'mypos-terminal',
-    name: 'simulated terminal',
-    connection: 'tcp',
-    host: '127.0.0.1',
-    port: String(simPort),
-    serialPath: '',
-    baudRate: '115200',
-    responseTimeout: '180',
-    connectTimeout: '10',
-    decimals: '2',
-    maxAmount: '',
-    ...overrides,
-  };
+  return terminalConfigNode('cfg', simPort, { name: 'simulated terminal', ...overrides });
 }
 
 /**
@@ -114,7 +94,7 @@ async function run(id, msg) {
   outputs[id] = { ok: [], err: [] };
   helper.getNode(id).receive(msg);
   const count = () => outputs[id].ok.length + outputs[id].err.length;
-  await waitFor(() => count() >= 1, 3000, `an output message from ${id}`);
+  await waitFor(() => count() >= 1, `an output message from ${id}`, 3000);
   await sleep(QUIET_MS);
   assert.equal(count(), 1, `exactly one output message from ${id}`);
   return outputs[id].ok.length === 1 ? { output: 1, msg: outputs[id].ok[0] } : { output: 2, msg: outputs[id].err[0] };
@@ -152,14 +132,6 @@ function watchStatus(node) {
     return original.apply(this, arguments);
   };
   return seen;
-}
-
-async function unusedPort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('typed inputs, test connection and catalogs (real runtime, simulator on 127.0.0.1)', function () {
@@ -535,13 +507,13 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       assert.equal(res.body.target, `127.0.0.1:${simPort}`);
       assert.equal(typeof res.body.ms, 'number');
       assert.match(res.body.message, new RegExp(`^connected to 127\\.0\\.0\\.1:${simPort} in \\d+ ms$`));
-      await waitFor(() => simulator.connectionCount === 0, 2000, 'the test connection to close');
+      await waitFor(() => simulator.connectionCount === 0, 'the test connection to close', 2000);
       assert.equal(simulator.received.length, 0, 'nothing was sent to the terminal');
     });
 
     it('refused: nothing listens on the port', async function () {
       await deploy([]);
-      const port = await unusedPort();
+      const port = await freePort();
       const res = await helper.request().post('/mypos-terminal/test').send({ connection: 'tcp', host: '127.0.0.1', port, connectTimeout: 2 }).expect(200);
       assert.equal(res.body.ok, false);
       assert.equal(res.body.outcome, 'refused');
@@ -565,13 +537,13 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       simulator.behaviour = { delayMs: 600 };
       await deploy(actionNode('a', 'pay'));
       helper.getNode('a').receive({ payload: '5.00' });
-      await waitFor(() => simulator.received.length === 1, 2000, 'the payment to reach the terminal');
+      await waitFor(() => simulator.received.length === 1, 'the payment to reach the terminal', 2000);
       const connections = simulator.connectionCount;
       const res = await helper.request().post('/mypos-terminal/test').send({ connection: 'tcp', host: '127.0.0.1', port: simPort }).expect(200);
       assert.equal(res.body.outcome, 'busy');
       assert.equal(res.body.ok, false);
       assert.equal(simulator.connectionCount, connections, 'no second connection was opened');
-      await waitFor(() => outputs.a.ok.length === 1, 3000, 'the payment to succeed');
+      await waitFor(() => outputs.a.ok.length === 1, 'the payment to succeed', 3000);
     });
 
     it('timed out: a transport that does not connect within the connect timeout', async function () {
@@ -607,7 +579,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
         assert.equal(free.body.target, pty.nodeSide);
         await helper.unload();
         await helper.load(NODES, [TAB, terminalConfig({ connection: 'serial', serialPath: pty.nodeSide })]);
-        await waitFor(() => helper.getNode('cfg').client.connectionState === 'connected', 3000, 'the serial link to open');
+        await waitFor(() => helper.getNode('cfg').client.connectionState === 'connected', 'the serial link to open', 3000);
         const held = await helper.request().post('/mypos-terminal/test').send({ connection: 'serial', serialPath: pty.nodeSide }).expect(200);
         assert.equal(held.body.outcome, 'in-use');
         assert.equal(held.body.state, 'connected');

@@ -1,29 +1,11 @@
 'use strict';
 /** The flows the bench deploys, as the editor would save them. */
+const { terminalConfigNode } = require('../../test/support/terminal-config');
 
 const TAB = 'bench-tab';
 
 function tab(label = 'benchmark') {
   return { id: TAB, type: 'tab', label };
-}
-
-/** A `mypos-terminal` config node with the editor's defaults, pointed at 127.0.0.1:port. */
-function terminalConfig(id, port, overrides = {}) {
-  return {
-    id,
-    type: 'mypos-terminal',
-    name: `terminal ${id}`,
-    connection: 'tcp',
-    host: '127.0.0.1',
-    port: String(port),
-    serialPath: '',
-    baudRate: '115200',
-    responseTimeout: '180',
-    connectTimeout: '10',
-    decimals: '2',
-    maxAmount: '',
-    ...overrides,
-  };
 }
 
 /** A flow node; Node-RED treats any node without a position as a config node. */
@@ -117,4 +99,4 @@ const CORE_TEMPLATE = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </pay>{{/preauthcode}}
 `;
 
-module.exports = { tab, terminalConfig, actionWithProbe, coreFlow };
+module.exports = { tab, terminalConfig: terminalConfigNode, actionWithProbe, coreFlow };

@@ -18,49 +18,9 @@ const {
 const { PtyPair } = require('./pty');
 
 const HOST = '127.0.0.1';
-/** Handle types a leak would show up as. */
-const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'Immediate', 'FileHandle', 'FSReqCallback', 'ProcessWrap', 'PipeWrap', 'TTYWrap'];
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-function resources() {
-  const counts = Object.fromEntries(WATCHED.map((name) => [name, 0]));
-  for (const name of process.getActiveResourcesInfo()) if (name in counts) counts[name] += 1;
-  return counts;
-}
-
-/** A baseline taken once the event loop has settled (a turn, so that pending immediates ran). */
-async function baseline() {
-  await turn();
-  return resources();
-}
-
-/** Polls up to `ms` until every watched count is back to at most `expected`; then asserts. */
-async function expectResources(expected, what, ms = 500) {
-  const deadline = Date.now() + ms;
-  let actual = resources();
-  while (!WATCHED.every((name) => actual[name] <= expected[name]) && Date.now() < deadline) {
-    await turn();
-    await sleep(5);
-    actual = resources();
-  }
-  for (const name of WATCHED) {
-    assert.ok(
-      actual[name] <= expected[name],
-      `${what}: ${actual[name]} ${name} left behind, expected at most ${expected[name]} (now ${JSON.stringify(actual)}, before ${JSON.stringify(expected)})`,
-    );
-  }
-}
-
-async function waitFor(condition, what, ms = 2000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const { delay: sleep, waitFor } = require('./wait');
+const { resources, baseline, expectResources } = require('./resources');
+const { freePort } = require('./ports');
 
 /** The `<ref>` of an answer the simulator wrote. */
 function refOf(answer) {
@@ -352,18 +312,8 @@ async function rawServer(onRequest) {
   };
 }
 
-/** A port on 127.0.0.1 with nothing listening. */
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 module.exports = {
   HOST,
-  WATCHED,
   WireLog,
   baseline,
   expectResources,
@@ -377,6 +327,5 @@ module.exports = {
   sleep,
   tcpEnv,
   tempDir,
-  turn,
   waitFor,
 };

@@ -8,8 +8,8 @@ async function waitFor(check, message, timeoutMs = 2000) {
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${message}`);
-    await delay(10);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
+    await delay(5);
   }
 }
 
