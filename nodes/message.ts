@@ -295,6 +295,10 @@ export function statusForUnresolved(entries: readonly JournalEntry[]): NodeStatu
   return { fill: 'red', shape: 'dot', text: t('status.unresolved', { what: `${what}${more}` }) };
 }
 
+export function statusForDamagedJournal(lines: number): NodeStatus {
+  return { fill: 'red', shape: 'dot', text: t('status.journalDamaged', { lines }) };
+}
+
 export function statusConnecting(): NodeStatus {
   return { fill: 'yellow', shape: 'ring', text: t('status.connecting') };
 }

@@ -6,6 +6,7 @@ import {
   sourcesFromDefinition,
   statusConnecting,
   statusForConnection,
+  statusForDamagedJournal,
   statusForResult,
   statusForUnresolved,
   statusWaiting,
@@ -45,11 +46,15 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   let showedUnresolved = false;
   const showIdle = () => {
     if (inFlight.size > 0) return;
-    const unresolved = terminal?.journal?.unresolved ?? [];
+    // The journal may be shared by several terminals: show this one's (and those of unknown terminal).
+    const here = terminal?.client?.transport?.description;
+    const unresolved = (terminal?.journal?.unresolved ?? []).filter((entry) => entry.terminal === undefined || entry.terminal === here);
+    const damaged = terminal?.journal?.damaged.length ?? 0;
     if (unresolved.length > 0) node.status(statusForUnresolved(unresolved));
+    else if (damaged > 0) node.status(statusForDamagedJournal(damaged));
     else if (keptOpen) node.status(statusForConnection(keptOpen.connectionState));
     else if (showedUnresolved) node.status({});
-    showedUnresolved = unresolved.length > 0;
+    showedUnresolved = unresolved.length > 0 || damaged > 0;
   };
   const stopWatchingLink = keptOpen?.onConnectionState(showIdle);
   const stopWatchingJournal = terminal?.journal?.onChange(showIdle);

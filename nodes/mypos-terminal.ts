@@ -1,9 +1,10 @@
 import { TerminalClient } from '../src/client/terminal-client';
 import { Journal } from '../src/journal/journal';
+import { JournalUse, journalPath, useJournal } from './journals';
 import { SerialTransport, listSerialPorts } from '../src/transport/serial';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
 import { testConnection } from './terminal-probe';
-import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig, journalPathFor } from './terminal-settings';
+import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './terminal-settings';
 
 /** The `mypos-terminal` config node: one terminal, one connection, shared by the action nodes. */
 
@@ -18,6 +19,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, definition);
     const node = this as TerminalConfigNode;
     let ownedPath: string | undefined;
+    let journalUse: JournalUse | undefined;
     try {
       const options = clientOptionsFromConfig(definition as TerminalConfig);
       if (options.transport instanceof SerialTransport) {
@@ -29,23 +31,12 @@ export = function register(RED: NodeAPI): void {
         serialPathOwners.set(path, node.id);
         ownedPath = path;
       }
-      const journal = new Journal(journalPathFor(definition as TerminalConfig, node.id, RED.settings.userDir));
+      journalUse = useJournal(journalPath((definition as TerminalConfig).journalPath, RED.settings.userDir), RED.settings.userDir, node);
+      const journal = journalUse.journal;
       node.journal = journal;
       node.client = new TerminalClient({ ...options, journal });
       node.client.start();
       deployedTerminals.add(node);
-      journal.ready.then(
-        () => {
-          for (const entry of journal.unresolved) {
-            node.warn(
-              `Unresolved ${entry.action} sent ${entry.begunAt}: invoice ${entry.invoice ?? '-'}, amount ${entry.amount ?? '-'}` +
-                `${entry.preauthcode ? `, pre-authorization ${entry.preauthcode}` : ''}. Node-RED stopped before the terminal answered: ` +
-                `check the terminal's history, then acknowledge it in the terminal config node.`,
-            );
-          }
-        },
-        (error: Error) => node.error(`Journal ${journal.path} cannot be used: ${error.message}. Requests are refused until this is fixed.`),
-      );
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       node.settingsError = error.message;
@@ -55,7 +46,7 @@ export = function register(RED: NodeAPI): void {
       deployedTerminals.delete(node);
       node.client?.close('Node-RED stopped the flow before the terminal answered.');
       if (ownedPath !== undefined && serialPathOwners.get(ownedPath) === node.id) serialPathOwners.delete(ownedPath);
-      void (node.journal?.close() ?? Promise.resolve()).catch(() => undefined).then(() => done());
+      void (journalUse?.release() ?? Promise.resolve()).catch(() => undefined).then(() => done());
     });
   });
 
@@ -89,14 +80,17 @@ export = function register(RED: NodeAPI): void {
     const journal = journalOf(RED, req.params.id);
     if (!journal) return res.status(404).json({ error: 'no such deployed mypos-terminal node' });
     journal.ready.then(
-      () => res.json({ journal: journal.path, unresolved: journal.unresolved }),
+      () => res.json({ journal: journal.path, unresolved: journal.unresolved, damaged: journal.damaged }),
       (error: Error) => res.status(500).json({ error: error.message }),
     );
   });
   RED.httpAdmin.post('/mypos-terminal/:id/acknowledge', RED.auth.needsPermission('mypos-terminal.write'), (req: IdRequest, res: JsonResponse) => {
     const journal = journalOf(RED, req.params.id);
     if (!journal) return res.status(404).json({ error: 'no such deployed mypos-terminal node' });
-    journal.acknowledge().then(
+    // Optional body { ids: [...] }: only those; without it, everything that needs attention.
+    const body = typeof req.body === 'object' && req.body !== null ? (req.body as { ids?: unknown }) : {};
+    const ids = Array.isArray(body.ids) ? body.ids.filter((id): id is string => typeof id === 'string') : undefined;
+    journal.acknowledge(ids).then(
       (acknowledged) => res.json({ acknowledged }),
       (error: Error) => res.status(500).json({ error: error.message }),
     );
@@ -119,6 +113,7 @@ interface TestResponse extends JsonResponse {
 
 interface IdRequest {
   params: { id: string };
+  body?: unknown;
 }
 
 interface JsonResponse {

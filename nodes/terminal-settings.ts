@@ -1,7 +1,5 @@
 import { DEFAULT_BAUD_RATE, SerialTransport } from '../src/transport/serial';
 import { DEFAULT_TCP_PORT, TcpTransport } from '../src/transport/tcp';
-import os from 'node:os';
-import path from 'node:path';
 import { TerminalClient, TerminalClientOptions } from '../src/client/terminal-client';
 import { Journal } from '../src/journal/journal';
 import { Transport } from '../src/transport/transport';
@@ -63,16 +61,6 @@ export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientO
     queueLimit,
     queueTimeoutMs: queueTimeout * 1000,
   };
-}
-
-/**
- * Where a config node keeps its journal: the configured path, else a file named after the node
- * in `mypos-journal/` in the Node-RED user directory.
- */
-export function journalPathFor(config: TerminalConfig, nodeId: string, userDir: string | undefined): string {
-  if (!blank(config.journalPath)) return path.resolve(String(config.journalPath).trim());
-  const base = userDir ?? path.join(os.homedir(), '.node-red');
-  return path.join(base, 'mypos-journal', `${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
 }
 
 export function transportFromConfig(config: TerminalConfig): Transport {

@@ -63,14 +63,62 @@ describe('journal in Node-RED', function () {
     ];
   }
 
-  it('keeps the journal in the user directory by default, one file per config node', async () => {
-    await helper.load([terminalNode, actionNodes], flow());
+  it('keeps one journal in the user directory by default, shared by every config node, owner-only', async () => {
+    const second = { ...flow()[1], id: 'term2', name: 'Same simulator, second config node' };
+    const flowWithTwo = flow();
+    flowWithTwo.splice(2, 0, second);
+    flowWithTwo.find((n) => n.id === 'pay2').terminal = 'term2';
+    await helper.load([terminalNode, actionNodes], flowWithTwo);
     const ok = nextMessage('ok');
     helper.getNode('pay').receive({ payload: 2, invoice: 'UD-1' });
     await ok;
-    const file = path.join(helper.settings().userDir, 'mypos-journal', 'term.jsonl');
+    const folder = path.join(helper.settings().userDir, 'mypos-journal');
+    const file = path.join(folder, 'journal.jsonl');
     await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes('"event":"end"'), 'the end line');
     assert.match(fs.readFileSync(file, 'utf8'), /"invoice":"UD-1"/);
+    assert.equal(helper.getNode('term').journal, helper.getNode('term2').journal, 'both config nodes write the same journal');
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(folder).mode & 0o777, 0o700);
+    // Through the other config node: the same invoice is refused.
+    const refused = nextMessage('err');
+    helper.getNode('pay2').receive({ payload: 2, invoice: 'UD-1' });
+    assert.equal((await refused).payload.code, 'DUPLICATE');
+    assert.equal(simulator.received.length, 1);
+  });
+
+  it('merges the per-config-node journals of version 0.1 into the shared one, once', async () => {
+    const folder = path.join(helper.settings().userDir, 'mypos-journal');
+    fs.mkdirSync(folder, { recursive: true, mode: 0o755 });
+    fs.chmodSync(folder, 0o755);
+    const at = new Date().toISOString();
+    const legacy = path.join(folder, 'old-config-node.jsonl');
+    fs.writeFileSync(
+      legacy,
+      [
+        { v: 1, at, id: 'legacy-1', event: 'begin', action: 'pay', invoice: 'LEGACY-PAID', amount: '5.00' },
+        { v: 1, at, id: 'legacy-1', event: 'end', action: 'pay', invoice: 'LEGACY-PAID', amount: '5.00', outcome: 'ok', ref: 'R9' },
+        { v: 1, at, id: 'legacy-2', event: 'begin', action: 'pay', invoice: 'LEGACY-OPEN', amount: '6.00' },
+      ]
+        .map((record) => JSON.stringify(record))
+        .join('\n') + '\n',
+    );
+    await helper.load([terminalNode, actionNodes], flow());
+    const journal = helper.getNode('term').journal;
+    await journal.ready;
+    assert.deepEqual(journal.unresolved.map((entry) => entry.invoice), ['LEGACY-OPEN']);
+    assert.ok(fs.existsSync(`${legacy}.imported`), 'the old file is renamed once merged');
+    assert.ok(!fs.existsSync(legacy));
+    assert.equal(fs.statSync(folder).mode & 0o777, 0o700, 'the folder is made owner-only');
+    const refused = nextMessage('err');
+    helper.getNode('pay').receive({ payload: 5, invoice: 'LEGACY-PAID' });
+    assert.equal((await refused).payload.code, 'DUPLICATE');
+    assert.equal(simulator.received.length, 0);
+    await helper.unload();
+    // After a restart the history is in the shared journal itself.
+    await helper.load([terminalNode, actionNodes], flow());
+    const again = nextMessage('err');
+    helper.getNode('pay').receive({ payload: 5, invoice: 'LEGACY-PAID' });
+    assert.equal((await again).payload.code, 'DUPLICATE');
   });
 
   it('refuses a second payment with the same invoice unless msg.allowDuplicate is true', async () => {

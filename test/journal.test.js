@@ -36,6 +36,13 @@ function request(action, fields) {
 
 const OK = { result: 'OK', ref: 'R1' };
 
+/** Records a request that the journal must accept, and returns its id. */
+async function beginId(journal, req, options) {
+  const begun = await journal.begin(req, options);
+  assert.equal(begun.refusal, undefined, `begin refused: ${begun.refusal?.message}`);
+  return begun.id;
+}
+
 describe('journal file', () => {
   let file;
   let journal;
@@ -52,7 +59,7 @@ describe('journal file', () => {
 
   it('writes a begin line and an end line holding what an operator needs', async () => {
     journal = new Journal(file);
-    const id = await journal.begin(request('pay', { amount: '12.5', invoice: 'INV-1' }));
+    const id = await beginId(journal, request('pay', { amount: '12.5', invoice: 'INV-1' }));
     assert.equal(lines(file).length, 1, 'the begin line is on disk before begin() resolves');
     await journal.end(id, { action: 'pay', result: 'ERROR', ref: '', status: 2, statusName: 'TRANSACTION_DECLINED', statusText: 'DECLINED', code: 'TERMINAL', outcome: 'failed', message: 'declined' });
     const [begin, end] = lines(file);
@@ -73,8 +80,8 @@ describe('journal file', () => {
 
   it('reports a request with a beginning and no end as unresolved after a restart, until acknowledged', async () => {
     journal = new Journal(file);
-    await journal.begin(request('pay', { amount: '3', invoice: 'CRASH-1' }));
-    const done = await journal.begin(request('pay', { amount: '4', invoice: 'FINE-1' }));
+    await beginId(journal, request('pay', { amount: '3', invoice: 'CRASH-1' }));
+    const done = await beginId(journal, request('pay', { amount: '4', invoice: 'FINE-1' }));
     assert.deepEqual(journal.unresolved, [], 'requests open in this process are not unresolved');
     await journal.end(done, OK);
     await journal.close();
@@ -94,13 +101,13 @@ describe('journal file', () => {
     await journal.ready;
     assert.deepEqual(journal.unresolved, [], 'the acknowledgement is durable');
     // Acknowledged or not, the outcome stays unknown: the invoice is still protected.
-    const refusal = journal.refusal(request('pay', { amount: '3', invoice: 'CRASH-1' }), 2);
+    const refusal = journal.refusal(request('pay', { amount: '3', invoice: 'CRASH-1' }));
     assert.equal(refusal.code, 'DUPLICATE');
   });
 
   it('loads past a torn last line and keeps appending whole lines', async () => {
     journal = new Journal(file);
-    const id = await journal.begin(request('refund', { amount: '1', invoice: 'T-1' }));
+    const id = await beginId(journal, request('refund', { amount: '1', invoice: 'T-1' }));
     await journal.end(id, OK);
     await journal.close();
     fs.appendFileSync(file, '{"v":1,"at":"2026-01-01T00:00:00.000Z","id":"torn","event":"beg');
@@ -108,52 +115,52 @@ describe('journal file', () => {
     journal = new Journal(file);
     await journal.ready;
     assert.deepEqual(journal.unresolved, []);
-    await journal.begin(request('pay', { amount: '2', invoice: 'T-2' }));
+    await beginId(journal, request('pay', { amount: '2', invoice: 'T-2' }));
     const records = lines(file);
     assert.deepEqual(records.map((r) => r.invoice), ['T-1', 'T-1', 'T-2']);
   });
 
   it('refuses duplicates by action and invoice, and pre-authorization codes used once', async () => {
     journal = new Journal(file);
-    const paid = await journal.begin(request('pay', { amount: '10', invoice: 'D-1' }));
+    const paid = await beginId(journal, request('pay', { amount: '10', invoice: 'D-1' }));
     await journal.end(paid, OK);
-    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-1' }), 2).code, 'DUPLICATE');
-    assert.match(journal.refusal(request('pay', { amount: '10', invoice: 'D-1' }), 2).message, /allowDuplicate/);
-    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-1' }), 2, true), undefined);
-    assert.equal(journal.refusal(request('refund', { amount: '10', invoice: 'D-1' }), 2), undefined, 'a refund may reuse the payment invoice');
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-1' })).code, 'DUPLICATE');
+    assert.match(journal.refusal(request('pay', { amount: '10', invoice: 'D-1' })).message, /allowDuplicate/);
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-1' }), true), undefined);
+    assert.equal(journal.refusal(request('refund', { amount: '10', invoice: 'D-1' })), undefined, 'a refund may reuse the payment invoice');
 
-    const declined = await journal.begin(request('pay', { amount: '10', invoice: 'D-2' }));
+    const declined = await beginId(journal, request('pay', { amount: '10', invoice: 'D-2' }));
     await journal.end(declined, { result: 'ERROR', outcome: 'failed', code: 'TERMINAL', ref: '', status: 2, statusText: null, message: '' });
-    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-2' }), 2), undefined, 'a declined invoice may be tried again');
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-2' })), undefined, 'a declined invoice may be tried again');
 
-    const lost = await journal.begin(request('pay', { amount: '10', invoice: 'D-3' }));
+    const lost = await beginId(journal, request('pay', { amount: '10', invoice: 'D-3' }));
     await journal.end(lost, { result: 'ERROR', outcome: 'unknown', code: 'TIMEOUT', ref: '', status: null, statusText: null, message: '' });
-    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-3' }), 2).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'D-3' })).code, 'DUPLICATE');
 
-    const authorized = await journal.begin(request('preauth', { amount: '50', invoice: 'P-1' }));
+    const authorized = await beginId(journal, request('preauth', { amount: '50', invoice: 'P-1' }));
     await journal.end(authorized, { result: 'OK', ref: 'CODE-1' });
-    const over = journal.refusal(request('complete', { amount: '50.01', preauthcode: 'CODE-1' }), 2);
+    const over = journal.refusal(request('complete', { amount: '50.01', preauthcode: 'CODE-1' }));
     assert.equal(over.code, 'INVALID_INPUT');
     assert.match(over.message, /50\.01 is above the pre-authorized 50\.00/);
-    assert.equal(journal.refusal(request('complete', { amount: '50', preauthcode: 'CODE-1' }), 2), undefined);
-    const completed = await journal.begin(request('complete', { amount: '40', preauthcode: 'CODE-1' }));
+    assert.equal(journal.refusal(request('complete', { amount: '50', preauthcode: 'CODE-1' })), undefined);
+    const completed = await beginId(journal, request('complete', { amount: '40', preauthcode: 'CODE-1' }));
     await journal.end(completed, OK);
-    assert.equal(journal.refusal(request('complete', { amount: '40', preauthcode: 'CODE-1' }), 2).code, 'DUPLICATE');
-    assert.equal(journal.refusal(request('cancel', { preauthcode: 'CODE-1' }), 2).code, 'DUPLICATE');
-    assert.equal(journal.refusal(request('cancel', { preauthcode: 'OTHER' }), 2), undefined);
+    assert.equal(journal.refusal(request('complete', { amount: '40', preauthcode: 'CODE-1' })).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('cancel', { preauthcode: 'CODE-1' })).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('cancel', { preauthcode: 'OTHER' })), undefined);
   });
 
   it('still refuses an approved invoice after a later attempt at it, sent with allowDuplicate, was declined', async () => {
     journal = new Journal(file);
-    const paid = await journal.begin(request('pay', { amount: '10', invoice: 'A-1' }));
+    const paid = await beginId(journal, request('pay', { amount: '10', invoice: 'A-1' }));
     await journal.end(paid, OK);
-    const again = await journal.begin(request('pay', { amount: '10', invoice: 'A-1' }));
+    const again = await beginId(journal, request('pay', { amount: '10', invoice: 'A-1' }), { allowDuplicate: true });
     await journal.end(again, { result: 'ERROR', outcome: 'failed', code: 'TERMINAL', ref: '', status: 2, statusText: null, message: '' });
-    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'A-1' }), 2).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'A-1' })).code, 'DUPLICATE');
     await journal.close();
     journal = new Journal(file);
     await journal.ready;
-    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'A-1' }), 2).code, 'DUPLICATE', 'the same after a restart');
+    assert.equal(journal.refusal(request('pay', { amount: '10', invoice: 'A-1' })).code, 'DUPLICATE', 'the same after a restart');
   });
 
   it('keeps the end of a request begun while the file is being compacted', async () => {
@@ -167,13 +174,14 @@ describe('journal file', () => {
     journal = new Journal(file, { maxBytes: 4096 });
     await journal.ready;
     let during;
-    const compact = journal.compact.bind(journal);
-    journal.compact = () => {
+    const target = journal.file;
+    const compact = target.compact.bind(target);
+    target.compact = () => {
       const running = compact();
-      during = journal.begin(request('pay', { amount: '2', invoice: 'DURING' })).then((id) => journal.end(id, OK));
+      during = beginId(journal, request('pay', { amount: '2', invoice: 'DURING' })).then((id) => journal.end(id, OK));
       return running;
     };
-    await journal.begin(request('pay', { amount: '3', invoice: 'TRIGGER' }));
+    await beginId(journal, request('pay', { amount: '3', invoice: 'TRIGGER' }));
     assert.ok(during, 'compaction ran');
     await during;
     await journal.close();
@@ -181,8 +189,8 @@ describe('journal file', () => {
     journal = new Journal(file);
     await journal.ready;
     assert.deepEqual(journal.unresolved.map((entry) => entry.invoice), ['TRIGGER'], 'only the request left open is unresolved');
-    assert.equal(journal.refusal(request('pay', { amount: '2', invoice: 'DURING' }), 2).code, 'DUPLICATE');
-    assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'OLD-1199' }), 2).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('pay', { amount: '2', invoice: 'DURING' })).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'OLD-1199' })).code, 'DUPLICATE');
     const duringLines = lines(file).filter((r) => r.invoice === 'DURING');
     assert.deepEqual(duringLines.map((r) => r.event), ['begin', 'end']);
   });
@@ -191,15 +199,15 @@ describe('journal file', () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const clock = () => now;
     journal = new Journal(file, { maxBytes: 4096, retentionDays: 31, now: clock });
-    const stuck = await journal.begin(request('pay', { amount: '1', invoice: 'STUCK' }));
+    const stuck = await beginId(journal, request('pay', { amount: '1', invoice: 'STUCK' }));
     void stuck;
-    const old = await journal.begin(request('pay', { amount: '1', invoice: 'OLD' }));
+    const old = await beginId(journal, request('pay', { amount: '1', invoice: 'OLD' }));
     await journal.end(old, OK);
     now = new Date('2026-03-01T00:00:00Z');
-    const declined = await journal.begin(request('pay', { amount: '1', invoice: 'DECLINED' }));
+    const declined = await beginId(journal, request('pay', { amount: '1', invoice: 'DECLINED' }));
     await journal.end(declined, { result: 'ERROR', outcome: 'failed', code: 'TERMINAL', ref: '', status: 2, statusText: null, message: '' });
     for (let i = 0; i < 30; i += 1) {
-      const id = await journal.begin(request('pay', { amount: '1', invoice: `NEW-${i}` }));
+      const id = await beginId(journal, request('pay', { amount: '1', invoice: `NEW-${i}` }));
       await journal.end(id, OK);
     }
     assert.ok(fs.existsSync(`${file}.1`), 'the old file is kept');
@@ -213,7 +221,7 @@ describe('journal file', () => {
     assert.ok(!invoices.includes('DECLINED'), 'a declined request blocks nothing and is dropped');
     assert.ok(invoices.includes('NEW-29'));
     assert.deepEqual(journal.unresolved.map((e) => e.invoice), ['STUCK']);
-    assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'NEW-29' }), 2).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'NEW-29' })).code, 'DUPLICATE');
   });
 
   it('refuses to start when the journal cannot be written', async () => {

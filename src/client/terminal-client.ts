@@ -18,7 +18,7 @@ import {
   parseAmount,
   resultFromReply,
 } from '../protocol';
-import type { Journal } from '../journal/journal';
+import type { BeginResult, Journal } from '../journal/journal';
 import { Connection, Transport } from '../transport/transport';
 
 export interface TerminalClientOptions {
@@ -107,8 +107,8 @@ interface OpenTransaction {
   readonly resolve: (result: TransactionResult) => void;
   sent: boolean;
   settled: boolean;
-  /** The journal's record of this request, once begun. */
-  journaling?: Promise<string>;
+  /** The journal's id for this request once it is recorded; undefined when it was not. Never rejects. */
+  journaling?: Promise<string | undefined>;
   queueTimer?: NodeJS.Timeout;
   /** Lets a wait in run() end early when the transaction is finished from outside. */
   wake?: () => void;
@@ -307,14 +307,15 @@ export class TerminalClient {
     const { request, options } = transaction;
     const journal = this.journal;
     if (journal) {
+      // Before connecting: a journal that cannot be written, or a duplicate, needs no terminal.
       try {
-        await journal.ready;
+        await journal.whenUsable();
       } catch (error) {
         this.finish(transaction, failure(request.action, request, 'JOURNAL', `The journal ${journal.path} cannot be used: ${reason(error)}. Nothing was sent.`));
         return;
       }
       if (transaction.settled) return;
-      const refusal = journal.refusal(request, this.amountRules.decimals, options.allowDuplicate);
+      const refusal = journal.refusal(request, options.allowDuplicate);
       if (refusal) {
         this.finish(transaction, failure(request.action, request, refusal.code, refusal.message));
         return;
@@ -326,18 +327,32 @@ export class TerminalClient {
     await this.quietLink(transaction);
     if (transaction.settled || !(await this.ensureLink(transaction))) return;
     if (journal) {
-      transaction.journaling = journal.begin(request);
+      // The check is made again as the request is recorded: another terminal sharing the journal
+      // may have begun the same invoice meanwhile.
+      const begun = journal.begin(request, { allowDuplicate: options.allowDuplicate, terminal: this.transport.description });
+      transaction.journaling = begun.then(
+        (outcome) => outcome.id,
+        () => undefined,
+      );
+      let outcome: BeginResult;
       try {
-        await transaction.journaling;
+        outcome = await begun;
       } catch (error) {
         this.finish(transaction, failure(request.action, request, 'JOURNAL', `Could not record the request in the journal ${journal.path}: ${reason(error)}. Nothing was sent.`));
+        return;
+      }
+      if (outcome.refusal) {
+        this.finish(transaction, failure(request.action, request, outcome.refusal.code, outcome.refusal.message));
         return;
       }
       // The link may have closed while the journal was written (an app that closes after each answer).
       if (transaction.settled || !(await this.ensureLink(transaction))) return;
     }
     const connection = this.link?.connection;
-    if (!connection) throw new Error('no link after ensureLink');
+    if (!connection) {
+      this.finish(transaction, failure(request.action, request, 'CONNECT', `The connection to the terminal at ${this.transport.description} closed before the request went out. Nothing was sent.`));
+      return;
+    }
     transaction.sent = true;
     this.framer.reset();
     transaction.responseTimer = setTimeout(() => {
@@ -568,7 +583,7 @@ export class TerminalClient {
     if (queued >= 0) this.queue.splice(queued, 1);
     const journal = this.journal;
     if (journal && transaction.journaling) {
-      void transaction.journaling.then((id) => journal.end(id, result), () => undefined);
+      void transaction.journaling.then((id) => (id === undefined ? undefined : journal.end(id, result)));
     }
     transaction.resolve(result);
     if (this.open === transaction) {

@@ -1,53 +1,56 @@
 import { randomUUID } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
-import path from 'node:path';
-import { Action, TerminalRequest, TransactionResult, parseAmount } from '../protocol';
+import { Action, TerminalRequest, TransactionResult, compareAmounts } from '../protocol';
+import { JournalFileSystem, nodeFileSystem } from './file-system';
+import { DamagedLine, JournalContent, JournalFile, JournalUnavailableError, LoadedJournal, PendingLine } from './journal-file';
+import { JOURNAL_FORMAT_VERSION, JournalOutcome, JournalRecord, encodeRecord } from './record';
+
+export type { JournalOutcome, JournalRecord } from './record';
+export { JournalUnavailableError } from './journal-file';
+export { JournalLockedError } from './lock';
 
 /**
- * An append-only record of every request sent to one terminal, for reconciling by hand and for
- * refusing duplicates. A request is written and flushed to disk before its first byte goes to
- * the terminal; its end is appended when known. A request with a beginning and no end was sent
- * while the process died: its outcome is unknown until an operator checks the terminal.
+ * The record of every request sent to the terminals, for refusing duplicates and for
+ * reconciling by hand. A request is on disk before its first byte goes to a terminal; its end
+ * is appended when known. A request with a beginning and no end was sent while the process
+ * died: its outcome is unknown until an operator checks the terminal.
  *
- * File format: one JSON object per line (JSON Lines), UTF-8. See JournalRecord.
+ * This file holds the rules (what blocks a repeat, what is unresolved); journal-file.ts holds
+ * the file (whole lines, checksums, time limits, the lock, compaction, recovery).
  */
-
-/** How a request ended, as far as the money is concerned. */
-export type JournalOutcome = 'ok' | 'failed' | 'not-sent' | 'unknown';
-
-export interface JournalRecord {
-  /** Format version. */
-  readonly v: 1;
-  /** ISO time of writing. */
-  readonly at: string;
-  /** The transaction this line is about. */
-  readonly id: string;
-  /** `begin`: about to be sent. `end`: finished. `acknowledged`: an operator checked an unresolved one. */
-  readonly event: 'begin' | 'end' | 'acknowledged';
-  readonly action?: Action;
-  readonly invoice?: string;
-  readonly amount?: string;
-  readonly preauthcode?: string;
-  readonly outcome?: JournalOutcome;
-  readonly code?: string;
-  readonly ref?: string;
-  readonly status?: number | null;
-  readonly statusText?: string | null;
-  readonly message?: string;
-}
 
 /** A request as the journal knows it. */
 export interface JournalEntry {
   readonly id: string;
   readonly action: Action;
   readonly invoice?: string;
+  /** As sent, e.g. `12.50`. */
   readonly amount?: string;
   readonly preauthcode?: string;
+  /** Which terminal: `tcp:192.168.1.20:51042`, `serial:/dev/rfcomm0`. */
+  readonly terminal?: string;
   readonly begunAt: string;
   /** Undefined while the request has no end. */
   outcome?: JournalOutcome;
   ref?: string;
   endedAt?: string;
+  code?: string;
+  status?: number | null;
+  statusText?: string | null;
+  message?: string;
+  acknowledged: boolean;
+}
+
+/** A line of the journal that failed its check on load: someone must look at it. */
+export interface DamagedEntry {
+  readonly id: string;
+  /** The file it was found in, its line number and byte offset there. */
+  readonly file: string;
+  readonly line: number;
+  readonly offset: number;
+  readonly reason: string;
+  /** What it held, printable and shortened. */
+  readonly text: string;
+  readonly foundAt: string;
   acknowledged: boolean;
 }
 
@@ -57,303 +60,557 @@ export interface JournalOptions {
   /** Ended requests younger than this are kept on compaction, for duplicate protection. Default 31 days. */
   readonly retentionDays?: number;
   readonly now?: () => Date;
+  /** Time limit for each file operation: a hung disk gives JOURNAL errors, not a hang. Default 10 s. */
+  readonly ioTimeoutMs?: number;
+  /** How this writer names itself to a second one that finds the file locked. */
+  readonly owner?: string;
+  /** Journal files of an earlier layout to merge into this one, then rename to `<file>.imported`. */
+  readonly importFrom?: readonly string[];
+  /** The file operations, for fault-injection tests. Default: the real file system. */
+  readonly fs?: JournalFileSystem;
 }
 
 export interface Refusal {
-  readonly code: 'DUPLICATE' | 'INVALID_INPUT';
+  readonly code: 'DUPLICATE' | 'INVALID_INPUT' | 'JOURNAL';
   readonly message: string;
 }
+
+export interface BeginOptions {
+  /** Send even when the journal knows the invoice or code was already used. */
+  readonly allowDuplicate?: boolean;
+  /** Which terminal the request goes to, for the record. */
+  readonly terminal?: string;
+}
+
+export type BeginResult = { readonly id: string; readonly refusal?: undefined } | { readonly id?: undefined; readonly refusal: Refusal };
 
 export const DEFAULT_JOURNAL_MAX_BYTES = 1024 * 1024;
 /** myPOS cancels an uncompleted pre-authorization after 30 days; a day more covers clocks and zones. */
 export const DEFAULT_RETENTION_DAYS = 31;
-/** Entries written out between two turns of the event loop when compacting. */
-const COMPACTION_BATCH = 500;
+/** After a failed open, the next request tries again, at most this often. */
+const REOPEN_AFTER_MS = 5_000;
+/** Entries encoded between two turns of the event loop when a new generation is written. */
+const SNAPSHOT_BATCH = 2_000;
 
-export class Journal {
+/** What the journal remembers of a request beyond what it shows: which of its lines are durable. */
+interface Tracked {
+  readonly entry: JournalEntry;
+  /** Sequence numbers of its durable lines (0: read from the file); undefined while unwritten. */
+  begin: PendingLine;
+  end?: PendingLine;
+  acknowledgement?: PendingLine;
+  acknowledgedAt?: string;
+  /** Begun by this process and not ended yet: in flight, not left open by a crash. */
+  openHere: boolean;
+}
+
+interface TrackedDamage {
+  readonly entry: DamagedEntry;
+  acknowledgement?: PendingLine;
+  acknowledgedAt?: string;
+}
+
+const ON_DISK: PendingLine = Object.freeze({ text: '', seq: 0 });
+
+export class Journal implements JournalContent {
+  /** The path as given; `file` has the real one once open. */
   readonly path: string;
-  /** Resolves when the file is loaded and open for appending; rejects when it cannot be. */
-  readonly ready: Promise<void>;
+  private readonly options: JournalOptions;
   private readonly maxBytes: number;
   private readonly retentionMs: number;
   private readonly now: () => Date;
-  /** What is still needed: requests without an end, and those that block a repeat. */
-  private readonly entries = new Map<string, JournalEntry>();
-  /** Requests without an end (in flight here, or left open by a crash). */
-  private readonly pending = new Map<string, JournalEntry>();
-  /** Indexes into `entries`, so that checking a request does not scan months of them. By invoice, any action: */
-  private readonly byInvoice = new Map<string, JournalEntry[]>();
-  private readonly bySettledCode = new Map<string, JournalEntry[]>();
-  private readonly preauthByRef = new Map<string, JournalEntry>();
-  private readonly listeners = new Set<() => void>();
-  /** Ids begun by this process and not ended yet: open requests, not crashed ones. */
-  private readonly openHere = new Set<string>();
-  private file: fs.FileHandle | undefined;
-  private size = 0;
-  private compactAt = 0;
-  private writes: Promise<void> = Promise.resolve();
+  private file: JournalFile | undefined;
+  private opening: Promise<void>;
+  private failedAt = -Infinity;
   private closed = false;
+  private compactAt: number;
+  /** What is still needed: requests without an end, and those that block a repeat. */
+  private readonly entries = new Map<string, Tracked>();
+  private readonly damage = new Map<string, TrackedDamage>();
+  /** Indexes into `entries`, so that checking a request does not scan months of them. */
+  private readonly byInvoice = new Map<string, Tracked[]>();
+  private readonly bySettledCode = new Map<string, Tracked[]>();
+  private readonly preauthByRef = new Map<string, Tracked>();
+  /** End lines that could not be written yet (a full disk): written with the next line that can be. */
+  private readonly unwritten: PendingLine[] = [];
+  private readonly listeners = new Set<() => void>();
+  /** What start-up repaired or found, in words for the log. */
+  readonly notes: string[] = [];
 
   constructor(file: string, options: JournalOptions = {}) {
     this.path = file;
+    this.options = options;
     this.maxBytes = options.maxBytes ?? DEFAULT_JOURNAL_MAX_BYTES;
     this.retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * 24 * 3600 * 1000;
     this.now = options.now ?? (() => new Date());
-    this.ready = this.load();
-    this.ready.catch(() => undefined); // callers see the failure when they await ready
+    this.compactAt = this.maxBytes;
+    this.opening = this.open();
+    this.opening.catch(() => undefined); // callers see the failure when they await ready
+  }
+
+  /** Resolves when the file is loaded and open for appending; rejects when it cannot be (the last attempt). */
+  get ready(): Promise<void> {
+    return this.opening;
+  }
+
+  /**
+   * Resolves when the journal can take a request: open now, or opened again after an earlier
+   * failure (at most every 5 s). Rejects saying why it cannot.
+   */
+  async whenUsable(): Promise<void> {
+    await this.usableFile();
   }
 
   /** Requests sent without a known end that no operator has acknowledged yet, oldest first. */
   get unresolved(): JournalEntry[] {
-    return [...this.pending.values()].filter((entry) => !entry.acknowledged && !this.isOpenHere(entry));
+    const list: JournalEntry[] = [];
+    for (const tracked of this.entries.values()) {
+      if (tracked.entry.outcome === undefined && !tracked.entry.acknowledged && !tracked.openHere) list.push(tracked.entry);
+    }
+    return list;
   }
 
-  /** Calls listener whenever the unresolved list may have changed; returns the function that stops it. */
+  /** Damaged lines found on load that no operator has acknowledged yet. */
+  get damaged(): DamagedEntry[] {
+    return [...this.damage.values()].filter((tracked) => !tracked.entry.acknowledged).map((tracked) => tracked.entry);
+  }
+
+  /** Calls listener whenever the unresolved or damaged lists may have changed; returns the function that stops it. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   /**
-   * Why a request must not be sent, if it must not: its invoice already ended OK or unknown for
-   * the same action, its pre-authorization code was already completed or cancelled, or it would
-   * complete more than was pre-authorized.
+   * Why a request must not be sent, if it must not: its invoice already ended OK or unknown (or
+   * has no end) for the same action, its pre-authorization code was already completed or
+   * cancelled, or it would complete more than was pre-authorized. Never throws.
    */
-  refusal(request: TerminalRequest, decimals: number, allowDuplicate = false): Refusal | undefined {
+  refusal(request: TerminalRequest, allowDuplicate = false): Refusal | undefined {
+    try {
+      return this.check(request, allowDuplicate);
+    } catch (error) {
+      return { code: 'JOURNAL', message: `The journal could not check this request (${reason(error)}). Nothing was sent.` };
+    }
+  }
+
+  /**
+   * Checks the request (as refusal() does) and, if it may go, records it and flushes it to
+   * disk. The check and the reservation happen at once, so two terminals sharing this journal
+   * can never both send the same invoice. Rejects when the record could not be written whole:
+   * the request must then not be sent.
+   */
+  async begin(request: TerminalRequest, options: BeginOptions = {}): Promise<BeginResult> {
+    const file = await this.usableFile();
+    const refusal = this.refusal(request, options.allowDuplicate);
+    if (refusal) return { refusal };
+    const entry: JournalEntry = {
+      id: randomUUID(),
+      action: request.action,
+      ...(request.invoice !== undefined && { invoice: request.invoice }),
+      ...(request.amount !== undefined && { amount: request.amount.text }),
+      ...(request.preauthCode !== undefined && { preauthcode: request.preauthCode }),
+      ...(options.terminal !== undefined && { terminal: options.terminal }),
+      begunAt: this.now().toISOString(),
+      acknowledged: false,
+    };
+    const line: PendingLine = { text: encodeRecord(beginRecord(entry)) };
+    const tracked: Tracked = { entry, begin: line, openHere: true };
+    this.remember(tracked);
+    this.retryUnwritten(file);
+    try {
+      await file.append(line);
+    } catch (error) {
+      // Not written, so not sent: it blocks nothing.
+      this.forget(tracked);
+      throw error;
+    }
+    tracked.begin = durable(line);
+    this.afterWrite(file);
+    return { id: entry.id };
+  }
+
+  /** Records how a request ended. Never rejects: the result is already on its way to the user. */
+  async end(id: string, result: TransactionResult): Promise<void> {
+    const tracked = this.entries.get(id);
+    if (!tracked || tracked.end) return;
+    const { entry } = tracked;
+    entry.outcome = result.result === 'OK' ? 'ok' : result.outcome;
+    entry.ref = result.ref;
+    entry.endedAt = this.now().toISOString();
+    if (result.result === 'ERROR') {
+      entry.code = result.code;
+      entry.status = result.status;
+      entry.statusText = result.statusText;
+      entry.message = result.message;
+    }
+    tracked.openHere = false;
+    const line: PendingLine = { text: encodeRecord(endRecord(entry)) };
+    tracked.end = line;
+    this.settled(tracked);
+    const file = this.file;
+    if (!file) {
+      this.unwritten.push(line);
+      return;
+    }
+    try {
+      await file.append(line);
+      if (tracked.end === line) tracked.end = durable(line);
+      this.afterWrite(file);
+    } catch {
+      // Written with the next line that can be; until then a restart lists it as unresolved.
+      this.unwritten.push(line);
+    }
+  }
+
+  /**
+   * Marks unresolved requests and damaged lines (all, or those with the given ids) as checked
+   * by an operator, durably. Resolves with what was acknowledged.
+   */
+  async acknowledge(ids?: readonly string[]): Promise<(JournalEntry | DamagedEntry)[]> {
+    const file = await this.usableFile();
+    const wanted = (id: string) => ids === undefined || ids.includes(id);
+    const chosen: (Tracked | TrackedDamage)[] = [
+      ...[...this.entries.values()].filter((t) => t.entry.outcome === undefined && !t.entry.acknowledged && !t.openHere && wanted(t.entry.id)),
+      ...[...this.damage.values()].filter((t) => !t.entry.acknowledged && wanted(t.entry.id)),
+    ];
+    const at = this.now().toISOString();
+    const writes = chosen.map(async (tracked) => {
+      const line: PendingLine = { text: encodeRecord({ v: JOURNAL_FORMAT_VERSION, at, id: tracked.entry.id, event: 'acknowledged' }) };
+      await file.append(line);
+      tracked.acknowledgement = durable(line);
+      tracked.acknowledgedAt = at;
+      tracked.entry.acknowledged = true;
+    });
+    const outcomes = await Promise.allSettled(writes);
+    if (chosen.length > 0) this.changed();
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+    return chosen.map((tracked) => tracked.entry);
+  }
+
+  /**
+   * Closes the file once pending writes are done (the ends of requests that are finishing as
+   * the flow stops reach it a moment later), within a bounded time.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    await this.opening.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.file) this.retryUnwritten(this.file);
+    await this.file?.close();
+  }
+
+  /** JournalContent: every durable line up to `cut` of what is still needed, oldest first. */
+  async snapshot(cut: number): Promise<string[]> {
+    const lines: string[] = [];
+    const cutoff = this.now().getTime() - this.retentionMs;
+    let count = 0;
+    for (const tracked of this.entries.values()) {
+      if (++count % SNAPSHOT_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (!this.entries.has(tracked.entry.id)) continue;
+      const { entry } = tracked;
+      if (entry.endedAt !== undefined && Date.parse(entry.endedAt) < cutoff) {
+        this.forget(tracked);
+        continue;
+      }
+      if (!upTo(tracked.begin, cut)) continue;
+      lines.push(encodeRecord(beginRecord(entry)));
+      if (tracked.end && upTo(tracked.end, cut)) lines.push(encodeRecord(endRecord(entry)));
+      if (tracked.acknowledgement && upTo(tracked.acknowledgement, cut)) {
+        lines.push(encodeRecord({ v: JOURNAL_FORMAT_VERSION, at: tracked.acknowledgedAt ?? entry.begunAt, id: entry.id, event: 'acknowledged' }));
+      }
+    }
+    for (const tracked of this.damage.values()) {
+      // An acknowledged damaged line is done with; until then it is carried over.
+      if (tracked.acknowledgement && upTo(tracked.acknowledgement, cut)) continue;
+      const { entry } = tracked;
+      lines.push(
+        encodeRecord({ v: JOURNAL_FORMAT_VERSION, at: entry.foundAt, id: entry.id, event: 'damaged', file: entry.file, line: entry.line, offset: entry.offset, text: entry.text, message: entry.reason }),
+      );
+    }
+    return lines;
+  }
+
+  /** JournalContent: records found in a file that took the journal's place; merged as if read on load. */
+  adopt(records: readonly JournalRecord[]): void {
+    for (const record of records) this.apply(record);
+    this.changed();
+  }
+
+  private async open(): Promise<void> {
+    const { file, loaded } = await JournalFile.open(this.path, {
+      ...(this.options.fs && { fs: this.options.fs }),
+      ...(this.options.ioTimeoutMs !== undefined && { ioTimeoutMs: this.options.ioTimeoutMs }),
+      ...(this.options.owner !== undefined && { owner: this.options.owner }),
+    });
+    if (this.closed) {
+      await file.close();
+      throw new JournalUnavailableError('the journal was closed while it opened');
+    }
+    this.load(loaded);
+    this.notes.push(...loaded.notes);
+    const imported = await this.importLegacy();
+    file.attach(this);
+    this.file = file;
+    if (loaded.needsRewrite || imported.length > 0) {
+      // The merged lines go into one new generation; only then are the files they came from retired.
+      try {
+        await file.rewrite();
+        for (const legacy of imported) await (this.options.fs ?? nodeFileSystem).rename(legacy, `${legacy}.imported`);
+      } catch (error) {
+        this.notes.push(`could not yet write the merged journal (${reason(error)}); it is merged again on the next start`);
+      }
+    }
+    // A file past the limit is compacted after its first write: once per start at most.
+    this.compactAt = this.maxBytes;
+    if (this.unresolved.length > 0 || this.damaged.length > 0) this.changed();
+  }
+
+  private async importLegacy(): Promise<string[]> {
+    const imported: string[] = [];
+    for (const legacy of this.options.importFrom ?? []) {
+      try {
+        const read = await JournalFile.read(legacy, this.options.fs, this.options.ioTimeoutMs);
+        this.load({ records: read.records, damaged: read.damaged, notes: [], needsRewrite: true });
+        imported.push(legacy);
+        this.notes.push(`merged ${legacy} (${read.records.length} lines), written by an earlier version`);
+      } catch (error) {
+        this.notes.push(`could not merge ${legacy}: ${reason(error)}`);
+      }
+    }
+    return imported;
+  }
+
+  /** Applies what was read: damaged lines first (a begin still readable in one blocks its invoice), then the records. */
+  private load(loaded: LoadedJournal): void {
+    for (const line of loaded.damaged) this.noteDamage(line);
+    for (const record of loaded.records) this.apply(record);
+  }
+
+  private noteDamage(line: DamagedLine): void {
+    if (!this.damage.has(line.id)) {
+      this.damage.set(line.id, {
+        entry: { id: line.id, file: line.file, line: line.line, offset: line.offset, reason: line.reason, text: line.text, foundAt: this.now().toISOString(), acknowledged: false },
+      });
+    }
+    // Damage may only make the journal more careful: a request whose begin is still readable
+    // stays blocked, with no end; an end or acknowledgement in a damaged line counts for nothing.
+    if (line.record?.event === 'begin') this.apply(line.record);
+  }
+
+  /** Applies one record read from a file. Idempotent: the same record twice changes nothing. */
+  private apply(record: JournalRecord): void {
+    switch (record.event) {
+      case 'begin': {
+        if (!record.action || this.entries.has(record.id)) return;
+        const entry: JournalEntry = {
+          id: record.id,
+          action: record.action,
+          ...(record.invoice !== undefined && { invoice: record.invoice }),
+          ...(record.amount !== undefined && { amount: record.amount }),
+          ...(record.preauthcode !== undefined && { preauthcode: record.preauthcode }),
+          ...(record.terminal !== undefined && { terminal: record.terminal }),
+          begunAt: record.at,
+          acknowledged: false,
+        };
+        this.remember({ entry, begin: ON_DISK, openHere: false });
+        return;
+      }
+      case 'end': {
+        const tracked = this.entries.get(record.id);
+        if (!tracked || tracked.end) return;
+        const { entry } = tracked;
+        entry.outcome = record.outcome ?? 'unknown';
+        if (record.ref !== undefined) entry.ref = record.ref;
+        entry.endedAt = record.at;
+        if (record.code !== undefined) entry.code = record.code;
+        if (record.status !== undefined) entry.status = record.status;
+        if (record.statusText !== undefined) entry.statusText = record.statusText;
+        if (record.message !== undefined) entry.message = record.message;
+        tracked.end = ON_DISK;
+        this.settled(tracked);
+        return;
+      }
+      case 'acknowledged': {
+        const tracked = this.entries.get(record.id) ?? this.damage.get(record.id);
+        if (!tracked || tracked.entry.acknowledged) return;
+        tracked.entry.acknowledged = true;
+        tracked.acknowledgement = ON_DISK;
+        tracked.acknowledgedAt = record.at;
+        return;
+      }
+      case 'damaged': {
+        if (this.damage.has(record.id)) return;
+        this.damage.set(record.id, {
+          entry: {
+            id: record.id,
+            file: record.file ?? '',
+            line: record.line ?? 0,
+            offset: record.offset ?? 0,
+            reason: record.message ?? 'damaged',
+            text: record.text ?? '',
+            foundAt: record.at,
+            acknowledged: false,
+          },
+        });
+        return;
+      }
+    }
+  }
+
+  /** Refuses a duplicate; see refusal(). */
+  private check(request: TerminalRequest, allowDuplicate: boolean): Refusal | undefined {
     if (!allowDuplicate && request.invoice !== undefined) {
       const same = latestBlocking(this.byInvoice.get(request.invoice), request.action);
-      if (same) return duplicate(`invoice ${request.invoice}`, same);
+      if (same) return duplicate(`invoice ${request.invoice}`, same.entry);
     }
     if (request.preauthCode === undefined) return undefined;
     if (!allowDuplicate) {
       const settled = latestBlocking(this.bySettledCode.get(request.preauthCode));
-      if (settled) return duplicate(`pre-authorization ${request.preauthCode}`, settled);
+      if (settled) return duplicate(`pre-authorization ${request.preauthCode}`, settled.entry);
     }
     if (request.action === 'complete' && request.amount) {
-      const original = this.preauthByRef.get(request.preauthCode);
-      if (original?.amount !== undefined && request.amount.minor > parseAmount(original.amount, decimals).minor) {
+      const authorized = this.preauthByRef.get(request.preauthCode)?.entry.amount;
+      // Compared as decimals, whatever the decimals setting is now; an unreadable old amount checks nothing.
+      if (authorized !== undefined && compareAmounts(request.amount.text, authorized) === 1) {
         return {
           code: 'INVALID_INPUT',
-          message: `The completion amount ${request.amount.text} is above the pre-authorized ${original.amount} (pre-authorization ${request.preauthCode}). Nothing was sent.`,
+          message: `The completion amount ${request.amount.text} is above the pre-authorized ${authorized} (pre-authorization ${request.preauthCode}). Nothing was sent.`,
         };
       }
     }
     return undefined;
   }
 
-  /** Records a request about to be sent, and flushes it to disk. Returns its id. */
-  async begin(request: TerminalRequest): Promise<string> {
-    await this.ready;
-    const id = randomUUID();
-    const record: JournalRecord = {
-      v: 1,
-      at: this.now().toISOString(),
-      id,
-      event: 'begin',
-      action: request.action,
-      ...(request.invoice !== undefined && { invoice: request.invoice }),
-      ...(request.amount !== undefined && { amount: request.amount.text }),
-      ...(request.preauthCode !== undefined && { preauthcode: request.preauthCode }),
-    };
-    this.apply(record);
-    this.openHere.add(id);
-    await this.append(record);
-    return id;
-  }
-
-  /** Records how a request ended. Never rejects: the result is already on its way to the user. */
-  async end(id: string, result: TransactionResult): Promise<void> {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    const outcome: JournalOutcome = result.result === 'OK' ? 'ok' : result.outcome;
-    const record: JournalRecord = {
-      v: 1,
-      at: this.now().toISOString(),
-      id,
-      event: 'end',
-      action: entry.action,
-      ...(entry.invoice !== undefined && { invoice: entry.invoice }),
-      ...(entry.amount !== undefined && { amount: entry.amount }),
-      ...(entry.preauthcode !== undefined && { preauthcode: entry.preauthcode }),
-      outcome,
-      ref: result.ref,
-      ...(result.result === 'ERROR' && {
-        code: result.code,
-        status: result.status,
-        statusText: result.statusText,
-        message: result.message,
-      }),
-    };
-    this.openHere.delete(id);
-    this.apply(record);
-    await this.append(record).catch(() => undefined);
-  }
-
-  /** Marks unresolved requests (all, or those with the given ids) as checked by an operator. */
-  async acknowledge(ids?: readonly string[]): Promise<JournalEntry[]> {
-    await this.ready;
-    const chosen = this.unresolved.filter((entry) => ids === undefined || ids.includes(entry.id));
-    for (const entry of chosen) {
-      const record: JournalRecord = { v: 1, at: this.now().toISOString(), id: entry.id, event: 'acknowledged' };
-      this.apply(record);
-      await this.append(record);
+  /** Opens the file again after a failed attempt, at most every REOPEN_AFTER_MS. */
+  private async usableFile(): Promise<JournalFile> {
+    if (this.closed) throw new JournalUnavailableError(`the journal ${this.path} is closed`);
+    if (!this.file) {
+      try {
+        await this.opening;
+      } catch (error) {
+        const now = performance.now();
+        if (this.failedAt === -Infinity) this.failedAt = now;
+        if (now - this.failedAt < REOPEN_AFTER_MS) throw error;
+        this.failedAt = now;
+        this.opening = this.open();
+        this.opening.catch(() => undefined);
+        await this.opening;
+      }
     }
-    this.changed();
-    return chosen;
+    if (!this.file) throw new JournalUnavailableError(`the journal ${this.path} is not open`);
+    return this.file;
   }
 
-  /**
-   * Closes the file once every pending write is done, including the ends of requests that are
-   * finishing as the flow stops (they reach the write queue a moment later).
-   */
-  async close(): Promise<void> {
-    this.listeners.clear();
-    await this.ready.catch(() => undefined);
-    let drained: Promise<void>;
-    do {
-      drained = this.writes;
-      await drained;
-      await new Promise((resolve) => setImmediate(resolve));
-    } while (drained !== this.writes);
-    this.closed = true;
-    await this.file?.close();
-    this.file = undefined;
-  }
-
-  private isOpenHere(entry: JournalEntry): boolean {
-    return this.openHere.has(entry.id);
-  }
-
-  private async load(): Promise<void> {
-    await fs.mkdir(path.dirname(this.path), { recursive: true });
-    let text = '';
-    try {
-      text = await fs.readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    // A power cut can leave the last line half written: drop it, or the next line would join it.
-    const complete = text.lastIndexOf('\n') + 1;
-    for (const line of text.slice(0, complete).split('\n')) {
-      const record = parseRecord(line);
-      if (record) this.apply(record);
-    }
-    this.file = await openForAppend(this.path);
-    if (complete < Buffer.byteLength(text)) await this.file.truncate(Buffer.byteLength(text.slice(0, complete)));
-    this.size = Buffer.byteLength(text.slice(0, complete));
-    this.compactAt = this.maxBytes;
-    if (this.unresolved.length > 0) this.changed();
-  }
-
-  private apply(record: JournalRecord): void {
-    if (record.event === 'begin' && record.action) {
-      this.remember({
-        id: record.id,
-        action: record.action,
-        ...(record.invoice !== undefined && { invoice: record.invoice }),
-        ...(record.amount !== undefined && { amount: record.amount }),
-        ...(record.preauthcode !== undefined && { preauthcode: record.preauthcode }),
-        begunAt: record.at,
-        acknowledged: false,
-      });
-      return;
-    }
-    const entry = this.entries.get(record.id);
-    if (!entry) return;
-    if (record.event === 'end') {
-      const wasUnresolved = entry.outcome === undefined && !this.isOpenHere(entry);
-      entry.outcome = record.outcome ?? 'unknown';
-      if (record.ref !== undefined) entry.ref = record.ref;
-      entry.endedAt = record.at;
-      this.pending.delete(entry.id);
-      // A declined or unsent request blocks nothing: only the file keeps it.
-      if (!blocks(entry)) this.forget(entry);
-      else if (entry.action === 'preauth' && entry.outcome === 'ok' && entry.ref) this.preauthByRef.set(entry.ref, entry);
-      if (wasUnresolved) this.changed();
-    } else if (record.event === 'acknowledged') {
-      entry.acknowledged = true;
+  private retryUnwritten(file: JournalFile): void {
+    for (const line of this.unwritten.splice(0)) {
+      file.append(line).catch(() => this.unwritten.push(line));
     }
   }
 
-  private append(record: JournalRecord): Promise<void> {
-    const write = this.writes.then(async () => {
-      if (!this.file || this.closed) throw new Error('the journal is closed');
-      const line = `${JSON.stringify(record)}\n`;
-      await this.file.write(line);
-      if (!constants.O_DSYNC) await this.file.datasync();
-      this.size += Buffer.byteLength(line);
-      if (this.size > this.compactAt) await this.compact();
+  private afterWrite(file: JournalFile): void {
+    if (file.bytes <= this.compactAt) return;
+    // Until it has run (or if it cannot), try again after another maxBytes.
+    this.compactAt = file.bytes + this.maxBytes;
+    void file.compact().then((done) => {
+      if (done) this.compactAt = Math.max(this.maxBytes, file.bytes * 2);
     });
-    this.writes = write.catch(() => undefined);
-    return write;
   }
 
-  /**
-   * Starts a new file holding what is still needed (requests without an end, and requests that
-   * block a repeat and ended within the retention period); the old file is kept as `.1`.
-   */
-  private async compact(): Promise<void> {
-    const cutoff = this.now().getTime() - this.retentionMs;
-    const keep: JournalEntry[] = [];
-    const drop: JournalEntry[] = [];
-    for (const entry of this.entries.values()) {
-      const needed = entry.outcome === undefined || Date.parse(entry.endedAt ?? entry.begunAt) >= cutoff;
-      (needed ? keep : drop).push(entry);
-    }
-    let text = '';
-    for (let i = 0; i < keep.length; i += 1) {
-      for (const record of recordsFor(keep[i])) text += `${JSON.stringify(record)}\n`;
-      // Months of entries take a while to write out: let payments go on meanwhile.
-      if (i % COMPACTION_BATCH === COMPACTION_BATCH - 1) await new Promise((resolve) => setImmediate(resolve));
-    }
-    const fresh = `${this.path}.new`;
-    await fs.writeFile(fresh, text, { flush: true });
-    await this.file?.close();
-    await fs.rename(this.path, `${this.path}.1`);
-    await fs.rename(fresh, this.path);
-    this.file = await openForAppend(this.path);
-    // Only what was decided above: a request begun while this ran is new, and stays.
-    for (const entry of drop) this.forget(entry);
-    this.size = Buffer.byteLength(text);
-    this.compactAt = Math.max(this.maxBytes, this.size * 2);
+  /** After an end is known: a request that ended without blocking a repeat needs no memory. */
+  private settled(tracked: Tracked): void {
+    const { entry } = tracked;
+    if (!blocks(entry)) this.forget(tracked);
+    else if (entry.action === 'preauth' && entry.outcome === 'ok' && entry.ref) this.preauthByRef.set(entry.ref, tracked);
+    this.changed();
   }
 
-  private remember(entry: JournalEntry): void {
-    this.entries.set(entry.id, entry);
-    this.pending.set(entry.id, entry);
-    if (entry.invoice !== undefined) addTo(this.byInvoice, entry.invoice, entry);
-    if ((entry.action === 'complete' || entry.action === 'cancel') && entry.preauthcode !== undefined) addTo(this.bySettledCode, entry.preauthcode, entry);
+  private remember(tracked: Tracked): void {
+    const { entry } = tracked;
+    this.entries.set(entry.id, tracked);
+    if (entry.invoice !== undefined) addTo(this.byInvoice, entry.invoice, tracked);
+    if ((entry.action === 'complete' || entry.action === 'cancel') && entry.preauthcode !== undefined) addTo(this.bySettledCode, entry.preauthcode, tracked);
   }
 
-  private forget(entry: JournalEntry): void {
+  private forget(tracked: Tracked): void {
+    const { entry } = tracked;
     this.entries.delete(entry.id);
-    this.pending.delete(entry.id);
-    if (entry.invoice !== undefined) removeFrom(this.byInvoice, entry.invoice, entry);
-    if (entry.preauthcode !== undefined) removeFrom(this.bySettledCode, entry.preauthcode, entry);
-    if (entry.ref !== undefined && this.preauthByRef.get(entry.ref) === entry) this.preauthByRef.delete(entry.ref);
+    if (entry.invoice !== undefined) removeFrom(this.byInvoice, entry.invoice, tracked);
+    if (entry.preauthcode !== undefined) removeFrom(this.bySettledCode, entry.preauthcode, tracked);
+    if (entry.ref !== undefined && this.preauthByRef.get(entry.ref) === tracked) this.preauthByRef.delete(entry.ref);
   }
 
   private changed(): void {
-    for (const listener of this.listeners) listener();
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure is its own; the journal goes on.
+      }
+    }
   }
 }
 
-function addTo(index: Map<string, JournalEntry[]>, key: string, entry: JournalEntry): void {
-  const list = index.get(key);
-  if (list) list.push(entry);
-  else index.set(key, [entry]);
+function beginRecord(entry: JournalEntry): JournalRecord {
+  return {
+    v: JOURNAL_FORMAT_VERSION,
+    at: entry.begunAt,
+    id: entry.id,
+    event: 'begin',
+    action: entry.action,
+    ...(entry.invoice !== undefined && { invoice: entry.invoice }),
+    ...(entry.amount !== undefined && { amount: entry.amount }),
+    ...(entry.preauthcode !== undefined && { preauthcode: entry.preauthcode }),
+    ...(entry.terminal !== undefined && { terminal: entry.terminal }),
+  };
 }
 
-function removeFrom(index: Map<string, JournalEntry[]>, key: string, entry: JournalEntry): void {
+function endRecord(entry: JournalEntry): JournalRecord {
+  return {
+    v: JOURNAL_FORMAT_VERSION,
+    at: entry.endedAt ?? entry.begunAt,
+    id: entry.id,
+    event: 'end',
+    action: entry.action,
+    ...(entry.invoice !== undefined && { invoice: entry.invoice }),
+    ...(entry.amount !== undefined && { amount: entry.amount }),
+    ...(entry.preauthcode !== undefined && { preauthcode: entry.preauthcode }),
+    outcome: entry.outcome ?? 'unknown',
+    ...(entry.ref !== undefined && { ref: entry.ref }),
+    ...(entry.code !== undefined && { code: entry.code }),
+    ...(entry.status !== undefined && { status: entry.status }),
+    ...(entry.statusText !== undefined && { statusText: entry.statusText }),
+    ...(entry.message !== undefined && { message: entry.message }),
+  };
+}
+
+/** A written line keeps only its place in the order of writing. */
+function durable(line: PendingLine): PendingLine {
+  return line.seq === undefined ? line : { text: '', seq: line.seq };
+}
+
+function upTo(line: PendingLine, cut: number): boolean {
+  return line.seq !== undefined && line.seq <= cut;
+}
+
+function addTo(index: Map<string, Tracked[]>, key: string, tracked: Tracked): void {
   const list = index.get(key);
-  const at = list?.indexOf(entry) ?? -1;
+  if (list) list.push(tracked);
+  else index.set(key, [tracked]);
+}
+
+function removeFrom(index: Map<string, Tracked[]>, key: string, tracked: Tracked): void {
+  const list = index.get(key);
+  const at = list?.indexOf(tracked) ?? -1;
   if (!list || at === -1) return;
   list.splice(at, 1);
   if (list.length === 0) index.delete(key);
 }
 
-function latestBlocking(list: readonly JournalEntry[] = [], action?: Action): JournalEntry | undefined {
-  for (let i = list.length - 1; i >= 0; i -= 1) if (blocks(list[i]) && (action === undefined || list[i].action === action)) return list[i];
+function latestBlocking(list: readonly Tracked[] = [], action?: Action): Tracked | undefined {
+  for (let i = list.length - 1; i >= 0; i -= 1) if (blocks(list[i].entry) && (action === undefined || list[i].entry.action === action)) return list[i];
   return undefined;
 }
 
@@ -371,39 +628,6 @@ function duplicate(what: string, earlier: JournalEntry): Refusal {
   };
 }
 
-/**
- * Where the system has O_DSYNC, each write returns once it is on disk: one trip to the thread
- * pool per line instead of two (write, then fdatasync). Elsewhere append() flushes itself.
- */
-function openForAppend(file: string): Promise<fs.FileHandle> {
-  const { O_WRONLY, O_APPEND, O_CREAT, O_DSYNC } = constants;
-  return fs.open(file, O_DSYNC ? O_WRONLY | O_APPEND | O_CREAT | O_DSYNC : 'a');
-}
-
-function parseRecord(line: string): JournalRecord | undefined {
-  if (line.trim() === '') return undefined;
-  try {
-    const record = JSON.parse(line) as JournalRecord;
-    return record && record.v === 1 && typeof record.id === 'string' ? record : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The lines that rebuild an entry on compaction. */
-function recordsFor(entry: JournalEntry): JournalRecord[] {
-  const base = {
-    v: 1 as const,
-    id: entry.id,
-    action: entry.action,
-    ...(entry.invoice !== undefined && { invoice: entry.invoice }),
-    ...(entry.amount !== undefined && { amount: entry.amount }),
-    ...(entry.preauthcode !== undefined && { preauthcode: entry.preauthcode }),
-  };
-  const records: JournalRecord[] = [{ ...base, at: entry.begunAt, event: 'begin' }];
-  if (entry.outcome !== undefined) {
-    records.push({ ...base, at: entry.endedAt ?? entry.begunAt, event: 'end', outcome: entry.outcome, ...(entry.ref !== undefined && { ref: entry.ref }) });
-  }
-  if (entry.acknowledged) records.push({ v: 1, at: entry.begunAt, id: entry.id, event: 'acknowledged' });
-  return records;
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -60,6 +60,21 @@ export function checkMaxAmount(amount: Amount, maxAmount: Amount | undefined, fi
   }
 }
 
+/**
+ * Compares two amounts written as decimals (`50.50`, `50`), whatever the decimals setting: 1 when
+ * `a` is larger, -1 when smaller, 0 when equal, undefined when either is not a plain decimal.
+ * For amounts read back from the journal, which may predate a change of the decimals setting.
+ */
+export function compareAmounts(a: string, b: string): -1 | 0 | 1 | undefined {
+  const left = DECIMAL_PATTERN.exec(a.trim());
+  const right = DECIMAL_PATTERN.exec(b.trim());
+  if (!left || !right) return undefined;
+  const scale = Math.max(left[2]?.length ?? 0, right[2]?.length ?? 0);
+  const scaled = (match: RegExpExecArray) => BigInt(match[1] + (match[2] ?? '').padEnd(scale, '0'));
+  const difference = scaled(left) - scaled(right);
+  return difference > 0n ? 1 : difference < 0n ? -1 : 0;
+}
+
 export function formatMinor(minor: bigint, decimals: number): string {
   if (decimals === 0) return minor.toString();
   const digits = minor.toString().padStart(decimals + 1, '0');

@@ -1,0 +1,113 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Journal } from '../src/journal/journal';
+
+/**
+ * Journals open in this Node-RED, one per file, shared by every config node that names it.
+ * By default every terminal writes the one journal in the user directory, so an invoice paid on
+ * one terminal cannot be paid again on another, and a config node deleted and made again (or a
+ * flow imported twice) keeps the history. A config node with its own `journalPath` has its own.
+ */
+
+export const JOURNAL_FOLDER = 'mypos-journal';
+export const JOURNAL_FILE = 'journal.jsonl';
+
+/** A config node's hold on its journal; release() once, on close. */
+export interface JournalUse {
+  readonly journal: Journal;
+  release(): Promise<void>;
+}
+
+/** Where this config node's messages about its journal go. */
+export interface JournalLog {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+interface Shared {
+  readonly journal: Journal;
+  users: number;
+}
+
+const open = new Map<string, Shared>();
+
+/** The journal file for a config node: its own `journalPath`, else the user directory's. */
+export function journalPath(configured: unknown, userDir: string | undefined): string {
+  if (typeof configured === 'string' && configured.trim() !== '') return path.resolve(configured.trim());
+  return path.join(userDir ?? path.join(os.homedir(), '.node-red'), JOURNAL_FOLDER, JOURNAL_FILE);
+}
+
+/**
+ * The journal for `file`, opened if no config node has it open yet. The first user's log hears
+ * what opening found (repairs, damaged lines, requests left unresolved), once per opening.
+ */
+export function useJournal(file: string, userDir: string | undefined, log: JournalLog): JournalUse {
+  let shared = open.get(file);
+  if (!shared) {
+    const defaultFolder = path.join(userDir ?? path.join(os.homedir(), '.node-red'), JOURNAL_FOLDER);
+    const isDefault = file === path.join(defaultFolder, JOURNAL_FILE);
+    if (isDefault) void fs.chmod(defaultFolder, 0o700).catch(() => undefined);
+    const journal = new Journal(file, {
+      owner: `Node-RED with user directory ${userDir ?? '(default)'}`,
+      // Version 0.1 kept one file per config node in the same folder: merged into this one.
+      ...(isDefault && { importFrom: legacyFiles(defaultFolder) }),
+    });
+    shared = { journal, users: 0 };
+    open.set(file, shared);
+    report(journal, log);
+  }
+  shared.users += 1;
+  const entry = shared;
+  let released = false;
+  return {
+    journal: entry.journal,
+    async release() {
+      if (released) return;
+      released = true;
+      entry.users -= 1;
+      if (entry.users > 0) return;
+      if (open.get(file) === entry) open.delete(file);
+      await entry.journal.close();
+    },
+  };
+}
+
+/** Every journal open in this runtime, for the admin endpoints. */
+export function openJournals(): Journal[] {
+  return [...open.values()].map((shared) => shared.journal);
+}
+
+function legacyFiles(folder: string): string[] {
+  // Read at start-up, before any request: a short synchronous look is simpler than a race.
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const names: string[] = require('node:fs').readdirSync(folder);
+    return names.filter((name) => name.endsWith('.jsonl') && name !== JOURNAL_FILE).map((name) => path.join(folder, name));
+  } catch {
+    return [];
+  }
+}
+
+function report(journal: Journal, log: JournalLog): void {
+  journal.ready.then(
+    () => {
+      for (const note of journal.notes) log.warn(`Journal ${journal.path}: ${note}.`);
+      for (const line of journal.damaged) {
+        log.error(
+          `Journal ${line.file}, line ${line.line} (byte ${line.offset}) is damaged (${line.reason}): "${line.text}". ` +
+            `If it held a request, its invoice may no longer be protected against a second charge: check the terminal's history, then acknowledge it in the terminal config node.`,
+        );
+      }
+      for (const entry of journal.unresolved) {
+        log.warn(
+          `Unresolved ${entry.action} sent ${entry.begunAt}: invoice ${entry.invoice ?? '-'}, amount ${entry.amount ?? '-'}` +
+            `${entry.preauthcode ? `, pre-authorization ${entry.preauthcode}` : ''}${entry.terminal ? `, terminal ${entry.terminal}` : ''}. ` +
+            `Node-RED stopped before the terminal answered: check the terminal's history, then acknowledge it in the terminal config node.`,
+        );
+      }
+    },
+    (error: Error) => log.error(`Journal ${journal.path} cannot be used: ${error.message}. Requests are refused (JOURNAL) until this is fixed.`),
+  );
+}
