@@ -19,7 +19,7 @@ import { JournalRecord, decodeLine, printableExcerpt } from './record';
 
 export interface JournalFileOptions {
   readonly fs?: JournalFileSystem;
-  /** Time limit for each file operation. Default 10 s. */
+  /** Time limit for each file operation. Default 5 s. */
   readonly ioTimeoutMs?: number;
   /** How this writer describes itself to a second writer that finds the file locked. */
   readonly owner?: string;
@@ -68,9 +68,10 @@ export class JournalUnavailableError extends Error {
   readonly code = 'EJOURNAL';
 }
 
-export const DEFAULT_IO_TIMEOUT_MS = 10_000;
-/** Bounded below Node-RED's 15 s close timeout. */
-const CLOSE_WAIT_MS = 5_000;
+/** Long past a slow SD card's worst flush; short enough that a customer is not left waiting. */
+export const DEFAULT_IO_TIMEOUT_MS = 5_000;
+/** Waiting for writes, then for the file to close, stays below Node-RED's 15 s close timeout. */
+const CLOSE_WAIT_MS = 4_000;
 const READ_CHUNK = 1 << 20;
 /** A file found in the journal's place larger than this is kept aside unread. */
 const MAX_FOREIGN_BYTES = 256 * 1024 * 1024;
@@ -191,7 +192,7 @@ export class JournalFile {
       journal.leftovers = leftovers.filter((f) => !f.endsWith('.1'));
       return { file: journal, loaded: { records, damaged, notes, needsRewrite: leftovers.length > 0 } };
     } catch (error) {
-      await handle.close().catch(() => undefined);
+      await timed(`close ${file}`, handle.close()).catch(() => undefined);
       throw error;
     }
   }
@@ -272,7 +273,7 @@ export class JournalFile {
       return false;
     } finally {
       this.compacting = false;
-      if (created) await this.fs.unlink(temporary).catch(() => undefined);
+      if (created) await this.tidy(`remove ${temporary}`, () => this.fs.unlink(temporary));
     }
   }
 
@@ -283,7 +284,7 @@ export class JournalFile {
   async rewrite(): Promise<void> {
     await this.exclusive(async () => {
       await this.writeGeneration(false);
-      for (const leftover of this.leftovers) await this.timed(`remove ${leftover}`, this.fs.unlink(leftover)).catch(() => undefined);
+      for (const leftover of this.leftovers) await this.tidy(`remove ${leftover}`, () => this.fs.unlink(leftover));
       if (this.leftovers.length > 0) await this.timed(`sync ${this.directory}`, this.fs.syncDirectory(this.directory));
       this.leftovers = [];
     });
@@ -296,21 +297,28 @@ export class JournalFile {
    */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    const limit = Math.min(CLOSE_WAIT_MS, this.ioTimeoutMs);
     const drained = this.exclusive(async () => undefined);
-    const inTime = await Promise.race([drained.then(() => true), delay(CLOSE_WAIT_MS).then(() => false)]);
+    const inTime = await Promise.race([drained.then(() => true), delay(limit).then(() => false)]);
     this.state = 'closed';
     for (const waiting of this.queue.splice(0)) {
       waiting.reject(new JournalUnavailableError(`the journal ${this.path} closed before this line was written`));
     }
-    const finish = async () => {
-      await this.handle.close().catch(() => undefined);
-      await this.lock.release();
-    };
     if (!inTime || this.stall) {
-      void drained.then(() => this.stall).then(finish);
+      // Something is hung: the lock stays until it returns, so no new writer can meet a late write.
+      void drained.then(() => this.stall).then(() => this.finishClosing());
       return;
     }
-    await Promise.race([finish(), delay(CLOSE_WAIT_MS)]);
+    await this.timed(`close ${this.path}`, this.handle.close(), limit).catch(() => undefined);
+    // The close itself may have hung (and become the stall).
+    const hung = this.stall as Promise<void> | undefined;
+    if (hung) void hung.then(() => this.lock.release());
+    else await this.lock.release();
+  }
+
+  private async finishClosing(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await this.lock.release();
   }
 
   private async writeQueued(): Promise<void> {
@@ -402,7 +410,6 @@ export class JournalFile {
     if (!this.content) throw new Error('the journal file has no content attached');
     const temporary = `${this.path}.compacting`;
     const lines = await this.content.snapshot(this.lastSeq);
-    await this.fs.unlink(temporary).catch(() => undefined);
     const output = await this.createTemporary(temporary);
     let done = false;
     try {
@@ -413,8 +420,8 @@ export class JournalFile {
       done = true;
     } finally {
       if (!done) {
-        await output.close().catch(() => undefined);
-        await this.fs.unlink(temporary).catch(() => undefined);
+        await this.tidy(`close ${temporary}`, () => output.close());
+        await this.tidy(`remove ${temporary}`, () => this.fs.unlink(temporary));
       }
     }
   }
@@ -423,9 +430,9 @@ export class JournalFile {
   private async replaceLive(temporary: string, size: number, keepPrevious: boolean): Promise<void> {
     if (keepPrevious) {
       const previous = `${this.path}.1`;
-      await this.fs.unlink(previous).catch(() => undefined);
+      await this.tidy(`remove ${previous}`, () => this.fs.unlink(previous));
       // Best effort: some file systems have no hard links; the live file matters, .1 is for people.
-      await this.timed(`link ${previous}`, this.fs.link(this.path, previous)).catch(() => undefined);
+      await this.tidy(`link ${previous}`, () => this.fs.link(this.path, previous));
     }
     await this.timed(`rename ${temporary}`, this.fs.rename(temporary, this.path));
     // From here the new generation is the journal; if anything below fails, the next write's
@@ -433,18 +440,18 @@ export class JournalFile {
     await this.timed(`sync ${this.directory}`, this.fs.syncDirectory(this.directory));
     const handle = await this.timed(`open ${this.path}`, this.fs.open(this.path, 'journal'));
     const stats = await this.timed(`stat ${this.path}`, handle.stat()).catch(async (error: Error) => {
-      await handle.close().catch(() => undefined);
+      await this.tidy(`close ${this.path}`, () => handle.close());
       throw error;
     });
     if (stats.size !== size) {
-      await handle.close().catch(() => undefined);
+      await this.tidy(`close ${this.path}`, () => handle.close());
       throw new Error(`the new generation of ${this.path} holds ${stats.size} bytes, expected ${size}`);
     }
     const old = this.handle;
     this.handle = handle;
     this.size = size;
     this.state = 'open';
-    void old.close().catch(() => undefined);
+    await this.tidy(`close the previous ${this.path}`, () => old.close());
   }
 
   private async createTemporary(temporary: string): Promise<JournalHandle> {
@@ -495,10 +502,11 @@ export class JournalFile {
    * else is tried until it returns, so a hung disk holds one thread-pool thread, not all of them.
    * When it returns, bytes it may have written past the known end are cut.
    */
-  private timed<T>(what: string, operation: Promise<T>): Promise<T> {
-    return withTimeout(operation, this.ioTimeoutMs, what, () => {
+  private timed<T>(what: string, operation: Promise<T>, limitMs = this.ioTimeoutMs): Promise<T> {
+    return withTimeout(operation, limitMs, what, () => {
       if (this.stall) return;
       if (this.state !== 'closed') this.state = 'stalled';
+      holdExitWhileHung(operation);
       this.stall = operation
         .then(
           () => undefined,
@@ -510,6 +518,12 @@ export class JournalFile {
           await this.repair().catch(() => undefined);
         });
     });
+  }
+
+  /** A clean-up step: skipped while an operation is hung (one stuck thread is enough), its failure ignored. */
+  private async tidy(what: string, operation: () => Promise<unknown>): Promise<void> {
+    if (this.state === 'stalled') return;
+    await this.timed(what, operation()).catch(() => undefined);
   }
 
   private stalledError(): JournalUnavailableError {
@@ -546,7 +560,7 @@ async function readOtherFile(fs: JournalFileSystem, file: string, timed: Timed):
     const read = await readLines(handle, stats.size, file, timed);
     return { records: read.records, damaged: read.damaged };
   } finally {
-    await handle.close().catch(() => undefined);
+    await timed(`close ${file}`, handle.close()).catch(() => undefined);
   }
 }
 
@@ -600,6 +614,30 @@ async function readLines(
 
 function damagedId(bytes: Buffer, offset: number): string {
   return `damaged-${createHash('sha256').update(String(offset)).update(':').update(bytes).digest('hex').slice(0, 16)}`;
+}
+
+/** Operations of this process past their time limit: they hold a thread-pool thread until the disk answers. */
+let hungOperations = 0;
+let exitGuarded = false;
+
+/**
+ * Node.js waits for its thread-pool threads as it exits, so an operation hung in the kernel (a
+ * frozen or vanished disk) would keep the process from ever exiting, SIGTERM or not. Once the
+ * flows have stopped and the process is exiting anyway, it ends itself with SIGKILL instead.
+ */
+function holdExitWhileHung(operation: Promise<unknown>): void {
+  hungOperations += 1;
+  void operation.then(
+    () => (hungOperations -= 1),
+    () => (hungOperations -= 1),
+  );
+  if (exitGuarded) return;
+  exitGuarded = true;
+  process.on('exit', () => {
+    if (hungOperations === 0) return;
+    process.stderr.write(`mypos journal: ${hungOperations} disk operation(s) never returned; ending the process without waiting for them\n`);
+    process.kill(process.pid, 'SIGKILL');
+  });
 }
 
 function withTimeout<T>(operation: Promise<T>, ms: number, what: string, onTimeout?: () => void): Promise<T> {

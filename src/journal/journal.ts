@@ -60,7 +60,7 @@ export interface JournalOptions {
   /** Ended requests younger than this are kept on compaction, for duplicate protection. Default 31 days. */
   readonly retentionDays?: number;
   readonly now?: () => Date;
-  /** Time limit for each file operation: a hung disk gives JOURNAL errors, not a hang. Default 10 s. */
+  /** Time limit for each file operation: a hung disk gives JOURNAL errors, not a hang. Default 5 s. */
   readonly ioTimeoutMs?: number;
   /** How this writer names itself to a second one that finds the file locked. */
   readonly owner?: string;

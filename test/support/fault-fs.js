@@ -3,7 +3,7 @@
 // through it, file-system and handle alike, so a test can make the n-th one fail, fill the disk,
 // lose power or hang, and sweep n over a whole run as SQLite's crash tests do.
 
-const KINDS = new Set(['error', 'enospc', 'crash', 'hang']);
+const KINDS = new Set(['error', 'enospc', 'crash', 'crash-mid-write', 'hang']);
 
 const DESCRIPTIONS = {
   EIO: 'i/o error',
@@ -39,7 +39,10 @@ class FaultFileSystem {
     return this.#inner.syncWrites;
   }
 
-  /** Arms one fault at operation `n` (1-based, counted like `ops`), replacing any armed before. */
+  /**
+   * Arms one fault at operation `n` (1-based, counted like `ops`), replacing any armed before:
+   * 'error', 'enospc', 'crash', 'crash-mid-write' (half of a write lands, then power is lost) or 'hang'.
+   */
   failAt(n, kind) {
     if (!Number.isInteger(n) || n <= this.ops) {
       throw new RangeError(`operation ${n} is not still to come: ${this.ops} done so far`);
@@ -137,6 +140,13 @@ class FaultFileSystem {
       case 'error':
         throw injected('EIO', entry, here);
       case 'crash':
+        this.crashed = true;
+        this.#crashedAt = entry.n;
+        throw injected('ECRASH', entry, here);
+      case 'crash-mid-write':
+        // Power lost while a write was under way: its first half reached the disk. Any other
+        // operation is cut off before it starts, as with 'crash'.
+        if (writeLength !== undefined && Math.floor(writeLength / 2) > 0) await perform(Math.floor(writeLength / 2));
         this.crashed = true;
         this.#crashedAt = entry.n;
         throw injected('ECRASH', entry, here);

@@ -176,7 +176,8 @@ const SURVIVING_CONTENT = {
   },
 };
 
-let nextDev = 1000;
+// Unique across processes too: the journal names its lock after the device, and test files run side by side.
+let nextDev = process.pid * 100000;
 
 class MemoryFileSystem {
   #dev = nextDev++;
