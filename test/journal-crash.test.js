@@ -16,133 +16,11 @@
 // was not, list every request begun without an end as unresolved, report no damaged line (a
 // torn write is not damage), and go on working, durably, through a second restart.
 const assert = require('node:assert/strict');
-const { Journal, createRequest } = require('../dist/src');
+const { Journal } = require('../dist/src');
 const { MemoryFileSystem } = require('./support/memory-fs');
 const { FaultFileSystem } = require('./support/fault-fs');
 
-const FILE = '/data/mypos-journal/journal.jsonl';
-const NOW = '2026-12-01T10:00:00.000Z';
-
-function request(action, fields) {
-  const sourced = (value, field) => ({ value, field });
-  return createRequest(
-    {
-      action,
-      amount: sourced(fields.amount, 'amount'),
-      invoice: sourced(fields.invoice, 'invoice'),
-      preauthCode: sourced(fields.preauthcode, 'preauthcode'),
-      receipt: sourced('ON', 'receipt'),
-      custrcpt: sourced('ON', 'custrcpt'),
-    },
-    { decimals: 2 },
-  );
-}
-
-function resultFor(outcome, ref) {
-  if (outcome === 'ok') return { result: 'OK', ref };
-  const code = outcome === 'failed' ? 'TERMINAL' : 'TIMEOUT';
-  return { result: 'ERROR', ref: '', outcome, code, status: outcome === 'failed' ? 2 : null, statusText: null, message: outcome };
-}
-
-/** A journal with history, as an earlier run (version 1 lines) and a later one (version 2) left it. */
-function seedHistory(memory) {
-  const v1 = (record) => JSON.stringify({ v: 1, at: NOW, ...record });
-  memory.writeFileSync(
-    FILE,
-    [
-      v1({ id: 'h-paid', event: 'begin', action: 'pay', invoice: 'H-PAID', amount: '10.00' }),
-      v1({ id: 'h-paid', event: 'end', action: 'pay', invoice: 'H-PAID', amount: '10.00', outcome: 'ok', ref: 'R-H1' }),
-      v1({ id: 'h-lost', event: 'begin', action: 'pay', invoice: 'H-LOST', amount: '11.00' }),
-      v1({ id: 'h-lost', event: 'end', action: 'pay', invoice: 'H-LOST', amount: '11.00', outcome: 'unknown' }),
-      v1({ id: 'h-open', event: 'begin', action: 'pay', invoice: 'H-OPEN', amount: '12.00' }),
-      v1({ id: 'h-declined', event: 'begin', action: 'pay', invoice: 'H-DECLINED', amount: '13.00' }),
-      v1({ id: 'h-declined', event: 'end', action: 'pay', invoice: 'H-DECLINED', amount: '13.00', outcome: 'failed' }),
-    ].join('\n') + '\n',
-  );
-}
-
-/** What the history holds, as the truth after any restart. */
-const HISTORY = [
-  { invoice: 'H-PAID', action: 'pay', truth: 'ok', sent: true },
-  { invoice: 'H-LOST', action: 'pay', truth: 'unknown', sent: true },
-  { invoice: 'H-OPEN', action: 'pay', truth: 'open', sent: true },
-  { invoice: 'H-DECLINED', action: 'pay', truth: 'failed', sent: true },
-];
-
-/**
- * The workload. Returns what the journal promised: for each request, whether begin() resolved
- * (the request would have been sent) and how it really ended.
- */
-async function workload(journal) {
-  const promised = [];
-  promised.live = [];
-  const step = async (action, fields, truth, ref) => {
-    const record = { invoice: fields.invoice, action, truth: truth ?? 'open', sent: false, id: undefined };
-    promised.push(record);
-    let begun;
-    try {
-      begun = await journal.begin(request(action, fields));
-    } catch {
-      // JOURNAL: not sent, so it must block nothing now (not only after a restart).
-      if (journal.refusal(request(action, fields))?.code === 'DUPLICATE') promised.live.push(`${fields.invoice ?? fields.preauthcode} stays blocked after its begin failed`);
-      return record;
-    }
-    assert.equal(begun.refusal, undefined, `unexpected refusal of ${fields.invoice}: ${begun.refusal?.message}`);
-    record.sent = true;
-    record.id = begun.id;
-    if (truth) await journal.end(begun.id, resultFor(truth, ref));
-    return record;
-  };
-  await journal.ready.catch(() => undefined);
-  await step('pay', { amount: '1', invoice: 'W-OK' }, 'ok', 'R-1');
-  await step('pay', { amount: '2', invoice: 'W-UNKNOWN' }, 'unknown');
-  await step('pay', { amount: '3', invoice: 'W-OPEN' }); // in flight when the process dies
-  await step('pay', { amount: '4', invoice: 'W-DECLINED' }, 'failed');
-  await step('preauth', { amount: '50', invoice: 'W-PRE' }, 'ok', 'CODE-W');
-  if (journal.file) await journal.file.compact();
-  await step('pay', { amount: '5', invoice: 'W-AFTER' }, 'ok', 'R-5');
-  await step('complete', { amount: '40', preauthcode: 'CODE-W' }, 'ok', 'R-6');
-  await journal.acknowledge().catch(() => undefined);
-  return promised;
-}
-
-/** Checks a reloaded journal against what was promised; returns a list of violations. */
-function violations(journal, promised, label) {
-  const found = [];
-  const unresolved = new Set(journal.unresolved.map((entry) => entry.invoice ?? entry.preauthcode));
-  for (const record of promised) {
-    const req =
-      record.action === 'complete'
-        ? request('complete', { amount: '40', preauthcode: 'CODE-W' })
-        : request(record.action, { amount: '1', invoice: record.invoice });
-    const refusal = journal.refusal(req);
-    const key = record.invoice ?? 'CODE-W';
-    if (record.sent && ['ok', 'unknown', 'open'].includes(record.truth) && refusal?.code !== 'DUPLICATE') {
-      found.push(`${label}: ${key} (${record.truth}) is no longer refused`);
-    }
-    // Acknowledged by the workload or not, an open request must be remembered; unresolved unless acknowledged.
-    if (!record.sent && refusal?.code === 'DUPLICATE' && !unresolved.has(key)) {
-      found.push(`${label}: ${key} was never sent, yet is refused without being listed unresolved`);
-    }
-  }
-  for (const entry of journal.entries.values()) {
-    const key = entry.entry.invoice ?? entry.entry.preauthcode;
-    const truth = [...HISTORY, ...promised].find((record) => (record.invoice ?? 'CODE-W') === key && record.action === entry.entry.action);
-    if (!truth) found.push(`${label}: an entry for ${key} that nobody began`);
-    else if (entry.entry.outcome === 'ok' && truth.truth !== 'ok') found.push(`${label}: ${key} reads as approved, but was ${truth.truth}`);
-    else if (entry.entry.outcome !== undefined && entry.entry.outcome !== truth.truth) {
-      found.push(`${label}: ${key} reads as ${entry.entry.outcome}, but was ${truth.truth}`);
-    }
-  }
-  for (const record of HISTORY) {
-    const refusal = journal.refusal(request(record.action, { amount: '1', invoice: record.invoice }));
-    const blocked = refusal?.code === 'DUPLICATE';
-    if (record.truth !== 'failed' && !blocked) found.push(`${label}: history ${record.invoice} (${record.truth}) is no longer refused`);
-    if (record.truth === 'failed' && blocked) found.push(`${label}: history ${record.invoice} (declined) is refused`);
-  }
-  if (journal.damaged.length > 0) found.push(`${label}: damaged lines reported: ${journal.damaged.map((d) => `${d.reason} at ${d.offset}`).join(', ')}`);
-  return found;
-}
+const { FILE, NOW, request, resultFor, seedHistory, workload, violations } = require('./support/journal-workload');
 
 async function reload(memory, label) {
   // After a hang, the previous writer lets go of the lock once the released operation returns.
@@ -180,7 +58,7 @@ async function goesOn(memory, promised, label) {
 
 async function runOnce(syncWrites, fault) {
   const memory = new MemoryFileSystem({ syncWrites });
-  seedHistory(memory);
+  seedHistory((text) => memory.writeFileSync(FILE, text));
   const faulty = new FaultFileSystem(memory);
   if (process.env.LOGOPS) faulty.onOperation = (e) => console.log('op', e.n, e.op, e.path, e.handle ? 'handle' : '');
   if (fault) faulty.failAt(fault.n, fault.kind);

@@ -2,12 +2,15 @@
 // The journal on its own, and with the client against the simulator: durable before sending,
 // duplicate protection, unresolved requests after a crash, compaction, and the request queue.
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { Journal, TcpTransport, TerminalClient, TerminalSimulator, createRequest } = require('../dist/src');
+const zlib = require('node:zlib');
+const { Journal, TcpTransport, TerminalClient, TerminalSimulator, compareAmounts, createRequest } = require('../dist/src');
+const { nodeFileSystem } = require('../dist/src/journal/file-system');
+const { FaultFileSystem } = require('./support/fault-fs');
 const { waitFor } = require('./support/wait');
 
 function tempFile() {
@@ -235,6 +238,240 @@ describe('journal file', () => {
     assert.equal(result.outcome, 'not-sent');
     client.close();
     fs.rmSync(path.dirname(blocker), { recursive: true, force: true });
+  });
+});
+
+describe('journal file: checks, recovery and one writer', () => {
+  let dir;
+  let file;
+  const open = [];
+
+  function journalAt(target, options) {
+    const journal = new Journal(target, options);
+    open.push(journal);
+    return journal;
+  }
+
+  beforeEach(() => {
+    file = tempFile();
+    dir = path.dirname(file);
+  });
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((journal) => journal.close()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const v1 = (record) => JSON.stringify({ v: 1, at: '2026-11-30T10:00:00.000Z', ...record });
+
+  it('ends every line with a CRC-32 of the rest of it, and still reads version 1 lines', async () => {
+    fs.writeFileSync(file, `${v1({ id: 'old', event: 'begin', action: 'pay', invoice: 'V1-PAID', amount: '3.00' })}\n${v1({ id: 'old', event: 'end', outcome: 'ok', ref: 'R' })}\n`);
+    const journal = journalAt(file);
+    await journal.ready;
+    assert.equal(journal.refusal(request('pay', { amount: '3', invoice: 'V1-PAID' })).code, 'DUPLICATE');
+    await beginId(journal, request('pay', { amount: '4', invoice: 'V2' }));
+    const last = fs.readFileSync(file, 'utf8').trim().split('\n').pop();
+    const match = /^(\{.*),"c":"([0-9a-f]{8})"\}$/.exec(last);
+    assert.ok(match, `the line ends with its checksum: ${last}`);
+    assert.equal(zlib.crc32(`${match[1]}}`).toString(16).padStart(8, '0'), match[2]);
+    assert.equal(JSON.parse(last).v, 2);
+    assert.deepEqual(journal.damaged, []);
+  });
+
+  it('reports a damaged line anywhere with its line and byte offset; a begin still readable in it keeps its invoice blocked, an end in it unblocks nothing', async () => {
+    let journal = journalAt(file);
+    const paid = await beginId(journal, request('pay', { amount: '5', invoice: 'FLIPPED' }));
+    await journal.end(paid, OK);
+    const declined = await beginId(journal, request('pay', { amount: '6', invoice: 'END-DAMAGED' }));
+    await journal.end(declined, { result: 'ERROR', outcome: 'failed', code: 'TERMINAL', ref: '', status: 2, statusText: null, message: 'declined' });
+    await beginId(journal, request('pay', { amount: '7', invoice: 'AFTER' }));
+    await journal.close();
+    const text = fs.readFileSync(file, 'utf8').split('\n');
+    // A flipped character in the begin of an approved payment (still JSON), garbage over the
+    // end of a declined one, and a later line intact: both are inside the file, not its end.
+    text[0] = text[0].replace('"amount":"5.00"', '"amount":"5.01"');
+    const garbageOffset = Buffer.byteLength(`${text.slice(0, 3).join('\n')}\n`);
+    text[3] = 'x'.repeat(text[3].length);
+    fs.writeFileSync(file, text.join('\n'));
+
+    journal = journalAt(file);
+    await journal.ready;
+    const damaged = journal.damaged.map(({ line, offset, reason }) => ({ line, offset, reason }));
+    assert.deepEqual(damaged, [
+      { line: 1, offset: 0, reason: 'checksum mismatch' },
+      { line: 4, offset: garbageOffset, reason: 'not JSON' },
+    ]);
+    assert.equal(journal.refusal(request('pay', { amount: '5', invoice: 'FLIPPED' })).code, 'DUPLICATE', 'a damaged begin still blocks');
+    assert.equal(journal.refusal(request('pay', { amount: '6', invoice: 'END-DAMAGED' })).code, 'DUPLICATE', 'its end is lost: no known end');
+    assert.deepEqual(journal.unresolved.map((entry) => entry.invoice).sort(), ['AFTER', 'END-DAMAGED']);
+
+    // Acknowledged by id, durably; the rest stays reported.
+    await journal.acknowledge([journal.damaged[0].id]);
+    assert.equal(journal.damaged.length, 1);
+    await journal.close();
+    journal = journalAt(file);
+    await journal.ready;
+    assert.deepEqual(journal.damaged.map((d) => d.line), [4]);
+  });
+
+  it('carries a damaged line over compaction as a record of it, until it is acknowledged', async () => {
+    fs.writeFileSync(file, `${v1({ id: 'a', event: 'begin', action: 'pay', invoice: 'A', amount: '1.00' })}\nnot a journal line\n${v1({ id: 'a', event: 'end', outcome: 'ok', ref: 'R' })}\n`);
+    let journal = journalAt(file);
+    await journal.ready;
+    assert.equal(journal.damaged.length, 1);
+    assert.ok(await journal.file.compact(), 'compaction ran');
+    assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /not a journal line\n/);
+    await journal.close();
+    journal = journalAt(file);
+    await journal.ready;
+    assert.deepEqual(journal.damaged.map((d) => [d.line, d.text]), [[2, 'not a journal line']], 'still reported, as found');
+    await journal.acknowledge();
+    assert.ok(await journal.file.compact());
+    await journal.close();
+    journal = journalAt(file);
+    await journal.ready;
+    assert.deepEqual(journal.damaged, []);
+    assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'A' })).code, 'DUPLICATE');
+  });
+
+  it('checks a completion against its pre-authorization whatever the decimals setting is now, and never throws on an old amount', async () => {
+    let journal = journalAt(file);
+    const authorized = await beginId(journal, request('preauth', { amount: '50.50', invoice: 'ROOM-1' }));
+    await journal.end(authorized, { result: 'OK', ref: 'CODE-1' });
+    await journal.close();
+    journal = journalAt(file);
+    await journal.ready;
+    const completion = (amount, decimals) =>
+      createRequest(
+        { action: 'complete', amount: { value: amount, field: 'amount' }, preauthCode: { value: 'CODE-1', field: 'preauthcode' }, receipt: { value: 'ON', field: 'r' }, custrcpt: { value: 'ON', field: 'c' } },
+        { decimals },
+      );
+    assert.equal(journal.refusal(completion('50', 0)), undefined, '50 (decimals 0) is within 50.50');
+    assert.equal(journal.refusal(completion('51', 0)).code, 'INVALID_INPUT');
+    assert.equal(journal.refusal(completion('50.5', 1)), undefined);
+    assert.equal(journal.refusal(completion('50.5001', 4)).code, 'INVALID_INPUT');
+    // An old or damaged entry whose amount is no decimal checks nothing and throws nothing.
+    fs.appendFileSync(file, `${v1({ id: 'odd', event: 'begin', action: 'preauth', invoice: 'ODD', amount: '1,5e3' })}\n${v1({ id: 'odd', event: 'end', outcome: 'ok', ref: 'CODE-ODD' })}\n`);
+    await journal.close();
+    journal = journalAt(file);
+    await journal.ready;
+    const odd = createRequest(
+      { action: 'complete', amount: { value: '9', field: 'amount' }, preauthCode: { value: 'CODE-ODD', field: 'p' }, receipt: { value: 'ON', field: 'r' }, custrcpt: { value: 'ON', field: 'c' } },
+      { decimals: 2 },
+    );
+    assert.equal(journal.refusal(odd), undefined);
+    assert.deepEqual([compareAmounts('50.50', '50'), compareAmounts('50', '50.00'), compareAmounts('0.3', '0.30'), compareAmounts('1e3', '1')], [1, 0, 0, undefined]);
+  });
+
+  it('recovers a compaction of version 0.1 cut between its two renames: only .1 and .new were left', async () => {
+    const paid = (n) => [v1({ id: `p${n}`, event: 'begin', action: 'pay', invoice: `INV-${n}`, amount: '1.00' }), v1({ id: `p${n}`, event: 'end', outcome: 'ok', ref: `R${n}` })];
+    const all = Array.from({ length: 25 }, (_, n) => paid(n)).flat();
+    fs.writeFileSync(`${file}.1`, `${all.join('\n')}\n${v1({ id: 'declined', event: 'begin', action: 'pay', invoice: 'D', amount: '1.00' })}\n`);
+    fs.writeFileSync(`${file}.new`, `${all.join('\n')}\n`);
+    const journal = journalAt(file);
+    await journal.ready;
+    for (let n = 0; n < 25; n += 1) assert.equal(journal.refusal(request('pay', { amount: '1', invoice: `INV-${n}` }))?.code, 'DUPLICATE', `INV-${n}`);
+    assert.ok(fs.existsSync(file), 'the live journal is written anew');
+    assert.ok(!fs.existsSync(`${file}.new`), 'the leftover is removed once merged');
+    assert.match(journal.notes.join('\n'), /was missing; rebuilt from terminal\.jsonl\.1, terminal\.jsonl\.new/);
+  });
+
+  it('merges a new generation that a crash left before its rename', async () => {
+    fs.writeFileSync(file, `${v1({ id: 'live', event: 'begin', action: 'pay', invoice: 'LIVE', amount: '1.00' })}\n`);
+    fs.writeFileSync(`${file}.compacting`, `${v1({ id: 'gen', event: 'begin', action: 'pay', invoice: 'GEN', amount: '1.00' })}\n{"v":2,"torn`);
+    const journal = journalAt(file);
+    await journal.ready;
+    assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'GEN' })).code, 'DUPLICATE');
+    assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'LIVE' })).code, 'DUPLICATE');
+    assert.ok(!fs.existsSync(`${file}.compacting`));
+    assert.deepEqual(journal.damaged, [], 'its torn end is not damage');
+  });
+
+  it('has one writer per file: a second journal on the same file, by any path, is refused naming the holder', async () => {
+    const first = journalAt(file, { owner: 'config node A' });
+    await first.ready;
+    fs.symlinkSync(dir, `${dir}-link`);
+    try {
+      for (const other of [file, path.join(`${dir}-link`, path.basename(file)), path.join(dir, '.', path.basename(file))]) {
+        const second = journalAt(other);
+        await assert.rejects(second.ready, (error) => {
+          assert.equal(error.code, 'ELOCKED');
+          assert.match(error.message, new RegExp(`in use by this process already \\(config node A, since `));
+          return true;
+        });
+      }
+    } finally {
+      fs.unlinkSync(`${dir}-link`);
+    }
+    await first.close();
+    const third = journalAt(file);
+    await third.ready; // free again once closed
+  });
+
+  it('refuses at once a journal that is not a regular file: a FIFO, a link to /dev/null, a folder', async () => {
+    const fifo = path.join(dir, 'fifo.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    fs.symlinkSync('/dev/null', path.join(dir, 'null.jsonl'));
+    fs.mkdirSync(path.join(dir, 'folder.jsonl'));
+    for (const name of ['fifo.jsonl', 'null.jsonl', 'folder.jsonl']) {
+      const started = performance.now();
+      const journal = journalAt(path.join(dir, name));
+      await assert.rejects(journal.ready, /is not a regular file/, name);
+      assert.ok(performance.now() - started < 1000, `${name} refused in ${performance.now() - started} ms`);
+    }
+  });
+
+  it('notices before the next request that its file was deleted, moved or replaced, and writes it anew with everything it holds', async () => {
+    const journal = journalAt(file);
+    const first = await beginId(journal, request('pay', { amount: '1', invoice: 'BEFORE' }));
+    await journal.end(first, OK);
+    fs.unlinkSync(file);
+    await beginId(journal, request('pay', { amount: '1', invoice: 'AFTER-DELETE' }));
+    assert.match(fs.readFileSync(file, 'utf8'), /"invoice":"BEFORE".*\n.*\n.*"invoice":"AFTER-DELETE"/);
+    fs.renameSync(file, `${file}.moved`);
+    await beginId(journal, request('pay', { amount: '1', invoice: 'AFTER-MOVE' }));
+    // Replaced by another journal (a restored copy): its lines are merged, the file itself kept aside.
+    fs.writeFileSync(`${file}.copy`, `${v1({ id: 'foreign', event: 'begin', action: 'pay', invoice: 'FOREIGN', amount: '2.00' })}\n`);
+    fs.renameSync(`${file}.copy`, file);
+    await beginId(journal, request('pay', { amount: '1', invoice: 'AFTER-REPLACE' }));
+    assert.ok(fs.readdirSync(dir).some((name) => name.startsWith(`${path.basename(file)}.replaced-`)));
+    // Written to behind its back (an old writer with no lock): read, merged, written anew.
+    fs.appendFileSync(file, `${v1({ id: 'rogue', event: 'begin', action: 'pay', invoice: 'ROGUE', amount: '3.00' })}\n`);
+    await beginId(journal, request('pay', { amount: '1', invoice: 'AFTER-ROGUE' }));
+    // Emptied in place (`> journal.jsonl`): everything it held is written again.
+    fs.writeFileSync(file, '');
+    await beginId(journal, request('pay', { amount: '1', invoice: 'AFTER-EMPTIED' }));
+    await journal.close();
+    const reloaded = journalAt(file);
+    await reloaded.ready;
+    for (const invoice of ['BEFORE', 'AFTER-DELETE', 'AFTER-MOVE', 'FOREIGN', 'AFTER-REPLACE', 'ROGUE', 'AFTER-ROGUE', 'AFTER-EMPTIED']) {
+      assert.equal(reloaded.refusal(request('pay', { amount: '1', invoice }))?.code, 'DUPLICATE', invoice);
+    }
+    assert.deepEqual(reloaded.damaged, []);
+  });
+
+  it('creates its folder 0700 and its file 0600, and makes an existing file 0600', async () => {
+    const nested = path.join(dir, 'new-folder', 'journal.jsonl');
+    const journal = journalAt(nested);
+    await journal.ready;
+    assert.equal(fs.statSync(path.dirname(nested)).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(nested).mode & 0o777, 0o600);
+    fs.writeFileSync(file, '');
+    fs.chmodSync(file, 0o644);
+    await journalAt(file).ready;
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  });
+
+  it('writes lines that arrive together in one write, each durable before it counts (group commit)', async () => {
+    const counted = new FaultFileSystem(nodeFileSystem);
+    const journal = journalAt(file, { fs: counted });
+    await journal.ready;
+    const before = counted.log.filter((entry) => entry.op === 'write').length;
+    const ids = await Promise.all(Array.from({ length: 50 }, (_, n) => beginId(journal, request('pay', { amount: '1', invoice: `G-${n}` }))));
+    const writes = counted.log.filter((entry) => entry.op === 'write').length - before;
+    assert.equal(new Set(ids).size, 50);
+    assert.ok(writes <= 3, `50 lines took ${writes} writes`);
+    assert.equal(lines(file).length, 50);
   });
 });
 

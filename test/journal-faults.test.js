@@ -1,0 +1,325 @@
+'use strict';
+// The journal against real faults on this machine: a process killed with SIGKILL at every file
+// operation of a real file, a tiny tmpfs filled to ENOSPC, journals deleted and replaced under
+// a running Node-RED, two config nodes on one journal, a change of the decimals setting with a
+// pre-authorization open, and damaged lines, all through a real Node-RED runtime and the
+// simulator on 127.0.0.1. (Whole processes: two Node-RED on one file, a frozen disk, SIGTERM:
+// test/journal-processes.test.js. Every operation in memory, with power cuts: journal-crash.)
+const assert = require('node:assert/strict');
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const helper = require('node-red-node-test-helper');
+const { Journal, TerminalSimulator } = require('../dist/src');
+const terminalNode = require('../dist/nodes/mypos-terminal.js');
+const actionNodes = require('../dist/nodes/mypos-actions.js');
+const { HISTORY, NOW, request, resultFor, seedHistory, violations } = require('./support/journal-workload');
+const { terminalConfigNode } = require('./support/terminal-config');
+const { waitFor } = require('./support/wait');
+
+helper.init(require('./support/node-red-path')());
+
+const KILL_CHILD = path.join(__dirname, 'support', 'journal-kill-child.js');
+
+function runChild(file, killAt) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KILL_CHILD, file, String(killAt)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const reports = out
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+      resolve({ code, signal, err, reports });
+    });
+  });
+}
+
+/** The requests a killed child tried, as it last reported each: sent or not. */
+function promisedBy(reports) {
+  const byKey = new Map();
+  for (const report of reports) if (report.invoice !== undefined || report.action) byKey.set(`${report.action}:${report.invoice}`, report);
+  return [...byKey.values()].filter((report) => report.action);
+}
+
+describe('journal: a process killed with SIGKILL at every file operation (real files)', function () {
+  this.timeout(300000);
+
+  it('after each kill, nothing approved or unknown is forgotten, nothing reads as approved that was not, and the journal goes on', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-kill-'));
+    try {
+      const seed = (file) => seedHistory((text) => fs.writeFileSync(file, text));
+      const cleanFile = path.join(dir, 'clean', 'journal.jsonl');
+      fs.mkdirSync(path.dirname(cleanFile));
+      seed(cleanFile);
+      const clean = await runChild(cleanFile, 0);
+      assert.equal(clean.code, 0, clean.err);
+      const total = clean.reports.find((report) => report.ops !== undefined).ops;
+      assert.ok(total > 40, `the workload does ${total} operations`);
+      const found = [];
+      for (let n = 1; n <= total; n += 1) {
+        const file = path.join(dir, String(n), 'journal.jsonl');
+        fs.mkdirSync(path.dirname(file));
+        seed(file);
+        const run = await runChild(file, n);
+        assert.equal(run.signal, 'SIGKILL', `the child was killed at operation ${n}: ${run.err}`);
+        const journal = new Journal(file, { now: () => new Date(NOW) });
+        await journal.ready;
+        const promised = promisedBy(run.reports);
+        found.push(...violations(journal, promised, `killed at operation ${n}/${total}`));
+        const next = await journal.begin(request('pay', { amount: '9', invoice: 'NEXT' }));
+        if (next.refusal) found.push(`killed at operation ${n}: a new request is refused: ${next.refusal.message}`);
+        else await journal.end(next.id, resultFor('ok', 'R-NEXT'));
+        await journal.close();
+      }
+      console.log(`      ${total} kill points covered`);
+      assert.deepEqual(found, []);
+      assert.equal(HISTORY.length, 4);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('journal faults under a real Node-RED runtime', function () {
+  this.timeout(30000);
+  let simulator;
+  let dir;
+
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+
+  beforeEach(async () => {
+    simulator = new TerminalSimulator();
+    await simulator.listen(0, '127.0.0.1');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-journal-faults-'));
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await simulator.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function flow(terminal = {}, secondTerminal) {
+    const nodes = [
+      { id: 'tab', type: 'tab', label: 'Tab' },
+      terminalConfigNode('term', simulator.port, { responseTimeout: '2', connectTimeout: '2', ...terminal }),
+      { id: 'pay', z: 'tab', type: 'mypos-pay', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
+      { id: 'preauth', z: 'tab', type: 'mypos-preauth', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
+      { id: 'complete', z: 'tab', type: 'mypos-complete', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
+      { id: 'out', z: 'tab', type: 'helper' },
+    ];
+    if (secondTerminal) {
+      nodes.push(terminalConfigNode('term2', simulator.port, { responseTimeout: '2', connectTimeout: '2', ...secondTerminal }));
+      nodes.push({ id: 'pay2', z: 'tab', type: 'mypos-pay', terminal: 'term2', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] });
+    }
+    return nodes;
+  }
+
+  /** Sends msg to a node and resolves with the one message that comes out. */
+  function roundTrip(nodeId, msg) {
+    return new Promise((resolve) => {
+      const out = helper.getNode('out');
+      const listener = (message) => {
+        if (message._trip !== trip) return;
+        out.removeListener('input', listener);
+        resolve(message.payload);
+      };
+      const trip = Math.random();
+      out.on('input', listener);
+      helper.getNode(nodeId).receive({ ...msg, _trip: trip });
+    });
+  }
+
+  const received = () => simulator.received.map((message) => message.request?.invoice ?? message.request?.preauthCode);
+
+  describe('a full disk (a 64 KiB tmpfs filled up)', () => {
+    let mount;
+
+    beforeEach(function () {
+      mount = path.join(dir, 'tmpfs');
+      fs.mkdirSync(mount);
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { stdio: 'pipe' });
+      } catch (error) {
+        mount = undefined;
+        if (process.env.CI) throw new Error(`CI must be able to mount a tmpfs (it runs as root): ${error.message}`);
+        this.skip(); // needs root: runs in CI
+      }
+    });
+
+    afterEach(() => {
+      if (mount) execFileSync('umount', ['-l', mount]);
+    });
+
+    it('refuses with JOURNAL what it cannot record whole, sends none of it, leaves no fragment, and goes on once there is room', async () => {
+      const file = path.join(mount, 'journal.jsonl');
+      await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
+      await helper.getNode('term').journal.ready;
+      // Fill the disk to within two 4 KiB blocks of full: a dozen payments.
+      const filler = path.join(mount, 'filler');
+      const free = () => Number(execFileSync('df', ['--output=avail', '-B1', mount]).toString().trim().split('\n').pop());
+      fs.writeFileSync(filler, Buffer.alloc(Math.max(0, free() - 8192)));
+      const approved = [];
+      const refused = [];
+      for (let n = 0; n < 40 && refused.length < 3; n += 1) {
+        const invoice = `FULL-${n}`;
+        const result = await roundTrip('pay', { payload: 1, invoice });
+        if (result.result === 'OK') approved.push(invoice);
+        else {
+          assert.equal(result.code, 'JOURNAL', result.message);
+          assert.equal(result.outcome, 'not-sent');
+          assert.match(result.message, /Nothing was sent/);
+          refused.push(invoice);
+        }
+      }
+      assert.ok(approved.length > 0 && refused.length > 0, `approved ${approved.length}, refused ${refused.length}`);
+      assert.deepEqual(received(), approved, 'nothing refused with JOURNAL reached the terminal');
+      // Every line in the file is whole and verified: no fragment glued onto the next line.
+      const check = new Journal(path.join(dir, 'copy.jsonl'));
+      fs.copyFileSync(file, path.join(dir, 'copy.jsonl'));
+      await check.ready;
+      assert.deepEqual(check.damaged, []);
+      await check.close();
+      // Refused is not blocked: the same invoice is refused again for the disk, not as a duplicate.
+      const again = await roundTrip('pay', { payload: 1, invoice: refused[0] });
+      assert.equal(again.code, 'JOURNAL');
+      fs.unlinkSync(filler);
+      const retried = await roundTrip('pay', { payload: 1, invoice: refused[0] });
+      assert.equal(retried.result, 'OK', retried.message);
+      approved.push(refused[0]);
+      await helper.unload();
+
+      await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
+      const journal = helper.getNode('term').journal;
+      await journal.ready;
+      assert.deepEqual(journal.unresolved, [], 'ends that could not be written while the disk was full were written since');
+      assert.deepEqual(journal.damaged, []);
+      for (const invoice of approved) {
+        const repeat = await roundTrip('pay', { payload: 1, invoice });
+        assert.equal(repeat.code, 'DUPLICATE', invoice);
+      }
+      for (const invoice of refused.slice(1)) {
+        const first = await roundTrip('pay', { payload: 1, invoice });
+        assert.equal(first.result, 'OK', `${invoice} was never sent, so it may be paid now`);
+      }
+    });
+  });
+
+  it('a journal deleted while running is written anew before the next payment; after a restart all twelve later payments are protected', async () => {
+    const file = path.join(dir, 'journal.jsonl');
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
+    assert.equal((await roundTrip('pay', { payload: 1, invoice: 'BEFORE-DELETE' })).result, 'OK');
+    fs.unlinkSync(file);
+    for (let n = 0; n < 12; n += 1) assert.equal((await roundTrip('pay', { payload: 1, invoice: `AFTER-${n}` })).result, 'OK');
+    assert.ok(fs.existsSync(file));
+    await helper.unload();
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
+    for (const invoice of ['BEFORE-DELETE', ...Array.from({ length: 12 }, (_, n) => `AFTER-${n}`)]) {
+      assert.equal((await roundTrip('pay', { payload: 1, invoice })).code, 'DUPLICATE', invoice);
+    }
+    assert.equal(simulator.received.length, 13);
+  });
+
+  it('a FIFO swapped in for the journal while running is set aside, not opened; the payment goes on', async () => {
+    const file = path.join(dir, 'journal.jsonl');
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
+    assert.equal((await roundTrip('pay', { payload: 1, invoice: 'F-1' })).result, 'OK');
+    fs.unlinkSync(file);
+    execFileSync('mkfifo', [file]);
+    const started = performance.now();
+    assert.equal((await roundTrip('pay', { payload: 1, invoice: 'F-2' })).result, 'OK');
+    assert.ok(performance.now() - started < 2000);
+    assert.ok(fs.statSync(file).isFile());
+    assert.ok(fs.readdirSync(dir).some((name) => name.startsWith('journal.jsonl.replaced-')));
+  });
+
+  it('a journal that is a FIFO or a link to /dev/null gives JOURNAL at once, and a redeploy is quick', async () => {
+    for (const make of [(file) => execFileSync('mkfifo', [file]), (file) => fs.symlinkSync('/dev/null', file)]) {
+      const file = path.join(dir, `odd-${Math.random()}.jsonl`);
+      make(file);
+      await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
+      const started = performance.now();
+      const result = await roundTrip('pay', { payload: 1, invoice: 'ODD-1' });
+      assert.equal(result.code, 'JOURNAL');
+      assert.match(result.message, /is not a regular file/);
+      assert.ok(performance.now() - started < 1000);
+      const closing = performance.now();
+      await helper.unload();
+      assert.ok(performance.now() - closing < 1000, 'close does not wait for anything');
+    }
+    assert.equal(simulator.received.length, 0);
+  });
+
+  it('two config nodes naming one journal file share it (one writer): an invoice paid through one is refused through the other, across restarts', async () => {
+    const file = path.join(dir, 'shared.jsonl');
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }, { journalPath: file }));
+    assert.equal(helper.getNode('term').journal, helper.getNode('term2').journal);
+    const both = await Promise.all([roundTrip('pay', { payload: 1, invoice: 'SHARED-1' }), roundTrip('pay2', { payload: 1, invoice: 'SHARED-2' })]);
+    assert.deepEqual(
+      both.map((r) => r.result),
+      ['OK', 'OK'],
+    );
+    assert.equal((await roundTrip('pay2', { payload: 1, invoice: 'SHARED-1' })).code, 'DUPLICATE');
+    await helper.unload();
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }, { journalPath: file }));
+    assert.equal((await roundTrip('pay', { payload: 1, invoice: 'SHARED-2' })).code, 'DUPLICATE');
+    assert.equal((await roundTrip('pay2', { payload: 1, invoice: 'SHARED-1' })).code, 'DUPLICATE');
+  });
+
+  it('a pre-authorization of 50.50 completed after decimals was changed to 0: checked correctly, Node-RED stays up, also after a restart', async () => {
+    const file = path.join(dir, 'journal.jsonl');
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file, decimals: '2' }));
+    const authorized = await roundTrip('preauth', { payload: '50.50', invoice: 'ROOM-7' });
+    assert.equal(authorized.result, 'OK');
+    await helper.unload();
+    for (let restart = 0; restart < 2; restart += 1) {
+      await helper.load([terminalNode, actionNodes], flow({ journalPath: file, decimals: '0' }));
+      const over = await roundTrip('complete', { payload: '51', preauthcode: authorized.ref });
+      assert.equal(over.code, 'INVALID_INPUT');
+      assert.match(over.message, /51 is above the pre-authorized 50\.50/);
+      await helper.unload();
+    }
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file, decimals: '0' }));
+    // The simulator holds 50.50 as 5050 minor units at decimals 2; the check here is the journal's.
+    assert.notEqual((await roundTrip('complete', { payload: '50', preauthcode: authorized.ref })).code, 'INVALID_INPUT');
+  });
+
+  it('damaged lines are logged with file, line and byte offset, shown on the nodes, listed, and cleared when acknowledged by id', async () => {
+    const file = path.join(dir, 'journal.jsonl');
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
+    assert.equal((await roundTrip('pay', { payload: 3, invoice: 'DAMAGED-PAID' })).result, 'OK');
+    assert.equal((await roundTrip('pay', { payload: 4, invoice: 'LATER' })).result, 'OK');
+    await helper.unload();
+    const text = fs.readFileSync(file, 'utf8').split('\n');
+    text[0] = text[0].replace('DAMAGED-PAID', 'DAMAGED-PAIE');
+    fs.writeFileSync(file, text.join('\n'));
+
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
+    await helper.getNode('term').journal.ready;
+    const errors = () => helper.log().args.filter((a) => a[0].level === helper.log().ERROR).map((a) => String(a[0].msg));
+    await waitFor(() => errors().some((m) => m.includes(`Journal ${file}, line 1 (byte 0) is damaged (checksum mismatch)`)), 'the damaged line in the log');
+    const shown = [];
+    helper.getNode('pay').status = (status) => shown.push(status.text);
+    helper.getNode('term').journal.changed();
+    assert.deepEqual(shown, ['journal damaged (1 lines): see the log']);
+    const listed = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
+    assert.equal(listed.body.damaged.length, 1);
+    assert.equal(listed.body.damaged[0].line, 1);
+    // The damaged begin still blocks what it holds (a flipped letter: the invoice as written there).
+    assert.equal((await roundTrip('pay', { payload: 3, invoice: 'DAMAGED-PAIE' })).code, 'DUPLICATE');
+    await helper.request().post('/mypos-terminal/term/acknowledge').send({ ids: [listed.body.damaged[0].id] }).expect(200);
+    const after = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
+    assert.deepEqual(after.body.damaged, []);
+  });
+});
