@@ -1,34 +1,36 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on Node-RED 5 with Node.js 22 (the repository's devDependency is
-# Node-RED 4, run by `npm test` on the machine's Node.js).
+# Runs the whole test suite on Node-RED 5 with Node.js 22, or 24 (the repository's devDependency
+# is Node-RED 4, run by `npm test` on the machine's Node.js).
 #
-# Node 22 comes from the npm package node@22 (npx -p node@22). Node-RED 5 is installed under
-# .cache/node-red-5 (gitignored), apart from the repository's node_modules, and the tests are
-# pointed at it with MYPOS_NODE_RED (see test/support/node-red-path.js).
+# Node comes from the npm package node@22 (npx -p node@22), or the one MYPOS_NODE_PACKAGE names.
+# Node-RED 5 is installed under .cache/node-red-5 (gitignored), apart from the repository's
+# node_modules, and the tests are pointed at it with MYPOS_NODE_RED (test/support/node-red-path.js).
 #
-#   bash scripts/test-node-red-5.sh              builds dist/ with Node 22, then tests
-#   MYPOS_SKIP_BUILD=1 bash scripts/...          uses the dist/ that is there (CI: npm test built it)
+#   bash scripts/test-node-red-5.sh                          builds dist/ with Node 22, then tests
+#   MYPOS_NODE_PACKAGE=node@24 bash scripts/test-node-red-5.sh   the same on Node 24
+#   MYPOS_SKIP_BUILD=1 bash scripts/...                      uses the dist/ that is there (CI: npm test built it)
 #   extra arguments are passed to mocha, e.g. a spec file
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-NODE22_PKG="${MYPOS_NODE22_PACKAGE:-node@22}"
+NODE_PKG="${MYPOS_NODE_PACKAGE:-${MYPOS_NODE22_PACKAGE:-node@22}}"
 NODE_RED_PKG="${MYPOS_NODE_RED_PACKAGE:-node-red@5}"
 CACHE_DIR=".cache/node-red-5"
 
-# Everything below runs under Node 22: npx puts node@22's `node` first on PATH, so npm and
-# mocha (both `#!/usr/bin/env node` scripts) run on it too.
+# Everything below runs under that Node: npx puts its `node` first on PATH, so npm and mocha
+# (both `#!/usr/bin/env node` scripts) run on it too.
 with_node22() {
-  npx --yes -p "$NODE22_PKG" -- "$@"
+  npx --yes -p "$NODE_PKG" -- "$@"
 }
 
 node_version="$(with_node22 node --version)"
-case "$node_version" in
-  v22.*) ;;
-  *) echo "expected Node 22 from $NODE22_PKG, got $node_version" >&2; exit 1 ;;
+node_major="${node_version#v}"; node_major="${node_major%%.*}"
+node_minor="${node_version#v*.}"; node_minor="${node_minor%%.*}"
+case "$node_major" in
+  22) if [ "$node_minor" -lt 9 ]; then echo "Node-RED 5 needs Node >= 22.9, got $node_version" >&2; exit 1; fi ;;
+  24) ;;
+  *) echo "expected Node 22 or 24 from $NODE_PKG, got $node_version" >&2; exit 1 ;;
 esac
-node_minor="${node_version#v22.}"; node_minor="${node_minor%%.*}"
-if [ "$node_minor" -lt 9 ]; then echo "Node-RED 5 needs Node >= 22.9, got $node_version" >&2; exit 1; fi
 
 mkdir -p "$CACHE_DIR"
 if [ ! -f "$CACHE_DIR/package.json" ]; then

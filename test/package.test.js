@@ -112,10 +112,11 @@ describe('package: Flow Library scorecard checks', function () {
     }
   });
 
-  it('declares an engines.node range that admits Node 20 and Node 22.9', function () {
+  it('declares an engines.node range that admits Node 20.15 (zlib.crc32), 22.9 and 24, and refuses older 20s', function () {
     const range = pkg.engines && pkg.engines.node;
     assert.ok(semver.validRange(range), `engines.node is not a semver range: ${range}`);
-    for (const version of ['20.19.0', '22.9.0', '22.99.0', process.versions.node]) {
+    assert.ok(!semver.satisfies('20.14.0', range), `engines.node ${range} admits 20.14, which has no zlib.crc32`);
+    for (const version of ['20.15.0', '20.19.0', '22.9.0', '22.99.0', '24.0.0', process.versions.node]) {
       assert.ok(semver.satisfies(version, range), `engines.node ${range} does not admit ${version}`);
     }
     assert.ok(semver.intersects(range, '20.x'), `engines.node ${range} excludes all of Node 20`);
