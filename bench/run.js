@@ -27,6 +27,7 @@ const COUNTS = {
   'endurance-terminals': [50, 20],
   terminals: [50, 50],
   'terminal-txns': [100, 10],
+  'one-terminal-txns': [1000, 20],
 };
 /** With --quick, a section still running after this long is stopped and fails. */
 const QUICK_SECTION_TIMEOUT_MS = 150_000;
@@ -50,6 +51,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --endurance-settle MS  the same for unknownSettleMs, the wait after an unknown outcome
   --terminals N       terminals in the many-terminals run (default ${COUNTS.terminals[0]})
   --terminal-txns N   payments per terminal there (default ${COUNTS['terminal-txns'][0]})
+  --one-terminal-txns N  payments of the lone terminal in each group-commit round, against all
+                      terminals at once sharing one journal (default ${COUNTS['one-terminal-txns'][0]})
   --only LIST         comma-separated parts: ${SECTIONS.join(',')}
   --package DIR       a built copy of the package to measure (default: this repository;
                       make one with bench/snapshot.js)
@@ -143,7 +146,12 @@ function sectionOptions() {
     breaks: {},
     stall: quick ? { repeats: 2, warmup: 30 } : {},
     guard: quick ? { guards: [0], pairs: 5, sequential: 20, warmup: 30 } : {},
-    terminals: { terminals: count('terminals'), perTerminal: count('terminal-txns'), ...(quick && { warm: 2 }) },
+    terminals: {
+      terminals: count('terminals'),
+      perTerminal: count('terminal-txns'),
+      oneTerminalTxns: count('one-terminal-txns'),
+      ...(quick && { warm: 2, groupRounds: 1 }),
+    },
     endurance: {
       count: count('endurance', 10),
       terminals: count('endurance-terminals'),
@@ -213,6 +221,9 @@ function markdown(results) {
     '',
   ];
   if (results.headline) out.push('### Four contenders', '', report.headlineTable(results.headline), '');
+  if (results.headline?.journalDisk) {
+    out.push('### The node against a durable floor (1d)', '', report.durableTable(results.headline), '', report.journalDiskNote(results.headline), '');
+  }
   if (results.guard) out.push('### What answerGuardMs buys', '', report.guardTable(results.guard), '');
   if (results.stall) {
     const o = results.stall.clientOptions;
@@ -221,6 +232,10 @@ function markdown(results) {
   }
   if (results.breaks) out.push('### Replies that break the core-nodes flow', '', report.breaksTable(results.breaks), '');
   if (results.terminals) out.push(`### ${results.terminals.terminals} terminals at once`, '', report.terminalsTable(results.terminals), '');
+  if (results.terminals?.groupCommit) {
+    const t = results.terminals;
+    out.push('### Group commit: one terminal, then all at once, on one journal', '', report.groupCommitTable(t), '', report.groupCommitNote(t), '');
+  }
   if (results.endurance) out.push('### Endurance', '', report.enduranceTable(results.endurance), '');
   out.push('### Targets (informative)', '', report.targetsTable(results.targets), '');
   out.push('### Correctness checks (exit code)', '', report.checksTable(results.checks), '');

@@ -1,11 +1,14 @@
 'use strict';
 /**
- * The four ways of doing the same sequential pay transactions, each as
+ * The ways of doing the same sequential pay transactions, each as
  * { key, label, flow?, setup(), once(i), outputs?(), teardown() }: once(i) does one whole
  * transaction and throws if its result is not the simulator's approval; outputs() counts the
  * messages in and out of a Node-RED contender.
  */
+const { randomUUID } = require('node:crypto');
+const fs = require('node:fs');
 const net = require('node:net');
+const path = require('node:path');
 const { Probe, probeCounts } = require('./node-red');
 const flows = require('./flows');
 
@@ -13,6 +16,9 @@ const HOST = '127.0.0.1';
 const AMOUNT = '12.50';
 /** The window the core `tcp request` node waits after a reply's first byte, in mode 'time'. */
 const CORE_TIME_WINDOW_MS = 20;
+/** The durable floor's file, beside the node's journal (never the journal itself: that one is locked). */
+const DURABLE_FLOOR_FILE = 'durable-floor.jsonl';
+const { O_WRONLY, O_APPEND, O_CREAT, O_DSYNC } = fs.constants;
 
 function payXml(invoice) {
   return (
@@ -21,15 +27,13 @@ function payXml(invoice) {
   );
 }
 
-/** 1. The physical floor: write the request, wait for the reply's closing tag, nothing else. */
-function floor(port) {
+/** A bare socket to the simulator: exchange() writes a request and resolves at the reply's closing tag. */
+function rawLink(port) {
   let socket;
   let pending;
   let text = '';
   return {
-    key: 'floor',
-    label: '1 floor: raw net client',
-    async setup() {
+    async open() {
       socket = net.connect(port, HOST);
       socket.setNoDelay(true);
       await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
@@ -43,14 +47,61 @@ function floor(port) {
         }
       });
     },
-    once(i) {
+    exchange(xml) {
       return new Promise((resolve) => {
         pending = resolve;
-        socket.write(payXml(`F-${i}`));
+        socket.write(xml);
       });
     },
+    close() {
+      socket?.destroy();
+    },
+  };
+}
+
+/** 1. The physical floor: write the request, wait for the reply's closing tag, nothing else. */
+function floor(port) {
+  const link = rawLink(port);
+  return {
+    key: 'floor',
+    label: '1 floor: raw net client',
+    setup: () => link.open(),
+    once: (i) => link.exchange(payXml(`F-${i}`)),
     teardown() {
-      socket.destroy();
+      link.close();
+    },
+  };
+}
+
+/**
+ * 1d. The floor plus the least a durable journal needs: per payment a begin line (about 200
+ * bytes of JSON) appended and flushed (O_DSYNC) before the request goes out, and an end line the
+ * same way after the reply, in the folder of the node's journal (the same disk). No checksum,
+ * no lock, no duplicate check. journalFolder() names that folder; it is asked once the flows run.
+ */
+function durableFloor(port, journalFolder) {
+  const link = rawLink(port);
+  const terminal = `tcp:${HOST}:${port}`;
+  let file;
+  return {
+    key: 'floor-durable',
+    label: '1d durable floor: raw net client + begin/end lines flushed (O_DSYNC) beside the journal',
+    async setup() {
+      await link.open();
+      const dir = journalFolder();
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+      file = await fs.promises.open(path.join(dir, DURABLE_FLOOR_FILE), O_WRONLY | O_APPEND | O_CREAT | O_DSYNC, 0o600);
+    },
+    async once(i) {
+      const invoice = `D-${i}`;
+      const begin = { v: 2, at: new Date().toISOString(), id: randomUUID(), event: 'begin', action: 'pay', invoice, amount: AMOUNT, terminal };
+      await file.write(`${JSON.stringify(begin)}\n`);
+      await link.exchange(payXml(invoice));
+      await file.write(`${JSON.stringify({ ...begin, at: new Date().toISOString(), event: 'end', outcome: 'ok' })}\n`);
+    },
+    async teardown() {
+      link.close();
+      await file?.close();
     },
   };
 }
@@ -114,6 +165,8 @@ function node(api, nodeRed, port, answerGuardMs, journalDir) {
       if (out.payload?.result !== 'OK' || out.payload.invoice !== invoice) throw new Error(`node: unexpected ${JSON.stringify(out.payload)}`);
     },
     outputs: () => probeCounts([probe]),
+    /** The folder of this node's journal, once deployed. */
+    journalFolder: () => path.dirname(nodeRed.journalPath(`${prefix}-cfg`)),
     teardown() {},
   };
 }
@@ -142,4 +195,4 @@ function core(port, mode) {
   };
 }
 
-module.exports = { floor, client, node, core, CORE_TIME_WINDOW_MS };
+module.exports = { floor, durableFloor, client, node, core, CORE_TIME_WINDOW_MS };

@@ -84,6 +84,13 @@ class EmbeddedNodeRed {
     return this.RED.nodes.getNode(id);
   }
 
+  /** The file a deployed config node's journal writes (its own journalPath, or the shared default). */
+  journalPath(configId) {
+    const file = this.getNode(configId)?.journal?.path;
+    if (typeof file !== 'string') throw new Error(`config node ${configId} has no journal; update the bench`);
+    return file;
+  }
+
   /**
    * Sets an option (answerGuardMs, unknownSettleMs) on a deployed config node's client, which the
    * config node does not expose; labelled "patched instance" wherever it is used.

@@ -20,6 +20,7 @@ const CHROMIUM = process.env.MYPOS_CHROMIUM || '/usr/bin/chromium';
 
 const COLOURS = {
   floor: '#555555',
+  'floor-durable': '#999999',
   client: '#1f5fa8',
   'client-guard0': '#5b9bd5',
   node: '#1b7f3b',

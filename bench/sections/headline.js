@@ -1,7 +1,8 @@
 'use strict';
 /**
- * The four contenders side by side, in one process against one simulator (in its own process):
- * back to back (the next transaction starts when the previous result arrives), in interleaved
+ * The four contenders side by side, in one process against one simulator (in its own process),
+ * with the floor also made durable (1d: its own begin and end lines flushed beside the node's
+ * journal, the node's real cost to compare with): back to back (the next transaction starts when the previous result arrives), in interleaved
  * rounds so the machine's noise falls on all of them alike; then paced (a pause longer than the
  * answer guard before each transaction, as when customers come one after another).
  */
@@ -14,6 +15,7 @@ const { EmbeddedNodeRed } = require('../lib/node-red');
 const contenders = require('../lib/contenders');
 const flows = require('../lib/flows');
 const { median, summarize } = require('../lib/stats');
+const { fileSystemOf, countJournalWrites } = require('../lib/journal-io');
 
 /**
  * warmupFast, warmupSlow: fast contenders warm up longer, as the JIT needs more calls than a
@@ -38,18 +40,23 @@ runSection(async (options) => {
   const thinkMs = thinkOption ?? api.DEFAULT_ANSWER_GUARD_MS + 5;
   const sims = new SimHost(packageDir);
   const nodeRed = new EmbeddedNodeRed(packageDir);
+  // Before any journal opens; counts the journals' write() calls per batch.
+  const journalWrites = countJournalWrites(packageDir);
   // Linux's memory-backed file system, where a flush costs nothing; skipped where there is none.
   const shmDir = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/mypos-bench-') : undefined;
   try {
     const { ports } = await sims.call('simulators', { count: 1 });
     const port = ports[0];
     await nodeRed.start();
+    // The node with the guard off and its journal where it is by default, in the user directory.
+    const nodeOnDisk = contenders.node(api, nodeRed, port, 0);
     const all = [
       contenders.floor(port),
+      contenders.durableFloor(port, () => nodeOnDisk.journalFolder()),
       contenders.client(api, port, undefined),
       contenders.client(api, port, 0),
       contenders.node(api, nodeRed, port, undefined),
-      contenders.node(api, nodeRed, port, 0),
+      nodeOnDisk,
       ...(shmDir ? [contenders.node(api, nodeRed, port, 0, shmDir)] : []),
       contenders.core(port, 'sit'),
       contenders.core(port, 'time'),
@@ -77,7 +84,7 @@ runSection(async (options) => {
       for (const contender of rotate(all, round)) {
         const done = stats.get(contender.key).latencies.length;
         const count = Math.min(Math.ceil(target(contender) / rounds), target(contender) - done);
-        if (count > 0) await batch(contender, count, stats.get(contender.key), () => index++, { round, watch });
+        if (count > 0) await batch(contender, count, stats.get(contender.key), () => index++, { round, watch, journalWrites });
       }
     }
 
@@ -96,6 +103,7 @@ runSection(async (options) => {
     const outputs = Object.fromEntries(all.filter((c) => c.outputs).map((c) => [c.key, c.outputs()]));
     for (const contender of all) await contender.teardown();
     const simMemory = await sims.call('memory');
+    const journalFolder = nodeOnDisk.journalFolder();
     return {
       txns,
       rounds,
@@ -106,6 +114,8 @@ runSection(async (options) => {
       nodeRedLog: nodeRed.logCounts,
       simulatorRssBytes: simMemory.rss,
       outputs,
+      // Where 3z's journal and 1d's file are: on tmpfs the comparison would measure no flush at all.
+      journalDisk: { folder: journalFolder, fileSystem: fileSystemOf(journalFolder), writesCounted: journalWrites !== undefined },
       contenders: all.map((c) => report(c, stats.get(c.key), pacedLatencies.get(c.key))),
     };
   } finally {
@@ -137,9 +147,10 @@ function newStats() {
 }
 
 /** `count` back-to-back transactions, timed; with `watch`, under the event-loop delay monitor. */
-async function batch(contender, count, stats, nextIndex, { round, watch }) {
+async function batch(contender, count, stats, nextIndex, { round, watch, journalWrites }) {
   // A fresh monitor per batch: a re-enabled histogram counts the time it was off as one delay.
   const monitor = watch ? new LoopMonitor().start() : undefined;
+  const writesBefore = journalWrites?.writes;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (let k = 0; k < count; k++) {
@@ -158,7 +169,16 @@ async function batch(contender, count, stats, nextIndex, { round, watch }) {
     cpuMicros: watch ? undefined : cpu.user + cpu.system,
     maxLoopDelayMs: loop?.maxDelayMs,
     maxBusyMs: loop?.maxBusyMs,
+    // The last payment's end line may be written in the next batch: off by one write at most.
+    journalWrites: journalWrites ? journalWrites.writes - writesBefore : undefined,
   });
+}
+
+/** The package journals' write() calls per transaction of this contender; null where none were counted. */
+function journalWritesPerTxn(batches) {
+  const writes = batches.reduce((total, b) => total + (b.journalWrites ?? 0), 0);
+  const count = batches.reduce((total, b) => total + b.count, 0);
+  return writes > 0 ? writes / count : null;
 }
 
 /** Each round starts with a different contender, so none always runs first or last. */
@@ -182,6 +202,7 @@ function report(contender, stats, paced) {
     cpuMicrosPerTxn: timed.length ? sum(timed, (b) => b.cpuMicros) / sum(timed, (b) => b.count) : null,
     maxLoopDelayMs: watched.length ? Math.max(...watched.map((b) => b.maxLoopDelayMs)) : null,
     maxBusyMs: watched.length ? Math.max(...watched.map((b) => b.maxBusyMs)) : null,
+    journalWritesPerTxn: journalWritesPerTxn(stats.batches),
     samples: stats.latencies.map((v) => Number(v.toFixed(4))),
     paced: summarize(paced),
     pacedSamples: paced.map((v) => Number(v.toFixed(4))),

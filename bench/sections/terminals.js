@@ -4,7 +4,11 @@
  * helper process), each with a pay node driven by its own sequential loop, all loops at once.
  * Every result must come back to the node that asked, carrying its own invoice and the ref the
  * simulator of that terminal sent for it; no simulator may ever see another terminal's invoice.
+ * Then group commit: all config nodes share one journal (the default), so with the guard off one
+ * terminal alone and all of them at once are measured in alternating rounds: many terminals
+ * should share the journal's flushes, not queue for them.
  */
+const path = require('node:path');
 const { LoopMonitor } = require('../lib/loop-monitor');
 const { runSection, progress, sleep } = require('../lib/section');
 const { loadApi, packageDir: resolvePackage } = require('../lib/package');
@@ -12,16 +16,21 @@ const { SimHost } = require('../lib/sim-client');
 const { EmbeddedNodeRed, Probe, probeCounts } = require('../lib/node-red');
 const flows = require('../lib/flows');
 const { median, summarize } = require('../lib/stats');
+const { fileSystemOf, countJournalWrites } = require('../lib/journal-io');
 
 /** Every tenth payment is declined (.51), so both outputs carry traffic. */
 const DECLINE_EVERY = 10;
 
 /** 'default' leaves the config nodes as deployed; a number patches their clients' answerGuardMs. */
-runSection(async ({ packageDir: dirOption, terminals = 50, perTerminal = 100, warm = 5, guards = ['default', 0] }) => {
+/** groupRounds, oneTerminalTxns: the group-commit comparison's rounds, and the lone terminal's payments in each. */
+runSection(async (options) => {
+  const { packageDir: dirOption, terminals = 50, perTerminal = 100, warm = 5, guards = ['default', 0], groupRounds = 3, oneTerminalTxns = 1000 } = options;
   const packageDir = resolvePackage(dirOption);
   const { DEFAULT_ANSWER_GUARD_MS } = loadApi(packageDir);
   const sims = new SimHost(packageDir);
   const nodeRed = new EmbeddedNodeRed(packageDir);
+  // Before any journal opens.
+  const journalWrites = countJournalWrites(packageDir);
   try {
     const { ports } = await sims.call('simulators', { count: terminals });
     await nodeRed.start();
@@ -43,22 +52,72 @@ runSection(async ({ packageDir: dirOption, terminals = 50, perTerminal = 100, wa
       const run = await runAll(probes, perTerminal, guard);
       runs.push({ ...run, guardMs: guard === 'default' ? DEFAULT_ANSWER_GUARD_MS : guard });
     }
+    for (const id of ids) nodeRed.patchClient(id.cfg, 'answerGuardMs', 0);
+    const groupCommit = await compareGroupCommit(probes, { rounds: groupRounds, oneTerminalTxns, perTerminal, journalWrites });
+    groupCommit.journal = sharedJournal(nodeRed, ids);
     await sleep(300); // an output sent twice would arrive about now
     const { records } = await sims.call('records');
-    for (const run of runs) run.check = verify(run, records);
-    return { terminals, perTerminal, runs: runs.map(({ results, ...rest }) => rest), outputs: probeCounts(probes), nodeRedLog: nodeRed.logCounts };
+    for (const run of [...runs, ...groupCommit.rounds.flatMap((r) => [r.one, r.all])]) run.check = verify(run, records);
+    const withoutResults = ({ results, ...rest }) => rest;
+    return {
+      terminals,
+      perTerminal,
+      runs: runs.map(withoutResults),
+      groupCommit: { ...groupCommit, rounds: groupCommit.rounds.map((r) => ({ one: withoutResults(r.one), all: withoutResults(r.all), ratio: r.ratio })) },
+      outputs: probeCounts(probes),
+      nodeRedLog: nodeRed.logCounts,
+    };
   } finally {
     await nodeRed.stop().catch(() => undefined);
     await sims.close();
   }
 });
 
-async function runAll(probes, perTerminal, guard) {
+/**
+ * Terminal 0 alone, then all terminals at once (or the other way round, every other round), the
+ * guard off; the rate of each and, per round, their ratio. One terminal's rate is what one
+ * durable flush after another allows; all at once, the journal writes what arrived meanwhile in
+ * one go.
+ */
+async function compareGroupCommit(probes, { rounds, oneTerminalTxns, perTerminal, journalWrites }) {
+  const results = [];
+  for (let round = 0; round < rounds; round++) {
+    progress('terminals', `group commit, round ${round + 1}/${rounds}: 1 terminal x ${oneTerminalTxns}, ${probes.length} terminals x ${perTerminal}, answerGuardMs 0`);
+    const runOne = () => runAll(probes.slice(0, 1), oneTerminalTxns, `one${round}`, journalWrites);
+    const runEvery = () => runAll(probes, perTerminal, `all${round}`, journalWrites);
+    let one;
+    let all;
+    if (round % 2 === 0) {
+      one = await runOne();
+      all = await runEvery();
+    } else {
+      all = await runEvery();
+      one = await runOne();
+    }
+    results.push({ one, all, ratio: all.throughput / one.throughput });
+  }
+  return {
+    oneRate: median(results.map((r) => r.one.throughput)),
+    allRate: median(results.map((r) => r.all.throughput)),
+    ratio: median(results.map((r) => r.ratio)),
+    rounds: results,
+  };
+}
+
+/** The journal file of the first config node, and how many of them write that same file. */
+function sharedJournal(nodeRed, ids) {
+  const file = nodeRed.journalPath(ids[0].cfg);
+  return { file, fileSystem: fileSystemOf(path.dirname(file)), sharedBy: ids.filter((id) => nodeRed.journalPath(id.cfg) === file).length };
+}
+
+async function runAll(probes, perTerminal, guard, journalWrites) {
   const monitor = new LoopMonitor().start();
+  const writesBefore = journalWrites?.writes;
   const started = performance.now();
   const results = await Promise.all(probes.map((probe, terminal) => oneTerminal(probe, terminal, perTerminal, guard)));
   const wallMs = performance.now() - started;
-  await sleep(5); // the monitor records a delay when its timer next runs
+  // The monitor records a delay when its timer next runs; meanwhile the last end lines are written.
+  await sleep(5);
   const loop = monitor.stop();
   const p99s = results.map((r) => summarize(r.latencies).p99);
   const all = results.flatMap((r) => r.latencies);
@@ -71,6 +130,7 @@ async function runAll(probes, perTerminal, guard) {
     perTerminalP99: { median: median(p99s), max: Math.max(...p99s), min: Math.min(...p99s) },
     maxLoopDelayMs: loop.maxDelayMs,
     maxBusyMs: loop.maxBusyMs,
+    journalWrites: journalWrites ? journalWrites.writes - writesBefore : undefined,
     results,
   };
 }

@@ -128,7 +128,7 @@ function parseHolder(text: string): Holder | undefined {
 
 function lockedError(file: string, holder: Holder | undefined): JournalLockedError {
   const who = !holder
-    ? 'another process'
+    ? 'another process, which does not say who it is (it may be stopping, or waiting for a disk that does not answer)'
     : holder.pid === process.pid
       ? `this process already (${holder.owner}, since ${holder.since})`
       : `another process (pid ${holder.pid}: ${holder.owner}, since ${holder.since})`;
