@@ -4,7 +4,7 @@
 // (a frozen ext4 file system), and a FIFO refused as a journal. Each test starts real Node-RED
 // child processes (test/support/payment-node-red.js) and a terminal simulator on 127.0.0.1.
 const assert = require('node:assert/strict');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -169,6 +169,32 @@ describe('journal across real Node-RED processes', function () {
  * disk frozen with a write hung in Node-RED, the second stops that Node-RED, the third thaws the
  * disk and starts a new one.
  */
+describe('journal: a process whose disk call never returns can still exit', function () {
+  this.timeout(20000);
+
+  it('gives up the request after the time limit, and exits (SIGKILL by its own hand) instead of waiting for the hung thread', async () => {
+    const dir = tempDir('mypos-hung-exit-');
+    try {
+      const fifo = path.join(dir, 'nobody-reads');
+      spawnSync('mkfifo', [fifo]);
+      const child = spawn(process.execPath, [path.join(__dirname, 'support', 'journal-hung-exit-child.js'), path.join(dir, 'journal.jsonl'), fifo], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (chunk) => (out += chunk));
+      child.stderr.on('data', (chunk) => (out += chunk));
+      const exit = await exitWithin(child, 5000);
+      if (!exit) child.kill('SIGKILL');
+      assert.ok(exit, `the process still runs 5 s later:\n${out}`);
+      assert.match(out, /refused: write .* did not finish within 0.2 s/);
+      assert.match(out, /1 disk operation\(s\) never returned; ending the process/);
+      assert.equal(exit.signal, 'SIGKILL');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('journal on a hung disk (frozen ext4, real Node-RED)', function () {
   this.timeout(120000);
   let simulator;
