@@ -113,11 +113,15 @@ describe('journal file', () => {
     const id = await beginId(journal, request('refund', { amount: '1', invoice: 'T-1' }));
     await journal.end(id, OK);
     await journal.close();
+    const whole = fs.statSync(file).size;
     fs.appendFileSync(file, '{"v":1,"at":"2026-01-01T00:00:00.000Z","id":"torn","event":"beg');
 
     journal = new Journal(file);
     await journal.ready;
+    assert.equal(fs.statSync(file).size, whole, 'the torn line is cut off as the journal loads');
+    assert.match(journal.notes.join('\n'), /dropped 63 bytes of an incomplete last line/);
     assert.deepEqual(journal.unresolved, []);
+    assert.deepEqual(journal.damaged, [], 'a torn last line is not damage');
     await beginId(journal, request('pay', { amount: '2', invoice: 'T-2' }));
     const records = lines(file);
     assert.deepEqual(records.map((r) => r.invoice), ['T-1', 'T-1', 'T-2']);

@@ -21,6 +21,12 @@ export interface JournalHandle {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Writes at `position`; resolves with how many bytes were written, which may be fewer. */
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * Writes at the end of the file, wherever that is now (O_APPEND; `journal` handles only), so
+   * lines a foreign writer appended are never overwritten. Resolves with how many bytes were
+   * written, which may be fewer.
+   */
+  append(buffer: Buffer): Promise<number>;
   /** Flushes the file's data (and what is needed to read it back) to the device. */
   datasync(): Promise<void>;
   truncate(length: number): Promise<void>;
@@ -30,7 +36,7 @@ export interface JournalHandle {
 }
 
 export type OpenMode =
-  /** The live journal: read and write, created 0600 if missing, every write durable on return. */
+  /** The live journal: read and append, created 0600 if missing, every write durable on return. */
   | 'journal'
   /** A new file that must not exist yet (a compaction's output), written and then flushed. */
   | 'create'
@@ -53,7 +59,7 @@ export interface JournalFileSystem {
   syncDirectory(path: string): Promise<void>;
 }
 
-const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_DSYNC, O_NONBLOCK } = constants;
+const { O_RDONLY, O_RDWR, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_DSYNC, O_NONBLOCK } = constants;
 // O_NONBLOCK: a FIFO or device put where the journal should be fails or returns at once
 // instead of blocking a thread-pool thread forever; regular files ignore it.
 const NONBLOCK = O_NONBLOCK ?? 0;
@@ -64,7 +70,7 @@ export const nodeFileSystem: JournalFileSystem = {
   async open(path, mode) {
     const flags =
       mode === 'journal'
-        ? O_RDWR | O_CREAT | NONBLOCK | (O_DSYNC ?? 0)
+        ? O_RDWR | O_APPEND | O_CREAT | NONBLOCK | (O_DSYNC ?? 0)
         : mode === 'create'
           ? O_WRONLY | O_CREAT | O_EXCL | NONBLOCK
           : O_RDONLY | NONBLOCK;
@@ -72,6 +78,7 @@ export const nodeFileSystem: JournalFileSystem = {
     return {
       read: async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead,
       write: async (buffer, offset, length, position) => (await handle.write(buffer, offset, length, position)).bytesWritten,
+      append: async (buffer) => (await handle.write(buffer, 0, buffer.length, null)).bytesWritten,
       datasync: () => handle.datasync(),
       truncate: (length) => handle.truncate(length),
       stat: () => handle.stat(),

@@ -97,6 +97,8 @@ export class JournalFile {
   private readonly fs: JournalFileSystem;
   private readonly directory: string;
   private handle: JournalHandle;
+  /** Device and inode of the file `handle` writes: what the path must still name. */
+  private live: { dev: number; ino: number };
   private lock: JournalLock;
   /** Bytes of whole, verified lines: where the next line goes. */
   private size: number;
@@ -110,11 +112,12 @@ export class JournalFile {
   private chain: Promise<void> = Promise.resolve();
   private compacting = false;
 
-  private constructor(fs: JournalFileSystem, file: string, handle: JournalHandle, lock: JournalLock, size: number, ioTimeoutMs: number) {
+  private constructor(fs: JournalFileSystem, file: string, handle: JournalHandle, stats: FileStats, lock: JournalLock, size: number, ioTimeoutMs: number) {
     this.fs = fs;
     this.path = file;
     this.directory = path.dirname(file);
     this.handle = handle;
+    this.live = { dev: stats.dev, ino: stats.ino };
     this.lock = lock;
     this.size = size;
     this.ioTimeoutMs = ioTimeoutMs;
@@ -170,7 +173,8 @@ export class JournalFile {
       const stats = await timed(`stat ${file}`, handle.stat());
       if (!stats.isFile()) throw new Error(`${file} is not a regular file; a journal must be one`);
       if ((stats.mode & 0o777) !== 0o600) await timed(`chmod ${file}`, handle.chmod(0o600));
-      if (!live) await timed(`sync ${directory}`, fs.syncDirectory(directory));
+      // Also makes durable a rename an earlier writer did not live to flush.
+      await timed(`sync ${directory}`, fs.syncDirectory(directory));
       const records: JournalRecord[] = [];
       const damaged: DamagedLine[] = [];
       for (const other of leftovers) {
@@ -188,7 +192,7 @@ export class JournalFile {
         notes.push(`dropped ${stats.size - own.tornAt} bytes of an incomplete last line at byte ${own.tornAt} of ${file}`);
       }
       if (live) for (const other of leftovers) notes.push(`merged ${path.basename(other)}, left by an interrupted compaction`);
-      journal = new JournalFile(fs, file, handle, lock, own.tornAt, ioTimeoutMs);
+      journal = new JournalFile(fs, file, handle, stats, lock, own.tornAt, ioTimeoutMs);
       journal.leftovers = leftovers.filter((f) => !f.endsWith('.1'));
       return { file: journal, loaded: { records, damaged, notes, needsRewrite: leftovers.length > 0 } };
     } catch (error) {
@@ -329,11 +333,20 @@ export class JournalFile {
       if (this.state === 'closed') throw new JournalUnavailableError(`the journal ${this.path} is closed`);
       if (this.state === 'stalled') throw this.stalledError();
       if (this.state === 'needs-repair') await this.repair();
-      const found = await this.identity();
-      if (found !== 'same') await this.recover(found);
       const buffer = Buffer.from(batch.map((queued) => queued.line.text).join(''), 'utf8');
-      await this.writeAtEnd(buffer);
+      const before = this.size;
+      // Whether the path still names our file is checked beside the write, not before it: the
+      // lines count only once both are done, and if the file was deleted, moved or replaced,
+      // the journal is first written anew at its path, these lines included.
+      const [named, written] = await Promise.allSettled([this.namedFile(), this.writeAtEnd(buffer)]);
+      if (written.status === 'rejected') throw written.reason;
+      if (named.status === 'rejected') {
+        await this.undo(before);
+        throw named.reason;
+      }
       for (const queued of batch) queued.line.seq = ++this.lastSeq;
+      const found = this.compare(named.value, [before, this.size]);
+      if (found !== 'same') await this.recover(found);
     } catch (error) {
       const why = error instanceof Error ? error : new Error(String(error));
       for (const queued of batch) queued.reject(why);
@@ -346,7 +359,7 @@ export class JournalFile {
   private async writeAtEnd(buffer: Buffer): Promise<void> {
     let written: number;
     try {
-      written = await this.timed(`write ${this.path}`, this.handle.write(buffer, 0, buffer.length, this.size));
+      written = await this.timed(`write ${this.path}`, this.handle.append(buffer));
       if (written === buffer.length && !this.fs.syncWrites) await this.timed(`sync ${this.path}`, this.handle.datasync());
     } catch (error) {
       if (this.state !== 'stalled') {
@@ -363,6 +376,14 @@ export class JournalFile {
     this.size += buffer.length;
   }
 
+  /** Takes back a write that cannot count: the bytes past `size` are cut. */
+  private async undo(size: number): Promise<void> {
+    this.size = size;
+    if (this.state === 'stalled') return; // cut when the hung operation returns
+    this.state = 'needs-repair';
+    await this.repair().catch(() => undefined);
+  }
+
   /** Cuts the file back to its last whole line. */
   private async repair(): Promise<void> {
     const stats = await this.timed(`stat ${this.path}`, this.handle.stat());
@@ -373,15 +394,23 @@ export class JournalFile {
     if (this.state === 'needs-repair') this.state = 'open';
   }
 
-  /** Whether the path still names the file we write, unchanged by anyone else. */
+  /** What the journal's path names now. */
+  private namedFile(): Promise<FileStats | undefined> {
+    return statOrNothing(this.fs, this.path, (what, operation) => this.timed(what, operation));
+  }
+
+  /**
+   * Whether `named` is still the file we write, holding one of the sizes we know it to have: a
+   * file that is gone (deleted, moved), another file (replaced), or ours with bytes that are not.
+   */
+  private compare(named: FileStats | undefined, sizes: readonly number[]): 'same' | 'missing' | 'replaced' | 'changed' {
+    if (!named) return 'missing';
+    if (!named.isFile() || named.dev !== this.live.dev || named.ino !== this.live.ino) return 'replaced';
+    return sizes.includes(named.size) ? 'same' : 'changed';
+  }
+
   private async identity(): Promise<'same' | 'missing' | 'replaced' | 'changed'> {
-    const [ours, named] = await Promise.all([
-      this.timed(`stat ${this.path}`, this.handle.stat()),
-      statOrNothing(this.fs, this.path, (what, operation) => this.timed(what, operation)),
-    ]);
-    if (!named || ours.nlink === 0) return named ? 'replaced' : 'missing';
-    if (named.dev !== ours.dev || named.ino !== ours.ino || !named.isFile()) return 'replaced';
-    return ours.size === this.size ? 'same' : 'changed';
+    return this.compare(await this.namedFile(), [this.size]);
   }
 
   /**
@@ -449,6 +478,7 @@ export class JournalFile {
     }
     const old = this.handle;
     this.handle = handle;
+    this.live = { dev: stats.dev, ino: stats.ino };
     this.size = size;
     this.state = 'open';
     await this.tidy(`close the previous ${this.path}`, () => old.close());

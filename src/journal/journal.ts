@@ -131,6 +131,8 @@ export class Journal implements JournalContent {
   private readonly byInvoice = new Map<string, Tracked[]>();
   private readonly bySettledCode = new Map<string, Tracked[]>();
   private readonly preauthByRef = new Map<string, Tracked>();
+  /** Requests with no end that were not begun by this process and no operator has acknowledged: kept apart so listing them costs nothing. */
+  private readonly attention = new Set<Tracked>();
   /** End lines that could not be written yet (a full disk): written with the next line that can be. */
   private readonly unwritten: PendingLine[] = [];
   private readonly listeners = new Set<() => void>();
@@ -163,11 +165,7 @@ export class Journal implements JournalContent {
 
   /** Requests sent without a known end that no operator has acknowledged yet, oldest first. */
   get unresolved(): JournalEntry[] {
-    const list: JournalEntry[] = [];
-    for (const tracked of this.entries.values()) {
-      if (tracked.entry.outcome === undefined && !tracked.entry.acknowledged && !tracked.openHere) list.push(tracked.entry);
-    }
-    return list;
+    return [...this.attention].map((tracked) => tracked.entry);
   }
 
   /** Damaged lines found on load that no operator has acknowledged yet. */
@@ -271,7 +269,7 @@ export class Journal implements JournalContent {
     const file = await this.usableFile();
     const wanted = (id: string) => ids === undefined || ids.includes(id);
     const chosen: (Tracked | TrackedDamage)[] = [
-      ...[...this.entries.values()].filter((t) => t.entry.outcome === undefined && !t.entry.acknowledged && !t.openHere && wanted(t.entry.id)),
+      ...[...this.attention].filter((t) => wanted(t.entry.id)),
       ...[...this.damage.values()].filter((t) => !t.entry.acknowledged && wanted(t.entry.id)),
     ];
     const at = this.now().toISOString();
@@ -281,6 +279,7 @@ export class Journal implements JournalContent {
       tracked.acknowledgement = durable(line);
       tracked.acknowledgedAt = at;
       tracked.entry.acknowledged = true;
+      if ('openHere' in tracked) this.attention.delete(tracked);
     });
     const outcomes = await Promise.allSettled(writes);
     if (chosen.length > 0) this.changed();
@@ -439,6 +438,7 @@ export class Journal implements JournalContent {
         tracked.entry.acknowledged = true;
         tracked.acknowledgement = ON_DISK;
         tracked.acknowledgedAt = record.at;
+        if ('openHere' in tracked) this.attention.delete(tracked);
         return;
       }
       case 'damaged': {
@@ -522,14 +522,17 @@ export class Journal implements JournalContent {
   /** After an end is known: a request that ended without blocking a repeat needs no memory. */
   private settled(tracked: Tracked): void {
     const { entry } = tracked;
+    const wasUnresolved = this.attention.delete(tracked);
     if (!blocks(entry)) this.forget(tracked);
     else if (entry.action === 'preauth' && entry.outcome === 'ok' && entry.ref) this.preauthByRef.set(entry.ref, tracked);
-    this.changed();
+    // Listeners redraw statuses: only an end that settles something unresolved concerns them.
+    if (wasUnresolved) this.changed();
   }
 
   private remember(tracked: Tracked): void {
     const { entry } = tracked;
     this.entries.set(entry.id, tracked);
+    if (entry.outcome === undefined && !entry.acknowledged && !tracked.openHere) this.attention.add(tracked);
     if (entry.invoice !== undefined) addTo(this.byInvoice, entry.invoice, tracked);
     if ((entry.action === 'complete' || entry.action === 'cancel') && entry.preauthcode !== undefined) addTo(this.bySettledCode, entry.preauthcode, tracked);
   }
@@ -537,6 +540,7 @@ export class Journal implements JournalContent {
   private forget(tracked: Tracked): void {
     const { entry } = tracked;
     this.entries.delete(entry.id);
+    this.attention.delete(tracked);
     if (entry.invoice !== undefined) removeFrom(this.byInvoice, entry.invoice, tracked);
     if (entry.preauthcode !== undefined) removeFrom(this.bySettledCode, entry.preauthcode, tracked);
     if (entry.ref !== undefined && this.preauthByRef.get(entry.ref) === tracked) this.preauthByRef.delete(entry.ref);

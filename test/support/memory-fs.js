@@ -138,6 +138,12 @@ class MemoryHandle {
     return length;
   }
 
+  /** A write at the end of the file, wherever that is now (O_APPEND): only the journal's own handles append. */
+  async append(buffer) {
+    if (this.#mode !== 'journal') throw fsError('EBADF', 'write', this.#path);
+    return this.write(buffer, 0, buffer.length, this.#inode.content.length);
+  }
+
   async datasync() {
     this.#check('fdatasync');
     this.#inode.durable = Buffer.from(this.#inode.content);
