@@ -466,6 +466,44 @@ describe('journal file: checks, recovery and one writer', () => {
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   });
 
+  it('never writes itself anew when nothing happened to its file: a size seen halfway through its own write is its own', async () => {
+    // The kernel extends a file page by page, so a stat beside a write can see any size between
+    // before and after it. This file system shows exactly that: the size halfway through.
+    let writing;
+    const halfway = {
+      ...nodeFileSystem,
+      async stat(target) {
+        const stats = await nodeFileSystem.stat(target);
+        if (!writing || target !== writing.file) return stats;
+        return Object.assign(Object.create(Object.getPrototypeOf(stats)), stats, { size: writing.before + Math.floor(writing.length / 2) });
+      },
+      async open(target, mode) {
+        const handle = await nodeFileSystem.open(target, mode);
+        if (mode !== 'journal') return handle;
+        return {
+          ...handle,
+          async append(buffer) {
+            writing = { file: target, before: (await handle.stat()).size, length: buffer.length };
+            await new Promise((resolve) => setImmediate(resolve)); // the stat runs now
+            try {
+              return await handle.append(buffer);
+            } finally {
+              writing = undefined;
+            }
+          },
+        };
+      },
+    };
+    const counted = new FaultFileSystem(halfway);
+    const journal = journalAt(file, { fs: counted, maxBytes: 1 << 30 });
+    for (let n = 0; n < 20; n += 1) {
+      const id = await beginId(journal, request('pay', { amount: '1', invoice: `HALF-${n}` }));
+      await journal.end(id, OK);
+    }
+    assert.deepEqual(counted.log.filter((entry) => entry.op === 'rename'), [], 'no new generation was written');
+    assert.equal(lines(file).length, 40);
+  });
+
   it('writes lines that arrive together in one write, each durable before it counts (group commit)', async () => {
     const counted = new FaultFileSystem(nodeFileSystem);
     const journal = journalAt(file, { fs: counted });

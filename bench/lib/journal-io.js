@@ -28,7 +28,7 @@ function fileSystemOf(dir) {
 }
 
 /**
- * Counts write() calls on journal files (the live file, opened in mode 'journal'), by wrapping
+ * Counts write() calls on journal files (the live file, opened in mode 'journal': append or write), by wrapping
  * the package's file operations in this process before any journal opens: a counter increment
  * per write, nothing else. Returns { writes } or undefined when the package has no such module
  * (then the count is reported as n/a).
@@ -47,13 +47,12 @@ function countJournalWrites(packageDir) {
   real.open = async (file, mode) => {
     const handle = await open.call(real, file, mode);
     if (mode !== 'journal') return handle;
-    return {
-      ...handle,
-      write: (...args) => {
-        counter.writes += 1;
-        return handle.write(...args);
-      },
+    // The live journal appends (O_APPEND); a package from before that wrote at positions.
+    const counted = (name) => (...args) => {
+      counter.writes += 1;
+      return handle[name](...args);
     };
+    return { ...handle, write: counted('write'), ...(handle.append && { append: counted('append') }) };
   };
   return counter;
 }

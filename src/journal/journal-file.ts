@@ -36,6 +36,12 @@ export interface JournalContent {
 /** A line handed to append(); `seq` is set, at the moment it is durable, to its place in the order of writing. */
 export interface PendingLine {
   readonly text: string;
+  /**
+   * Check that the path still names the journal before this line counts. A request's begin
+   * needs it (it must not go out recorded in a deleted file); an end can wait for the next
+   * begin's check, which writes the journal anew with it if need be.
+   */
+  readonly verify?: boolean;
   seq?: number;
 }
 
@@ -226,10 +232,10 @@ export class JournalFile {
 
   /**
    * Appends a line and resolves once all of its bytes are on disk. Lines appended while a write
-   * is under way go out together with the next one (group commit). Before each write the file
-   * is checked to still be the journal (not deleted, moved or replaced); if it is not, the
-   * journal is written anew at its path first. Rejects, with nothing left in the file, when
-   * the line could not be written whole.
+   * is under way go out together with the next one (group commit). For a line to verify, the
+   * file is checked to still be the journal (not deleted, moved or replaced); if it is not, the
+   * journal is written anew at its path before the line counts. Rejects, with nothing left in
+   * the file, when the line could not be written whole.
    */
   append(line: PendingLine): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new JournalUnavailableError(`the journal ${this.path} is closed`));
@@ -338,14 +344,15 @@ export class JournalFile {
       // Whether the path still names our file is checked beside the write, not before it: the
       // lines count only once both are done, and if the file was deleted, moved or replaced,
       // the journal is first written anew at its path, these lines included.
-      const [named, written] = await Promise.allSettled([this.namedFile(), this.writeAtEnd(buffer)]);
+      const verify = batch.some((queued) => queued.line.verify);
+      const [named, written] = await Promise.allSettled([verify ? this.namedFile() : Promise.resolve(undefined), this.writeAtEnd(buffer)]);
       if (written.status === 'rejected') throw written.reason;
       if (named.status === 'rejected') {
         await this.undo(before);
         throw named.reason;
       }
       for (const queued of batch) queued.line.seq = ++this.lastSeq;
-      const found = this.compare(named.value, [before, this.size]);
+      const found = verify ? this.compare(named.value, before, this.size) : 'same';
       if (found !== 'same') await this.recover(found);
     } catch (error) {
       const why = error instanceof Error ? error : new Error(String(error));
@@ -400,17 +407,19 @@ export class JournalFile {
   }
 
   /**
-   * Whether `named` is still the file we write, holding one of the sizes we know it to have: a
-   * file that is gone (deleted, moved), another file (replaced), or ours with bytes that are not.
+   * Whether `named` is still the file we write, of a size we know it to have: a file that is
+   * gone (deleted, moved), another file (replaced), or ours with bytes that are not (changed).
+   * Seen beside a write, the size may be anywhere from before it to after it (the kernel
+   * extends a file page by page).
    */
-  private compare(named: FileStats | undefined, sizes: readonly number[]): 'same' | 'missing' | 'replaced' | 'changed' {
+  private compare(named: FileStats | undefined, atLeast: number, atMost: number): 'same' | 'missing' | 'replaced' | 'changed' {
     if (!named) return 'missing';
     if (!named.isFile() || named.dev !== this.live.dev || named.ino !== this.live.ino) return 'replaced';
-    return sizes.includes(named.size) ? 'same' : 'changed';
+    return named.size >= atLeast && named.size <= atMost ? 'same' : 'changed';
   }
 
   private async identity(): Promise<'same' | 'missing' | 'replaced' | 'changed'> {
-    return this.compare(await this.namedFile(), [this.size]);
+    return this.compare(await this.namedFile(), this.size, this.size);
   }
 
   /**

@@ -212,7 +212,7 @@ export class Journal implements JournalContent {
       begunAt: this.now().toISOString(),
       acknowledged: false,
     };
-    const line: PendingLine = { text: encodeRecord(beginRecord(entry)) };
+    const line: PendingLine = { text: encodeRecord(beginRecord(entry)), verify: true };
     const tracked: Tracked = { entry, begin: line, openHere: true };
     this.remember(tracked);
     this.retryUnwritten(file);
