@@ -339,21 +339,16 @@ export class JournalFile {
       if (this.state === 'closed') throw new JournalUnavailableError(`the journal ${this.path} is closed`);
       if (this.state === 'stalled') throw this.stalledError();
       if (this.state === 'needs-repair') await this.repair();
-      const buffer = Buffer.from(batch.map((queued) => queued.line.text).join(''), 'utf8');
-      const before = this.size;
-      // Whether the path still names our file is checked beside the write, not before it: the
-      // lines count only once both are done, and if the file was deleted, moved or replaced,
-      // the journal is first written anew at its path, these lines included.
-      const verify = batch.some((queued) => queued.line.verify);
-      const [named, written] = await Promise.allSettled([verify ? this.namedFile() : Promise.resolve(undefined), this.writeAtEnd(buffer)]);
-      if (written.status === 'rejected') throw written.reason;
-      if (named.status === 'rejected') {
-        await this.undo(before);
-        throw named.reason;
+      // Before a line that must verify (a request's begin), check that the path still names our
+      // file, unchanged: if it was deleted, moved, replaced or written to behind our back, the
+      // journal is written anew at its path first. One stat, before the write: the size it sees
+      // is then exact, which repair() relies on.
+      if (batch.some((queued) => queued.line.verify)) {
+        const found = await this.identity();
+        if (found !== 'same') await this.recover(found);
       }
+      await this.writeAtEnd(Buffer.from(batch.map((queued) => queued.line.text).join(''), 'utf8'));
       for (const queued of batch) queued.line.seq = ++this.lastSeq;
-      const found = verify ? this.compare(named.value, before, this.size) : 'same';
-      if (found !== 'same') await this.recover(found);
     } catch (error) {
       const why = error instanceof Error ? error : new Error(String(error));
       for (const queued of batch) queued.reject(why);
@@ -383,14 +378,6 @@ export class JournalFile {
     this.size += buffer.length;
   }
 
-  /** Takes back a write that cannot count: the bytes past `size` are cut. */
-  private async undo(size: number): Promise<void> {
-    this.size = size;
-    if (this.state === 'stalled') return; // cut when the hung operation returns
-    this.state = 'needs-repair';
-    await this.repair().catch(() => undefined);
-  }
-
   /** Cuts the file back to its last whole line. */
   private async repair(): Promise<void> {
     const stats = await this.timed(`stat ${this.path}`, this.handle.stat());
@@ -407,19 +394,17 @@ export class JournalFile {
   }
 
   /**
-   * Whether `named` is still the file we write, of a size we know it to have: a file that is
-   * gone (deleted, moved), another file (replaced), or ours with bytes that are not (changed).
-   * Seen beside a write, the size may be anywhere from before it to after it (the kernel
-   * extends a file page by page).
+   * Whether `named` is still the file we write, of the size we know: a file that is gone
+   * (deleted, moved), another file (replaced), or ours with bytes that are not ours (changed).
    */
-  private compare(named: FileStats | undefined, atLeast: number, atMost: number): 'same' | 'missing' | 'replaced' | 'changed' {
+  private compare(named: FileStats | undefined): 'same' | 'missing' | 'replaced' | 'changed' {
     if (!named) return 'missing';
     if (!named.isFile() || named.dev !== this.live.dev || named.ino !== this.live.ino) return 'replaced';
-    return named.size >= atLeast && named.size <= atMost ? 'same' : 'changed';
+    return named.size === this.size ? 'same' : 'changed';
   }
 
   private async identity(): Promise<'same' | 'missing' | 'replaced' | 'changed'> {
-    return this.compare(await this.namedFile(), this.size, this.size);
+    return this.compare(await this.namedFile());
   }
 
   /**
