@@ -17,6 +17,8 @@ const AMOUNT = '12.50';
 /** The window the core `tcp request` node waits after a reply's first byte, in mode 'time'. */
 const CORE_TIME_WINDOW_MS = 20;
 /** The durable floor's file, beside the node's journal (never the journal itself: that one is locked). */
+/** The library contender's own journal: a file of its own, as the node's is locked by its Node-RED. */
+const CLIENT_JOURNAL_FILE = 'client-contender.jsonl';
 const DURABLE_FLOOR_FILE = 'durable-floor.jsonl';
 const { O_WRONLY, O_APPEND, O_CREAT, O_DSYNC } = fs.constants;
 
@@ -106,27 +108,42 @@ function durableFloor(port, journalFolder) {
   };
 }
 
-/** 2. TerminalClient from plain Node.js; answerGuardMs 0, or undefined for the package's default. */
-function client(api, port, answerGuardMs) {
+/**
+ * 2. TerminalClient from plain Node.js; answerGuardMs 0, or undefined for the package's default.
+ * With journalFolder (answerGuardMs 0 only), the client has a journal of its own in that folder:
+ * the journal's cost apart from Node-RED's, against the durable floor in the same folder.
+ */
+function client(api, port, answerGuardMs, journalFolder) {
   const zero = answerGuardMs === 0;
+  const journaled = journalFolder !== undefined;
   let terminal;
+  let journal;
   return {
-    key: zero ? 'client-guard0' : 'client',
-    // Without a journal, as the library is used plainly; the config node gives its client one.
-    label: zero ? '2z client, answerGuardMs: 0, no journal' : `2 client (default answerGuardMs ${api.DEFAULT_ANSWER_GUARD_MS} ms), no journal`,
+    key: journaled ? 'client-guard0-journal' : zero ? 'client-guard0' : 'client',
+    label: journaled
+      ? '2j client, answerGuardMs: 0, with a journal beside the node\'s'
+      : zero
+        ? '2z client, answerGuardMs: 0, no journal'
+        : `2 client (default answerGuardMs ${api.DEFAULT_ANSWER_GUARD_MS} ms), no journal`,
     async setup() {
+      if (journaled) {
+        journal = new api.Journal(path.join(journalFolder(), CLIENT_JOURNAL_FILE));
+        await journal.ready;
+      }
       terminal = new api.TerminalClient({
         transport: new api.TcpTransport({ host: HOST, port }),
         ...(zero && { answerGuardMs: 0 }),
+        ...(journal && { journal }),
       });
     },
     async once(i) {
-      const invoice = `C${zero ? 'z' : ''}-${i}`;
+      const invoice = `C${journaled ? 'j' : zero ? 'z' : ''}-${i}`;
       const result = await terminal.pay({ amount: AMOUNT, invoice, receipt: 'OFF', custrcpt: 'OFF' });
       if (result.result !== 'OK' || result.invoice !== invoice) throw new Error(`client: unexpected result ${JSON.stringify(result)}`);
     },
-    teardown() {
+    async teardown() {
       terminal.close();
+      await journal?.close();
     },
   };
 }

@@ -20,7 +20,7 @@ function ratiosToFloor(headline) {
 /** The node's targets against the durable floor (1d): same disk, same run, same rounds. */
 const DURABLE_RATIO_TARGET = 0.8;
 const DURABLE_P99_MARGIN_MS = 1;
-const DURABLE_KEYS = ['floor', 'floor-durable', 'node-guard0'];
+const DURABLE_KEYS = ['floor', 'floor-durable', 'client-guard0-journal', 'node-guard0'];
 
 /** 1, 1d and 3z side by side: what the flush costs the floor, and what the node costs beyond that. */
 function durableTable(headline) {

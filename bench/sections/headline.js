@@ -55,6 +55,7 @@ runSection(async (options) => {
       contenders.durableFloor(port, () => nodeOnDisk.journalFolder()),
       contenders.client(api, port, undefined),
       contenders.client(api, port, 0),
+      contenders.client(api, port, 0, () => nodeOnDisk.journalFolder()),
       contenders.node(api, nodeRed, port, undefined),
       nodeOnDisk,
       ...(shmDir ? [contenders.node(api, nodeRed, port, 0, shmDir)] : []),
