@@ -11,7 +11,7 @@ const hangingWrites = {
   ...nodeFileSystem,
   async open(target, mode) {
     const handle = await nodeFileSystem.open(target, mode);
-    return { ...handle, write: () => fs.promises.open(fifo, 'w').then(() => 0) };
+    return { ...handle, append: () => fs.promises.open(fifo, 'w').then(() => 0) };
   },
 };
 const sourced = (value, field) => ({ value, field });
