@@ -106,7 +106,7 @@ export class JournalFile {
   /** Device and inode of the file `handle` writes: what the path must still name. */
   private live: { dev: number; ino: number };
   private lock: JournalLock;
-  /** Bytes of whole, verified lines: where the next line goes. */
+  /** The live file's length as this writer made it: whole, verified lines only. */
   private size: number;
   private lastSeq = 0;
   private state: FileState = 'open';
@@ -117,6 +117,8 @@ export class JournalFile {
   /** Everything that touches the live file runs one after another on this chain. */
   private chain: Promise<void> = Promise.resolve();
   private compacting = false;
+  /** Leftover files merged on open, removed once a new generation holds their lines. */
+  private leftovers: string[] = [];
 
   private constructor(fs: JournalFileSystem, file: string, handle: JournalHandle, stats: FileStats, lock: JournalLock, size: number, ioTimeoutMs: number) {
     this.fs = fs;
@@ -174,7 +176,6 @@ export class JournalFile {
       if (leftovers.length > 0) notes.push(`${file} was missing; rebuilt from ${leftovers.map((f) => path.basename(f)).join(', ')}`);
     }
     const handle = await timed(`open ${file}`, fs.open(file, 'journal'));
-    let journal: JournalFile | undefined;
     try {
       const stats = await timed(`stat ${file}`, handle.stat());
       if (!stats.isFile()) throw new Error(`${file} is not a regular file; a journal must be one`);
@@ -198,7 +199,7 @@ export class JournalFile {
         notes.push(`dropped ${stats.size - own.tornAt} bytes of an incomplete last line at byte ${own.tornAt} of ${file}`);
       }
       if (live) for (const other of leftovers) notes.push(`merged ${path.basename(other)}, left by an interrupted compaction`);
-      journal = new JournalFile(fs, file, handle, stats, lock, own.tornAt, ioTimeoutMs);
+      const journal = new JournalFile(fs, file, handle, stats, lock, own.tornAt, ioTimeoutMs);
       journal.leftovers = leftovers.filter((f) => !f.endsWith('.1'));
       return { file: journal, loaded: { records, damaged, notes, needsRewrite: leftovers.length > 0 } };
     } catch (error) {
@@ -212,9 +213,6 @@ export class JournalFile {
     return readOtherFile(fs, path.resolve(file), (what, operation) => withTimeout(operation, ioTimeoutMs, what));
   }
 
-  /** Leftover files merged on open, removed once a new generation holds their lines. */
-  private leftovers: string[] = [];
-
   /** Where the journal's lines come from when a new generation is written. */
   attach(content: JournalContent): void {
     this.content = content;
@@ -223,11 +221,6 @@ export class JournalFile {
   /** Bytes in the live file. */
   get bytes(): number {
     return this.size;
-  }
-
-  /** Whether appends can be tried: not stalled on a hung operation, not closed. */
-  get usable(): boolean {
-    return this.state === 'open' || this.state === 'needs-repair';
   }
 
   /**
