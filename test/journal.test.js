@@ -11,6 +11,7 @@ const zlib = require('node:zlib');
 const { Journal, TcpTransport, TerminalClient, TerminalSimulator, compareAmounts, createRequest } = require('../dist/src');
 const { nodeFileSystem } = require('../dist/src/journal/file-system');
 const { FaultFileSystem } = require('./support/fault-fs');
+const { request } = require('./support/journal-workload');
 const { waitFor } = require('./support/wait');
 
 function tempFile() {
@@ -20,21 +21,6 @@ function tempFile() {
 
 function lines(file) {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
-}
-
-function request(action, fields) {
-  const sourced = (value, field) => ({ value, field });
-  return createRequest(
-    {
-      action,
-      amount: sourced(fields.amount, 'amount'),
-      invoice: sourced(fields.invoice, 'invoice'),
-      preauthCode: sourced(fields.preauthcode, 'preauthcode'),
-      receipt: sourced('ON', 'receipt'),
-      custrcpt: sourced('ON', 'custrcpt'),
-    },
-    { decimals: 2 },
-  );
 }
 
 const OK = { result: 'OK', ref: 'R1' };

@@ -40,16 +40,8 @@ export interface JournalEntry {
   acknowledged: boolean;
 }
 
-/** A line of the journal that failed its check on load: someone must look at it. */
-export interface DamagedEntry {
-  readonly id: string;
-  /** The file it was found in, its line number and byte offset there. */
-  readonly file: string;
-  readonly line: number;
-  readonly offset: number;
-  readonly reason: string;
-  /** What it held, printable and shortened. */
-  readonly text: string;
+/** A line of the journal that failed its check on load (see DamagedLine): someone must look at it. */
+export interface DamagedEntry extends Omit<DamagedLine, 'record'> {
   readonly foundAt: string;
   acknowledged: boolean;
 }
