@@ -48,7 +48,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --endurance-terminals N  terminals transacting at once in the endurance run (default ${COUNTS['endurance-terminals'][0]})
   --endurance-guard MS  patch the config nodes' clients to this answerGuardMs for the endurance
                       run (default: leave the package's default)
-  --endurance-settle MS  the same for unknownSettleMs, the wait after an unknown outcome
+  --endurance-settle MS  the same for lateAnswerWindowMs, the wait after an unknown outcome
   --terminals N       terminals in the many-terminals run (default ${COUNTS.terminals[0]})
   --terminal-txns N   payments per terminal there (default ${COUNTS['terminal-txns'][0]})
   --one-terminal-txns N  payments of the lone terminal in each group-commit round, against all
@@ -227,7 +227,7 @@ function markdown(results) {
   if (results.guard) out.push('### What answerGuardMs buys', '', report.guardTable(results.guard), '');
   if (results.stall) {
     const o = results.stall.clientOptions;
-    const heading = `### Hostile 10 MB reply (client with answerGuardMs ${o.answerGuardMs}, unknownSettleMs ${o.unknownSettleMs}, responseTimeoutMs ${o.responseTimeoutMs})`;
+    const heading = `### Hostile 10 MB reply (client with answerGuardMs ${o.answerGuardMs}, lateAnswerWindowMs ${o.lateAnswerWindowMs}, responseTimeoutMs ${o.responseTimeoutMs})`;
     out.push(heading, '', report.stallTable(results.stall), '');
   }
   if (results.breaks) out.push('### Replies that break the core-nodes flow', '', report.breaksTable(results.breaks), '');

@@ -9,7 +9,7 @@ import {
   TransactionResult,
   failure,
 } from '../src/protocol';
-import type { ConnectionState } from '../src/client/terminal-client';
+import type { ConnectionState, LateAnswer } from '../src/client/terminal-client';
 import type { JournalEntry } from '../src/journal/journal';
 import { t } from './i18n';
 import { Node, NodeAPI, NodeMessage, NodeStatus } from './node-red';
@@ -145,17 +145,28 @@ export function resolveDraft(
   evaluate: Evaluate = noEvaluation,
 ): MaybePromise<RequestDraft> {
   const spec = ACTION_SPECS[action];
-  const payload = isPlainObject(msg.payload) ? msg.payload : undefined;
+  // A message may have getters that throw, or be a Proxy: every read names what could not be read.
+  const get = (from: Record<string, unknown>, key: string, field: string): unknown => {
+    try {
+      return from[key];
+    } catch (error) {
+      throw unreadable(field, error);
+    }
+  };
+  const rawPayload = get(msg, 'payload', 'msg.payload');
+  const payload = isPlainObject(rawPayload) ? rawPayload : undefined;
   // null counts as absent, as JSON often says "no value" with it.
   const pick = (key: string, fallback?: Sourced): Sourced | undefined => {
-    if (msg[key] !== undefined && msg[key] !== null) return { value: msg[key], field: `msg.${key}` };
-    if (payload && payload[key] !== undefined && payload[key] !== null) return { value: payload[key], field: `msg.payload.${key}` };
+    const own = get(msg, key, `msg.${key}`);
+    if (own !== undefined && own !== null) return { value: own, field: `msg.${key}` };
+    const inPayload = payload ? get(payload, key, `msg.payload.${key}`) : undefined;
+    if (inPayload !== undefined && inPayload !== null) return { value: inPayload, field: `msg.payload.${key}` };
     return fallback;
   };
   const read = (name: InputName): MaybePromise<Sourced | undefined> => {
     const source = sources[name];
     if (source.type === 'msg' && source.value.trim() === DEFAULT_SOURCES[name].value) {
-      if (name === 'amount') return payload ? { value: payload.amount, field: 'msg.payload.amount' } : { value: msg.payload, field: 'msg.payload' };
+      if (name === 'amount') return payload ? { value: get(payload, 'amount', 'msg.payload.amount'), field: 'msg.payload.amount' } : { value: rawPayload, field: 'msg.payload' };
       if (name === 'invoice') return pick('invoice');
       return pick('preauthcode', { value: undefined, field: 'msg.preauthcode' });
     }
@@ -227,34 +238,79 @@ export function submitMessage(
 }
 
 function invalidInput(action: Action, error: unknown): TransactionFailure {
-  if (!(error instanceof InputError)) throw error;
   // Worded as the client words the input rules' errors.
-  return failure(action, undefined, 'INVALID_INPUT', `${error.message}. Nothing was sent.`);
+  if (error instanceof InputError) return failure(action, undefined, 'INVALID_INPUT', `${error.message}. Nothing was sent.`);
+  return failure(action, undefined, 'INVALID_INPUT', `The message could not be read (${describeError(error)}). Nothing was sent.`);
+}
+
+/** Reads msg.allowDuplicate: true sends a request the journal would refuse as a duplicate. */
+export function allowDuplicateOf(msg: NodeMessage): boolean {
+  try {
+    return msg.allowDuplicate === true;
+  } catch (error) {
+    throw unreadable('msg.allowDuplicate', error);
+  }
 }
 
 function unreadable(field: string, error: unknown): InputError {
-  const reason =
-    error instanceof Error
-      ? error.message
-      : typeof error === 'object' && error !== null && 'message' in error
-        ? String((error as { message: unknown }).message)
-        : String(error);
-  return new InputError(field, `cannot be read: ${reason.replace(/\.$/, '')}`);
+  return new InputError(field, `cannot be read: ${describeError(error).replace(/\.$/, '')}`);
 }
 
-/** The input message, now carrying the result, and the output it belongs on. */
+/** An error in words, whatever was thrown (reading it may throw too). */
+function describeError(error: unknown): string {
+  try {
+    if (error instanceof Error) return error.message;
+    if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+    return String(error);
+  } catch {
+    return 'an error that cannot be described';
+  }
+}
+
+/**
+ * The input message, now carrying the result, and the output it belongs on. A message that
+ * refuses to be written (frozen, or a Proxy) is not lost: the result goes out on a copy of what
+ * could be read of it.
+ */
 export function applyResult(msg: NodeMessage, result: TransactionResult): { output: 0 | 1; msg: NodeMessage } {
+  const output = result.result === 'OK' ? 0 : 1;
+  try {
+    return { output, msg: writeResult(msg, result) };
+  } catch {
+    return { output, msg: writeResult(readableCopy(msg), result) };
+  }
+}
+
+function writeResult(msg: NodeMessage, result: TransactionResult): NodeMessage {
   msg.payload = result;
   if (result.result === 'OK') {
     // A message retried after an error must not carry the old error onto the success output.
     delete msg.error;
     if (result.action === 'preauth') msg.preauthcode = result.ref;
-    return { output: 0, msg };
+    return msg;
   }
   // A failed pre-authorization has no code: one left on the message could cancel the wrong one.
   if (result.action === 'preauth') delete msg.preauthcode;
   msg.error = { message: result.message, code: result.code, outcome: result.outcome };
-  return { output: 1, msg };
+  return msg;
+}
+
+function readableCopy(msg: NodeMessage): NodeMessage {
+  const copy: NodeMessage = {};
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(msg);
+  } catch {
+    // Nothing readable: the copy carries the result only.
+  }
+  for (const key of keys) {
+    try {
+      copy[key] = msg[key];
+    } catch {
+      // A property that throws stays behind.
+    }
+  }
+  return copy;
 }
 
 export function statusForResult(result: TransactionResult): NodeStatus {
@@ -281,6 +337,39 @@ export function statusForResult(result: TransactionResult): NodeStatus {
     case 'PROTOCOL':
       return { fill: 'red', shape: 'dot', text: t('status.unknown') };
   }
+}
+
+/**
+ * The status after a result. While requests at this terminal have an outcome nobody knows, the
+ * status stays red and says so, whatever came after, until an operator acknowledges them.
+ */
+export function statusAfterResult(result: TransactionResult, unresolved: number): NodeStatus {
+  const status = statusForResult(result);
+  if (unresolved === 0) return status;
+  return { fill: 'red', shape: 'dot', text: t('status.withUnresolved', { status: status.text ?? '', count: unresolved }) };
+}
+
+/** The warning for an outcome nobody knows: what, for how much, where, and what to do. */
+export function describeUnknown(result: TransactionFailure, terminal: string | undefined): string {
+  return `${describeRequestOf(result)}${terminal ? ` at ${terminal}` : ''}: ${result.message}`;
+}
+
+/** The warning when the answer to a request that had ended unknown arrived after all. */
+export function describeLateAnswer(late: LateAnswer, terminal: string): string {
+  const { result } = late;
+  const said =
+    result.result === 'OK'
+      ? `approved, ref ${result.ref}`
+      : result.code === 'TERMINAL'
+        ? `not approved (${result.statusText ?? result.statusName ?? `status ${result.status ?? '?'}`})`
+        : `${result.code} (${result.message})`;
+  return `Late answer from the terminal at ${terminal}, ${(late.afterMs / 1000).toFixed(1)} s after ${describeRequestOf(result)} ended with an unknown outcome: ${said}. Its outcome is known now and recorded in the journal.`;
+}
+
+/** `pay 12.50, invoice A-1001`, `cancel of pre-authorization 4821`. */
+function describeRequestOf(result: TransactionResult): string {
+  const parts = [result.action, result.amount, result.invoice !== undefined ? `invoice ${result.invoice}` : undefined, result.preauthcode !== undefined ? `pre-authorization ${result.preauthcode}` : undefined];
+  return parts.filter((part) => part !== undefined).join(' ').replace(/ (invoice|pre-authorization)/, ', $1');
 }
 
 export function statusWaiting(request: TerminalRequest): NodeStatus {

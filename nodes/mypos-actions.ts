@@ -1,13 +1,16 @@
 import { ACTIONS, Action, ERROR_OUTCOMES, RequestDraft, TransactionResult, failure } from '../src/protocol';
 import {
+  allowDuplicateOf,
   applyResult,
+  describeLateAnswer,
+  describeUnknown,
   evaluatorFor,
   resolveDraft,
   sourcesFromDefinition,
   statusConnecting,
   statusForConnection,
   statusForDamagedJournal,
-  statusForResult,
+  statusAfterResult,
   statusForUnresolved,
   statusWaiting,
   submitMessage,
@@ -40,52 +43,81 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   /** This node's messages whose results are not sent yet. */
   const inFlight = new Set<Promise<void>>();
   let closing = false;
-  // While no request is open, the status shows what the operator must know first: requests left
-  // unresolved by a crash, else the state of a link kept open (serial).
-  const keptOpen = terminal?.client?.keepOpen ? terminal.client : undefined;
-  let showedUnresolved = false;
+  const stops: (() => void)[] = [];
+
+  /** What needs a person at this node's terminal: unresolved requests (the journal may be shared by several terminals). */
+  const unresolvedHere = () => {
+    const here = terminal?.client?.transport.description ?? terminal?.description;
+    return (terminal?.journal?.unresolved ?? []).filter((entry) => entry.terminal === undefined || entry.terminal === here);
+  };
+  // While no request is open, the status shows what the operator must know first: requests whose
+  // outcome nobody knows, else a damaged journal, else the state of a link kept open (serial).
+  let showedAttention = false;
   const showIdle = () => {
     if (inFlight.size > 0) return;
-    // The journal may be shared by several terminals: show this one's (and those of unknown terminal).
-    const here = terminal?.client?.transport?.description;
-    const unresolved = (terminal?.journal?.unresolved ?? []).filter((entry) => entry.terminal === undefined || entry.terminal === here);
+    const unresolved = unresolvedHere();
     const damaged = terminal?.journal?.damaged.length ?? 0;
+    const held = terminal?.keepOpen ? terminal.client : undefined;
     if (unresolved.length > 0) node.status(statusForUnresolved(unresolved));
     else if (damaged > 0) node.status(statusForDamagedJournal(damaged));
-    else if (keptOpen) node.status(statusForConnection(keptOpen.connectionState));
-    else if (showedUnresolved) node.status({});
-    showedUnresolved = unresolved.length > 0 || damaged > 0;
+    else if (held) node.status(statusForConnection(held.connectionState));
+    else if (showedAttention) node.status({});
+    showedAttention = unresolved.length > 0 || damaged > 0;
   };
-  const stopWatchingLink = keptOpen?.onConnectionState(showIdle);
   const stopWatchingJournal = terminal?.journal?.onChange(showIdle);
+  if (stopWatchingJournal) stops.push(stopWatchingJournal);
+  void terminal?.whenClient?.then(
+    (client) => {
+      if (closing) return;
+      if (terminal?.keepOpen) stops.push(client.onConnectionState(showIdle));
+      // The answer to one of this node's requests that had ended unknown: now its outcome.
+      stops.push(
+        client.onLateAnswer((late) => {
+          if (late.owner !== node) return;
+          node.warn(describeLateAnswer(late, client.transport.description));
+          showIdle();
+        }),
+      );
+      showIdle();
+    },
+    () => undefined, // the config node says why
+  );
   showIdle();
 
   node.on('input', (msg, send, done) => {
-    const client = terminal?.client;
+    const submitToTerminal = terminal?.submit;
     let pending: Promise<TransactionResult>;
-    if (!client) {
+    if (!submitToTerminal) {
       const why = terminal ? `its settings are wrong: ${terminal.settingsError ?? 'unknown error'}` : 'no terminal is selected';
       pending = Promise.resolve(failure(action, undefined, 'CONNECT', `This node cannot reach a terminal: ${why}. Nothing was sent.`));
     } else {
+      let allowDuplicate = false;
       const submit = (draft: RequestDraft) =>
         // An input read asynchronously (JSONata) may finish after the node was stopped: too late to send.
         closing
           ? Promise.resolve(failure(action, undefined, 'CONNECT', 'Node-RED stopped this node before the request was sent. Nothing was sent.'))
-          : client.submit(draft, {
+          : submitToTerminal(draft, {
               owner: node,
-              allowDuplicate: msg.allowDuplicate === true,
+              allowDuplicate,
               onPhase: (phase, request) => node.status(phase === 'connecting' ? statusConnecting() : statusWaiting(request)),
             });
-      pending = submitMessage(action, () => resolveDraft(action, msg, receipt, custrcpt, sources, evaluate), submit);
+      // Everything read from the message is read here, where a property that throws is an input error.
+      const resolve = () => {
+        allowDuplicate = allowDuplicateOf(msg);
+        return resolveDraft(action, msg, receipt, custrcpt, sources, evaluate);
+      };
+      pending = submitMessage(action, resolve, submit);
     }
     const settled = pending
       .then((result) => {
         const { output, msg: out } = applyResult(msg, result);
-        node.status(statusForResult(result));
-        if (result.result === 'ERROR' && ERROR_OUTCOMES[result.code] === 'unknown') node.warn(result.message);
+        const unknown = result.result === 'ERROR' && ERROR_OUTCOMES[result.code] === 'unknown';
+        if (unknown) node.warn(describeUnknown(result, terminal?.client?.transport.description ?? terminal?.description));
+        // An outcome nobody knows stays on the node until an operator acknowledges it.
+        node.status(statusAfterResult(result, unresolvedHere().length));
         send(output === 0 ? [out, null] : [null, out]);
       })
-      .catch((error: unknown) => node.error(`Could not deliver the result: ${error instanceof Error ? error.message : String(error)}`, msg))
+      .catch((error: unknown) => node.error(`Could not deliver the result: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => {
         inFlight.delete(settled);
         done();
@@ -95,8 +127,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
 
   node.on('close', (_removed, done) => {
     closing = true;
-    stopWatchingLink?.();
-    stopWatchingJournal?.();
+    for (const stop of stops.splice(0)) stop();
     terminal?.client?.abort('Node-RED stopped this node before the terminal answered.', node);
     void Promise.all(inFlight).then(() => done());
   });

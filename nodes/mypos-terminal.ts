@@ -1,51 +1,65 @@
-import { TerminalClient } from '../src/client/terminal-client';
+import { TerminalClient, amountRules } from '../src/client/terminal-client';
 import { Journal } from '../src/journal/journal';
+import { failure } from '../src/protocol';
+import { TerminalRegistry } from '../src/terminal/registry';
+import { listSerialPorts } from '../src/transport/serial';
 import { JournalUse, journalPath, useJournal } from './journals';
-import { SerialTransport, listSerialPorts } from '../src/transport/serial';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
 import { testConnection } from './terminal-probe';
 import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './terminal-settings';
 
-/** The `mypos-terminal` config node: one terminal, one connection, shared by the action nodes. */
+/**
+ * The `mypos-terminal` config node: a handle on one physical terminal. Config nodes that name
+ * the same terminal (the same address however written, the same serial device) share its
+ * client: one request at a time between them, one queue, one wait for a late answer.
+ */
 
-/** Serial devices opened by config nodes in this runtime, so a second one gets a clear message. */
-const serialPathOwners = new Map<string, string>();
-
-/** Config nodes running in this runtime, so a connection test never disturbs one of their requests. */
-const deployedTerminals = new Set<TerminalConfigNode>();
+/** The terminals in use in this runtime. */
+const terminals = new TerminalRegistry();
 
 export = function register(RED: NodeAPI): void {
   RED.nodes.registerType('mypos-terminal', function (this: Node, definition: NodeDefinition) {
     RED.nodes.createNode(this, definition);
     const node = this as TerminalConfigNode;
-    let ownedPath: string | undefined;
     let journalUse: JournalUse | undefined;
+    let release: (() => void) | undefined;
     try {
-      const options = clientOptionsFromConfig(definition as TerminalConfig);
-      if (options.transport instanceof SerialTransport) {
-        const path = options.transport.path;
-        const owner = serialPathOwners.get(path);
-        if (owner !== undefined && owner !== node.id) {
-          throw new Error(`serial port ${path} is already used by another mypos-terminal node (${owner}); use one config node per terminal`);
-        }
-        serialPathOwners.set(path, node.id);
-        ownedPath = path;
-      }
-      journalUse = useJournal(journalPath((definition as TerminalConfig).journalPath, RED.settings.userDir), RED.settings.userDir, node);
+      const config = definition as TerminalConfig;
+      const options = clientOptionsFromConfig(config);
+      // Per request, this node's own: how amounts are read and how long to wait for an answer.
+      const rules = amountRules(options.decimals ?? 2, options.maxAmount);
+      const responseTimeoutMs = options.responseTimeoutMs;
+      journalUse = useJournal(journalPath(config.journalPath, RED.settings.userDir), RED.settings.userDir, node);
       const journal = journalUse.journal;
+      const lease = terminals.lease({ ...options, journal }, { label: `config node "${node.name || node.id}"`, warn: (message) => node.warn(message) });
+      release = lease.release;
       node.journal = journal;
-      node.client = new TerminalClient({ ...options, journal });
-      node.client.start();
-      deployedTerminals.add(node);
+      node.description = options.transport.description;
+      node.keepOpen = options.connectionMode === 'keep-open';
+      node.whenClient = lease.client;
+      lease.client.then(
+        (client) => {
+          node.client = client;
+        },
+        (error: Error) => node.error(`Terminal ${options.transport.description} cannot be used: ${error.message}. Requests are refused (CONNECT) until this is fixed.`),
+      );
+      node.submit = async (draft, transactOptions) => {
+        let client: TerminalClient;
+        try {
+          client = await lease.client;
+        } catch (error) {
+          const why = error instanceof Error ? error.message : String(error);
+          return failure(draft.action, undefined, 'CONNECT', `The terminal at ${options.transport.description} cannot be used: ${why}. Nothing was sent.`);
+        }
+        return client.submit(draft, { ...transactOptions, ...(responseTimeoutMs !== undefined && { responseTimeoutMs }) }, rules);
+      };
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       node.settingsError = error.message;
       node.error(`Terminal settings: ${error.message}`);
     }
     node.on('close', (_removed, done) => {
-      deployedTerminals.delete(node);
-      node.client?.close('Node-RED stopped the flow before the terminal answered.');
-      if (ownedPath !== undefined && serialPathOwners.get(ownedPath) === node.id) serialPathOwners.delete(ownedPath);
+      release?.();
       void (journalUse?.release() ?? Promise.resolve()).catch(() => undefined).then(() => done());
     });
   });
@@ -68,7 +82,7 @@ export = function register(RED: NodeAPI): void {
     res.on?.('close', () => {
       if (!res.writableFinished) gone.abort();
     });
-    void testConnection(settings, deployedTerminals, gone.signal).then(
+    void testConnection(settings, terminals, gone.signal).then(
       (result) => res.json(result),
       (error: Error) => res.status(500).json({ ok: false, outcome: 'failed', target: '', message: error.message }),
     );

@@ -1,6 +1,8 @@
+import { identify } from '../src/terminal/identity';
+import { TerminalRegistry } from '../src/terminal/registry';
 import { SerialTransport } from '../src/transport/serial';
 import { Transport } from '../src/transport/transport';
-import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './terminal-settings';
+import { TerminalConfig, clientOptionsFromConfig } from './terminal-settings';
 
 /**
  * The config dialog's "Test connection": opens a connection to the terminal with the dialog's
@@ -43,15 +45,12 @@ export interface ProbeResult {
 }
 
 /**
- * Tries the connection settings of a config dialog. `deployed` are the running config nodes: a
- * terminal one of them is using for a request is not disturbed, and a serial device one of them
- * holds open is reported as such instead of being opened a second time.
+ * Tries the connection settings of a config dialog. A terminal in use in this runtime (the same
+ * terminal however its address is written: resolved addresses are compared) is not disturbed
+ * while it has a request open, and a serial device held open is reported as such instead of
+ * being opened a second time.
  */
-export async function testConnection(
-  settings: TerminalConfig,
-  deployed: Iterable<TerminalConfigNode>,
-  signal?: AbortSignal,
-): Promise<ProbeResult> {
+export async function testConnection(settings: TerminalConfig, terminals: TerminalRegistry, signal?: AbortSignal): Promise<ProbeResult> {
   let transport: Transport;
   let connectTimeoutMs: number;
   try {
@@ -70,9 +69,9 @@ export async function testConnection(
     return { ok: false, outcome: 'invalid', target: '', message: error instanceof Error ? error.message : String(error) };
   }
   const target = transport.description;
-  for (const node of deployed) {
-    const client = node.client;
-    if (!client || client.transport.description !== target) continue;
+  const identity = await identify(transport).catch(() => undefined);
+  const client = identity && terminals.find(identity);
+  if (client) {
     if (client.busy) {
       return { ok: false, outcome: 'busy', target, message: `${target} is in use by a request right now; not disturbed, try again when it is over` };
     }

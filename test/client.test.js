@@ -352,12 +352,17 @@ describe('client: TerminalClient over TCP against the simulator', function () {
     it("'wrong-root' -> PROTOCOL / unknown, and the connection is dropped", async () => {
       const { simulator, port } = await startSimulator();
       simulator.nextBehaviours.push({ fault: 'wrong-root' });
-      const client = makeClient(port);
+      const client = makeClient(port, { lateAnswerWindowMs: 300 });
       const result = await client.pay({ amount: 1, invoice: 'W-1' });
       assertFailure(result, { action: 'pay', invoice: 'W-1', amount: '1.00', code: 'PROTOCOL', outcome: 'unknown', status: null });
       assert.match(result.message, /refundresp/);
       await waitFor(() => simulator.connectionCount === 0, 'the connection to drop', 500);
       assert.equal(client.connectionState, 'disconnected');
+      // Its real answer may still come: nothing else goes to the terminal for the window.
+      const meanwhile = await client.refund({ amount: 1 });
+      assertFailure(meanwhile, { code: 'BUSY', outcome: 'not-sent' });
+      assert.match(meanwhile.message, /has not answered an earlier pay \(W-1\); it may still, for up to 1 s/);
+      await waitFor(() => !client.busy, 'the window to pass', 1000);
       assertOk(await client.refund({ amount: 1 }));
       assert.equal(simulator.received.length, 2);
     });
@@ -365,44 +370,55 @@ describe('client: TerminalClient over TCP against the simulator', function () {
     it("'garbage' -> PROTOCOL / unknown, and the connection is dropped", async () => {
       const { simulator, port } = await startSimulator();
       simulator.nextBehaviours.push({ fault: 'garbage' });
-      const client = makeClient(port);
+      const client = makeClient(port, { lateAnswerWindowMs: 100 });
       assertFailure(await client.pay({ amount: 1 }), { code: 'PROTOCOL', outcome: 'unknown' });
       await waitFor(() => simulator.connectionCount === 0, 'the connection to drop', 500);
+      await waitFor(() => !client.busy, 'the window to pass', 1000);
       assertOk(await client.pay({ amount: 1 }));
       assert.equal(simulator.received.length, 2);
     });
   });
 
   describe('waiting for the terminal', () => {
-    it("'silent' -> TIMEOUT / unknown; the connection is dropped and nothing is re-sent", async () => {
+    it("'silent' -> TIMEOUT / unknown; the connection is kept for a late answer, then dropped; nothing is re-sent", async () => {
       const { simulator, port } = await startSimulator({ fault: 'silent' });
-      const client = makeClient(port, { responseTimeoutMs: 200 });
+      const client = makeClient(port, { responseTimeoutMs: 200, lateAnswerWindowMs: 300 });
       const started = Date.now();
       const result = await client.pay({ amount: 9.99, invoice: 'T-1' });
       assert.ok(Date.now() - started >= 190, 'waited for the response timeout');
       assertFailure(result, { action: 'pay', invoice: 'T-1', amount: '9.99', code: 'TIMEOUT', outcome: 'unknown', status: null });
       assert.match(result.message, /0\.2 s/);
-      await waitFor(() => simulator.connectionCount === 0, 'the connection to drop', 500);
+      assert.equal(simulator.connectionCount, 1, 'its connection stays, for the late answer');
+      assert.ok(client.busy);
+      await waitFor(() => simulator.connectionCount === 0, 'the connection to drop after the window', 1000);
+      assert.ok(Date.now() - started >= 480, 'not before the window passed');
       assert.equal(client.connectionState, 'disconnected');
       await sleep(100);
       assert.equal(simulator.received.length, 1, 'never re-sent');
     });
 
-    it('a late answer to a timed-out request never becomes the answer to the next one', async () => {
-      const { simulator, port } = await startSimulator();
-      // Timeline with a 300 ms timeout: request 1 times out at 300 ms; request 2 goes out at once;
-      // the late answer to request 1 is due at 400 ms, request 2's own answer at ~500 ms. On a
-      // reused connection the late answer would arrive first and be taken for request 2's.
-      simulator.nextBehaviours.push({ delayMs: 400 }, { delayMs: 200 });
-      const client = makeClient(port, { responseTimeoutMs: 300 });
-      const first = await client.pay({ amount: 1, invoice: 'LATE-1' });
-      assertFailure(first, { code: 'TIMEOUT', outcome: 'unknown', invoice: 'LATE-1' });
-      const second = await client.pay({ amount: 2, invoice: 'LATE-2' });
-      assertOk(second, { invoice: 'LATE-2', amount: '2.00' });
-      // the simulator made answer 1 for LATE-1 (never delivered) and answer 2 for LATE-2
-      assert.equal(refCounter(second.ref), 2, `request 2 got the answer ${second.ref}`);
-      assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['LATE-1', 'LATE-2']);
-    });
+    for (const connectionMode of ['per-request', 'reuse']) {
+      it(`${connectionMode}: a late answer is taken as its own request's outcome, and never as the next one's; the next waits for it`, async () => {
+        const { simulator, port } = await startSimulator();
+        // Request 1 times out at 300 ms; request 2, queued meanwhile, must not go out before
+        // request 1's late answer (due at 400 ms), which is its outcome, not request 2's.
+        simulator.nextBehaviours.push({ delayMs: 400 }, { delayMs: 50 });
+        const client = makeClient(port, { connectionMode, responseTimeoutMs: 300, queueLimit: 1, answerGuardMs: 0 });
+        const late = [];
+        client.onLateAnswer((answer) => late.push(answer));
+        const first = await client.pay({ amount: 1, invoice: 'LATE-1' });
+        assertFailure(first, { code: 'TIMEOUT', outcome: 'unknown', invoice: 'LATE-1' });
+        const second = await client.pay({ amount: 2, invoice: 'LATE-2' });
+        assertOk(second, { invoice: 'LATE-2', amount: '2.00' });
+        assert.equal(refCounter(second.ref), 2, `request 2 got the answer ${second.ref}`);
+        assert.equal(late.length, 1);
+        assert.equal(late[0].request.invoice, 'LATE-1');
+        assert.equal(late[0].result.result, 'OK');
+        assert.equal(refCounter(late[0].result.ref), 1, 'request 1 got its own late answer');
+        assert.ok(late[0].afterMs >= 50 && late[0].afterMs < 400, `${late[0].afterMs} ms after the timeout`);
+        assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['LATE-1', 'LATE-2']);
+      });
+    }
 
     it("'delayMs' shorter than the timeout succeeds", async () => {
       const { port } = await startSimulator({ delayMs: 150 });
@@ -432,8 +448,9 @@ describe('client: TerminalClient over TCP against the simulator', function () {
 
     it("'halfway' -> CONNECTION_LOST / unknown", async () => {
       const { simulator, port } = await startSimulator({ fault: 'halfway' });
-      const client = makeClient(port);
+      const client = makeClient(port, { lateAnswerWindowMs: 50 });
       assertFailure(await client.pay({ amount: 4 }), { code: 'CONNECTION_LOST', outcome: 'unknown' });
+      await waitFor(() => !client.busy, 'the window for a late answer to pass', 1000);
       assertFailure(await client.cancel({ preauthcode: 'P' }), { code: 'CONNECTION_LOST', outcome: 'unknown', action: 'cancel' });
       assert.equal(simulator.received.length, 2);
     });
@@ -582,14 +599,15 @@ describe('client: TerminalClient over TCP against the simulator', function () {
   describe('abort and close', () => {
     it('abort() while waiting -> CONNECTION_LOST / unknown, and the connection is dropped', async () => {
       const { simulator, port } = await startSimulator({ fault: 'silent' });
-      const client = makeClient(port);
+      const client = makeClient(port, { lateAnswerWindowMs: 200 });
       const pending = client.pay({ amount: 1, invoice: 'AB-1' });
       await waitFor(() => simulator.received.length === 1, 'the request to arrive', 1000);
       client.abort();
       const result = await pending;
       assertFailure(result, { action: 'pay', invoice: 'AB-1', code: 'CONNECTION_LOST', outcome: 'unknown' });
-      assert.equal(client.busy, false);
+      assert.equal(client.busy, true, 'the terminal may still be at it: the window for a late answer');
       await waitFor(() => simulator.connectionCount === 0, 'the connection to drop', 500);
+      await waitFor(() => !client.busy, 'the window to pass', 1000);
       simulator.behaviour = {};
       assertOk(await client.pay({ amount: 1 }));
       assert.equal(simulator.received.length, 2);
@@ -676,19 +694,25 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       listener.stopFillers();
     });
 
-    it('onPhase: connecting, then sent; only sent on a reused connection', async () => {
-      const { port } = await startSimulator();
-      const client = makeClient(port);
+    it('onPhase: connecting, then sent; per request a connection each, reused only sent', async () => {
+      const { simulator, port } = await startSimulator();
       const phases = [];
       const onPhase = (phase, request) => phases.push(`${phase}:${request.invoice}`);
-      assertOk(await client.pay({ amount: 1, invoice: 'A' }, { onPhase }));
-      assertOk(await client.pay({ amount: 1, invoice: 'B' }, { onPhase }));
-      assert.deepEqual(phases, ['connecting:A', 'sent:A', 'sent:B']);
+      const perRequest = makeClient(port);
+      assert.equal(perRequest.connectionMode, 'per-request', 'the default');
+      assertOk(await perRequest.pay({ amount: 1, invoice: 'A' }, { onPhase }));
+      assertOk(await perRequest.pay({ amount: 1, invoice: 'B' }, { onPhase }));
+      assert.deepEqual(phases.splice(0), ['connecting:A', 'sent:A', 'connecting:B', 'sent:B']);
+      await waitFor(() => simulator.connectionCount === 0, 'each connection to be closed after its answer', 500);
+      const reuse = makeClient(port, { connectionMode: 'reuse' });
+      assertOk(await reuse.pay({ amount: 1, invoice: 'C' }, { onPhase }));
+      assertOk(await reuse.pay({ amount: 1, invoice: 'D' }, { onPhase }));
+      assert.deepEqual(phases, ['connecting:C', 'sent:C', 'sent:D']);
     });
 
-    it('onConnectionState: connecting, connected, disconnected; the connection is reused; unsubscribing works', async () => {
+    it('onConnectionState (reuse): connecting, connected, disconnected; the connection is reused; unsubscribing works', async () => {
       const { simulator, port } = await startSimulator();
-      const client = makeClient(port);
+      const client = makeClient(port, { connectionMode: 'reuse' });
       const states = [];
       const other = [];
       client.onConnectionState((state) => states.push(state));
@@ -714,7 +738,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
 
     it('a connection the terminal dropped while idle is replaced on the next request', async () => {
       const { simulator, port } = await startSimulator();
-      const client = makeClient(port);
+      const client = makeClient(port, { connectionMode: 'reuse' });
       assertOk(await client.pay({ amount: 1 }));
       simulator.dropConnections();
       await waitFor(() => client.connectionState === 'disconnected', 'the drop to be noticed', 500);
@@ -777,11 +801,11 @@ describe('client: TerminalClient over TCP against the simulator', function () {
         onRequests(socket, () => {
           count += 1;
           socket.write(`<payresp><result>OK</result><ref>R${count}</ref></payresp>`);
-          // a stray repeat, well after the answer
-          later(60, () => { if (!socket.destroyed) socket.write('<payresp><result>OK</result><ref>STRAY</ref></payresp>'); });
+          // a stray answer, after the answer's confirmation window
+          later(150, () => { if (!socket.destroyed) socket.write('<payresp><result>OK</result><ref>STRAY</ref></payresp>'); });
         });
       });
-      const client = makeClient(port);
+      const client = makeClient(port, { connectionMode: 'reuse', answerGuardMs: 50 });
       const states = [];
       client.onConnectionState((state) => states.push(state));
       assertOk(await client.pay({ amount: 1 }), { ref: 'R1' });
@@ -800,7 +824,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
           later(40, () => { if (!socket.destroyed) socket.write('<payresp><result>O'); });
         });
       });
-      const client = makeClient(port);
+      const client = makeClient(port, { connectionMode: 'reuse', answerGuardMs: 10 });
       assertOk(await client.pay({ amount: 1 }), { ref: 'R1' });
       await waitFor(() => client.connectionState === 'disconnected', 'the stray bytes to drop the connection', 500);
       assertOk(await client.pay({ amount: 1 }), { ref: 'R2' });

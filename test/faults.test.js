@@ -186,14 +186,26 @@ const TCP_CASES = [
   // it would report a request the terminal has not answered yet as declined (or as unknown).
   { name: 'declines twice, the repeat 40 ms later', fault: { fault: 'decline', repeatAfterMs: 40 }, followUp: { delayMs: 150 }, expect: DECLINED },
   {
-    // Timeout at 800 ms; the follow-up goes out ~100 ms later (the client's settle time after an
-    // unknown outcome); the late answer is due at 1050 ms, before the follow-up's own (~1450 ms).
-    name: 'answers after the timeout (later than the client waits after it)',
-    client: { responseTimeoutMs: 800, unknownSettleMs: 100 },
+    // Timeout at 800 ms; the window for a late answer ends 100 ms later and the link is replaced;
+    // the follow-up, queued meanwhile, goes out then; the late answer is due at 1050 ms, before
+    // the follow-up's own (~1450 ms), on the old link: it must not be taken for the follow-up's.
+    name: 'answers after the timeout (later than the window for a late answer)',
+    client: { responseTimeoutMs: 800, lateAnswerWindowMs: 100 },
     fault: { delayMs: 1050 },
     followUp: { delayMs: 550 },
     expect: TIMEOUT,
     late: true,
+  },
+  {
+    // The same answer, within the window: it is the request's outcome after all, recorded in the
+    // journal as such; the queued follow-up goes out only after it.
+    name: 'answers after the timeout (within the window for a late answer)',
+    client: { responseTimeoutMs: 800, lateAnswerWindowMs: 2000 },
+    fault: { delayMs: 1050 },
+    followUp: { delayMs: 100 },
+    expect: TIMEOUT,
+    late: true,
+    lateRecorded: true,
   },
   { name: 'closes the connection after every answer', fault: { closeAfterAnswer: true }, followUp: { closeAfterAnswer: true }, expect: OK, reconnects: true },
   { name: 'declines', fault: { fault: 'decline' }, expect: DECLINED },
@@ -246,6 +258,14 @@ async function runCase(e, action, kase, { during } = {}) {
   if (kase.late) {
     await waitFor(() => e.log.refsFor(key).length === 1, 'the late answer to be made', 2000);
     assert.notEqual(next.result.ref, e.log.refsFor(key)[0], 'the late answer was not taken for the follow-up');
+    const { lates } = journalRecords(e.journalFile, key);
+    if (kase.lateRecorded) {
+      assert.equal(lates.length, 1, 'the late answer is recorded as the request\'s outcome');
+      assert.equal(lates[0].ref, e.log.refsFor(key)[0]);
+      assert.equal(lates[0].outcome, JOURNAL_OUTCOME[e.log.answers.find((a) => a.key === key)?.answer?.includes('<result>OK') ? 'OK' : 'TERMINAL']);
+    } else {
+      assert.equal(lates.length, 0, 'an answer after the window is not recorded');
+    }
   }
   if (kase.reconnects) assert.equal(e.accepted, acceptedBefore + 1, 'the follow-up reconnected');
   await assertNoResend(e);
@@ -299,7 +319,7 @@ describe('faults: every simulator fault, every action, over TCP on 127.0.0.1', f
 // ---------------------------------------------------------------------------------------------
 
 /** Waits until part of an answer arrived at the client (white-box: its framer is mid-frame). */
-const answerBegan = (e) => waitFor(() => e.client.framer.inFrame, 'the first half of the answer to arrive');
+const answerBegan = (e) => waitFor(() => e.client.link?.framer.inFrame, 'the first half of the answer to arrive');
 
 /**
  * Over a pty pair a port closed by one end is not seen by the other (socat keeps both open, as a
@@ -340,22 +360,25 @@ const SERIAL_CASES = [
   { name: 'answers twice', fault: { fault: 'twice' }, expect: OK },
   { name: 'answers twice, the repeat 40 ms later', fault: { repeatAfterMs: 40 }, followUp: { delayMs: 150 }, expect: OK },
   {
-    // 250 ms late: within the 2 s the client waits after an unknown outcome (its default).
-    name: 'answers after the timeout (within the time the client waits after it)',
-    client: { responseTimeoutMs: 800, unknownSettleMs: 2000 },
+    // 250 ms late: within the window for a late answer, it is the request's outcome after all,
+    // recorded as such; the follow-up, queued, goes out after it.
+    name: 'answers after the timeout (within the window for a late answer)',
+    client: { responseTimeoutMs: 800, lateAnswerWindowMs: 2000 },
     fault: { delayMs: 1050 },
     followUp: { delayMs: 550 },
     expect: TIMEOUT,
     late: true,
+    lateRecorded: true,
   },
   {
-    // Later than the client waits: the late answer arrives while the follow-up is open, on the
-    // same serial link (closing and reopening the port does not stop it, as it does a TCP socket).
+    // Later than the window for a late answer: it arrives while the follow-up is open, on the
+    // same serial link (replacing the port does not stop it, as closing a TCP socket does).
     // Known limitation, documented in the README: a serial link has no per-request channel, so
-    // an answer later than unknownSettleMs cannot be told from the next request's answer.
+    // an answer later than lateAnswerWindowMs (10 s by default) cannot be told from the next
+    // request's answer.
     knownLimitation: true,
-    name: 'answers after the timeout (later than the client waits after it)',
-    client: { responseTimeoutMs: 800, unknownSettleMs: 100 },
+    name: 'answers after the timeout (later than the window for a late answer)',
+    client: { responseTimeoutMs: 800, lateAnswerWindowMs: 100 },
     fault: { delayMs: 1050 },
     followUp: { delayMs: 550 },
     expect: TIMEOUT,
@@ -519,7 +542,7 @@ describe('faults: hostile answers from the terminal', function () {
         replyStallTimeoutMs: 8000,
         connectTimeoutMs: 2000,
         // No pause after an unknown outcome: no late answer is coming here.
-        unknownSettleMs: 0,
+        lateAnswerWindowMs: 0,
       });
       try {
         // Three times: the median of the three worst delays is what the answer costs, not a GC
@@ -915,7 +938,7 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
    */
   function shortenSettle() {
     const client = helper.getNode('cfg').client;
-    if (client && 'unknownSettleMs' in client) client.unknownSettleMs = 100;
+    if (client && 'lateAnswerWindowMs' in client) client.lateAnswerWindowMs = 100;
   }
 
   for (const kase of cases) {

@@ -960,12 +960,24 @@ describe('protocol: replies', () => {
       'DEVICE_NOT_ACTIVATED', 'NO_DATA_FOUND', 'INVALID_CURRENCY', 'INVALID_AMOUNT',
     ];
     NAMES.forEach((name, status) => {
+      if (status === 0) return; // ERROR with TRANSACTION_SUCCESS contradicts itself: below
       it(`status ${status} -> ${name}`, () => {
         const xml = `<payresp><result>ERROR</result><status>${status}</status><status_text>text ${status}</status_text><ref></ref></payresp>`;
         assertFailureShape(resultFor(xml, 'pay'), 'pay', {
           ref: '', status, statusName: name, statusText: `text ${status}`, code: 'TERMINAL', outcome: 'failed',
         });
       });
+    });
+
+    it('an answer that contradicts itself is PROTOCOL / unknown, never a decline or an approval: ERROR with status 0, OK with a failure status', () => {
+      const errorSuccess = resultFor('<payresp><result>ERROR</result><status>0</status><status_text>TRANSACTION_SUCCESS</status_text><ref></ref></payresp>', 'pay');
+      assertFailureShape(errorSuccess, 'pay', { ref: '', status: 0, statusName: 'TRANSACTION_SUCCESS', statusText: 'TRANSACTION_SUCCESS', code: 'PROTOCOL', outcome: 'unknown' });
+      assert.match(errorSuccess.message, /contradicts itself: it says ERROR with status 0 \(TRANSACTION_SUCCESS\)/);
+      const okFailed = resultFor('<refundresp><result>OK</result><status>3</status><status_text>TRANSACTION_FAILED</status_text><ref>R7</ref></refundresp>', 'refund');
+      assertFailureShape(okFailed, 'refund', { ref: 'R7', status: 3, statusName: 'TRANSACTION_FAILED', statusText: 'TRANSACTION_FAILED', code: 'PROTOCOL', outcome: 'unknown' });
+      assert.match(okFailed.message, /it says OK with status 3 \(TRANSACTION_FAILED\)/);
+      // OK with status 0 agrees with itself.
+      assert.deepEqual(interpretReply('<payresp><result>OK</result><status>0</status><ref>R8</ref></payresp>', 'pay'), { kind: 'ok', ref: 'R8' });
     });
 
     it('an unknown status keeps its number and has no name', () => {

@@ -92,7 +92,7 @@ class EmbeddedNodeRed {
   }
 
   /**
-   * Sets an option (answerGuardMs, unknownSettleMs) on a deployed config node's client, which the
+   * Sets an option (answerGuardMs, lateAnswerWindowMs) on a deployed config node's client, which the
    * config node does not expose; labelled "patched instance" wherever it is used.
    */
   patchClient(configId, option, value) {

@@ -114,7 +114,7 @@ function enduranceTable(e) {
     [
       [
         'transactions',
-        `${e.count} (+${e.warmup} warm-up) over ${e.terminals} terminals at once, each one at a time; answerGuardMs ${e.guard}, unknownSettleMs ${e.settle}; responseTimeout ${e.responseTimeoutS} s (config node setting)`,
+        `${e.count} (+${e.warmup} warm-up) over ${e.terminals} terminals at once, each one at a time; answerGuardMs ${e.guard}, lateAnswerWindowMs ${e.settle}; responseTimeout ${e.responseTimeoutS} s (config node setting)`,
       ],
       ['time', `${(e.elapsedMs / 1000).toFixed(0)} s (${e.perSecond.toFixed(0)} tx/s in total)`],
       ['longest event-loop delay (busy)', `${ms(e.maxLoopDelayMs)} ms (${ms(e.maxBusyMs)} ms)`],

@@ -66,14 +66,14 @@ const RETENTION_SHIFT_DAYS = 32;
 
 /**
  * guard, settle: 'default' leaves the config nodes' clients as deployed; a number patches their
- * answerGuardMs or unknownSettleMs (labelled as a patched instance in the results).
+ * answerGuardMs or lateAnswerWindowMs (labelled as a patched instance in the results).
  */
 runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard = 'default', settle = 'default', seed = 6 }) => {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
   const packageDir = resolvePackage(dirOption);
   const api = loadApi(packageDir);
   const guardMs = guard === 'default' ? api.DEFAULT_ANSWER_GUARD_MS : guard;
-  const settleMs = settle === 'default' ? api.DEFAULT_UNKNOWN_SETTLE_MS : settle;
+  const settleMs = settle === 'default' ? api.DEFAULT_LATE_ANSWER_WINDOW_MS : settle;
   const sims = new SimHost(packageDir);
   const nodeRed = new EmbeddedNodeRed(packageDir);
   try {
@@ -91,7 +91,7 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
     ]);
     for (const term of fleet) {
       if (guard !== 'default') nodeRed.patchClient(term.cfg, 'answerGuardMs', guard);
-      if (settle !== 'default') nodeRed.patchClient(term.cfg, 'unknownSettleMs', settle);
+      if (settle !== 'default') nodeRed.patchClient(term.cfg, 'lateAnswerWindowMs', settle);
       term.probes = Object.fromEntries(ACTIONS.map((action) => [action, new Probe(`e${term.index}-${action}-probe`)]));
     }
     const allProbes = fleet.flatMap((term) => Object.values(term.probes));
@@ -110,7 +110,7 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
     const trend = [{ done: 0, elapsedS: 0, ...trendPoint(start) }];
     const loops = [];
     const startedAt = performance.now();
-    progress('endurance', `${count} transactions, answerGuardMs ${guardMs}, unknownSettleMs ${settleMs}; heap ${mb(start.memory.heapUsed)}, ${start.journalEntries} journal entries`);
+    progress('endurance', `${count} transactions, answerGuardMs ${guardMs}, lateAnswerWindowMs ${settleMs}; heap ${mb(start.memory.heapUsed)}, ${start.journalEntries} journal entries`);
     let done = 0;
     for (let phase = 0; phase < PHASES; phase++) {
       const quota = Math.floor((count * (phase + 1)) / PHASES) - done;

@@ -20,7 +20,7 @@ const RESPONSE_TIMEOUT_MS = 2000;
  * Each attempt is timed on its own: no wait for quiet after an answer, nor after an unknown
  * outcome (2 s by default). Neither has anything to do with reading the reply.
  */
-const CLIENT_OPTIONS = { responseTimeoutMs: RESPONSE_TIMEOUT_MS, answerGuardMs: 0, unknownSettleMs: 1 };
+const CLIENT_OPTIONS = { responseTimeoutMs: RESPONSE_TIMEOUT_MS, answerGuardMs: 0, lateAnswerWindowMs: 1 };
 
 runSection(async ({ packageDir: dirOption, repeats = 5, bytes = TEN_MB, warmup = 300 }) => {
   const packageDir = resolvePackage(dirOption);

@@ -3,10 +3,12 @@ import {
   Amount,
   AmountRules,
   DEFAULT_FRAMER_LIMITS,
+  DEFAULT_REQUEST_ENDING,
   FramerLimits,
   FramingError,
   InputError,
   RequestDraft,
+  RequestEnding,
   TerminalRequest,
   TransactionResult,
   XmlFramer,
@@ -20,9 +22,28 @@ import {
 } from '../protocol';
 import type { BeginResult, Journal } from '../journal/journal';
 import { Connection, Transport } from '../transport/transport';
+import { Answer, TransactOptions, Transaction } from './transaction';
+
+export type { TransactionPhase, TransactOptions, TransactionState } from './transaction';
+
+/**
+ * How the client uses the link to a terminal:
+ * - `per-request`: a new TCP connection for every request, closed after its answer. An answer
+ *   can only ever arrive on its own request's connection; a late or repeated one finds it
+ *   closed. The default for TCP: an app that stops listening when its client leaves shows it
+ *   at the first test, as CONNECT (nothing sent), never as a wrong answer.
+ * - `reuse`: one connection, opened when a request needs it and kept while it stays up.
+ * - `keep-open`: opened at start() and reopened, with a backoff, when it drops (serial links).
+ */
+export type ConnectionMode = 'per-request' | 'reuse' | 'keep-open';
+export const CONNECTION_MODES: readonly ConnectionMode[] = ['per-request', 'reuse', 'keep-open'];
 
 export interface TerminalClientOptions {
   readonly transport: Transport;
+  /** Default `per-request`; `keepOpen: true` means `keep-open`. */
+  readonly connectionMode?: ConnectionMode;
+  /** The same as connectionMode `keep-open` (for serial links). */
+  readonly keepOpen?: boolean;
   /** How long to wait for the terminal's answer; the customer may take minutes. Default 180 s. */
   readonly responseTimeoutMs?: number;
   /** How long to wait for a connection. Default 10 s. */
@@ -30,21 +51,26 @@ export interface TerminalClientOptions {
   /** How long an answer may pause once it has begun. Default 10 s. */
   readonly replyStallTimeoutMs?: number;
   /**
-   * How long a reused link must be quiet after an answer before the next request goes out, so
-   * that an app closing the link after each answer is seen to close it, and a repeated answer
-   * drops the link. Default 250 ms. (A repeated approval is also recognised by its ref later on.)
+   * After an answer, how long the link is watched for the same answer again (ignored) or a
+   * different one (then the outcome is unknown) before the result counts. Default 250 ms.
    */
   readonly answerGuardMs?: number;
   /**
-   * After a request ended with an unknown outcome, how long to wait before the next request goes
-   * out, so that a late answer arrives (and is dropped) first. Default 2 s.
+   * After a request ended with an unknown outcome, how long its link is kept to hear a late
+   * answer, which then becomes that request's outcome in the journal. Nothing else is sent to
+   * the terminal meanwhile (requests get BUSY, or wait in the queue); then the link is
+   * replaced. Default 10 s.
    */
-  readonly unknownSettleMs?: number;
+  readonly lateAnswerWindowMs?: number;
   /**
-   * Keep the link open between requests and reopen it when it drops, waiting from
-   * reconnectMinMs up to reconnectMaxMs between tries (start() begins). For serial links.
+   * On a link that stays open (keep-open), after an answer that could not be recognised if it
+   * came again (anything but an approval with a ref), how long the link must be quiet before
+   * the next request; what arrives meanwhile is dropped. Default 2 s. (A reused TCP connection
+   * is closed after such an answer instead.)
    */
-  readonly keepOpen?: boolean;
+  readonly quietAfterDeclineMs?: number;
+  /** What follows each request's closing tag. Default `newline`. */
+  readonly requestEnding?: RequestEnding;
   readonly reconnectMinMs?: number;
   readonly reconnectMaxMs?: number;
   /** Records every request before it is sent, and refuses duplicates. */
@@ -68,29 +94,19 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REPLY_STALL_TIMEOUT_MS = 10_000;
 /**
  * Longer than a repeated answer can be held back: the terminal's Nagle algorithm keeps it until
- * our side ACKs the first answer, and Linux and Windows delay that ACK by up to 200 ms (or send it
- * with our next request). A repeated decline has no ref to recognise it by.
+ * our side ACKs the first answer, and Linux and Windows delay that ACK by up to 200 ms.
  */
 export const DEFAULT_ANSWER_GUARD_MS = 250;
-export const DEFAULT_UNKNOWN_SETTLE_MS = 2_000;
-/** Refs of earlier answers remembered to recognise a repeated answer. */
+export const DEFAULT_LATE_ANSWER_WINDOW_MS = 10_000;
+export const DEFAULT_QUIET_AFTER_DECLINE_MS = 2_000;
+export const DEFAULT_CONNECTION_MODE: ConnectionMode = 'per-request';
+/** Refs of earlier approvals remembered per link, to recognise a repeated one. */
 const REMEMBERED_REFS = 64;
 export const DEFAULT_RECONNECT_MIN_MS = 1_000;
 export const DEFAULT_RECONNECT_MAX_MS = 30_000;
 export const DEFAULT_QUEUE_TIMEOUT_MS = 60_000;
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected';
-
-/** How far a request got: `connecting` before anything is sent, `sent` once it is on the wire. */
-export type TransactionPhase = 'connecting' | 'sent';
-
-export interface TransactOptions {
-  onPhase?(phase: TransactionPhase, request: TerminalRequest): void;
-  /** Who asked; abort(detail, owner) then ends the request only if it is theirs. */
-  owner?: unknown;
-  /** Send even when the journal knows the invoice or code was already used. */
-  allowDuplicate?: boolean;
-}
 
 /** Plain values for the convenience methods, e.g. `client.pay({ amount: '12.50' })`. */
 export interface ActionFields {
@@ -101,77 +117,90 @@ export interface ActionFields {
   readonly custrcpt?: unknown;
 }
 
-interface OpenTransaction {
+/** An answer that came after its request had ended unknown: now its outcome. */
+export interface LateAnswer {
   readonly request: TerminalRequest;
-  readonly options: TransactOptions;
-  readonly resolve: (result: TransactionResult) => void;
-  sent: boolean;
-  settled: boolean;
-  /** The journal's id for this request once it is recorded; undefined when it was not. Never rejects. */
-  journaling?: Promise<string | undefined>;
-  queueTimer?: NodeJS.Timeout;
-  /** Lets a wait in run() end early when the transaction is finished from outside. */
-  wake?: () => void;
-  waitTimer?: NodeJS.Timeout;
-  waitImmediate?: NodeJS.Immediate;
-  responseTimer?: NodeJS.Timeout;
-  stallTimer?: NodeJS.Timeout;
+  /** What the terminal said, as the result would have been. */
+  readonly result: TransactionResult;
+  /** How long after the request ended. */
+  readonly afterMs: number;
+  /** Who sent the request (TransactOptions.owner). */
+  readonly owner?: unknown;
 }
 
-/** One opened link; handlers of a link that was replaced or discarded are ignored. */
+/** One opened link; the handlers of a link that was replaced or discarded are ignored. */
 interface Link {
   connection?: Connection;
   /** Gives up an attempt still connecting. */
   readonly cancel: AbortController;
-  /** performance.now() when the last answer arrived on this link. */
+  /** Answers are framed per link: bytes of one link never join another's. */
+  readonly framer: XmlFramer;
+  /** performance.now() of the last answer (or stray bytes) on this link. */
   lastAnswerAt: number;
+  /** How long the link must be quiet after lastAnswerAt before the next request. */
+  quietMs: number;
+  /** Refs of approvals that arrived on this link, oldest first. */
+  readonly refs: string[];
+}
+
+/** A request that ended unknown, whose answer may still come. */
+interface Unsettled {
+  readonly transaction: Transaction;
+  /** The link its answer would come on; for a link kept open, whatever link is open. */
+  readonly link: Link | undefined;
+  readonly endedAt: number;
+  readonly timer: NodeJS.Timeout;
 }
 
 /**
- * Talks to one terminal: owns its connection, runs one transaction at a time, and turns every
- * way a transaction can end into exactly one result. Never re-sends a request. After a timeout,
- * a lost connection or an answer it cannot understand it drops the connection, so a late answer
- * can never be taken for the answer to a later request.
+ * Talks to one terminal: owns its link, runs one transaction at a time, and turns every way a
+ * transaction can end into exactly one result. Never re-sends a request. An answer can only be
+ * taken as the answer to the request it belongs to: after a request ends unknown, nothing else
+ * is sent until its late answer came (and is recorded as its outcome) or a window passed and
+ * the link was replaced.
  */
 export class TerminalClient {
   readonly transport: Transport;
+  readonly connectionMode: ConnectionMode;
   readonly responseTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly replyStallTimeoutMs: number;
   readonly answerGuardMs: number;
-  readonly unknownSettleMs: number;
-  readonly keepOpen: boolean;
+  readonly lateAnswerWindowMs: number;
+  readonly quietAfterDeclineMs: number;
+  readonly requestEnding: RequestEnding;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
   readonly journal: Journal | undefined;
   readonly queueLimit: number;
   readonly queueTimeoutMs: number;
   readonly amountRules: AmountRules;
-  private readonly framer: XmlFramer;
+  private readonly framerLimits: FramerLimits;
   private link: Link | undefined;
-  private connecting: Promise<Connection> | undefined;
+  private connecting: Promise<Link> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectDelayMs: number;
-  private open: OpenTransaction | undefined;
-  private readonly queue: OpenTransaction[] = [];
-  /** Refs of recent approvals, oldest first: an answer repeating one of them is stale. */
-  private readonly seenRefs: string[] = [];
-  /** performance.now() before which no request goes out, after an unknown outcome. */
-  private settleUntil = -Infinity;
+  private active: Transaction | undefined;
+  private unsettled: Unsettled | undefined;
+  private readonly queue: Transaction[] = [];
   private closed = false;
   private state: ConnectionState = 'disconnected';
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
+  private readonly lateListeners = new Set<(late: LateAnswer) => void>();
+  private idleWaiters: (() => void)[] = [];
 
   constructor(options: TerminalClientOptions) {
     this.transport = options.transport;
+    this.connectionMode = options.connectionMode ?? (options.keepOpen ? 'keep-open' : DEFAULT_CONNECTION_MODE);
+    if (!CONNECTION_MODES.includes(this.connectionMode)) throw new RangeError(`connectionMode must be one of ${CONNECTION_MODES.join(', ')}`);
     this.responseTimeoutMs = positive(options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS, 'responseTimeoutMs');
     this.connectTimeoutMs = positive(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs');
     this.replyStallTimeoutMs = positive(options.replyStallTimeoutMs ?? DEFAULT_REPLY_STALL_TIMEOUT_MS, 'replyStallTimeoutMs');
-    this.answerGuardMs = options.answerGuardMs ?? DEFAULT_ANSWER_GUARD_MS;
-    if (!(this.answerGuardMs >= 0)) throw new RangeError('answerGuardMs must be zero or more milliseconds');
-    this.unknownSettleMs = options.unknownSettleMs ?? DEFAULT_UNKNOWN_SETTLE_MS;
-    if (!(this.unknownSettleMs >= 0)) throw new RangeError('unknownSettleMs must be zero or more milliseconds');
-    this.keepOpen = options.keepOpen ?? false;
+    this.answerGuardMs = zeroOrMore(options.answerGuardMs ?? DEFAULT_ANSWER_GUARD_MS, 'answerGuardMs');
+    this.lateAnswerWindowMs = zeroOrMore(options.lateAnswerWindowMs ?? DEFAULT_LATE_ANSWER_WINDOW_MS, 'lateAnswerWindowMs');
+    this.quietAfterDeclineMs = zeroOrMore(options.quietAfterDeclineMs ?? DEFAULT_QUIET_AFTER_DECLINE_MS, 'quietAfterDeclineMs');
+    this.requestEnding = options.requestEnding ?? DEFAULT_REQUEST_ENDING;
+    if (this.requestEnding !== 'newline' && this.requestEnding !== 'none') throw new RangeError('requestEnding must be "newline" or "none"');
     this.reconnectMinMs = positive(options.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS, 'reconnectMinMs');
     this.reconnectMaxMs = Math.max(this.reconnectMinMs, options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS);
     this.reconnectDelayMs = this.reconnectMinMs;
@@ -179,33 +208,45 @@ export class TerminalClient {
     this.queueLimit = options.queueLimit ?? 0;
     if (!Number.isInteger(this.queueLimit) || this.queueLimit < 0) throw new RangeError('queueLimit must be a whole number, 0 or more');
     this.queueTimeoutMs = positive(options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS, 'queueTimeoutMs');
-    const decimals = checkDecimals(options.decimals ?? 2);
-    let maxAmount: Amount | undefined;
-    if (options.maxAmount !== undefined && options.maxAmount !== '') {
-      maxAmount = parseAmount(options.maxAmount, decimals, 'maxAmount');
-    }
-    this.amountRules = { decimals, ...(maxAmount && { maxAmount }) };
-    this.framer = new XmlFramer(options.framerLimits ?? DEFAULT_FRAMER_LIMITS);
+    this.amountRules = amountRules(options.decimals ?? 2, options.maxAmount);
+    this.framerLimits = options.framerLimits ?? DEFAULT_FRAMER_LIMITS;
   }
 
-  /** True while a request is open. */
+  /** With keep-open, the link is held open: the nodes show whether the terminal is there. */
+  get keepOpen(): boolean {
+    return this.connectionMode === 'keep-open';
+  }
+
+  /** True while a request is open, or a request that ended unknown may still be answered. */
   get busy(): boolean {
-    return this.open !== undefined;
+    return this.active !== undefined || this.unsettled !== undefined;
   }
 
   get connectionState(): ConnectionState {
     return this.state;
   }
 
-  /** With keepOpen, opens the link now and keeps it open; otherwise links open when a request needs one. */
+  /** With keep-open, opens the link now and keeps it open; otherwise links open when a request needs one. */
   start(): void {
     this.maintainLink();
+  }
+
+  /** Resolves once nothing holds the terminal: no request open or waiting, no late answer awaited. */
+  idle(): Promise<void> {
+    if (this.closed || (!this.busy && this.queue.length === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Calls listener on every change of connection state; returns the function that stops it. */
   onConnectionState(listener: (state: ConnectionState) => void): () => void {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
+  }
+
+  /** Calls listener when a request that ended unknown is answered after all; returns the function that stops it. */
+  onLateAnswer(listener: (late: LateAnswer) => void): () => void {
+    this.lateListeners.add(listener);
+    return () => this.lateListeners.delete(listener);
   }
 
   pay(fields: ActionFields, options?: TransactOptions): Promise<TransactionResult> {
@@ -228,14 +269,17 @@ export class TerminalClient {
     return this.submit(draftFromFields('cancel', fields), options);
   }
 
-  /** Applies the input rules, then runs the request. Resolves with the result; never rejects. */
-  submit(draft: RequestDraft, options?: TransactOptions): Promise<TransactionResult> {
+  /**
+   * Applies the input rules (`rules`, else the client's own), then runs the request. Resolves
+   * with the result; never rejects.
+   */
+  submit(draft: RequestDraft, options?: TransactOptions, rules: AmountRules = this.amountRules): Promise<TransactionResult> {
     let request: TerminalRequest;
     try {
-      request = createRequest(draft, this.amountRules);
+      request = createRequest(draft, rules);
     } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      return Promise.resolve(failure(draft.action, undefined, 'INVALID_INPUT', `${error.message}. Nothing was sent.`));
+      const detail = error instanceof InputError ? error.message : `the request could not be built (${reason(error)})`;
+      return Promise.resolve(failure(draft.action, undefined, 'INVALID_INPUT', `${detail}. Nothing was sent.`));
     }
     return this.transact(request, options);
   }
@@ -246,64 +290,88 @@ export class TerminalClient {
       return Promise.resolve(failure(request.action, request, 'CONNECT', 'The terminal connection is closed. Nothing was sent.'));
     }
     return new Promise((resolve) => {
-      const transaction: OpenTransaction = { request, options, resolve, sent: false, settled: false };
-      if (!this.open) {
+      const transaction = new Transaction(request, options, resolve);
+      if (!this.busy && this.queue.length === 0) {
         this.begin(transaction);
       } else if (this.queue.length < this.queueLimit) {
-        transaction.queueTimer = setTimeout(() => {
-          this.finish(
-            transaction,
-            failure(request.action, request, 'BUSY', `The terminal at ${this.transport.description} stayed busy for ${this.queueTimeoutMs / 1000} s while this request waited. Nothing was sent.`),
-          );
-        }, this.queueTimeoutMs);
         this.queue.push(transaction);
+        transaction.enter('queued', {
+          ms: this.queueTimeoutMs,
+          onExpiry: () =>
+            this.finish(
+              transaction,
+              failure(request.action, request, 'BUSY', `The terminal at ${this.transport.description} stayed busy for ${this.queueTimeoutMs / 1000} s while this request waited. Nothing was sent.`),
+            ),
+        });
       } else {
-        const where = this.transport.description;
-        const message =
-          this.queueLimit === 0
-            ? `Another request to the terminal at ${where} is still open. Nothing was sent.`
-            : `The terminal at ${where} is busy and ${this.queueLimit} requests are already waiting. Nothing was sent.`;
-        resolve(failure(request.action, request, 'BUSY', message));
+        this.finish(transaction, failure(request.action, request, 'BUSY', this.busyMessage()));
       }
     });
   }
 
   /**
    * Ends the open request now, if any, and every waiting one (with an owner: only that owner's).
-   * One that was sent ends as CONNECTION_LOST (outcome unknown) and the connection is dropped,
-   * since its answer may still come.
+   * One that was sent ends as CONNECTION_LOST (outcome unknown), and the link is dropped, since
+   * its answer may still come; one that was answered ends with that answer.
    */
   abort(detail = 'The request was abandoned before the terminal answered.', owner?: unknown): void {
-    const mine = (transaction: OpenTransaction) => owner === undefined || transaction.options.owner === owner;
+    const mine = (transaction: Transaction) => owner === undefined || transaction.options.owner === owner;
     for (const waiting of this.queue.filter(mine)) {
       this.finish(waiting, failure(waiting.request.action, waiting.request, 'CONNECT', `${detail} Nothing was sent.`));
     }
-    const transaction = this.open;
+    const transaction = this.active;
     if (!transaction || !mine(transaction)) return;
-    if (transaction.sent) {
-      this.discardConnection();
-      this.finish(transaction, failure(transaction.request.action, transaction.request, 'CONNECTION_LOST', detail));
+    if (transaction.state === 'confirming' && transaction.answer) {
+      this.confirm(transaction);
+    } else if (transaction.sent) {
+      this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'CONNECTION_LOST', detail), false);
     } else {
       this.finish(transaction, failure(transaction.request.action, transaction.request, 'CONNECT', `${detail} Nothing was sent.`));
     }
   }
 
-  /** Aborts every request and closes the connection for good. The journal stays its owner's to close. */
+  /** Aborts every request and closes the link for good. The journal stays its owner's to close. */
   close(detail = 'The terminal connection was closed before the terminal answered.'): void {
+    this.abort(detail);
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    this.abort(detail);
-    this.discardConnection();
+    this.endUnsettled();
+    this.discardLink();
     this.stateListeners.clear();
+    this.lateListeners.clear();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private begin(transaction: OpenTransaction): void {
-    this.open = transaction;
-    void this.run(transaction);
+  private busyMessage(): string {
+    const where = this.transport.description;
+    const unsettled = this.unsettled;
+    if (!this.active && unsettled) {
+      const { request } = unsettled.transaction;
+      const which = request.invoice ?? request.preauthCode ?? request.action;
+      return `The terminal at ${where} has not answered an earlier ${request.action} (${which}); it may still, for up to ${Math.ceil(this.lateAnswerWindowMs / 1000)} s. Nothing was sent.`;
+    }
+    return this.queueLimit === 0
+      ? `Another request to the terminal at ${where} is still open. Nothing was sent.`
+      : `The terminal at ${where} is busy and ${this.queueLimit} requests are already waiting. Nothing was sent.`;
   }
 
-  private async run(transaction: OpenTransaction): Promise<void> {
+  private begin(transaction: Transaction): void {
+    this.active = transaction;
+    transaction.enter('preparing');
+    // run() handles every expected failure; anything else still settles the request, by what
+    // it could have done: nothing sent before the wire, unknown after.
+    this.run(transaction).catch((error: unknown) => {
+      const { action } = transaction.request;
+      if (transaction.sent) {
+        this.endUnknown(transaction, failure(action, transaction.request, 'PROTOCOL', `The client failed while the terminal had the request (${reason(error)}).`), false);
+      } else {
+        this.finish(transaction, failure(action, transaction.request, 'CONNECT', `The client failed before sending (${reason(error)}). Nothing was sent.`));
+      }
+    });
+  }
+
+  private async run(transaction: Transaction): Promise<void> {
     const { request, options } = transaction;
     const journal = this.journal;
     if (journal) {
@@ -321,16 +389,19 @@ export class TerminalClient {
         return;
       }
     }
-    // Connect first, so that an absent terminal is reported at once; then wait for quiet, which
-    // drops a link that a late answer reaches, and connect again if it did.
-    if (!(await this.ensureLink(transaction))) return;
-    await this.quietLink(transaction);
-    if (transaction.settled || !(await this.ensureLink(transaction))) return;
+    // Connect first, so that an absent terminal is reported at once; then wait until the link
+    // has been quiet long enough, which drops one that stray bytes reach.
+    let link = await this.ensureLink(transaction, this.connectionMode === 'per-request');
+    if (!link) return;
+    await this.quiet(transaction, link);
+    if (transaction.settled) return;
+    link = await this.ensureLink(transaction, false);
+    if (!link) return;
     if (journal) {
-      // The check is made again as the request is recorded: another terminal sharing the journal
-      // may have begun the same invoice meanwhile.
+      // Checked again as the request is recorded: another client sharing the journal may have
+      // begun the same invoice meanwhile.
       const begun = journal.begin(request, { allowDuplicate: options.allowDuplicate, terminal: this.transport.description });
-      transaction.journaling = begun.then(
+      transaction.journalId = begun.then(
         (outcome) => outcome.id,
         () => undefined,
       );
@@ -345,67 +416,54 @@ export class TerminalClient {
         this.finish(transaction, failure(request.action, request, outcome.refusal.code, outcome.refusal.message));
         return;
       }
-      // The link may have closed while the journal was written (an app that closes after each answer).
-      if (transaction.settled || !(await this.ensureLink(transaction))) return;
+      if (transaction.settled) return;
     }
-    const connection = this.link?.connection;
+    const connection = this.link === link ? link.connection : undefined;
     if (!connection) {
+      // It closed while the journal was written (an app that closes after each answer).
       this.finish(transaction, failure(request.action, request, 'CONNECT', `The connection to the terminal at ${this.transport.description} closed before the request went out. Nothing was sent.`));
       return;
     }
-    transaction.sent = true;
-    this.framer.reset();
-    transaction.responseTimer = setTimeout(() => {
-      this.discardConnection();
-      this.finish(
-        transaction,
-        failure(request.action, request, 'TIMEOUT', `No answer from the terminal within ${this.responseTimeoutMs / 1000} s.`),
-      );
-    }, this.responseTimeoutMs);
-    connection.write(buildRequestXml(request));
+    transaction.deadline = performance.now() + (options.responseTimeoutMs ?? this.responseTimeoutMs);
+    transaction.enter('sent', { ms: transaction.deadline - performance.now(), onExpiry: () => this.responseTimedOut(transaction) });
+    connection.write(buildRequestXml(request, this.requestEnding));
     if (!transaction.settled) options.onPhase?.('sent', request);
   }
 
-  /** Opens a link if there is none; false when the transaction ended meanwhile. */
-  private async ensureLink(transaction: OpenTransaction): Promise<boolean> {
-    if (this.link?.connection) return true;
+  /** The link for the next request: `fresh` opens a new one. Undefined when the request ended meanwhile. */
+  private async ensureLink(transaction: Transaction, fresh: boolean): Promise<Link | undefined> {
+    if (fresh) this.discardLink();
+    if (this.link?.connection) return this.link;
     const { request, options } = transaction;
     options.onPhase?.('connecting', request);
     try {
-      await this.connectShared();
+      const link = await this.connectShared();
+      return transaction.settled ? undefined : link;
     } catch (error) {
       this.finish(
         transaction,
         failure(request.action, request, 'CONNECT', `Could not connect to the terminal at ${this.transport.description}: ${reason(error)}. Nothing was sent.`),
       );
-      return false;
+      return undefined;
     }
-    return !transaction.settled; // false when aborted while connecting
   }
 
   /**
-   * Waits before sending: after an unknown outcome, until unknownSettleMs have passed; on a
-   * reused link, until it has been quiet for answerGuardMs after its last answer; then one
-   * turn of the event loop to read whatever already arrived. A late or repeated answer on its
-   * way then drops the link instead of being taken for the answer to this request.
+   * Waits until the link has been quiet for its quiet time after its last answer, then one turn
+   * of the event loop to read whatever already arrived: stray bytes on their way then drop the
+   * link (or, kept open, start the quiet time again) instead of answering this request.
    */
-  private quietLink(transaction: OpenTransaction): Promise<void> {
-    const link = this.link;
-    const now = performance.now();
-    const guardUntil = link?.connection ? link.lastAnswerAt + this.answerGuardMs : -Infinity;
-    const quietFor = Math.max(0, this.settleUntil - now, guardUntil - now);
-    return new Promise((resolve) => {
-      transaction.wake = resolve;
-      const oneTurn = () => {
-        transaction.waitImmediate = setImmediate(resolve);
-      };
-      if (quietFor > 0) transaction.waitTimer = setTimeout(oneTurn, quietFor);
-      else oneTurn();
-    });
+  private async quiet(transaction: Transaction, link: Link): Promise<void> {
+    for (;;) {
+      const wait = link.lastAnswerAt + link.quietMs - performance.now();
+      await pause(Math.max(0, wait), transaction.settledSignalled);
+      if (transaction.settled || this.link !== link) return;
+      if (link.lastAnswerAt + link.quietMs <= performance.now()) return;
+    }
   }
 
   /** One connection attempt at a time, shared by a request and the keep-open loop. */
-  private connectShared(): Promise<Connection> {
+  private connectShared(): Promise<Link> {
     if (!this.connecting) {
       const attempt = this.connect();
       const clear = () => {
@@ -438,31 +496,30 @@ export class TerminalClient {
     }, delay);
   }
 
-  private async connect(): Promise<Connection> {
-    const link: Link = { lastAnswerAt: -Infinity, cancel: new AbortController() };
+  private async connect(): Promise<Link> {
+    const link: Link = { cancel: new AbortController(), framer: new XmlFramer(this.framerLimits), lastAnswerAt: -Infinity, quietMs: 0, refs: [] };
     this.link = link;
     this.setState('connecting');
     try {
       const connection = await this.transport.connect(
         {
           data: (chunk) => {
-            if (this.link === link) this.onData(chunk);
+            if (this.link === link) this.onData(link, chunk);
           },
           closed: (error) => {
-            if (this.link === link) this.onClosed(error);
+            if (this.link === link) this.onClosed(link, error);
           },
         },
         this.connectTimeoutMs,
         link.cancel.signal,
       );
       if (this.link !== link) {
-        // Closed or replaced while connecting.
-        connection.destroy();
+        connection.destroy(); // closed or replaced while connecting
         throw new Error('the connection was closed while opening');
       }
       link.connection = connection;
       this.setState('connected');
-      return connection;
+      return link;
     } catch (error) {
       if (this.link === link) {
         this.link = undefined;
@@ -473,131 +530,247 @@ export class TerminalClient {
     }
   }
 
-  private onData(chunk: Buffer): void {
+  private onData(link: Link, chunk: Buffer): void {
     let frames: Buffer[];
     let framingError: FramingError | undefined;
     try {
-      frames = this.framer.push(chunk);
+      frames = link.framer.push(chunk);
     } catch (error) {
       if (!(error instanceof FramingError)) throw error;
       frames = error.completedFrames;
       framingError = error;
     }
     for (const frame of frames) {
-      const transaction = this.open;
-      if (!transaction?.sent) {
-        // Nobody asked: a late or repeated answer. Drop the connection so it cannot answer the next request.
-        this.discardConnection();
+      if (this.link !== link) return;
+      this.onAnswer(link, frame);
+    }
+    if (this.link !== link) return;
+    if (framingError) {
+      const transaction = this.active;
+      if (transaction?.sent && transaction.state === 'sent') {
+        this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'PROTOCOL', `The terminal's answer could not be understood: ${framingError.message}.`), false);
+      } else {
+        this.straysArrived(link);
+      }
+      return;
+    }
+    this.watchPartialAnswer(link);
+  }
+
+  private onAnswer(link: Link, frame: Buffer): void {
+    const transaction = this.active;
+    if (transaction?.state === 'sent') {
+      const verdict = interpretReply(frame, transaction.request.action);
+      // A repeat of an earlier request's approval on this link: not this request's answer. (A
+      // completion or cancellation may legitimately answer with its pre-authorization's code.)
+      if (verdict.kind === 'ok' && verdict.ref !== '' && verdict.ref !== transaction.request.preauthCode && link.refs.includes(verdict.ref)) {
+        transaction.staleRefs.push(verdict.ref);
         return;
       }
-      const verdict = interpretReply(frame, transaction.request.action);
-      const ref = verdict.ref ?? '';
-      // A repeat of an earlier approval: ignore it and keep waiting. (A completion or cancellation
-      // may legitimately answer with its pre-authorization's code.)
-      if (ref !== '' && ref !== transaction.request.preauthCode && this.seenRefs.includes(ref)) continue;
-      if (this.link) this.link.lastAnswerAt = performance.now();
-      if (verdict.kind === 'ok' && ref !== '') this.rememberRef(ref);
-      const result = resultFromReply(transaction.request, verdict);
-      if (result.result === 'ERROR' && result.code === 'PROTOCOL') this.discardConnection();
-      this.finish(transaction, result);
-    }
-    if (framingError) {
-      this.failOpenTransaction('PROTOCOL', `The terminal's answer could not be understood: ${framingError.message}.`);
-      this.discardConnection();
-      return;
-    }
-    this.watchPartialReply();
-  }
-
-  private rememberRef(ref: string): void {
-    this.seenRefs.push(ref);
-    if (this.seenRefs.length > REMEMBERED_REFS) this.seenRefs.shift();
-  }
-
-  /** A reply that began must finish promptly; bytes with no request open are never kept. */
-  private watchPartialReply(): void {
-    const transaction = this.open;
-    if (!this.framer.inFrame) {
-      if (transaction?.stallTimer) {
-        clearTimeout(transaction.stallTimer);
-        transaction.stallTimer = undefined;
+      transaction.answer = { verdict, frame };
+      link.lastAnswerAt = performance.now();
+      if (verdict.kind === 'unreadable' || verdict.kind === 'contradictory') {
+        this.endUnknown(transaction, resultFromReply(transaction.request, verdict), false);
+      } else if (this.answerGuardMs > 0) {
+        transaction.enter('confirming', { ms: this.answerGuardMs, onExpiry: () => this.confirm(transaction) });
+      } else {
+        this.confirm(transaction);
       }
       return;
     }
-    if (!transaction?.sent) {
-      this.discardConnection();
+    if (transaction?.state === 'confirming' && transaction.answer) {
+      if (sameAnswer(transaction.answer, frame, transaction.request.action)) return; // the same answer again: a repeat
+      const first = describeAnswer(transaction.answer.frame);
+      const second = describeAnswer(frame);
+      this.endUnknown(
+        transaction,
+        failure(transaction.request.action, transaction.request, 'PROTOCOL', `The terminal gave two different answers to one request: first ${first}, then ${second}.`),
+        false,
+      );
+      return;
+    }
+    const unsettled = this.unsettled;
+    if (unsettled && this.onUnsettledLink(link)) {
+      this.lateAnswer(unsettled, link, frame);
+      return;
+    }
+    this.straysArrived(link);
+  }
+
+  /** Whether a late answer to the unsettled request would come on this link. */
+  private onUnsettledLink(link: Link): boolean {
+    const unsettled = this.unsettled;
+    return unsettled !== undefined && (unsettled.link === link || (unsettled.link === undefined && this.keepOpen));
+  }
+
+  /** An answer for the request that ended unknown: its outcome, recorded as such. */
+  private lateAnswer(unsettled: Unsettled, link: Link, frame: Buffer): void {
+    const { request } = unsettled.transaction;
+    const verdict = interpretReply(frame, request.action);
+    if (verdict.kind === 'ok' && verdict.ref !== '' && verdict.ref !== request.preauthCode && link.refs.includes(verdict.ref)) return;
+    const result = resultFromReply(request, verdict);
+    this.endUnsettled();
+    if (this.link === link) {
+      // Kept open (serial): a repeat of this answer must not reach the next request.
+      link.lastAnswerAt = performance.now();
+      link.quietMs = Math.max(this.answerGuardMs, this.quietAfterDeclineMs);
+    }
+    queueMicrotask(() => this.startNext());
+    if (result.result === 'ERROR' && result.outcome === 'unknown') return; // still not known
+    const journal = this.journal;
+    if (journal) void unsettled.transaction.journalId?.then((id) => (id === undefined ? undefined : journal.late(id, result)));
+    const late: LateAnswer = { request, result, afterMs: performance.now() - unsettled.endedAt, owner: unsettled.transaction.options.owner };
+    for (const listener of this.lateListeners) {
+      try {
+        listener(late);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+
+  /** Bytes nobody asked for: a reused connection is dropped; a link kept open must be quiet again. */
+  private straysArrived(link: Link): void {
+    if (this.keepOpen) {
+      link.framer.reset();
+      link.lastAnswerAt = performance.now();
+      link.quietMs = Math.max(link.quietMs, this.answerGuardMs);
+    } else {
+      this.discardLink();
+    }
+  }
+
+  /** An answer that began must finish promptly; the start of one nobody waits for is a stray. */
+  private watchPartialAnswer(link: Link): void {
+    const transaction = this.active;
+    if (transaction?.state !== 'sent') {
+      const awaited = transaction?.state === 'confirming' || (this.unsettled !== undefined && this.onUnsettledLink(link));
+      if (link.framer.inFrame && !awaited) this.straysArrived(link);
+      return;
+    }
+    if (!link.framer.inFrame) {
+      // Back to waiting for an answer, for the time that is left.
+      transaction.setTimer({ ms: Math.max(0, transaction.deadline - performance.now()), onExpiry: () => this.responseTimedOut(transaction) });
       return;
     }
     // Restarted by every chunk: a slow but steady answer is not a stall.
-    clearTimeout(transaction.stallTimer);
-    transaction.stallTimer = setTimeout(() => {
-      this.discardConnection();
-      this.finish(
-        transaction,
-        failure(
-          transaction.request.action,
-          transaction.request,
-          'TIMEOUT',
-          `The terminal began to answer but stopped for ${this.replyStallTimeoutMs / 1000} s.`,
+    transaction.setTimer({
+      ms: this.replyStallTimeoutMs,
+      onExpiry: () =>
+        this.endUnknown(
+          transaction,
+          failure(transaction.request.action, transaction.request, 'TIMEOUT', `The terminal began to answer but stopped for ${this.replyStallTimeoutMs / 1000} s.`),
+          false,
         ),
-      );
-    }, this.replyStallTimeoutMs);
+    });
   }
 
-  private onClosed(error?: Error): void {
+  private responseTimedOut(transaction: Transaction): void {
+    const { request } = transaction;
+    const ms = transaction.options.responseTimeoutMs ?? this.responseTimeoutMs;
+    this.endUnknown(transaction, failure(request.action, request, 'TIMEOUT', `No answer from the terminal within ${ms / 1000} s.${staleNote(transaction)}`), true);
+  }
+
+  /** The confirmation window passed: the answer counts, and the link is left fit for the next request. */
+  private confirm(transaction: Transaction): void {
+    const answer = transaction.answer;
+    if (!answer || transaction.settled) return;
+    const link = this.link;
+    const recognisable = answer.verdict.kind === 'ok' && answer.verdict.ref !== '';
+    // Half of something more arrived in the window: not an answer, but not to be left for the next request.
+    if (link?.framer.inFrame) this.discardLink();
+    else if (link) {
+      if (recognisable) remember(link.refs, answer.verdict.ref);
+      if (this.connectionMode === 'per-request' || (!recognisable && this.connectionMode === 'reuse')) this.discardLink();
+      else link.quietMs = recognisable ? this.answerGuardMs : this.quietAfterDeclineMs;
+    }
+    this.finish(transaction, resultFromReply(transaction.request, answer.verdict));
+  }
+
+  private onClosed(link: Link, error?: Error): void {
     this.link = undefined;
-    this.framer.reset();
+    link.framer.reset();
     this.setState('disconnected');
     this.scheduleReconnect();
-    const why = error ? ` (${reason(error)})` : '';
-    this.failOpenTransaction('CONNECTION_LOST', `The connection to the terminal closed before a whole answer arrived${why}.`);
+    const transaction = this.active;
+    if (transaction?.state === 'confirming') {
+      this.confirm(transaction); // the answer arrived whole before the link closed
+    } else if (transaction?.sent) {
+      const why = error ? ` (${reason(error)})` : '';
+      this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'CONNECTION_LOST', `The connection to the terminal closed before a whole answer arrived${why}.`), false);
+    }
   }
 
-  private failOpenTransaction(code: 'PROTOCOL' | 'CONNECTION_LOST', detail: string): void {
-    const transaction = this.open;
-    if (transaction?.sent) this.finish(transaction, failure(transaction.request.action, transaction.request, code, detail));
+  /**
+   * Ends a sent request whose outcome is unknown, and keeps the terminal to itself for the late
+   * answer window: on `keepLink`'s link (a timeout, where the answer may still come), else on
+   * whatever link a kept-open connection reopens, else on none (the window still passes).
+   */
+  private endUnknown(transaction: Transaction, result: TransactionResult, keepLink: boolean): void {
+    if (transaction.settled) return;
+    const link = keepLink && !this.link?.framer.inFrame ? this.link : undefined;
+    if (!link) this.discardLink();
+    this.endUnsettled();
+    if (this.lateAnswerWindowMs > 0) {
+      const unsettled: Unsettled = {
+        transaction,
+        link,
+        endedAt: performance.now(),
+        timer: setTimeout(() => {
+          if (this.unsettled !== unsettled) return;
+          this.endUnsettled();
+          this.discardLink(); // replaced: whatever it carries later cannot reach the next request
+          this.startNext();
+        }, this.lateAnswerWindowMs),
+      };
+      this.unsettled = unsettled;
+    } else if (link) {
+      this.discardLink();
+    }
+    this.finish(transaction, result);
   }
 
-  private discardConnection(): void {
+  private endUnsettled(): void {
+    const unsettled = this.unsettled;
+    if (!unsettled) return;
+    this.unsettled = undefined;
+    clearTimeout(unsettled.timer);
+    if (this.link === unsettled.link) this.discardLink();
+  }
+
+  private discardLink(): void {
     const link = this.link;
     if (!link) return;
     this.link = undefined;
     link.cancel.abort();
     link.connection?.destroy();
-    this.framer.reset();
+    link.framer.reset();
     this.setState('disconnected');
     this.scheduleReconnect();
   }
 
-  private finish(transaction: OpenTransaction, result: TransactionResult): void {
-    if (transaction.settled) return;
-    transaction.settled = true;
-    clearTimeout(transaction.queueTimer);
-    clearTimeout(transaction.waitTimer);
-    clearImmediate(transaction.waitImmediate);
-    clearTimeout(transaction.responseTimer);
-    clearTimeout(transaction.stallTimer);
-    transaction.wake?.();
-    if (result.result === 'ERROR' && result.outcome === 'unknown') this.settleUntil = performance.now() + this.unknownSettleMs;
+  /** Gives a transaction its result (once), records its end, and starts the next. */
+  private finish(transaction: Transaction, result: TransactionResult): void {
     const queued = this.queue.indexOf(transaction);
     if (queued >= 0) this.queue.splice(queued, 1);
+    if (!transaction.settle(result)) return;
     const journal = this.journal;
-    if (journal && transaction.journaling) {
-      void transaction.journaling.then((id) => (id === undefined ? undefined : journal.end(id, result)));
-    }
-    transaction.resolve(result);
-    if (this.open === transaction) {
-      this.open = undefined;
+    if (journal && transaction.journalId) void transaction.journalId.then((id) => (id === undefined ? undefined : journal.end(id, result)));
+    if (this.active === transaction) {
+      this.active = undefined;
       this.startNext();
     }
   }
 
-  /** The queue runs first in, first out, one at a time. */
+  /** The queue runs first in, first out, one at a time, once nothing else holds the terminal. */
   private startNext(): void {
-    const next = this.queue.shift();
-    if (!next || this.closed) return;
-    clearTimeout(next.queueTimer);
-    this.begin(next);
+    if (this.busy) return;
+    const next = this.closed ? undefined : this.queue.shift();
+    if (next) {
+      this.begin(next);
+      return;
+    }
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private setState(state: ConnectionState): void {
@@ -619,8 +792,62 @@ function draftFromFields(action: Action, given: ActionFields | null | undefined)
   };
 }
 
+/** Amount rules from a decimals setting and an optional limit; throws a RangeError-like InputError when wrong. */
+export function amountRules(decimals: number, maxAmount?: string | number): AmountRules {
+  const checked = checkDecimals(decimals);
+  let limit: Amount | undefined;
+  if (maxAmount !== undefined && maxAmount !== '') limit = parseAmount(maxAmount, checked, 'maxAmount');
+  return { decimals: checked, ...(limit && { maxAmount: limit }) };
+}
+
+/** The same answer again: the same bytes, or what they say is the same. */
+function sameAnswer(answer: Answer, frame: Buffer, action: Action): boolean {
+  return answer.frame.equals(frame) || JSON.stringify(interpretReply(frame, action)) === JSON.stringify(answer.verdict);
+}
+
+/** An answer in a few words for a message: `OK ref 4821`, `ERROR status 2 (TRANSACTION_DECLINED)`. */
+function describeAnswer(frame: Buffer): string {
+  const text = frame.toString('utf8');
+  const field = (name: string) => new RegExp(`<${name}>\\s*([^<]{0,60}?)\\s*</${name}>`).exec(text)?.[1];
+  const parts = [field('result') ?? 'no result', field('status') !== undefined ? `status ${field('status')}` : undefined, field('status_text'), field('ref') ? `ref ${field('ref')}` : undefined];
+  return `"${parts.filter(Boolean).join(', ').replace(/[^\x20-\x7e]/g, '?')}"`;
+}
+
+function staleNote(transaction: Transaction): string {
+  if (transaction.staleRefs.length === 0) return '';
+  return ` Meanwhile the terminal sent an approval with ref ${transaction.staleRefs.join(', ')}, which an earlier request on this link had already received; if that was this request's approval after all, it went through.`;
+}
+
+function remember(refs: string[], ref: string): void {
+  refs.push(ref);
+  if (refs.length > REMEMBERED_REFS) refs.shift();
+}
+
+/** Resolves after ms, or at once when the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      clearImmediate(immediate);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    let immediate: NodeJS.Immediate | undefined;
+    const timer = setTimeout(() => {
+      immediate = setImmediate(done);
+    }, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 function positive(value: number, name: string): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);
+  return value;
+}
+
+function zeroOrMore(value: number, name: string): number {
+  if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be zero or more milliseconds`);
   return value;
 }
 

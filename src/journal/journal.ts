@@ -37,6 +37,8 @@ export interface JournalEntry {
   status?: number | null;
   statusText?: string | null;
   message?: string;
+  /** When a late answer settled an unknown outcome; `outcome` is then what it said. */
+  lateAt?: string;
   acknowledged: boolean;
 }
 
@@ -123,7 +125,7 @@ export class Journal implements JournalContent {
   private readonly byInvoice = new Map<string, Tracked[]>();
   private readonly bySettledCode = new Map<string, Tracked[]>();
   private readonly preauthByRef = new Map<string, Tracked>();
-  /** Requests with no end that were not begun by this process and no operator has acknowledged: kept apart so listing them costs nothing. */
+  /** What needs a person (see unresolved), kept apart so that listing it costs nothing. */
   private readonly attention = new Set<Tracked>();
   /** End lines that could not be written yet (a full disk): written with the next line that can be. */
   private readonly unwritten: PendingLine[] = [];
@@ -155,7 +157,11 @@ export class Journal implements JournalContent {
     await this.usableFile();
   }
 
-  /** Requests sent without a known end that no operator has acknowledged yet, oldest first. */
+  /**
+   * Requests whose outcome nobody knows, that no operator has acknowledged yet, oldest first:
+   * those that ended with an unknown outcome (and no late answer settled since), and those sent
+   * without a known end (Node-RED stopped before the terminal answered).
+   */
   get unresolved(): JournalEntry[] {
     return [...this.attention].map((tracked) => tracked.entry);
   }
@@ -224,6 +230,53 @@ export class Journal implements JournalContent {
   async end(id: string, result: TransactionResult): Promise<void> {
     const tracked = this.entries.get(id);
     if (!tracked || tracked.end) return;
+    this.settle(tracked, result);
+    tracked.openHere = false;
+    const line: PendingLine = { text: encodeRecord(endRecord(tracked.entry)) };
+    tracked.end = line;
+    this.settled(tracked);
+    await this.write(line, () => {
+      if (tracked.end === line) tracked.end = durable(line);
+    });
+  }
+
+  /**
+   * Records the answer to a request that ended with an unknown outcome, as it arrived later:
+   * the outcome is now known, and what it said counts (a late decline frees the invoice).
+   * Ignored for a request that did not end unknown. Never rejects.
+   */
+  async late(id: string, result: TransactionResult): Promise<void> {
+    const tracked = this.entries.get(id);
+    if (!tracked || tracked.entry.outcome !== 'unknown') return;
+    this.settle(tracked, result);
+    tracked.entry.lateAt = tracked.entry.endedAt;
+    const line: PendingLine = { text: encodeRecord({ ...endRecord(tracked.entry), event: 'late' }) };
+    tracked.end = line;
+    this.settled(tracked);
+    await this.write(line, () => {
+      if (tracked.end === line) tracked.end = durable(line);
+    });
+  }
+
+  /** An end or late line: written now if it can be, else with the next line that can be. */
+  private async write(line: PendingLine, written: () => void): Promise<void> {
+    const file = this.file;
+    if (!file) {
+      this.unwritten.push(line);
+      return;
+    }
+    try {
+      await file.append(line);
+      written();
+      this.afterWrite(file);
+    } catch {
+      // Until it is written, a restart lists the request as unresolved: the safe side.
+      this.unwritten.push(line);
+    }
+  }
+
+  /** Puts what a result says into the entry. */
+  private settle(tracked: Tracked, result: TransactionResult): void {
     const { entry } = tracked;
     entry.outcome = result.result === 'OK' ? 'ok' : result.outcome;
     entry.ref = result.ref;
@@ -233,23 +286,8 @@ export class Journal implements JournalContent {
       entry.status = result.status;
       entry.statusText = result.statusText;
       entry.message = result.message;
-    }
-    tracked.openHere = false;
-    const line: PendingLine = { text: encodeRecord(endRecord(entry)) };
-    tracked.end = line;
-    this.settled(tracked);
-    const file = this.file;
-    if (!file) {
-      this.unwritten.push(line);
-      return;
-    }
-    try {
-      await file.append(line);
-      if (tracked.end === line) tracked.end = durable(line);
-      this.afterWrite(file);
-    } catch {
-      // Written with the next line that can be; until then a restart lists it as unresolved.
-      this.unwritten.push(line);
+    } else {
+      for (const key of ['code', 'status', 'statusText', 'message'] as const) delete entry[key];
     }
   }
 
@@ -412,14 +450,17 @@ export class Journal implements JournalContent {
       case 'end': {
         const tracked = this.entries.get(record.id);
         if (!tracked || tracked.end) return;
-        const { entry } = tracked;
-        entry.outcome = record.outcome ?? 'unknown';
-        if (record.ref !== undefined) entry.ref = record.ref;
-        entry.endedAt = record.at;
-        if (record.code !== undefined) entry.code = record.code;
-        if (record.status !== undefined) entry.status = record.status;
-        if (record.statusText !== undefined) entry.statusText = record.statusText;
-        if (record.message !== undefined) entry.message = record.message;
+        this.applyEnd(tracked, record);
+        if (record.lateAt !== undefined) tracked.entry.lateAt = record.lateAt;
+        tracked.end = ON_DISK;
+        this.settled(tracked);
+        return;
+      }
+      case 'late': {
+        const tracked = this.entries.get(record.id);
+        if (!tracked || (tracked.entry.outcome !== undefined && tracked.entry.outcome !== 'unknown')) return;
+        this.applyEnd(tracked, record);
+        tracked.entry.lateAt = record.at;
         tracked.end = ON_DISK;
         this.settled(tracked);
         return;
@@ -450,6 +491,17 @@ export class Journal implements JournalContent {
         return;
       }
     }
+  }
+
+  private applyEnd(tracked: Tracked, record: JournalRecord): void {
+    const { entry } = tracked;
+    entry.outcome = record.outcome ?? 'unknown';
+    if (record.ref !== undefined) entry.ref = record.ref;
+    entry.endedAt = record.at;
+    if (record.code !== undefined) entry.code = record.code;
+    if (record.status !== undefined) entry.status = record.status;
+    if (record.statusText !== undefined) entry.statusText = record.statusText;
+    if (record.message !== undefined) entry.message = record.message;
   }
 
   /** Refuses a duplicate; see refusal(). */
@@ -515,16 +567,18 @@ export class Journal implements JournalContent {
   private settled(tracked: Tracked): void {
     const { entry } = tracked;
     const wasUnresolved = this.attention.delete(tracked);
+    const isUnresolved = needsAttention(tracked);
+    if (isUnresolved) this.attention.add(tracked);
     if (!blocks(entry)) this.forget(tracked);
     else if (entry.action === 'preauth' && entry.outcome === 'ok' && entry.ref) this.preauthByRef.set(entry.ref, tracked);
-    // Listeners redraw statuses: only an end that settles something unresolved concerns them.
-    if (wasUnresolved) this.changed();
+    // Listeners redraw statuses: only a change to what is unresolved concerns them.
+    if (wasUnresolved || isUnresolved) this.changed();
   }
 
   private remember(tracked: Tracked): void {
     const { entry } = tracked;
     this.entries.set(entry.id, tracked);
-    if (entry.outcome === undefined && !entry.acknowledged && !tracked.openHere) this.attention.add(tracked);
+    if (needsAttention(tracked)) this.attention.add(tracked);
     if (entry.invoice !== undefined) addTo(this.byInvoice, entry.invoice, tracked);
     if ((entry.action === 'complete' || entry.action === 'cancel') && entry.preauthcode !== undefined) addTo(this.bySettledCode, entry.preauthcode, tracked);
   }
@@ -579,6 +633,7 @@ function endRecord(entry: JournalEntry): JournalRecord {
     ...(entry.status !== undefined && { status: entry.status }),
     ...(entry.statusText !== undefined && { statusText: entry.statusText }),
     ...(entry.message !== undefined && { message: entry.message }),
+    ...(entry.lateAt !== undefined && { lateAt: entry.lateAt }),
   };
 }
 
@@ -608,6 +663,12 @@ function removeFrom(index: Map<string, Tracked[]>, key: string, tracked: Tracked
 function latestBlocking(list: readonly Tracked[] = [], action?: Action): Tracked | undefined {
   for (let i = list.length - 1; i >= 0; i -= 1) if (blocks(list[i].entry) && (action === undefined || list[i].entry.action === action)) return list[i];
   return undefined;
+}
+
+/** Nobody knows how it ended, and no operator has said they checked. */
+function needsAttention(tracked: Tracked): boolean {
+  const { entry } = tracked;
+  return !entry.acknowledged && !tracked.openHere && (entry.outcome === undefined || entry.outcome === 'unknown');
 }
 
 /** Ended OK or unknown, or not ended at all: sending the same again could charge twice. */

@@ -19,6 +19,8 @@ export type JournalEvent =
   | 'begin'
   /** How it ended. */
   | 'end'
+  /** The answer to a request that had ended unknown arrived after all: its outcome now. */
+  | 'late'
   /** An operator checked an unresolved request, or a damaged line. */
   | 'acknowledged'
   /** A line that failed its check on load, carried over by compaction until acknowledged. */
@@ -44,6 +46,8 @@ export interface JournalRecord {
   readonly status?: number | null;
   readonly statusText?: string | null;
   readonly message?: string;
+  /** `end` written by compaction: when a late answer settled an unknown outcome. */
+  readonly lateAt?: string;
   /** `damaged`: where the line was found, and what it held (printable, shortened). */
   readonly file?: string;
   readonly line?: number;
@@ -55,7 +59,7 @@ export const JOURNAL_FORMAT_VERSION = 2;
 
 const CHECKSUM = /,"c":"([0-9a-f]{8})"\}$/;
 const OUTCOMES: readonly string[] = ['ok', 'failed', 'not-sent', 'unknown'];
-const EVENTS: readonly string[] = ['begin', 'end', 'acknowledged', 'damaged'];
+const EVENTS: readonly string[] = ['begin', 'end', 'late', 'acknowledged', 'damaged'];
 
 /** The line for a record, with its checksum and the newline. */
 export function encodeRecord(record: JournalRecord): string {
@@ -113,6 +117,7 @@ function validRecord(value: unknown): JournalRecord | undefined {
     ...nullable('status', 'number'),
     ...nullable('statusText', 'string'),
     ...text('message'),
+    ...text('lateAt'),
     ...text('file'),
     ...count('line'),
     ...count('offset'),

@@ -6,8 +6,13 @@ export type ReplyVerdict =
   | { readonly kind: 'ok'; readonly ref: string }
   | { readonly kind: 'declined'; readonly ref: string; readonly status: number | null; readonly statusText: string | null }
   | { readonly kind: 'bad-xml'; readonly ref: string }
+  /** A well-formed answer that says two things at once (OK with a failure status, ERROR with status 0). */
+  | { readonly kind: 'contradictory'; readonly reason: string; readonly ref: string; readonly status: number | null; readonly statusText: string | null }
   /** `ref` is there when the answer was readable XML, only not an answer to this request. */
   | { readonly kind: 'unreadable'; readonly reason: string; readonly ref?: string };
+
+/** myPOS's TRANSACTION_SUCCESS. */
+const SUCCESS_STATUS = 0;
 
 /** The app's answer to a request it could not read: `<ref>Hibás XML</ref>` ("Invalid XML"). */
 const BAD_XML_REF = /^hib[aá]s\s+xml$/i;
@@ -30,11 +35,21 @@ export function interpretReply(frame: Uint8Array | string, action: Action): Repl
   if (!ACTION_SPECS[action].replyRoots.includes(root)) {
     return { kind: 'unreadable', reason: `the answer <${root}> does not belong to a ${ACTION_SPECS[action].noun}`, ref };
   }
-  if (result === 'OK') return { kind: 'ok', ref };
+  const statusField = fields.get('status');
+  const status = statusField !== undefined && /^[0-9]{1,9}$/.test(statusField) ? Number(statusField) : null;
+  const statusText = fields.get('status_text') || null;
+  // A retry after a "decline" that was really an approval charges twice: an answer that says
+  // both is taken for neither.
+  if (result === 'OK') {
+    if (status !== null && status !== SUCCESS_STATUS) {
+      return { kind: 'contradictory', reason: `it says OK with status ${status}${statusText ? ` (${statusText})` : ''}`, ref, status, statusText };
+    }
+    return { kind: 'ok', ref };
+  }
   if (result === 'ERROR') {
-    const statusField = fields.get('status');
-    const status = statusField !== undefined && /^[0-9]{1,9}$/.test(statusField) ? Number(statusField) : null;
-    const statusText = fields.get('status_text') || null;
+    if (status === SUCCESS_STATUS) {
+      return { kind: 'contradictory', reason: `it says ERROR with status ${SUCCESS_STATUS}${statusText ? ` (${statusText})` : ''}`, ref, status, statusText };
+    }
     return { kind: 'declined', ref, status, statusText };
   }
   return {

@@ -77,8 +77,18 @@ export function createRequest(draft: RequestDraft, rules: AmountRules, newInvoic
   };
 }
 
+/**
+ * What follows a request's closing tag. The seed does not say. A newline suits an app that reads
+ * lines; an app that parses a stream of documents strictly rejects whitespace before the next
+ * `<?xml` on a reused connection, and answers `Hibás XML` (nothing charged) if it does.
+ */
+export type RequestEnding = 'newline' | 'none';
+export const REQUEST_ENDINGS: readonly RequestEnding[] = ['newline', 'none'];
+/** An app waiting for a newline that never comes would leave the payment unknown; one that minds it answers Hibás XML. */
+export const DEFAULT_REQUEST_ENDING: RequestEnding = 'newline';
+
 /** The request as the seed shows it: declaration, fixed root and children in the seed's order. */
-export function buildRequestXml(request: TerminalRequest): string {
+export function buildRequestXml(request: TerminalRequest, ending: RequestEnding = DEFAULT_REQUEST_ENDING): string {
   const spec = ACTION_SPECS[request.action];
   const children: [string, string][] = [];
   if (spec.hasInvoice) children.push(['invoice', required(request.invoice, 'invoice')]);
@@ -86,7 +96,7 @@ export function buildRequestXml(request: TerminalRequest): string {
   if (spec.hasAmount) children.push(['sum', required(request.amount, 'amount').text]);
   children.push(['receipt', request.receipt], ['custrcpt', request.custrcpt]);
   const body = children.map(([tag, value]) => `  <${tag}>${escapeXmlText(value)}</${tag}>\n`).join('');
-  return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<${spec.requestRoot}>\n${body}</${spec.requestRoot}>\n`;
+  return `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<${spec.requestRoot}>\n${body}</${spec.requestRoot}>${ending === 'newline' ? '\n' : ''}`;
 }
 
 function required<T>(value: T | undefined, name: string): T {

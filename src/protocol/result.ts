@@ -96,5 +96,7 @@ export function resultFromReply(request: TerminalRequest, verdict: ReplyVerdict)
       );
     case 'unreadable':
       return failure(request.action, request, 'PROTOCOL', `The terminal's answer could not be understood: ${verdict.reason}.`);
+    case 'contradictory':
+      return failure(request.action, request, 'PROTOCOL', `The terminal's answer contradicts itself: ${verdict.reason}.`, verdict);
   }
 }

@@ -11,7 +11,7 @@
  *   node test/soak/run.js --transactions 500 --seed 42 [--redeploy-every 200] [--heap-mb 8]
  *                         [--settle-ms 100 | --product-settle] [--nagle] [--verbose]
  *
- * After an unknown outcome the client waits (unknownSettleMs, 2 s by default) before the next
+ * After an unknown outcome the client waits (lateAnswerWindowMs, 2 s by default) before the next
  * request, so that a late answer arrives first. About one transaction in ten here ends unknown on
  * purpose, so the soak shortens that wait to --settle-ms (100 ms) to finish in a few minutes; over
  * TCP a late answer cannot reach a later request anyway. --product-settle keeps the 2 s.
@@ -444,7 +444,7 @@ async function deploy(port, deployment, type) {
 /** After each deploy: shorten the client's wait after an unknown outcome, watch the action nodes. */
 function afterDeploy() {
   const client = helper.getNode('cfg')?.client;
-  if (options.settleMs !== undefined && client && 'unknownSettleMs' in client) client.unknownSettleMs = options.settleMs;
+  if (options.settleMs !== undefined && client && 'lateAnswerWindowMs' in client) client.lateAnswerWindowMs = options.settleMs;
   watchAll();
 }
 

@@ -110,15 +110,17 @@ function journalRecords(file, key) {
   return {
     begins: mine.filter((record) => record.event === 'begin'),
     ends: records.filter((record) => record.event === 'end' && ids.has(record.id)),
+    lates: records.filter((record) => record.event === 'late' && ids.has(record.id)),
   };
 }
 
 /**
- * Short timeouts keep the suite quick. `unknownSettleMs` (how long the client waits after an
- * unknown outcome before the next request; 2 s by default) is short too: cases about late answers
- * set it themselves.
+ * Short timeouts keep the suite quick. `lateAnswerWindowMs` (how long the terminal is kept for a
+ * late answer after an unknown outcome; 10 s by default) is short too: cases about late answers
+ * set it themselves. A queue of one lets a follow-up sent at once wait out that window, as a
+ * kiosk's next customer would, instead of being refused as BUSY.
  */
-const CLIENT_DEFAULTS = { responseTimeoutMs: 1500, connectTimeoutMs: 2000, replyStallTimeoutMs: 1000, unknownSettleMs: 100 };
+const CLIENT_DEFAULTS = { responseTimeoutMs: 1500, connectTimeoutMs: 2000, replyStallTimeoutMs: 1000, lateAnswerWindowMs: 100, queueLimit: 1 };
 
 /**
  * The client against the simulator over TCP on 127.0.0.1, with a journal in a fresh directory.

@@ -28,7 +28,7 @@ async function main() {
     replyStallTimeoutMs: 5000,
     connectTimeoutMs: 2000,
     // No pause after an unknown outcome: no late answer is coming, and 460 requests must be quick.
-    unknownSettleMs: 0,
+    lateAnswerWindowMs: 0,
   });
   let n = 0;
   const once = async (name) => {
