@@ -74,8 +74,8 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
       stops.push(
         client.onLateAnswer((late) => {
           if (late.owner !== node) return;
-          node.warn(describeLateAnswer(late, client.transport.description));
-          showIdle();
+          attempt(() => node.warn(describeLateAnswer(late, client.transport.description)));
+          attempt(showIdle);
         }),
       );
       showIdle();
@@ -109,15 +109,21 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
       pending = submitMessage(action, resolve, submit);
     }
     const settled = pending
+      // The client never rejects; should something here fail all the same, the message still gets its one output.
+      .catch((error: unknown) => failure(action, undefined, 'PROTOCOL', `The node failed while handling the request (${errorText(error)}).`))
       .then((result) => {
         const { output, msg: out } = applyResult(msg, result);
-        const unknown = result.result === 'ERROR' && ERROR_OUTCOMES[result.code] === 'unknown';
-        if (unknown) node.warn(describeUnknown(result, terminal?.client?.transport.description ?? terminal?.description));
-        // An outcome nobody knows stays on the node until an operator acknowledges it.
-        node.status(statusAfterResult(result, unresolvedHere().length));
         send(output === 0 ? [out, null] : [null, out]);
+        // What the operator sees comes after the output, and cannot stop it.
+        attempt(() => {
+          if (result.result === 'ERROR' && ERROR_OUTCOMES[result.code] === 'unknown') {
+            node.warn(describeUnknown(result, terminal?.client?.transport.description ?? terminal?.description));
+          }
+        });
+        // An outcome nobody knows stays on the node until an operator acknowledges it.
+        attempt(() => node.status(statusAfterResult(result, unresolvedHere().length)));
       })
-      .catch((error: unknown) => node.error(`Could not deliver the result: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) => attempt(() => node.error(`Could not deliver the result: ${errorText(error)}`)))
       .finally(() => {
         inFlight.delete(settled);
         done();
@@ -131,4 +137,21 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     terminal?.client?.abort('Node-RED stopped this node before the terminal answered.', node);
     void Promise.all(inFlight).then(() => done());
   });
+}
+
+/** Runs something for the operator's eyes (a status, a log line): its failure must not change what happens to a message. */
+function attempt(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // Nothing to do: the message's output does not depend on it.
+  }
+}
+
+function errorText(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'an error that cannot be described';
+  }
 }

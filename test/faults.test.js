@@ -866,7 +866,8 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
   function flow(port, name = 'pay node') {
     return [
       { id: 'tab', type: 'tab', label: 'faults' },
-      { id: 'cfg', type: 'mypos-terminal', z: 'tab', name: 'terminal', connection: 'tcp', host: HOST, port: String(port), responseTimeout: '1', connectTimeout: '2', decimals: '2', maxAmount: '' },
+      // A short window for late answers keeps the suite quick; a queue of one lets the next message wait it out.
+      { id: 'cfg', type: 'mypos-terminal', z: 'tab', name: 'terminal', connection: 'tcp', host: HOST, port: String(port), responseTimeout: '1', connectTimeout: '2', decimals: '2', maxAmount: '', lateAnswerWindow: '0.1', queueLimit: '1' },
       { id: 'pay', type: 'mypos-pay', z: 'tab', name, terminal: 'cfg', receipt: 'ON', custrcpt: 'ON', wires: [['ok'], ['err']] },
       { id: 'ok', type: 'helper', z: 'tab' },
       { id: 'err', type: 'helper', z: 'tab' },
@@ -932,20 +933,11 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
     { name: 'answers after the timeout', fault: { delayMs: 1300 }, followUp: { delayMs: 600 }, expect: TIMEOUT, late: true },
   ]);
 
-  /**
-   * The config node has no setting for the client's wait after an unknown outcome (2 s); the
-   * client-level cases test it, so here it is shortened to keep the suite quick.
-   */
-  function shortenSettle() {
-    const client = helper.getNode('cfg').client;
-    if (client && 'lateAnswerWindowMs' in client) client.lateAnswerWindowMs = 100;
-  }
-
   for (const kase of cases) {
     const expected = kase.expect.result === 'OK' ? 'output 1' : `output 2 ${kase.expect.code}/${kase.expect.outcome}`;
     it(`the terminal ${kase.name} -> ${expected}; the next message gets its own answer`, async () => {
       await helper.load([terminalNode, actionNodes], flow(e.port));
-      shortenSettle();
+      await helper.getNode('cfg').whenClient;
       watchPayNode();
       const fields = FIELDS.pay();
       const key = keyFor('pay', fields);
@@ -991,9 +983,9 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
 
   it('redeploying the pay node 10 times under faults leaves the shared journal and client with the same listeners', async () => {
     await helper.load([terminalNode, actionNodes], flow(e.port));
-    shortenSettle();
     const config = helper.getNode('cfg');
-    const { client, journal } = config;
+    const client = await config.whenClient;
+    const { journal } = config;
     // White-box: the listener sets the action nodes register on the shared objects.
     const listeners = () => ({ journal: journal.listeners.size, client: client.stateListeners.size });
     const start = listeners();

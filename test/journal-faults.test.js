@@ -110,6 +110,7 @@ describe('journal faults under a real Node-RED runtime', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** With secondTerminal, a second config node and pay node, for another terminal (secondTerminal.port) unless it says otherwise. */
   function flow(terminal = {}, secondTerminal) {
     const nodes = [
       { id: 'tab', type: 'tab', label: 'Tab' },
@@ -120,7 +121,7 @@ describe('journal faults under a real Node-RED runtime', function () {
       { id: 'out', z: 'tab', type: 'helper' },
     ];
     if (secondTerminal) {
-      nodes.push(terminalConfigNode('term2', simulator.port, { responseTimeout: '2', connectTimeout: '2', ...secondTerminal }));
+      nodes.push(terminalConfigNode('term2', secondTerminal.port ?? simulator.port, { responseTimeout: '2', connectTimeout: '2', ...secondTerminal }));
       nodes.push({ id: 'pay2', z: 'tab', type: 'mypos-pay', terminal: 'term2', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] });
     }
     return nodes;
@@ -261,20 +262,27 @@ describe('journal faults under a real Node-RED runtime', function () {
     assert.equal(simulator.received.length, 0);
   });
 
-  it('two config nodes naming one journal file share it (one writer): an invoice paid through one is refused through the other, across restarts', async () => {
+  it('two config nodes for two terminals naming one journal file share it (one writer): an invoice paid on one is refused on the other, across restarts', async () => {
     const file = path.join(dir, 'shared.jsonl');
-    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }, { journalPath: file }));
-    assert.equal(helper.getNode('term').journal, helper.getNode('term2').journal);
-    const both = await Promise.all([roundTrip('pay', { payload: 1, invoice: 'SHARED-1' }), roundTrip('pay2', { payload: 1, invoice: 'SHARED-2' })]);
-    assert.deepEqual(
-      both.map((r) => r.result),
-      ['OK', 'OK'],
-    );
-    assert.equal((await roundTrip('pay2', { payload: 1, invoice: 'SHARED-1' })).code, 'DUPLICATE');
-    await helper.unload();
-    await helper.load([terminalNode, actionNodes], flow({ journalPath: file }, { journalPath: file }));
-    assert.equal((await roundTrip('pay', { payload: 1, invoice: 'SHARED-2' })).code, 'DUPLICATE');
-    assert.equal((await roundTrip('pay2', { payload: 1, invoice: 'SHARED-1' })).code, 'DUPLICATE');
+    const other = new TerminalSimulator();
+    const otherPort = await other.listen(0, '127.0.0.1');
+    try {
+      await helper.load([terminalNode, actionNodes], flow({ journalPath: file }, { journalPath: file, port: String(otherPort) }));
+      assert.equal(helper.getNode('term').journal, helper.getNode('term2').journal);
+      const both = await Promise.all([roundTrip('pay', { payload: 1, invoice: 'SHARED-1' }), roundTrip('pay2', { payload: 1, invoice: 'SHARED-2' })]);
+      assert.deepEqual(
+        both.map((r) => r.result),
+        ['OK', 'OK'],
+      );
+      assert.equal((await roundTrip('pay2', { payload: 1, invoice: 'SHARED-1' })).code, 'DUPLICATE');
+      await helper.unload();
+      await helper.load([terminalNode, actionNodes], flow({ journalPath: file }, { journalPath: file, port: String(otherPort) }));
+      assert.equal((await roundTrip('pay', { payload: 1, invoice: 'SHARED-2' })).code, 'DUPLICATE');
+      assert.equal((await roundTrip('pay2', { payload: 1, invoice: 'SHARED-1' })).code, 'DUPLICATE');
+    } finally {
+      await helper.unload();
+      await other.close();
+    }
   });
 
   it('a pre-authorization of 50.50 completed after decimals was changed to 0: checked correctly, Node-RED stays up, also after a restart', async () => {

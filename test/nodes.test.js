@@ -712,10 +712,15 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       expectError(await run('act', { payload: 5 }), 'PROTOCOL', 'unknown');
     });
 
-    it('after an unknown outcome the connection is discarded and the next request works on a new one', async function () {
+    it('after an unknown outcome the terminal is left alone for the window for a late answer, then the next request works on a new connection', async function () {
       simulator.nextBehaviours.push({ fault: 'garbage' });
-      await deployOne('pay');
+      await deployOne('pay', { config: { connectionMode: 'reuse', lateAnswerWindow: '0.2' } });
       expectError(await run('act', { payload: 5 }), 'PROTOCOL', 'unknown');
+      outputs.act = { ok: [], err: [] };
+      const meanwhile = expectError(await run('act', { payload: 6 }), 'BUSY', 'not-sent');
+      assert.match(meanwhile.error.message, /has not answered an earlier pay/);
+      const client = helper.getNode('cfg').client;
+      await waitFor(() => !client.busy, 'the window to pass', 1000);
       outputs.act = { ok: [], err: [] };
       expectSuccess(await run('act', { payload: 6 }));
       assert.equal(accepted, 2, 'a fresh connection after the protocol error');
@@ -820,7 +825,8 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       // Let the simulator's listening server settle before the baseline.
       await sleep(20);
       const before = resources(SOCKETS_AND_TIMERS);
-      const node = await deployOne('pay');
+      // After the flow stops, the terminal is kept for its late answer this long, then let go.
+      const node = await deployOne('pay', { config: { lateAnswerWindow: '0.2' } });
       const sent = [];
       const completions = [];
       const originalSend = node.send;
@@ -865,8 +871,8 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
         assert.equal(completions.length, 1, 'done() called once');
         assert.equal(completions[0].error, undefined);
 
-        await expectResources(before, 'after unloading with a request open');
         assert.equal(simulator.connectionCount, 0, 'the simulator saw the connection close');
+        await expectResources(before, 'after unloading with a request open, once the window for a late answer passed', 1000);
         assert.deepEqual(uncaught, []);
       } finally {
         process.off('uncaughtException', onUncaught);
@@ -877,7 +883,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
     it('unload with an idle open connection: fast, nothing leaked', async function () {
       await sleep(20);
       const before = resources(SOCKETS_AND_TIMERS);
-      await deployOne('pay');
+      await deployOne('pay', { config: { connectionMode: 'reuse' } });
       expectSuccess(await run('act', { payload: 1 }));
       assert.equal(simulator.connectionCount, 1, 'the connection stays open between requests');
       const start = Date.now();
@@ -889,8 +895,9 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
   });
 
   describe('partial redeploy', function () {
+    // One connection reused, so that a restart of the config node would show as a new one.
     function flowWith(ids, renamed = {}) {
-      return [TAB, terminalConfig(), ...ids.flatMap((id) => actionNode(id, 'pay', renamed[id] ? { name: renamed[id] } : {}))];
+      return [TAB, terminalConfig({ connectionMode: 'reuse', lateAnswerWindow: '0.2' }), ...ids.flatMap((id) => actionNode(id, 'pay', renamed[id] ? { name: renamed[id] } : {}))];
     }
 
     it('removing one action node mid-transaction of another does not close the shared connection', async function () {
@@ -976,12 +983,15 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.equal(err.payload.code, 'CONNECTION_LOST');
       assert.equal(err.payload.outcome, 'unknown');
 
-      // The terminal is free again for the nodes that remain.
+      // The terminal is free again for the nodes that remain, once A-OPEN's late answer can no longer come.
+      const client = helper.getNode('cfg').client;
+      assert.equal(client.busy, true, 'kept for A-OPEN\'s late answer');
+      await waitFor(() => !client.busy, 'the window for a late answer to pass', 1000);
       expectSuccess(await run('b', { payload: 7, invoice: 'B-AFTER' }));
       assert.equal(simulator.received[simulator.received.length - 1].request.invoice, 'B-AFTER');
     }
 
-    it('removing a node whose request is open ends that request at once (CONNECTION_LOST) and frees the terminal', async function () {
+    it('removing a node whose request is open ends that request at once (CONNECTION_LOST) and frees the terminal after the window for a late answer', async function () {
       await removeWhileOpen({ busyFirst: false });
     });
 

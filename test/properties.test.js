@@ -86,7 +86,12 @@ const reply = fc
     const body = children.map((child, i) => `${r.gaps[i % r.gaps.length]}${child}`).join('');
     const xml = `${r.declaration ? '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' : ''}${r.leading.join('\n')}${open}${body}${r.gaps[5]}${close}`;
     const statusText = r.statusText.trim() === '' ? null : r.statusText.trim();
-    const verdict = r.ok ? { kind: 'ok', ref: refText } : { kind: 'declined', ref: refText, status: r.status, statusText };
+    // ERROR with status 0 (TRANSACTION_SUCCESS) contradicts itself, and is read as such.
+    const verdict = r.ok
+      ? { kind: 'ok', ref: refText }
+      : r.status === 0
+        ? { kind: 'contradictory', reason: `it says ERROR with status 0${statusText ? ` (${statusText})` : ''}`, ref: refText, status: 0, statusText }
+        : { kind: 'declined', ref: refText, status: r.status, statusText };
     return { xml, action, verdict };
   });
 

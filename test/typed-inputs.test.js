@@ -459,7 +459,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       // The action node module with a stand-in runtime whose evaluation we finish by hand.
       let finishEvaluation;
       let submitted = 0;
-      const client = { keepOpen: false, submit: () => ((submitted += 1), Promise.resolve({ result: 'OK' })), abort() {} };
+      const terminal = { keepOpen: false, submit: () => ((submitted += 1), Promise.resolve({ result: 'OK' })) };
       let constructor;
       const fakeRED = {
         nodes: {
@@ -467,7 +467,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
             if (type === 'mypos-pay') constructor = fn;
           },
           createNode() {},
-          getNode: () => ({ client }),
+          getNode: () => terminal,
         },
         util: {
           evaluateNodeProperty: (_value, _type, _node, _msg, callback) => {
@@ -579,7 +579,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
         assert.equal(free.body.target, pty.nodeSide);
         await helper.unload();
         await helper.load(NODES, [TAB, terminalConfig({ connection: 'serial', serialPath: pty.nodeSide })]);
-        await waitFor(() => helper.getNode('cfg').client.connectionState === 'connected', 'the serial link to open', 3000);
+        await waitFor(() => helper.getNode('cfg').client?.connectionState === 'connected', 'the serial link to open', 3000);
         const held = await helper.request().post('/mypos-terminal/test').send({ connection: 'serial', serialPath: pty.nodeSide }).expect(200);
         assert.equal(held.body.outcome, 'in-use');
         assert.equal(held.body.state, 'connected');

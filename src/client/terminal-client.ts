@@ -291,6 +291,7 @@ export class TerminalClient {
     }
     return new Promise((resolve) => {
       const transaction = new Transaction(request, options, resolve);
+      transaction.onTimerFailure = (error) => this.failInternally(transaction, error);
       if (!this.busy && this.queue.length === 0) {
         this.begin(transaction);
       } else if (this.queue.length < this.queueLimit) {
@@ -359,16 +360,24 @@ export class TerminalClient {
   private begin(transaction: Transaction): void {
     this.active = transaction;
     transaction.enter('preparing');
-    // run() handles every expected failure; anything else still settles the request, by what
-    // it could have done: nothing sent before the wire, unknown after.
-    this.run(transaction).catch((error: unknown) => {
-      const { action } = transaction.request;
+    // run() handles every expected failure; anything else still settles the request.
+    this.run(transaction).catch((error: unknown) => this.failInternally(transaction, error));
+  }
+
+  /** Settles a request after a failure of the client's own, by what it could have done: nothing sent before the wire, unknown after. */
+  private failInternally(transaction: Transaction, error: unknown): void {
+    const { request } = transaction;
+    try {
       if (transaction.sent) {
-        this.endUnknown(transaction, failure(action, transaction.request, 'PROTOCOL', `The client failed while the terminal had the request (${reason(error)}).`), false);
+        this.endUnknown(transaction, failure(request.action, request, 'PROTOCOL', `The client failed while the terminal had the request (${reason(error)}).`), false);
       } else {
-        this.finish(transaction, failure(action, transaction.request, 'CONNECT', `The client failed before sending (${reason(error)}). Nothing was sent.`));
+        this.finish(transaction, failure(request.action, request, 'CONNECT', `The client failed before sending (${reason(error)}). Nothing was sent.`));
       }
-    });
+    } catch {
+      // Settling itself failed: settle it plainly, so the request still gets its one result.
+      transaction.settle(failure(request.action, request, transaction.sent ? 'PROTOCOL' : 'CONNECT', `The client failed (${reason(error)}).`));
+      if (this.active === transaction) this.active = undefined;
+    }
   }
 
   private async run(transaction: Transaction): Promise<void> {
@@ -427,7 +436,7 @@ export class TerminalClient {
     transaction.deadline = performance.now() + (options.responseTimeoutMs ?? this.responseTimeoutMs);
     transaction.enter('sent', { ms: transaction.deadline - performance.now(), onExpiry: () => this.responseTimedOut(transaction) });
     connection.write(buildRequestXml(request, this.requestEnding));
-    if (!transaction.settled) options.onPhase?.('sent', request);
+    if (!transaction.settled) notify(() => options.onPhase?.('sent', request));
   }
 
   /** The link for the next request: `fresh` opens a new one. Undefined when the request ended meanwhile. */
@@ -435,7 +444,7 @@ export class TerminalClient {
     if (fresh) this.discardLink();
     if (this.link?.connection) return this.link;
     const { request, options } = transaction;
-    options.onPhase?.('connecting', request);
+    notify(() => options.onPhase?.('connecting', request));
     try {
       const link = await this.connectShared();
       return transaction.settled ? undefined : link;
@@ -504,10 +513,10 @@ export class TerminalClient {
       const connection = await this.transport.connect(
         {
           data: (chunk) => {
-            if (this.link === link) this.onData(link, chunk);
+            if (this.link === link) this.guarded(() => this.onData(link, chunk));
           },
           closed: (error) => {
-            if (this.link === link) this.onClosed(link, error);
+            if (this.link === link) this.guarded(() => this.onClosed(link, error));
           },
         },
         this.connectTimeoutMs,
@@ -527,6 +536,21 @@ export class TerminalClient {
       }
       this.scheduleReconnect();
       throw error;
+    }
+  }
+
+  /**
+   * Runs what the link or a timer set off. Whatever fails in it must not escape into the event
+   * loop (Node-RED would exit): the request that was open ends, unknown if it was sent, and the
+   * link is dropped.
+   */
+  private guarded(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      const transaction = this.active;
+      if (transaction?.sent) this.failInternally(transaction, error);
+      else notify(() => this.discardLink());
     }
   }
 
@@ -615,18 +639,12 @@ export class TerminalClient {
       link.lastAnswerAt = performance.now();
       link.quietMs = Math.max(this.answerGuardMs, this.quietAfterDeclineMs);
     }
-    queueMicrotask(() => this.startNext());
+    queueMicrotask(() => this.guarded(() => this.startNext()));
     if (result.result === 'ERROR' && result.outcome === 'unknown') return; // still not known
     const journal = this.journal;
-    if (journal) void unsettled.transaction.journalId?.then((id) => (id === undefined ? undefined : journal.late(id, result)));
+    if (journal) void unsettled.transaction.journalId?.then((id) => (id === undefined ? undefined : journal.late(id, result))).catch(() => undefined);
     const late: LateAnswer = { request, result, afterMs: performance.now() - unsettled.endedAt, owner: unsettled.transaction.options.owner };
-    for (const listener of this.lateListeners) {
-      try {
-        listener(late);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
+    for (const listener of this.lateListeners) notify(() => listener(late));
   }
 
   /** Bytes nobody asked for: a reused connection is dropped; a link kept open must be quiet again. */
@@ -716,12 +734,16 @@ export class TerminalClient {
         transaction,
         link,
         endedAt: performance.now(),
-        timer: setTimeout(() => {
-          if (this.unsettled !== unsettled) return;
-          this.endUnsettled();
-          this.discardLink(); // replaced: whatever it carries later cannot reach the next request
-          this.startNext();
-        }, this.lateAnswerWindowMs),
+        timer: setTimeout(
+          () =>
+            this.guarded(() => {
+              if (this.unsettled !== unsettled) return;
+              this.endUnsettled();
+              this.discardLink(); // replaced: whatever it carries later cannot reach the next request
+              this.startNext();
+            }),
+          this.lateAnswerWindowMs,
+        ),
       };
       this.unsettled = unsettled;
     } else if (link) {
@@ -755,7 +777,10 @@ export class TerminalClient {
     if (queued >= 0) this.queue.splice(queued, 1);
     if (!transaction.settle(result)) return;
     const journal = this.journal;
-    if (journal && transaction.journalId) void transaction.journalId.then((id) => (id === undefined ? undefined : journal.end(id, result)));
+    if (journal && transaction.journalId) {
+      // The journal's end never rejects; and if it threw, the result is still the user's.
+      void transaction.journalId.then((id) => (id === undefined ? undefined : journal.end(id, result))).catch(() => undefined);
+    }
     if (this.active === transaction) {
       this.active = undefined;
       this.startNext();
@@ -776,7 +801,7 @@ export class TerminalClient {
   private setState(state: ConnectionState): void {
     if (this.state === state) return;
     this.state = state;
-    for (const listener of this.stateListeners) listener(state);
+    for (const listener of this.stateListeners) notify(() => listener(state));
   }
 }
 
@@ -821,6 +846,15 @@ function staleNote(transaction: Transaction): string {
 function remember(refs: string[], ref: string): void {
   refs.push(ref);
   if (refs.length > REMEMBERED_REFS) refs.shift();
+}
+
+/** Calls a listener of someone else's: its failure is its own, never the client's. */
+function notify(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // Ignored: a status that could not be shown must not change what happens to the money.
+  }
 }
 
 /** Resolves after ms, or at once when the signal aborts. */

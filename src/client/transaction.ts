@@ -85,8 +85,20 @@ export class Transaction {
   /** Replaces the timer of the current state, e.g. a stall timer restarted by every chunk. */
   setTimer(timer?: { ms: number; onExpiry: () => void }): void {
     clearTimeout(this.timer);
-    this.timer = timer ? setTimeout(timer.onExpiry, timer.ms) : undefined;
+    this.timer = timer ? setTimeout(() => this.expire(timer.onExpiry), timer.ms) : undefined;
   }
+
+  /** A timer's work must not throw into the event loop: if it fails, the transaction still settles. */
+  private expire(onExpiry: () => void): void {
+    try {
+      onExpiry();
+    } catch (error) {
+      this.onTimerFailure?.(error);
+    }
+  }
+
+  /** Settles the transaction when a timer's work failed; set by its client. */
+  onTimerFailure: ((error: unknown) => void) | undefined;
 
   /** Gives the transaction its one result. False when it already had one. */
   settle(result: TransactionResult): boolean {
