@@ -97,7 +97,7 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
     const allProbes = fleet.flatMap((term) => Object.values(term.probes));
     const journals = await journalsOf(nodeRed, fleet);
     const tally = { byKind: {}, byCode: {}, wrongRequest: 0, wrongRequestExamples: [] };
-    const run = { sims, fleet, tally };
+    const run = { sims, fleet, tally, nodeRed };
 
     const warmup = Math.max(terminals, Math.min(1000, Math.ceil(count / 10)));
     progress('endurance', `${terminals} terminals; warming up with ${warmup} transactions`);
@@ -238,6 +238,8 @@ async function transact(run, term, id, forced) {
 }
 
 async function settlingPayments(run, when) {
+  // A terminal whose last request ended unknown is kept for its late answer: wait that out.
+  await Promise.all(run.fleet.map((term) => run.nodeRed.getNode(term.cfg)?.client?.idle?.()));
   await Promise.all(
     run.fleet.map(async (term) => {
       const code = await transact(run, term, `settle-${when}`, MIX[0]);

@@ -745,6 +745,8 @@ export class TerminalClient {
           this.lateAnswerWindowMs,
         ),
       };
+      // A wait for an answer that may never come must not keep a process alive by itself.
+      unsettled.timer.unref();
       this.unsettled = unsettled;
     } else if (link) {
       this.discardLink();
