@@ -45,10 +45,12 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   let closing = false;
   const stops: (() => void)[] = [];
 
+  /** The journal this node's requests are written to: the terminal's (another config node's, if it set the terminal up). */
+  const journal = () => terminal?.client?.journal ?? terminal?.journal;
   /** What needs a person at this node's terminal: unresolved requests (the journal may be shared by several terminals). */
   const unresolvedHere = () => {
     const here = terminal?.client?.transport.description ?? terminal?.description;
-    return (terminal?.journal?.unresolved ?? []).filter((entry) => entry.terminal === undefined || entry.terminal === here);
+    return (journal()?.unresolved ?? []).filter((entry) => entry.terminal === undefined || entry.terminal === here);
   };
   // While no request is open, the status shows what the operator must know first: requests whose
   // outcome nobody knows, else a damaged journal, else the state of a link kept open (serial).
@@ -56,7 +58,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   const showIdle = () => {
     if (inFlight.size > 0) return;
     const unresolved = unresolvedHere();
-    const damaged = terminal?.journal?.damaged.length ?? 0;
+    const damaged = journal()?.damaged.length ?? 0;
     const held = terminal?.keepOpen ? terminal.client : undefined;
     if (unresolved.length > 0) node.status(statusForUnresolved(unresolved));
     else if (damaged > 0) node.status(statusForDamagedJournal(damaged));
@@ -70,6 +72,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     (client) => {
       if (closing) return;
       if (terminal?.keepOpen) stops.push(client.onConnectionState(showIdle));
+      if (client.journal && client.journal !== terminal?.journal) stops.push(client.journal.onChange(showIdle));
       // The answer to one of this node's requests that had ended unknown: now its outcome.
       stops.push(
         client.onLateAnswer((late) => {

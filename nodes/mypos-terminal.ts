@@ -113,7 +113,8 @@ export = function register(RED: NodeAPI): void {
 
 function journalOf(RED: NodeAPI, id: string): Journal | undefined {
   const node = RED.nodes.getNode(id) as TerminalConfigNode | null;
-  return node?.journal;
+  // The journal its requests are written to: its terminal's, if another config node set that terminal up.
+  return node?.client?.journal ?? node?.journal;
 }
 
 interface TestRequest {

@@ -86,6 +86,7 @@ async function deploy(config = {}, extra = []) {
   const cfg = helper.getNode('cfg');
   const client = await cfg.whenClient;
   await cfg.journal.ready;
+  assert.equal(client.journal, cfg.journal, 'the shared client writes the config node\'s journal');
   return { cfg, client, journal: cfg.journal, pay: helper.getNode('pay') };
 }
 
@@ -551,7 +552,7 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
 
     after(function () {
       // eslint-disable-next-line no-console
-      console.log(`      injection points covered: ${covered.size} of ${CASES.length}`);
+      console.log(`      injection points covered: ${covered.size} of ${CASES.length} passed`);
     });
   });
 
@@ -871,7 +872,6 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       const id = journal.unresolved[0].id;
       const acknowledged = await helper.request().post('/mypos-terminal/cfg/acknowledge').send({ ids: [id] }).expect(200);
       assert.deepEqual(acknowledged.body.acknowledged.map((e) => e.id), [id]);
-      await waitFor(() => !/unresolved/.test(seen[seen.length - 1].text ?? ''), 'the status to drop the unresolved request');
 
       outputs.length = 0;
       pay.receive({ payload: '9.30', invoice: invoice() });
@@ -880,6 +880,25 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       assert.match(last.text, /approved 9\.30/);
       assert.doesNotMatch(last.text, /unresolved/);
       assert.equal(last.fill, 'green');
+      await expectNodeRedUp();
+    });
+
+    it('b. acknowledging clears the unresolved status at once, without waiting for the next message', async function () {
+      const { client, journal, pay } = await deploy({ lateAnswerWindow: '0.1' });
+      const seen = watchStatus(pay);
+      simulator.nextBehaviours.push({ fault: 'garbage' });
+      pay.receive({ payload: '9.40', invoice: invoice('LOST') });
+      expectError(await oneOutput(), 'PROTOCOL', 'unknown');
+      await client.idle();
+      outputs.length = 0;
+      pay.receive({ payload: '9.50', invoice: invoice() });
+      expectOk(await oneOutput());
+      assert.match(seen[seen.length - 1].text, /unresolved/);
+      const acknowledged = await helper.request().post('/mypos-terminal/cfg/acknowledge').send({ ids: [journal.unresolved[0].id] }).expect(200);
+      assert.equal(acknowledged.body.acknowledged.length, 1);
+      assert.deepEqual(journal.unresolved, []);
+      // Nothing else happens on the node: the acknowledgement alone must take the red warning away.
+      await waitFor(() => !/unresolved/.test(seen[seen.length - 1].text ?? ''), `the status to drop the acknowledged request (statuses: ${JSON.stringify(seen.map((s) => s.text))})`);
       await expectNodeRedUp();
     });
 

@@ -633,11 +633,15 @@ export class TerminalClient {
     const verdict = interpretReply(frame, request.action);
     if (verdict.kind === 'ok' && verdict.ref !== '' && verdict.ref !== request.preauthCode && link.refs.includes(verdict.ref)) return;
     const result = resultFromReply(request, verdict);
-    this.endUnsettled();
-    if (this.link === link) {
-      // Kept open (serial): a repeat of this answer must not reach the next request.
+    if (this.keepOpen) {
+      // A link kept open (serial) stays: replaced, it would forget that a repeat of this answer
+      // may still come. So the next request waits until it has been quiet, as after any answer.
+      this.endUnsettled(false);
       link.lastAnswerAt = performance.now();
       link.quietMs = Math.max(this.answerGuardMs, this.quietAfterDeclineMs);
+      if (verdict.kind === 'ok' && verdict.ref !== '') remember(link.refs, verdict.ref);
+    } else {
+      this.endUnsettled(); // the connection it came on is closed: a repeat finds it gone
     }
     queueMicrotask(() => this.guarded(() => this.startNext()));
     if (result.result === 'ERROR' && result.outcome === 'unknown') return; // still not known
@@ -754,12 +758,13 @@ export class TerminalClient {
     this.finish(transaction, result);
   }
 
-  private endUnsettled(): void {
+  /** Stops waiting for a late answer; the link kept for it is dropped unless `dropLink` is false. */
+  private endUnsettled(dropLink = true): void {
     const unsettled = this.unsettled;
     if (!unsettled) return;
     this.unsettled = undefined;
     clearTimeout(unsettled.timer);
-    if (this.link === unsettled.link) this.discardLink();
+    if (dropLink && this.link === unsettled.link) this.discardLink();
   }
 
   private discardLink(): void {
