@@ -154,7 +154,12 @@ export function resolveDraft(
     }
   };
   const rawPayload = get(msg, 'payload', 'msg.payload');
-  const payload = isPlainObject(rawPayload) ? rawPayload : undefined;
+  let payload: Record<string, unknown> | undefined;
+  try {
+    payload = isPlainObject(rawPayload) ? rawPayload : undefined;
+  } catch (error) {
+    throw unreadable('msg.payload', error); // a Proxy whose traps throw
+  }
   // null counts as absent, as JSON often says "no value" with it.
   const pick = (key: string, fallback?: Sourced): Sourced | undefined => {
     const own = get(msg, key, `msg.${key}`);
@@ -234,7 +239,8 @@ export function submitMessage(
     return Promise.resolve(invalidInput(action, error));
   }
   if (draft instanceof Promise) return draft.then(submit, (error: unknown) => invalidInput(action, error));
-  return submit(draft);
+  // A submit that throws instead of rejecting still ends in the promise the caller handles.
+  return new Promise((settle) => settle(submit(draft as RequestDraft)));
 }
 
 function invalidInput(action: Action, error: unknown): TransactionFailure {
@@ -275,10 +281,13 @@ function describeError(error: unknown): string {
 export function applyResult(msg: NodeMessage, result: TransactionResult): { output: 0 | 1; msg: NodeMessage } {
   const output = result.result === 'OK' ? 0 : 1;
   try {
-    return { output, msg: writeResult(msg, result) };
+    const written = writeResult(msg, result);
+    // A Proxy may take the write and still refuse the read: the next node must be able to read the result.
+    if (written.payload === result) return { output, msg: written };
   } catch {
-    return { output, msg: writeResult(readableCopy(msg), result) };
+    // Frozen, or a Proxy that refuses writes: the copy below.
   }
+  return { output, msg: writeResult(readableCopy(msg), result) };
 }
 
 function writeResult(msg: NodeMessage, result: TransactionResult): NodeMessage {

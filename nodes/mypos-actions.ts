@@ -123,8 +123,13 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
             node.warn(describeUnknown(result, terminal?.client?.transport.description ?? terminal?.description));
           }
         });
-        // An outcome nobody knows stays on the node until an operator acknowledges it.
-        attempt(() => node.status(statusAfterResult(result, unresolvedHere().length)));
+        // An outcome nobody knows stays on the node until an operator acknowledges it, and the
+        // acknowledgement clears it (showIdle draws again when the journal changes).
+        attempt(() => {
+          const unresolved = unresolvedHere().length;
+          node.status(statusAfterResult(result, unresolved));
+          showedAttention = unresolved > 0;
+        });
       })
       .catch((error: unknown) => attempt(() => node.error(`Could not deliver the result: ${errorText(error)}`)))
       .finally(() => {

@@ -393,7 +393,7 @@ describe('faults: pay over a serial link (socat pty pair)', function () {
 
   for (const kase of SERIAL_CASES) {
     const expected = kase.expect.result === 'OK' ? 'OK' : `${kase.expect.code}/${kase.expect.outcome}`;
-    (kase.knownLimitation ? it.skip : it)(`the terminal ${kase.name} -> ${expected}; never re-sent; the next request gets its own answer`, async () => {
+    (kase.knownLimitation && !process.env.MYPOS_KNOWN_LIMITS ? it.skip : it)(`the terminal ${kase.name} -> ${expected}; never re-sent; the next request gets its own answer`, async () => {
       const before = await baseline();
       const e = await serialEnv({ clientOptions: kase.client });
       try {
@@ -431,7 +431,7 @@ describe('faults: pay over a serial link (socat pty pair)', function () {
   // Known limitation, documented in the README: serialport's reader can miss a pty that vanishes
   // right after a read and spin instead of reporting the close; the next write then fails and the
   // request ends CONNECTION_LOST/unknown. Kept (pending) until that is fixed upstream or worked around.
-  it.skip('the link goes away right after an answer -> the client sees it, and the next request is CONNECT/not-sent (5 rounds)', async () => {
+  (process.env.MYPOS_KNOWN_LIMITS ? it : it.skip)('the link goes away right after an answer -> the client sees it, and the next request is CONNECT/not-sent (5 rounds)', async () => {
     // A race: whether the client notices depends on when the link goes; five rounds make a
     // miss show up reliably (it was missed in about half of the rounds when this was written).
     const before = await baseline();
