@@ -69,23 +69,24 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   const stopWatchingJournal = terminal?.journal?.onChange(showIdle);
   if (stopWatchingJournal) stops.push(stopWatchingJournal);
   void terminal?.whenClient?.then(
-    (client) => {
-      if (closing) return;
-      if (terminal?.keepOpen) stops.push(client.onConnectionState(showIdle));
-      if (client.journal && client.journal !== terminal?.journal) stops.push(client.journal.onChange(showIdle));
-      // The answer to one of this node's requests that had ended unknown: now its outcome.
-      stops.push(
-        client.onLateAnswer((late) => {
-          if (late.owner !== node) return;
-          attempt(() => node.warn(describeLateAnswer(late, client.transport.description)));
-          attempt(showIdle);
-        }),
-      );
-      showIdle();
-    },
+    (client) =>
+      attempt(() => {
+        if (closing) return;
+        if (terminal?.keepOpen) stops.push(client.onConnectionState(showIdle));
+        if (client.journal && client.journal !== terminal?.journal) stops.push(client.journal.onChange(showIdle));
+        // The answer to one of this node's requests that had ended unknown: now its outcome.
+        stops.push(
+          client.onLateAnswer((late) => {
+            if (late.owner !== node) return;
+            attempt(() => node.warn(describeLateAnswer(late, client.transport.description)));
+            attempt(showIdle);
+          }),
+        );
+        showIdle();
+      }),
     () => undefined, // the config node says why
   );
-  showIdle();
+  attempt(showIdle);
 
   node.on('input', (msg, send, done) => {
     const submitToTerminal = terminal?.submit;

@@ -237,7 +237,8 @@ export class JournalFile {
       this.queue.push({ line, resolve, reject });
       if (this.batchScheduled) return;
       this.batchScheduled = true;
-      void this.exclusive(() => this.writeQueued());
+      // writeQueued settles every line it takes, whatever happens; nothing is left to reject.
+      void this.exclusive(() => this.writeQueued()).catch(() => undefined);
     });
   }
 
@@ -309,7 +310,10 @@ export class JournalFile {
     }
     if (!inTime || this.stall) {
       // Something is hung: the lock stays until it returns, so no new writer can meet a late write.
-      void drained.then(() => this.stall).then(() => this.finishClosing());
+      void drained
+        .then(() => this.stall)
+        .then(() => this.finishClosing())
+        .catch(() => undefined);
       return;
     }
     await this.timed(`close ${this.path}`, this.handle.close(), limit).catch(() => undefined);

@@ -96,11 +96,14 @@ export class TerminalRegistry {
     const retiring: RetiringTerminal = {
       identity,
       client,
-      retired: client.idle().then(() => {
-        client.close('Node-RED stopped the flow before the terminal answered.');
-        const at = this.retiring.indexOf(retiring);
-        if (at >= 0) this.retiring.splice(at, 1);
-      }),
+      retired: client
+        .idle()
+        .then(() => client.close('Node-RED stopped the flow before the terminal answered.'))
+        .catch(() => undefined) // closing is the client's own business; the terminal is free either way
+        .then(() => {
+          const at = this.retiring.indexOf(retiring);
+          if (at >= 0) this.retiring.splice(at, 1);
+        }),
     };
     this.retiring.push(retiring);
   }
