@@ -21,14 +21,46 @@ export type Substitutions = Readonly<Record<string, string | number>>;
 
 let translate: ((key: string, substitutions: Substitutions) => unknown) | undefined;
 let english: unknown;
+/**
+ * Each key's text with its substitutions still as markers, by key and substitution names: a
+ * status is drawn several times per payment, and i18next's lookup costs more than the rest of
+ * the node's own work. The runtime's language does not change while it runs.
+ */
+const templates = new Map<string, string>();
+const MARK = '\u0000';
+// i18next picks a plural form by `count`, so a text with a count is looked up each time.
+const UNCACHED = new Set(['count']);
 
 /** Uses this runtime's RED._ from now on. Called when the node module is registered. */
 export function useMessageCatalog(RED: Pick<NodeAPI, '_'>): void {
   translate = (key, substitutions) => RED._(key, { ...substitutions });
+  templates.clear();
 }
 
 /** The text of `key` (e.g. `status.approved`) in mypos-actions.json, with `__name__` substituted. */
 export function t(key: string, substitutions: Substitutions = {}): string {
+  const names = Object.keys(substitutions);
+  if (names.some((name) => UNCACHED.has(name))) return lookUp(key, substitutions);
+  const cacheKey = `${key}\u0000${names.join(',')}`;
+  let template = templates.get(cacheKey);
+  if (template === undefined) {
+    const markers = Object.fromEntries(names.map((name) => [name, `${MARK}${name}${MARK}`]));
+    const translated = translation(key, markers);
+    // The English fallback is not kept: the runtime's catalog may not have loaded yet.
+    if (translated !== undefined) templates.set(cacheKey, translated);
+    template = translated ?? englishText(`${CATALOG}.${key}`, markers);
+  }
+  return names.length === 0
+    ? template
+    : template.replace(/\u0000([A-Za-z0-9_]+)\u0000/g, (whole, name: string) => (Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole));
+}
+
+function lookUp(key: string, substitutions: Substitutions): string {
+  return translation(key, substitutions) ?? englishText(`${CATALOG}.${key}`, substitutions);
+}
+
+/** The runtime's text of the key, or undefined where RED._ cannot translate it. */
+function translation(key: string, substitutions: Substitutions): string | undefined {
   const fullKey = `${CATALOG}.${key}`;
   let text: unknown;
   try {
@@ -37,8 +69,7 @@ export function t(key: string, substitutions: Substitutions = {}): string {
     text = undefined;
   }
   // i18next answers an unknown key with the key itself (without its namespace).
-  if (typeof text === 'string' && text !== '' && !text.endsWith(fullKey)) return text;
-  return englishText(fullKey, substitutions);
+  return typeof text === 'string' && text !== '' && !text.endsWith(fullKey) ? text : undefined;
 }
 
 function englishText(fullKey: string, substitutions: Substitutions): string {

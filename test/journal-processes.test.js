@@ -323,8 +323,19 @@ describe('journal on a hung disk (frozen ext4, real Node-RED)', function () {
 
   it('after the disk answers again, the second Node-RED takes the journal over and refuses the first invoice as DUPLICATE', async () => {
     assert.ok(second, 'needs the second Node-RED of the previous test');
-    await delay(REOPEN_AFTER_MS + 500);
-    assertRefused(await second.pay(payment('INV-H1')), 'DUPLICATE', 'not-sent', 'INV-H1 again, in the second Node-RED');
+    // It tries the journal again at most every REOPEN_AFTER_MS, when a request needs it; a busy
+    // machine may let the first attempt after the thaw meet the dying holder, never the second.
+    const tookOverBy = performance.now() + 2 * REOPEN_AFTER_MS + 2000;
+    let again;
+    const refusals = [];
+    for (;;) {
+      await delay(REOPEN_AFTER_MS + 500);
+      again = await second.pay(payment('INV-H1'));
+      if (again.body.code !== 'JOURNAL' || performance.now() > tookOverBy) break;
+      refusals.push(again.body.message);
+    }
+    if (refusals.length > 0) console.log(`      took the journal over at the second attempt; the first was refused: ${refusals.join(' | ')}`);
+    assertRefused(again, 'DUPLICATE', 'not-sent', 'INV-H1 again, in the second Node-RED');
     assertPaid(await second.pay(payment('INV-H4')), 'a new invoice in the second Node-RED');
     assert.deepEqual(receivedInvoices(simulator), ['INV-H1', 'INV-H4']);
   });

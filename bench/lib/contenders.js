@@ -121,9 +121,9 @@ function client(api, port, answerGuardMs, journalFolder) {
   return {
     key: journaled ? 'client-guard0-journal' : zero ? 'client-guard0' : 'client',
     label: journaled
-      ? '2j client, answerGuardMs: 0, with a journal beside the node\'s'
+      ? '2j client, answerGuardMs: 0, connection reused, with a journal beside the node\'s'
       : zero
-        ? '2z client, answerGuardMs: 0, no journal'
+        ? '2z client, answerGuardMs: 0, connection reused, no journal'
         : `2 client (default answerGuardMs ${api.DEFAULT_ANSWER_GUARD_MS} ms), no journal`,
     async setup() {
       if (journaled) {
@@ -132,7 +132,8 @@ function client(api, port, answerGuardMs, journalFolder) {
       }
       terminal = new api.TerminalClient({
         transport: new api.TcpTransport({ host: HOST, port }),
-        ...(zero && { answerGuardMs: 0 }),
+        // Against the floor's one long-lived connection: the client's reused connection.
+        ...(zero && { answerGuardMs: 0, connectionMode: 'reuse' }),
         ...(journal && { journal }),
       });
     },
@@ -160,16 +161,19 @@ function node(api, nodeRed, port, answerGuardMs, journalDir) {
   const prefix = `n${zero ? 'z' : ''}${journalDir ? 'm' : ''}`;
   const key = `node${zero ? '-guard0' : ''}${journalDir ? '-shm' : ''}`;
   const label = journalDir
-    ? '3m mypos-pay node, answerGuardMs: 0 (patched instance), journal on tmpfs (/dev/shm)'
+    ? '3m mypos-pay node, answerGuardMs: 0 (patched instance), connection reused, journal on tmpfs (/dev/shm)'
     : zero
-      ? '3z mypos-pay node, answerGuardMs: 0 (patched instance)'
+      ? '3z mypos-pay node, answerGuardMs: 0 (patched instance), connection reused'
       : `3 mypos-pay node (default, ${api.DEFAULT_ANSWER_GUARD_MS} ms guard)`;
   let probe;
   return {
     key,
     label,
     flow: [
-      flows.terminalConfig(`${prefix}-cfg`, port, journalDir ? { journalPath: `${journalDir}/${prefix}.jsonl` } : {}),
+      flows.terminalConfig(`${prefix}-cfg`, port, {
+        ...(zero && { connectionMode: 'reuse' }),
+        ...(journalDir && { journalPath: `${journalDir}/${prefix}.jsonl` }),
+      }),
       ...flows.actionWithProbe({ probeId: `${prefix}-probe`, nodeId: `${prefix}-pay`, action: 'pay', terminalId: `${prefix}-cfg` }),
     ],
     async setup() {

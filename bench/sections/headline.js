@@ -45,20 +45,22 @@ runSection(async (options) => {
   // Linux's memory-backed file system, where a flush costs nothing; skipped where there is none.
   const shmDir = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/mypos-bench-') : undefined;
   try {
-    const { ports } = await sims.call('simulators', { count: 1 });
-    const port = ports[0];
+    // One terminal for the contenders outside Node-RED, and one per node contender: config nodes
+    // for one terminal share one client, so patching one would patch them all.
+    const { ports } = await sims.call('simulators', { count: 4 });
+    const [port, nodePort, nodeOnDiskPort, nodeShmPort] = ports;
     await nodeRed.start();
     // The node with the guard off and its journal where it is by default, in the user directory.
-    const nodeOnDisk = contenders.node(api, nodeRed, port, 0);
+    const nodeOnDisk = contenders.node(api, nodeRed, nodeOnDiskPort, 0);
     const all = [
       contenders.floor(port),
       contenders.durableFloor(port, () => nodeOnDisk.journalFolder()),
       contenders.client(api, port, undefined),
       contenders.client(api, port, 0),
       contenders.client(api, port, 0, () => nodeOnDisk.journalFolder()),
-      contenders.node(api, nodeRed, port, undefined),
+      contenders.node(api, nodeRed, nodePort, undefined),
       nodeOnDisk,
-      ...(shmDir ? [contenders.node(api, nodeRed, port, 0, shmDir)] : []),
+      ...(shmDir ? [contenders.node(api, nodeRed, nodeShmPort, 0, shmDir)] : []),
       contenders.core(port, 'sit'),
       contenders.core(port, 'time'),
     ];

@@ -864,7 +864,11 @@ function notify(call: () => void): void {
   }
 }
 
-/** Resolves after ms, or at once when the signal aborts. */
+/**
+ * Resolves after ms and one poll of the event loop for I/O (so bytes that already arrived are
+ * read first), or at once when the signal aborts. With nothing to wait for, two immediates
+ * enclose a poll phase; a zero timer would cost a whole millisecond.
+ */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -875,9 +879,16 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     };
     let immediate: NodeJS.Immediate | undefined;
-    const timer = setTimeout(() => {
-      immediate = setImmediate(done);
-    }, ms);
+    let timer: NodeJS.Timeout | undefined;
+    if (ms > 0) {
+      timer = setTimeout(() => {
+        immediate = setImmediate(done);
+      }, ms);
+    } else {
+      immediate = setImmediate(() => {
+        immediate = setImmediate(done);
+      });
+    }
     signal.addEventListener('abort', done, { once: true });
   });
 }
