@@ -12,33 +12,12 @@
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
 const { TerminalSimulator } = require('../../dist/src');
-const { nodeRedVersion } = require('../support/node-red-path');
-const { localSettings, startNodeRed } = require('../support/node-red-process');
+const { openEditor, requireChromium, waitForValue, pkg, root, WAIT_MS } = require('../support/editor-session');
 
-const root = path.join(__dirname, '..', '..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const CHROMIUM = process.env.MYPOS_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ACTION_TYPES = ['mypos-pay', 'mypos-refund', 'mypos-preauth', 'mypos-complete', 'mypos-cancel'];
 const CATEGORY = 'myPOS';
-/** Bound for every wait on the editor: generous for a loaded CI machine, short of mocha's timeout. */
-const WAIT_MS = 20000;
-const artifacts = path.join(root, 'test-artifacts');
-/** Screenshots of a Node-RED 5 run do not overwrite those of the Node-RED 4 run. */
-const shotPrefix = `node-red-${nodeRedVersion().split('.')[0]}-`;
 
 /** The example the test imports: the one numbered 01 (the pay example). */
 function payExample() {
@@ -54,70 +33,18 @@ describe('editor in a real browser (headless Chromium)', function () {
   this.timeout(120000);
 
   let simulator;
-  let nodeRed;
-  let context;
+  let session;
   let page;
-  let userDir;
-  let profileDir;
-  const blocked = []; // requests the page tried to make to anything but 127.0.0.1
-  const pageErrors = [];
   let example;
   let ids; // the imported nodes: { pay, config, approveInject, declineInject, okDebug, errDebug }
 
-  async function shot(name, locator, clip) {
-    // Close Node-RED's notifications ("Imported…", "Successfully deployed") as a user would, so
-    // they do not cover what the screenshot is for.
-    for (const notification of await page.locator('.red-ui-notification:visible').all()) await notification.click().catch(() => undefined);
-    await page.locator('.red-ui-notification:visible').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
-    fs.mkdirSync(artifacts, { recursive: true });
-    const file = path.join(artifacts, `${shotPrefix}${name}.png`);
-    if (locator) await locator.screenshot({ path: file });
-    else await page.screenshot({ path: file, clip });
-    return file;
-  }
-
-  /** Evaluates fn(arg) in the editor until it returns something truthy; returns that. */
-  async function waitInEditor(fn, arg, what) {
-    try {
-      const handle = await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 50 });
-      return await handle.jsonValue();
-    } catch (error) {
-      throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}: ${error.message.split('\n')[0]}`);
-    }
-  }
-
-  async function waitForNode(predicate, what) {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const value = predicate();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  async function openMenu(itemId) {
-    await page.click('#red-ui-header-button-sidemenu');
-    await page.click(`#${itemId}`);
-  }
-
-  /** The status text Node-RED shows under a node of the canvas. */
-  function statusOf(id) {
-    return page.locator(`[id="${id}"] .red-ui-flow-node-status-label`);
-  }
-
-  /** The colour of the status indicator under a node: green, red, yellow, blue or grey. */
-  function statusColour(id) {
-    return page.locator(`[id="${id}"] .red-ui-flow-node-status`).evaluate((element) => {
-      const match = /red-ui-flow-node-status-(?:dot|ring)-(\w+)/.exec(element.getAttribute('class') || '');
-      return match && match[1];
-    });
-  }
-
-  /** The messages a debug node put into the debug sidebar. */
-  function debugMessages(debugId) {
-    return page.locator(`.red-ui-debug-content-list .red-ui-debug-msg.red-ui-debug-msg-node-${debugId.replace(/\./g, '_')}`);
-  }
+  const shot = (...args) => session.shot(...args);
+  const waitInEditor = (...args) => session.waitInEditor(...args);
+  const waitForNode = waitForValue;
+  const openMenu = (itemId) => session.openMenu(itemId);
+  const statusOf = (id) => session.statusOf(id);
+  const statusColour = (id) => session.statusColour(id);
+  const debugMessages = (id) => session.debugMessages(id);
 
   /**
    * Expands a debug message's object tree down to msg.payload, as a user clicks it open, and
@@ -143,52 +70,17 @@ describe('editor in a real browser (headless Chromium)', function () {
 
   before(async function () {
     this.timeout(180000);
-    if (!fs.existsSync(CHROMIUM)) {
-      if (!process.env.CI && process.env.MYPOS_SKIP_E2E === '1') this.skip();
-      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set MYPOS_CHROMIUM)`);
-    }
-
+    requireChromium(this);
     simulator = new TerminalSimulator({ behaviour: { delayMs: 150 } });
     await simulator.listen(0, '127.0.0.1');
-
-    // A Node-RED user directory with this repository installed as the package, as `npm link` would.
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-e2e-'));
-    const link = path.join(userDir, 'node_modules', ...pkg.name.split('/'));
-    fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.symlinkSync(root, link, 'dir');
-    fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: '*' } }));
-    nodeRed = await startNodeRed(userDir, localSettings());
-
-    profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1400, height: 1000 },
-      locale: 'en-US',
-      timeout: 60000,
-    });
-    context.setDefaultTimeout(WAIT_MS);
-    // Only 127.0.0.1: anything else the editor asks for is refused and recorded.
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
-      blocked.push(url.href);
-      return route.abort();
-    });
-    page = context.pages()[0] || (await context.newPage());
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`http://127.0.0.1:${nodeRed.port}/`, { timeout: 60000 });
-    await page.waitForSelector(`.red-ui-palette-node[data-palette-type="${ACTION_TYPES[0]}"]`, { timeout: 60000 });
-    await waitInEditor(() => window.RED && RED.nodes && RED.nodes.getType('mypos-terminal') && $('#red-ui-loading-progress:visible').length === 0, null, 'the editor to load');
+    session = await openEditor();
+    page = session.page;
   });
 
   after(async function () {
     this.timeout(60000);
-    if (context) await context.close().catch(() => undefined);
-    if (nodeRed) await nodeRed.stop();
+    if (session) await session.close();
     if (simulator) await simulator.close();
-    for (const dir of [userDir, profileDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   afterEach(async function () {
@@ -336,14 +228,8 @@ describe('editor in a real browser (headless Chromium)', function () {
   });
 
   it('deploys; the inject button makes the simulator approve a payment, shown in the debug sidebar and the node status', async function () {
-    await page.click('#red-ui-header-button-deploy');
-    await waitInEditor(() => !RED.nodes.dirty() && $('#red-ui-header-button-deploy').hasClass('disabled'), null, 'the deploy to finish');
-
-    // Show the debug messages with the editor's shortcut (the sidebars of Node-RED 4 and 5 differ).
-    await page.locator('#red-ui-workspace-chart').click({ position: { x: 20, y: 20 } });
-    await page.keyboard.press('Control+g');
-    await page.keyboard.press('d');
-    await page.locator('.red-ui-debug-content-list').waitFor({ state: 'visible' });
+    await session.deploy();
+    await session.showDebug();
     const before = simulator.received.length;
 
     await page.click(`[id="${ids.approveInject}"] .red-ui-flow-node-button`);
@@ -402,7 +288,7 @@ describe('editor in a real browser (headless Chromium)', function () {
   });
 
   it('stayed on 127.0.0.1 and raised no errors in the page', function () {
-    assert.deepEqual(pageErrors, [], 'uncaught errors in the editor');
-    assert.deepEqual(blocked, [], 'the editor asked for something other than 127.0.0.1');
+    assert.deepEqual(session.pageErrors, [], 'uncaught errors in the editor');
+    assert.deepEqual(session.blocked, [], 'the editor asked for something other than 127.0.0.1');
   });
 });

@@ -1,0 +1,163 @@
+'use strict';
+
+/**
+ * The real Node-RED editor in headless Chromium (Debian's `chromium`, driven by playwright-core),
+ * against a real Node-RED with this package installed in its user directory, all on 127.0.0.1.
+ * One session per test file: `await openEditor()` in `before`, `session.close()` in `after`.
+ *
+ * Chromium is required: without it the session fails to open (in CI always; elsewhere
+ * MYPOS_SKIP_E2E=1 skips the calling suite).
+ */
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { nodeRedVersion } = require('./node-red-path');
+const { localSettings, startNodeRed } = require('./node-red-process');
+
+const root = path.join(__dirname, '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const CHROMIUM = process.env.MYPOS_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** Bound for every wait on the editor: generous for a loaded CI machine, short of mocha's timeout. */
+const WAIT_MS = 20000;
+const artifacts = path.join(root, 'test-artifacts');
+/** Screenshots of a Node-RED 5 run do not overwrite those of the Node-RED 4 run. */
+const shotPrefix = `node-red-${nodeRedVersion().split('.')[0]}-`;
+
+/** Skips the calling suite where Chromium is missing and that is allowed; else throws. */
+function requireChromium(context) {
+  if (fs.existsSync(CHROMIUM)) return;
+  if (!process.env.CI && process.env.MYPOS_SKIP_E2E === '1') context.skip();
+  throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set MYPOS_CHROMIUM)`);
+}
+
+/**
+ * Starts Node-RED with this package and opens its editor in Chromium.
+ * - install: 'link' (this repository, as `npm link` would) or the path of a packed tarball's
+ *   unpacked `package/` folder, which is linked the same way;
+ * - settings: Node-RED settings (default: localSettings());
+ * - locale: the browser's language (the editor follows it), default en-US.
+ */
+async function openEditor({ install = 'link', settings = localSettings(), locale = 'en-US', viewport = { width: 1400, height: 1000 } } = {}) {
+  const session = { blocked: [], pageErrors: [], WAIT_MS };
+  const packageDir = install === 'link' ? root : install;
+  session.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-e2e-'));
+  const link = path.join(session.userDir, 'node_modules', ...pkg.name.split('/'));
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(packageDir, link, 'dir');
+  fs.writeFileSync(path.join(session.userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: '*' } }));
+
+  session.close = async () => {
+    if (session.context) await session.context.close().catch(() => undefined);
+    if (session.nodeRed) await session.nodeRed.stop();
+    for (const dir of [session.userDir, session.profileDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    session.nodeRed = await startNodeRed(session.userDir, settings);
+    session.profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-chromium-'));
+    session.context = await chromium.launchPersistentContext(session.profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport,
+      locale,
+      timeout: 60000,
+    });
+    session.context.setDefaultTimeout(WAIT_MS);
+    // Only 127.0.0.1: anything else the editor asks for is refused and recorded.
+    await session.context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+      session.blocked.push(url.href);
+      return route.abort();
+    });
+    const page = session.context.pages()[0] || (await session.context.newPage());
+    session.page = page;
+    page.on('pageerror', (error) => session.pageErrors.push(error.message));
+    await page.goto(`http://127.0.0.1:${session.nodeRed.port}/`, { timeout: 60000 });
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="mypos-pay"]', { timeout: 60000 });
+    await waitInEditor(page, () => window.RED && RED.nodes && RED.nodes.getType('mypos-terminal') && $('#red-ui-loading-progress:visible').length === 0, null, 'the editor to load');
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+
+  const page = session.page;
+  Object.assign(session, {
+    /** Saves a screenshot to test-artifacts/ (of a locator, a clip, or the page); returns its path. */
+    async shot(name, locator, clip) {
+      // Close Node-RED's notifications ("Imported…", "Successfully deployed") as a user would, so
+      // they do not cover what the screenshot is for.
+      for (const notification of await page.locator('.red-ui-notification:visible').all()) await notification.click().catch(() => undefined);
+      await page.locator('.red-ui-notification:visible').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+      fs.mkdirSync(artifacts, { recursive: true });
+      const file = path.join(artifacts, `${shotPrefix}${name}.png`);
+      if (locator) await locator.screenshot({ path: file });
+      else await page.screenshot({ path: file, clip });
+      return file;
+    },
+    /** Evaluates fn(arg) in the editor until it returns something truthy; returns that. */
+    waitInEditor: (fn, arg, what) => waitInEditor(page, fn, arg, what),
+    async openMenu(itemId) {
+      await page.click('#red-ui-header-button-sidemenu');
+      await page.click(`#${itemId}`);
+    },
+    /** The status text Node-RED shows under a node of the canvas. */
+    statusOf: (id) => page.locator(`[id="${id}"] .red-ui-flow-node-status-label`),
+    /** The colour of the status indicator under a node: green, red, yellow, blue or grey. */
+    statusColour: (id) =>
+      page.locator(`[id="${id}"] .red-ui-flow-node-status`).evaluate((element) => {
+        const match = /red-ui-flow-node-status-(?:dot|ring)-(\w+)/.exec(element.getAttribute('class') || '');
+        return match && match[1];
+      }),
+    /** The messages a debug node put into the debug sidebar. */
+    debugMessages: (debugId) => page.locator(`.red-ui-debug-content-list .red-ui-debug-msg.red-ui-debug-msg-node-${debugId.replace(/\./g, '_')}`),
+    /** Deploys what is on the canvas and waits until Node-RED has it. */
+    async deploy() {
+      await page.click('#red-ui-header-button-deploy');
+      await waitInEditor(page, () => !RED.nodes.dirty() && $('#red-ui-header-button-deploy').hasClass('disabled'), null, 'the deploy to finish');
+    },
+    /** Shows the debug sidebar with the editor's shortcut (the sidebars of Node-RED 4 and 5 differ). */
+    async showDebug() {
+      await page.locator('#red-ui-workspace-chart').click({ position: { x: 20, y: 20 } });
+      await page.keyboard.press('Control+g');
+      await page.keyboard.press('d');
+      await page.locator('.red-ui-debug-content-list').waitFor({ state: 'visible' });
+    },
+  });
+  return session;
+}
+
+async function waitInEditor(page, fn, arg, what) {
+  try {
+    const handle = await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 50 });
+    return await handle.jsonValue();
+  } catch (error) {
+    throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}: ${error.message.split('\n')[0]}`);
+  }
+}
+
+/** Polls a predicate in this process (the simulator's records, say) until it returns something truthy. */
+async function waitForValue(predicate, what, timeoutMs = WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+module.exports = { openEditor, requireChromium, waitForValue, pkg, root, artifacts, shotPrefix, WAIT_MS };
