@@ -16,6 +16,8 @@ const { LEFT_OPEN } = require('./lib/section');
 const report = require('./lib/report');
 const { plotResults } = require('./lib/plot');
 
+/** The endurance run's late-answer window (patched instance); `--endurance-settle default` for the product's. */
+const ENDURANCE_SETTLE_MS = 1000;
 const SECTIONS = ['headline', 'breaks', 'stall', 'guard', 'terminals', 'endurance'];
 
 /** Each count option: [default, default with --quick]. */
@@ -49,6 +51,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --endurance-guard MS  patch the config nodes' clients to this answerGuardMs for the endurance
                       run (default: leave the package's default)
   --endurance-settle MS  the same for lateAnswerWindowMs, the wait after an unknown outcome
+                      (default 1000: each terminal waits it out after each unknown outcome, as
+                      staff would, and the product's 10 s would add about 17 minutes)
   --terminals N       terminals in the many-terminals run (default ${COUNTS.terminals[0]})
   --terminal-txns N   payments per terminal there (default ${COUNTS['terminal-txns'][0]})
   --one-terminal-txns N  payments of the lone terminal in each group-commit round, against all
@@ -156,7 +160,7 @@ function sectionOptions() {
       count: count('endurance', 10),
       terminals: count('endurance-terminals'),
       guard: values['endurance-guard'] === undefined ? 'default' : count('endurance-guard', 0),
-      settle: values['endurance-settle'] === undefined ? 'default' : count('endurance-settle', 0),
+      settle: values['endurance-settle'] === undefined ? ENDURANCE_SETTLE_MS : values['endurance-settle'] === 'default' ? 'default' : count('endurance-settle', 0),
     },
   };
 }

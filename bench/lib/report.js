@@ -329,6 +329,8 @@ function checks(results, failures) {
     const contradicting = e.check.wrongRefusal + e.check.sentThoughNotSent;
     list.push(target('endurance: no stated decline, refusal or "not sent" contradicts the simulator', contradicting === 0, `${e.check.wrongRefusal} wrong refusals, ${e.check.sentThoughNotSent} wrong "not sent"`));
     const [start, end] = [e.start, e.end].map((snap) => JSON.stringify(packageHandles(snap.resources)));
+    const busy = e.byCode.BUSY ?? 0;
+    list.push(target('endurance: no BUSY (each terminal one request at a time, waiting out unknown outcomes)', busy === 0, `${busy} BUSY`));
     list.push(target('endurance: handles back to start', start === end, start === end ? 'same' : `start ${start}, end ${end}`));
   }
   return list;

@@ -230,6 +230,9 @@ async function transact(run, term, id, forced) {
     if (tally.wrongRequestExamples.length < 3) tally.wrongRequestExamples.push({ sent: msg, got: result });
   }
   run.sims.post('verify', { simulator: term.index, result: [key, code, result.ref ?? '', result.status ?? null, result.outcome ?? null] });
+  // The terminal is held for a late answer after an unknown outcome: its next customer waits
+  // until it is free, as a kiosk that says "please ask staff" would.
+  if (result.outcome === 'unknown') await run.nodeRed.getNode(term.cfg)?.client?.idle?.();
   if (code === 'OK' && kind.action === 'preauth') {
     term.openPreauths.push({ code: result.ref, amount });
     if (term.openPreauths.length > MAX_OPEN_PREAUTHS) term.openPreauths.shift();

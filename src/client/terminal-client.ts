@@ -22,7 +22,7 @@ import {
 } from '../protocol';
 import type { BeginResult, Journal } from '../journal/journal';
 import { Connection, Transport } from '../transport/transport';
-import { Answer, TransactOptions, Transaction } from './transaction';
+import { Answer, ENDED, TransactOptions, Transaction } from './transaction';
 
 export type { TransactionPhase, TransactOptions, TransactionState } from './transaction';
 
@@ -771,7 +771,7 @@ export class TerminalClient {
     const link = this.link;
     if (!link) return;
     this.link = undefined;
-    link.cancel.abort();
+    link.cancel.abort(ENDED);
     link.connection?.destroy();
     link.framer.reset();
     this.setState('disconnected');
