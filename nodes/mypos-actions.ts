@@ -50,7 +50,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   /** What needs a person at this node's terminal: unresolved requests (the journal may be shared by several terminals). */
   const unresolvedHere = () => {
     const here = terminal?.client?.transport.description ?? terminal?.description;
-    return (journal()?.unresolved ?? []).filter((entry) => entry.terminal === undefined || entry.terminal === here);
+    return here === undefined ? [] : (journal()?.unresolvedAt(here) ?? []);
   };
   // While no request is open, the status shows what the operator must know first: requests whose
   // outcome nobody knows, else a damaged journal, else the state of a link kept open (serial).

@@ -94,6 +94,27 @@ describe('journal file', () => {
     assert.equal(refusal.code, 'DUPLICATE');
   });
 
+  it('lists each terminal its own unresolved requests, with those an older version recorded without a terminal', async () => {
+    // A line of the first format (v1: no checksum, no terminal), left open by a crash.
+    fs.writeFileSync(file, `${JSON.stringify({ v: 1, at: '2026-11-01T10:00:00.000Z', id: 'legacy-1', event: 'begin', action: 'pay', invoice: 'OLD-1', amount: '1.00' })}\n`);
+    journal = new Journal(file);
+    await journal.ready;
+    await beginId(journal, request('pay', { amount: '2', invoice: 'A-1' }), { terminal: 'tcp:10.0.0.1:51042' });
+    await beginId(journal, request('pay', { amount: '3', invoice: 'B-1' }), { terminal: 'tcp:10.0.0.2:51042' });
+    await beginId(journal, request('pay', { amount: '4', invoice: 'A-2' }), { terminal: 'tcp:10.0.0.1:51042' });
+    await journal.close();
+
+    journal = new Journal(file);
+    await journal.ready;
+    const invoices = (terminal) => journal.unresolvedAt(terminal).map((entry) => entry.invoice);
+    assert.deepEqual(invoices('tcp:10.0.0.1:51042'), ['OLD-1', 'A-1', 'A-2']);
+    assert.deepEqual(invoices('tcp:10.0.0.2:51042'), ['OLD-1', 'B-1']);
+    assert.deepEqual(invoices('serial:/dev/rfcomm0'), ['OLD-1']);
+    await journal.acknowledge([journal.unresolvedAt('tcp:10.0.0.1:51042')[1].id]);
+    assert.deepEqual(invoices('tcp:10.0.0.1:51042'), ['OLD-1', 'A-2']);
+    assert.deepEqual(journal.unresolved.map((entry) => entry.invoice).sort(), ['A-2', 'B-1', 'OLD-1']);
+  });
+
   it('loads past a torn last line and keeps appending whole lines', async () => {
     journal = new Journal(file);
     const id = await beginId(journal, request('refund', { amount: '1', invoice: 'T-1' }));

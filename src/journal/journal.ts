@@ -126,7 +126,7 @@ export class Journal implements JournalContent {
   private readonly bySettledCode = new Map<string, Tracked[]>();
   private readonly preauthByRef = new Map<string, Tracked>();
   /** What needs a person (see unresolved), kept apart so that listing it costs nothing. */
-  private readonly attention = new Set<Tracked>();
+  private readonly attention = new AttentionList();
   /** End lines that could not be written yet (a full disk): written with the next line that can be. */
   private readonly unwritten: PendingLine[] = [];
   private readonly listeners = new Set<() => void>();
@@ -164,6 +164,15 @@ export class Journal implements JournalContent {
    */
   get unresolved(): JournalEntry[] {
     return [...this.attention].map((tracked) => tracked.entry);
+  }
+
+  /**
+   * The unresolved requests of one terminal (as TerminalClient describes it), and those recorded
+   * without a terminal by an older version. Costs what that terminal has, not the whole journal:
+   * every node of every terminal asks each time the list changes.
+   */
+  unresolvedAt(terminal: string): JournalEntry[] {
+    return this.attention.at(terminal).map((tracked) => tracked.entry);
   }
 
   /** Damaged lines found on load that no operator has acknowledged yet. */
@@ -687,4 +696,37 @@ function duplicate(what: string, earlier: JournalEntry): Refusal {
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The requests that need a person, in the order they came to need it, also by terminal. */
+class AttentionList {
+  private readonly all = new Set<Tracked>();
+  private readonly byTerminal = new Map<string | undefined, Set<Tracked>>();
+
+  add(tracked: Tracked): void {
+    if (this.all.has(tracked)) return;
+    this.all.add(tracked);
+    const terminal = tracked.entry.terminal;
+    let list = this.byTerminal.get(terminal);
+    if (!list) this.byTerminal.set(terminal, (list = new Set()));
+    list.add(tracked);
+  }
+
+  delete(tracked: Tracked): boolean {
+    if (!this.all.delete(tracked)) return false;
+    const terminal = tracked.entry.terminal;
+    const list = this.byTerminal.get(terminal);
+    list?.delete(tracked);
+    if (list?.size === 0) this.byTerminal.delete(terminal);
+    return true;
+  }
+
+  /** A terminal's, after those recorded without a terminal (older versions wrote none). */
+  at(terminal: string): Tracked[] {
+    return [...(this.byTerminal.get(undefined) ?? []), ...(this.byTerminal.get(terminal) ?? [])];
+  }
+
+  [Symbol.iterator](): IterableIterator<Tracked> {
+    return this.all.values();
+  }
 }
