@@ -149,6 +149,30 @@ async function expectStillWorks(client, before) {
 
 // ---------------------------------------------------------------------------------------------
 
+
+/**
+ * An injection for CASES: for one case, target(ctx)[method] records its calls and throws, or
+ * returns a rejected promise. Returns the undo, carrying the calls.
+ */
+function replacing(pick, method, fails) {
+  return (ctx) => {
+    const target = pick(ctx);
+    const own = Object.getOwnPropertyDescriptor(target, method);
+    const calls = [];
+    target[method] = (...args) => {
+      calls.push(args);
+      return fails(method);
+    };
+    const undo = () => (own ? Object.defineProperty(target, method, own) : delete target[method]);
+    return Object.assign(undo, { calls });
+  };
+}
+const throwing = (pick, method) =>
+  replacing(pick, method, (name) => {
+    throw new Error(`injected: ${name} threw`);
+  });
+const rejecting = (pick, method) => replacing(pick, method, (name) => Promise.reject(new Error(`injected: ${name} rejected`)));
+
 describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', function () {
   this.timeout(15000);
 
@@ -202,103 +226,58 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
     const CASES = [
       {
         name: "the config node's submit throws synchronously",
-        inject: ({ cfg }) => {
-          const original = cfg.submit;
-          cfg.submit = () => {
-            throw new Error('injected: submit threw');
-          };
-          return () => (cfg.submit = original);
-        },
+        inject: throwing(({ cfg }) => cfg, 'submit'),
         // The node cannot know how far a failing submit got: the cautious answer.
         expect: ['PROTOCOL', 'unknown'],
         received: 0,
       },
       {
         name: "the config node's submit returns a rejected promise",
-        inject: ({ cfg }) => {
-          const original = cfg.submit;
-          cfg.submit = () => Promise.reject(new Error('injected: submit rejected'));
-          return () => (cfg.submit = original);
-        },
+        inject: rejecting(({ cfg }) => cfg, 'submit'),
         expect: ['PROTOCOL', 'unknown'],
         received: 0,
         check: (_ctx, out) => assert.match(out.msg.payload.message, /injected: submit rejected/),
       },
       {
         name: 'journal.whenUsable throws synchronously',
-        inject: ({ journal }) => {
-          journal.whenUsable = () => {
-            throw new Error('injected: whenUsable threw');
-          };
-          return () => delete journal.whenUsable;
-        },
+        inject: throwing(({ journal }) => journal, 'whenUsable'),
         expect: ['JOURNAL', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.whenUsable rejects',
-        inject: ({ journal }) => {
-          journal.whenUsable = () => Promise.reject(new Error('injected: whenUsable rejected'));
-          return () => delete journal.whenUsable;
-        },
+        inject: rejecting(({ journal }) => journal, 'whenUsable'),
         expect: ['JOURNAL', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.refusal throws',
-        inject: ({ journal }) => {
-          journal.refusal = () => {
-            throw new Error('injected: refusal threw');
-          };
-          return () => delete journal.refusal;
-        },
+        inject: throwing(({ journal }) => journal, 'refusal'),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.begin throws synchronously',
-        inject: ({ journal }) => {
-          journal.begin = () => {
-            throw new Error('injected: begin threw');
-          };
-          return () => delete journal.begin;
-        },
+        inject: throwing(({ journal }) => journal, 'begin'),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.begin rejects',
-        inject: ({ journal }) => {
-          journal.begin = () => Promise.reject(new Error('injected: begin rejected'));
-          return () => delete journal.begin;
-        },
+        inject: rejecting(({ journal }) => journal, 'begin'),
         expect: ['JOURNAL', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.end throws synchronously',
-        inject: ({ journal }) => {
-          const calls = [];
-          journal.end = (...args) => {
-            calls.push(args);
-            throw new Error('injected: end threw');
-          };
-          return Object.assign(() => delete journal.end, { calls });
-        },
+        inject: throwing(({ journal }) => journal, 'end'),
         expect: 'OK',
         received: 1,
         check: ({ undo }) => assert.equal(undo.calls.length, 1, 'journal.end was called (and threw)'),
       },
       {
         name: 'journal.end rejects',
-        inject: ({ journal }) => {
-          const calls = [];
-          journal.end = (...args) => {
-            calls.push(args);
-            return Promise.reject(new Error('injected: end rejected'));
-          };
-          return Object.assign(() => delete journal.end, { calls });
-        },
+        inject: rejecting(({ journal }) => journal, 'end'),
         expect: 'OK',
         received: 1,
         check: ({ undo }) => assert.equal(undo.calls.length, 1, 'journal.end was called (and rejected)'),
@@ -307,14 +286,7 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         name: 'journal.late throws when the late answer arrives',
         config: LATE,
         sim: { delayMs: 1500 },
-        inject: ({ journal }) => {
-          const calls = [];
-          journal.late = (...args) => {
-            calls.push(args);
-            throw new Error('injected: late threw');
-          };
-          return Object.assign(() => delete journal.late, { calls });
-        },
+        inject: throwing(({ journal }) => journal, 'late'),
         expect: ['TIMEOUT', 'unknown'],
         received: 1,
         check: async ({ undo, journal, client }, out) => {
@@ -326,21 +298,13 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       },
       {
         name: "the transport's connect throws synchronously",
-        inject: ({ client }) => {
-          client.transport.connect = () => {
-            throw new Error('injected: connect threw');
-          };
-          return () => delete client.transport.connect;
-        },
+        inject: throwing(({ client }) => client.transport, 'connect'),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: "the transport's connect rejects",
-        inject: ({ client }) => {
-          client.transport.connect = () => Promise.reject(new Error('injected: connect rejected'));
-          return () => delete client.transport.connect;
-        },
+        inject: rejecting(({ client }) => client.transport, 'connect'),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
@@ -391,14 +355,7 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       {
         name: 'node.warn throws for an unknown outcome (unreadable answer)',
         sim: { fault: 'garbage' },
-        inject: ({ pay }) => {
-          const calls = [];
-          pay.warn = (message) => {
-            calls.push(message);
-            throw new Error('injected: warn threw');
-          };
-          return Object.assign(() => delete pay.warn, { calls });
-        },
+        inject: throwing(({ pay }) => pay, 'warn'),
         expect: ['PROTOCOL', 'unknown'],
         received: 1,
         check: ({ undo }) => assert.equal(undo.calls.length, 1, 'the warning was tried once'),
@@ -407,14 +364,7 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         name: 'the response timer path: TIMEOUT with node.warn throwing',
         config: FAST,
         sim: { fault: 'silent' },
-        inject: ({ pay }) => {
-          const calls = [];
-          pay.warn = (message) => {
-            calls.push(message);
-            throw new Error('injected: warn threw');
-          };
-          return Object.assign(() => delete pay.warn, { calls });
-        },
+        inject: throwing(({ pay }) => pay, 'warn'),
         expect: ['TIMEOUT', 'unknown'],
         received: 1,
         check: ({ undo }) => assert.equal(undo.calls.length, 1, 'the warning was tried once'),
@@ -434,35 +384,20 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         name: "the response timer's own work always throws (client.endUnknown)",
         config: FAST,
         sim: { fault: 'silent' },
-        inject: ({ client }) => {
-          client.endUnknown = () => {
-            throw new Error('injected: endUnknown threw');
-          };
-          return () => delete client.endUnknown;
-        },
+        inject: throwing(({ client }) => client, 'endUnknown'),
         expect: ['PROTOCOL', 'unknown'],
         received: 1,
       },
       {
         name: 'the confirmation timer throws (client.confirm)',
-        inject: ({ client }) => {
-          client.confirm = () => {
-            throw new Error('injected: confirm threw');
-          };
-          return () => delete client.confirm;
-        },
+        inject: throwing(({ client }) => client, 'confirm'),
         // The terminal had answered, but the client could not confirm the answer.
         expect: ['PROTOCOL', 'unknown'],
         received: 1,
       },
       {
         name: "the link's data handler throws (client.onAnswer)",
-        inject: ({ client }) => {
-          client.onAnswer = () => {
-            throw new Error('injected: onAnswer threw');
-          };
-          return () => delete client.onAnswer;
-        },
+        inject: throwing(({ client }) => client, 'onAnswer'),
         expect: ['PROTOCOL', 'unknown'],
         received: 1,
       },
@@ -507,14 +442,7 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         name: "the node's late-answer warning throws (node.warn on the late answer)",
         config: LATE,
         sim: { delayMs: 1500 },
-        inject: ({ pay }) => {
-          const calls = [];
-          pay.warn = (message) => {
-            calls.push(message);
-            throw new Error('injected: warn threw');
-          };
-          return Object.assign(() => delete pay.warn, { calls });
-        },
+        inject: throwing(({ pay }) => pay, 'warn'),
         expect: ['TIMEOUT', 'unknown'],
         received: 1,
         check: async ({ undo, client, journal }) => {
