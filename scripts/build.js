@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Compiles the TypeScript sources, then puts the editor files, locales and icons beside the
 // compiled node files, where Node-RED looks for them.
+// --if-missing builds only when there is no dist/ yet, for the scripts a clone may run right after
+// `npm ci`: nothing builds on install, because the build is the `prepack` script, not `prepare`
+// (npm lists a `prepare` as an install script to whoever installs the packed tarball).
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -8,6 +11,8 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
+
+if (process.argv.includes('--if-missing') && fs.existsSync(path.join(dist, 'nodes', 'mypos-actions.js'))) process.exit(0);
 
 fs.rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });

@@ -13,7 +13,7 @@
  */
 
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -70,14 +70,33 @@ function exampleFiles() {
     .map((file) => path.join('examples', file));
 }
 
-/** npm, with the npm_* variables of an enclosing `npm test` removed so they cannot steer it. */
-function npm(args, options = {}) {
+/** The environment without the npm_* variables of an enclosing `npm test`, so they cannot steer npm. */
+function npmEnv() {
   const env = { ...process.env };
   for (const key of Object.keys(env)) {
     if (/^npm_/i.test(key) && !/^npm_config_cache$/i.test(key)) delete env[key];
   }
-  return execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env, maxBuffer: 64 * 1024 * 1024, ...options });
+  return env;
 }
+
+/** npm's standard output; throws when npm fails. */
+function npm(args, options = {}) {
+  return execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: npmEnv(), maxBuffer: 64 * 1024 * 1024, ...options });
+}
+
+/** Everything npm printed, its warnings (on standard error) included; throws when npm fails. */
+function npmWithWarnings(args, options = {}) {
+  const result = spawnSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: npmEnv(), maxBuffer: 64 * 1024 * 1024, ...options });
+  if (result.status !== 0) throw Object.assign(new Error(`npm ${args.join(' ')} failed (${result.status ?? result.signal})`), { stderr: result.stderr });
+  return `${result.stdout}${result.stderr}`;
+}
+
+/**
+ * Scripts npm runs in a package while installing it. npm 11 lists them to whoever installs the
+ * tarball ("install scripts not yet covered by allowScripts"), `prepare` too, as the tarball is
+ * not from the registry.
+ */
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'preprepare', 'prepare', 'postprepare'];
 
 describe('package: Flow Library scorecard checks', function () {
   it('has a licence and a LICENSE file', function () {
@@ -196,7 +215,7 @@ describe('package: npm pack', function () {
   let workDir;
 
   before(function () {
-    // --ignore-scripts: `prepare` would rebuild dist/ in the middle of the test run; npm test has
+    // --ignore-scripts: `prepack` would rebuild dist/ in the middle of the test run; npm test has
     // just built it.
     const [result] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root }));
     packed = result.files.map((file) => file.path);
@@ -267,14 +286,23 @@ describe('package: npm pack', function () {
     fs.mkdirSync(userDir);
     fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', version: '0.0.1', private: true }));
     const installArgs = ['install', '--no-audit', '--no-fund', '--no-package-lock', tarball];
+    let installLog;
     try {
-      npm([...installArgs, '--offline'], { cwd: userDir });
+      installLog = npmWithWarnings([...installArgs, '--offline'], { cwd: userDir });
     } catch (error) {
       // The runtime dependencies are missing from the npm cache (no `npm ci` ran on this machine?).
       console.warn(`      offline install failed, trying --prefer-offline: ${String(error.stderr || error.message).trim().split('\n').pop()}`);
-      npm([...installArgs, '--prefer-offline'], { cwd: userDir });
+      installLog = npmWithWarnings([...installArgs, '--prefer-offline'], { cwd: userDir });
     }
     const installed = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
+
+    // The package brings no script of its own to the install (the build runs on `npm pack`, in
+    // prepack): npm has none to run or to warn about. Dependencies' scripts (serialport's native
+    // binding) are theirs.
+    const installedScripts = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')).scripts || {};
+    assert.deepEqual(INSTALL_SCRIPTS.filter((name) => name in installedScripts), [], 'the packed package.json has install scripts');
+    const aboutUs = installLog.split('\n').filter((line) => /warn/i.test(line) && line.includes(pkg.name));
+    assert.deepEqual(aboutUs, [], `npm warned about the package while installing it:\n${installLog}`);
     assert.ok(fs.lstatSync(installed).isDirectory() && !fs.lstatSync(installed).isSymbolicLink(), 'not installed as a copy');
     assert.ok(!fs.existsSync(path.join(installed, 'src')), 'sources were installed');
     for (const tool of ['typescript', 'mocha', 'node-red']) {
