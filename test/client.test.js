@@ -207,6 +207,22 @@ describe('client: TerminalClient over TCP against the simulator', function () {
     await expectResources(baseline, `after "${this.currentTest.title}"`);
   });
 
+  it('simulators given different ref prefixes never give the same ref (one for each of several terminals)', async () => {
+    assert.throws(() => new TerminalSimulator({ refPrefix: '1a' }), /refPrefix must be digits/);
+    const refs = [];
+    for (const refPrefix of ['07', '08']) {
+      const simulator = new TerminalSimulator({ refPrefix });
+      const port = await simulator.listen(0, HOST);
+      cleanups.push(() => simulator.close());
+      const client = makeClient(port);
+      const result = await client.pay({ amount: '1.00', invoice: `PREFIX-${refPrefix}` });
+      assert.equal(result.result, 'OK');
+      assert.match(result.ref, new RegExp(`^${refPrefix}[0-9]{12}$`));
+      refs.push(result.ref);
+    }
+    assert.notEqual(refs[0], refs[1]);
+  });
+
   describe('the five actions', () => {
     it('pay: sends exactly the seed request and returns OK with the terminal ref', async () => {
       const { simulator, port } = await startSimulator();

@@ -25,8 +25,9 @@ const REPLY_FIELDS = /<result>([^<]*)<\/result>(?:\s*<status>([^<]*)<\/status>)?
  * package untouched.
  */
 class RecordingSimulator extends api.TerminalSimulator {
-  constructor() {
-    super({ behaviour: {} });
+  /** index: which of the bench's terminals, put before its refs so that no two give the same. */
+  constructor(index) {
+    super({ behaviour: {}, refPrefix: String(index).padStart(2, '0') });
     /** invoice -> { result, status, ref } of the reply sent for it. */
     this.replies = new Map();
   }
@@ -76,7 +77,7 @@ function listen(server) {
 async function startSimulators({ count }) {
   const ports = [];
   for (let i = 0; i < count; i++) {
-    const simulator = new RecordingSimulator();
+    const simulator = new RecordingSimulator(simulators.length);
     simulators.push(simulator);
     ports.push(await simulator.listen(0, HOST));
   }

@@ -54,6 +54,11 @@ export interface SimulatorBehaviour {
 
 export interface SimulatorOptions {
   readonly behaviour?: SimulatorBehaviour;
+  /**
+   * Digits put before every ref, so that simulators standing for several terminals never give
+   * the same ref (a pre-authorization code is checked across all terminals sharing a journal).
+   */
+  readonly refPrefix?: string;
 }
 
 export interface ReceivedMessage {
@@ -97,9 +102,12 @@ export class TerminalSimulator {
   private readonly timers = new Set<NodeJS.Timeout>();
   private server: net.Server | undefined;
   private counter = 0;
+  private readonly refPrefix: string;
 
   constructor(options: SimulatorOptions = {}) {
     this.behaviour = options.behaviour ?? {};
+    this.refPrefix = options.refPrefix ?? '';
+    if (!/^[0-9]*$/.test(this.refPrefix)) throw new RangeError('refPrefix must be digits');
   }
 
   /** Listens for TCP connections; resolves with the port (pass 0 for any free port). */
@@ -257,7 +265,7 @@ export class TerminalSimulator {
 
   private nextRef(): string {
     this.counter += 1;
-    return `${Date.now().toString().slice(-6)}${String(this.counter).padStart(6, '0')}`;
+    return `${this.refPrefix}${Date.now().toString().slice(-6)}${String(this.counter).padStart(6, '0')}`;
   }
 
   private send(stream: Duplex, answer: string | undefined, behaviour: SimulatorBehaviour): void {
