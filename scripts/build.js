@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Compiles the TypeScript sources, then puts the editor files, locales and icons beside the
-// compiled node files, where Node-RED looks for them.
+// compiled node files, where Node-RED looks for them; the action nodes' help is made there from
+// its template (scripts/build-help.js).
 // --if-missing builds only when there is no dist/ yet, for the scripts a clone may run right after
 // `npm ci`: nothing builds on install, because the build is the `prepack` script, not `prepare`
 // (npm lists a `prepare` as an install script to whoever installs the packed tarball).
@@ -8,6 +9,7 @@
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { buildActionHelp, isHelpSource } = require('./build-help');
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -21,6 +23,7 @@ const nodesOut = path.join(dist, 'nodes');
 for (const entry of fs.readdirSync(path.join(root, 'nodes'))) {
   if (entry.endsWith('.html')) fs.copyFileSync(path.join(root, 'nodes', entry), path.join(nodesOut, entry));
 }
-fs.cpSync(path.join(root, 'nodes', 'locales'), path.join(nodesOut, 'locales'), { recursive: true });
+fs.cpSync(path.join(root, 'nodes', 'locales'), path.join(nodesOut, 'locales'), { recursive: true, filter: (file) => !isHelpSource(file) });
+buildActionHelp(root, dist);
 fs.cpSync(path.join(root, 'icons'), path.join(nodesOut, 'icons'), { recursive: true });
 fs.chmodSync(path.join(dist, 'src', 'simulator', 'cli.js'), 0o755);

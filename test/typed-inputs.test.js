@@ -625,7 +625,6 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       );
     const catalog = (lang, file) => new Map(flatten(JSON.parse(fs.readFileSync(path.join(LOCALES, lang, file), 'utf8'))));
     const placeholders = (text) => [...String(text).matchAll(/__([A-Za-z0-9_]+?)__/g)].map((m) => m[1]).sort();
-    const helpNames = (lang, file) => [...fs.readFileSync(path.join(LOCALES, lang, file), 'utf8').matchAll(/data-help-name="([^"]+)"/g)].map((m) => m[1]);
 
     for (const file of ['mypos-actions.json', 'mypos-terminal.json']) {
       it(`${file}: every en-US key exists in hu and vice versa, with the same __placeholders__`, function () {
@@ -640,25 +639,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       });
     }
 
-    for (const file of ['mypos-actions.html', 'mypos-terminal.html']) {
-      it(`${file}: every help in en-US exists in hu and vice versa, in Node-RED's layout`, function () {
-        const en = helpNames('en-US', file);
-        const hu = helpNames('hu', file);
-        assert.ok(en.length > 0);
-        assert.deepEqual([...hu].sort(), [...en].sort());
-        const sections = {
-          'en-US': file === 'mypos-actions.html' ? ['Inputs', 'Outputs', 'Details', 'References'] : ['Settings', 'Details', 'References'],
-          hu: file === 'mypos-actions.html' ? ['Bemenetek', 'Kimenetek', 'Részletek', 'Hivatkozások'] : ['Beállítások', 'Részletek', 'Hivatkozások'],
-        };
-        for (const lang of ['en-US', 'hu']) {
-          const text = fs.readFileSync(path.join(LOCALES, lang, file), 'utf8');
-          for (const [, name, body] of text.matchAll(/<script type="text\/html" data-help-name="([^"]+)">([\s\S]*?)<\/script>/g)) {
-            const headings = [...body.matchAll(/<h3>([^<]+)<\/h3>/g)].map((m) => m[1]);
-            assert.deepEqual(headings, sections[lang], `${lang} ${name} sections`);
-          }
-        }
-      });
-    }
+    // The help of both languages (built, in Node-RED's layout): test/help.test.js.
 
     it('every catalog key the editor files use exists (data-i18n and t() calls)', function () {
       const problems = [];
