@@ -20,8 +20,6 @@ const GRID = 20;
 /** Inject's button: 32 px wide, 25 px left of the node. Debug's: at the right edge, 26 px beyond it. */
 const LEFT_BUTTON = 25;
 const RIGHT_BUTTON = 26;
-/** Forward wires are cubic curves whose control points lie this far from their ends (node_width × lineCurveScale). */
-const CURVE = NODE_WIDTH * 0.75;
 
 /** Advance widths of Arial / Helvetica, in 1/1000 em, for printable ASCII. */
 const WIDTHS = (() => {
@@ -158,4 +156,4 @@ function examples() {
     .map((file) => ({ file, name: file.replace(/\.json$/, ''), flow: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) }));
 }
 
-module.exports = { CURVE, boxesOf, examples, gapBetween, labelOf, labelTemplates, textWidth, wiresOf };
+module.exports = { boxesOf, examples, gapBetween, labelOf, labelTemplates, textWidth, wiresOf };
