@@ -12,11 +12,12 @@ import {
   statusForDamagedJournal,
   statusAfterResult,
   statusForUnresolved,
+  statusNoTerminal,
   statusWaiting,
   submitMessage,
 } from './message';
 import type { TerminalConfigNode } from './terminal-settings';
-import { useMessageCatalog } from './i18n';
+import { t, useMessageCatalog } from './i18n';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
 
 /** The five action nodes: each turns a message into one request and its result into one message. */
@@ -57,6 +58,10 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   let showedAttention = false;
   const showIdle = () => {
     if (inFlight.size > 0) return;
+    if (!terminal) {
+      node.status(statusNoTerminal());
+      return;
+    }
     const unresolved = unresolvedHere();
     const damaged = journal()?.damaged.length ?? 0;
     const held = terminal?.keepOpen ? terminal.client : undefined;
@@ -91,8 +96,11 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   node.on('input', (msg, send, done) => {
     const submitToTerminal = terminal?.submit;
     let pending: Promise<TransactionResult>;
-    if (!submitToTerminal) {
-      const why = terminal ? `its settings are wrong: ${terminal.settingsError ?? 'unknown error'}` : 'no terminal is selected';
+    if (!terminal) {
+      // CONNECT, like every other reason this node cannot reach a terminal; the words say which.
+      pending = Promise.resolve(failure(action, undefined, 'CONNECT', t('errors.noTerminal')));
+    } else if (!submitToTerminal) {
+      const why = `its settings are wrong: ${terminal.settingsError ?? 'unknown error'}`;
       pending = Promise.resolve(failure(action, undefined, 'CONNECT', `This node cannot reach a terminal: ${why}. Nothing was sent.`));
     } else {
       let allowDuplicate = false;
@@ -128,7 +136,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
         // acknowledgement clears it (showIdle draws again when the journal changes).
         attempt(() => {
           const unresolved = unresolvedHere().length;
-          node.status(statusAfterResult(result, unresolved));
+          node.status(terminal ? statusAfterResult(result, unresolved) : statusNoTerminal());
           showedAttention = unresolved > 0;
         });
       })
