@@ -1,4 +1,4 @@
-import { ACTIONS, Action, ERROR_OUTCOMES, RequestDraft, TransactionResult, failure } from '../src/protocol';
+import { ACTIONS, Action, DEFAULT_RECEIPT_MODE, ERROR_OUTCOMES, RequestDraft, TransactionResult, failure } from '../src/protocol';
 import {
   allowDuplicateOf,
   applyResult,
@@ -36,8 +36,8 @@ export = function register(RED: NodeAPI): void {
 
 function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, action: Action): void {
   const terminal = RED.nodes.getNode(String(definition.terminal ?? '')) as TerminalConfigNode | null;
-  const receipt = definition.receipt ?? 'ON';
-  const custrcpt = definition.custrcpt ?? 'ON';
+  const receipt = definition.receipt ?? DEFAULT_RECEIPT_MODE;
+  const custrcpt = definition.custrcpt ?? DEFAULT_RECEIPT_MODE;
   // Typed inputs for amount, invoice and preauthcode; a flow saved without them reads the defaults.
   const sources = sourcesFromDefinition(definition);
   const evaluate = evaluatorFor(RED, node);
