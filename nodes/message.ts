@@ -397,6 +397,11 @@ export function statusForDamagedJournal(lines: number): NodeStatus {
   return { fill: 'red', shape: 'dot', text: t('status.journalDamaged', { lines }) };
 }
 
+/** A node deployed without a terminal: nothing it receives can be sent. */
+export function statusNoTerminal(): NodeStatus {
+  return { fill: 'red', shape: 'ring', text: t('status.noTerminal') };
+}
+
 export function statusConnecting(): NodeStatus {
   return { fill: 'yellow', shape: 'ring', text: t('status.connecting') };
 }

@@ -1,4 +1,4 @@
-import { ACTIONS, Action, ERROR_OUTCOMES, RequestDraft, TransactionResult, failure } from '../src/protocol';
+import { ACTIONS, Action, DEFAULT_RECEIPT_MODE, ERROR_OUTCOMES, RequestDraft, TransactionResult, failure } from '../src/protocol';
 import {
   allowDuplicateOf,
   applyResult,
@@ -12,11 +12,12 @@ import {
   statusForDamagedJournal,
   statusAfterResult,
   statusForUnresolved,
+  statusNoTerminal,
   statusWaiting,
   submitMessage,
 } from './message';
 import type { TerminalConfigNode } from './terminal-settings';
-import { useMessageCatalog } from './i18n';
+import { t, useMessageCatalog } from './i18n';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
 
 /** The five action nodes: each turns a message into one request and its result into one message. */
@@ -35,8 +36,8 @@ export = function register(RED: NodeAPI): void {
 
 function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, action: Action): void {
   const terminal = RED.nodes.getNode(String(definition.terminal ?? '')) as TerminalConfigNode | null;
-  const receipt = definition.receipt ?? 'ON';
-  const custrcpt = definition.custrcpt ?? 'ON';
+  const receipt = definition.receipt ?? DEFAULT_RECEIPT_MODE;
+  const custrcpt = definition.custrcpt ?? DEFAULT_RECEIPT_MODE;
   // Typed inputs for amount, invoice and preauthcode; a flow saved without them reads the defaults.
   const sources = sourcesFromDefinition(definition);
   const evaluate = evaluatorFor(RED, node);
@@ -57,6 +58,10 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   let showedAttention = false;
   const showIdle = () => {
     if (inFlight.size > 0) return;
+    if (!terminal) {
+      node.status(statusNoTerminal());
+      return;
+    }
     const unresolved = unresolvedHere();
     const damaged = journal()?.damaged.length ?? 0;
     const held = terminal?.keepOpen ? terminal.client : undefined;
@@ -91,8 +96,11 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   node.on('input', (msg, send, done) => {
     const submitToTerminal = terminal?.submit;
     let pending: Promise<TransactionResult>;
-    if (!submitToTerminal) {
-      const why = terminal ? `its settings are wrong: ${terminal.settingsError ?? 'unknown error'}` : 'no terminal is selected';
+    if (!terminal) {
+      // CONNECT, like every other reason this node cannot reach a terminal; the words say which.
+      pending = Promise.resolve(failure(action, undefined, 'CONNECT', t('errors.noTerminal')));
+    } else if (!submitToTerminal) {
+      const why = `its settings are wrong: ${terminal.settingsError ?? 'unknown error'}`;
       pending = Promise.resolve(failure(action, undefined, 'CONNECT', `This node cannot reach a terminal: ${why}. Nothing was sent.`));
     } else {
       let allowDuplicate = false;
@@ -128,7 +136,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
         // acknowledgement clears it (showIdle draws again when the journal changes).
         attempt(() => {
           const unresolved = unresolvedHere().length;
-          node.status(statusAfterResult(result, unresolved));
+          node.status(terminal ? statusAfterResult(result, unresolved) : statusNoTerminal());
           showedAttention = unresolved > 0;
         });
       })

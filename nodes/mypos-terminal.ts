@@ -92,7 +92,8 @@ export = function register(RED: NodeAPI): void {
   // once the terminal's history has been checked.
   RED.httpAdmin.get('/mypos-terminal/:id/unresolved', RED.auth.needsPermission('mypos-terminal.read'), (req: IdRequest, res: JsonResponse) => {
     const journal = journalOf(RED, req.params.id);
-    if (!journal) return res.status(404).json({ error: 'no such deployed mypos-terminal node' });
+    // A config node without a journal (not deployed yet, or with wrong settings) has nothing that needs attention.
+    if (!journal) return res.json({ unresolved: [], damaged: [] });
     journal.ready.then(
       () => res.json({ journal: journal.path, unresolved: journal.unresolved, damaged: journal.damaged }),
       (error: Error) => res.status(500).json({ error: error.message }),

@@ -10,7 +10,7 @@ import {
 } from '../src/client/terminal-client';
 import type { TransactOptions } from '../src/client/transaction';
 import { Journal } from '../src/journal/journal';
-import { DEFAULT_REQUEST_ENDING, REQUEST_ENDINGS, RequestDraft, RequestEnding, TransactionResult } from '../src/protocol';
+import { DEFAULT_REQUEST_ENDING, MAX_DECIMALS, MIN_DECIMALS, REQUEST_ENDINGS, RequestDraft, RequestEnding, TransactionResult } from '../src/protocol';
 import { Transport } from '../src/transport/transport';
 import { Node } from './node-red';
 
@@ -60,26 +60,53 @@ export const DEFAULT_DECIMALS = 2;
 export const DEFAULT_QUEUE_TIMEOUT_S = 60;
 export const DEFAULT_LATE_ANSWER_WINDOW_S = DEFAULT_LATE_ANSWER_WINDOW_MS / 1000;
 
+/** A numeric setting of the config node: its range, whether it is whole, and its value when left blank. */
+export interface NumberSettingRule {
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+  readonly fallback: number;
+}
+
+export type NumberSettingName = 'port' | 'baudRate' | 'responseTimeout' | 'connectTimeout' | 'decimals' | 'queueLimit' | 'queueTimeout' | 'lateAnswerWindow';
+
+/** The config node's numeric settings; the editor validates with the same rules (see editor-constants.ts). */
+export const NUMBER_SETTINGS: Readonly<Record<NumberSettingName, NumberSettingRule>> = {
+  port: { min: 1, max: 65535, integer: true, fallback: DEFAULT_TCP_PORT },
+  baudRate: { min: 50, max: 4_000_000, integer: true, fallback: DEFAULT_BAUD_RATE },
+  responseTimeout: { min: 1, max: 3600, integer: false, fallback: DEFAULT_RESPONSE_TIMEOUT_S },
+  connectTimeout: { min: 1, max: 300, integer: false, fallback: DEFAULT_CONNECT_TIMEOUT_S },
+  decimals: { min: MIN_DECIMALS, max: MAX_DECIMALS, integer: true, fallback: DEFAULT_DECIMALS },
+  queueLimit: { min: 0, max: 100, integer: true, fallback: 0 },
+  queueTimeout: { min: 1, max: 3600, integer: false, fallback: DEFAULT_QUEUE_TIMEOUT_S },
+  lateAnswerWindow: { min: 0, max: 600, integer: false, fallback: DEFAULT_LATE_ANSWER_WINDOW_S },
+};
+
+/** How the terminal is reached: TCP/IP (Wi-Fi, LAN) or Bluetooth serial. */
+export type Connection = 'tcp' | 'serial';
+export const CONNECTIONS: readonly Connection[] = ['tcp', 'serial'];
+export const DEFAULT_CONNECTION: Connection = 'tcp';
+
+/** Connection modes a TCP terminal may be set to; a serial link is always kept open. */
+export const TCP_CONNECTION_MODES: readonly ConnectionMode[] = CONNECTION_MODES.filter((mode) => mode !== 'keep-open');
+
 /** A setting the user must fix in the config node; the message names the field and the rule. */
 export class SettingsError extends Error {}
 
 /** Turns the config node's properties into client options; throws SettingsError when one is wrong. */
 export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientOptions {
-  const responseTimeout = numberSetting(config.responseTimeout, DEFAULT_RESPONSE_TIMEOUT_S, 'responseTimeout', 1, 3600);
-  const connectTimeout = numberSetting(config.connectTimeout, DEFAULT_CONNECT_TIMEOUT_S, 'connectTimeout', 1, 300);
-  const decimals = numberSetting(config.decimals, DEFAULT_DECIMALS, 'decimals', 0, 4);
-  if (!Number.isInteger(decimals)) throw new SettingsError('decimals must be a whole number from 0 to 4');
+  const responseTimeout = numberSetting(config, 'responseTimeout');
+  const connectTimeout = numberSetting(config, 'connectTimeout');
+  const decimals = numberSetting(config, 'decimals');
   const maxAmount = blank(config.maxAmount) ? undefined : String(config.maxAmount).trim();
-  const queueLimit = numberSetting(config.queueLimit, 0, 'queueLimit', 0, 100);
-  if (!Number.isInteger(queueLimit)) throw new SettingsError('queueLimit must be a whole number from 0 to 100');
-  const queueTimeout = numberSetting(config.queueTimeout, DEFAULT_QUEUE_TIMEOUT_S, 'queueTimeout', 1, 3600);
-  const lateAnswerWindow = numberSetting(config.lateAnswerWindow, DEFAULT_LATE_ANSWER_WINDOW_S, 'lateAnswerWindow', 0, 600);
+  const queueLimit = numberSetting(config, 'queueLimit');
+  const queueTimeout = numberSetting(config, 'queueTimeout');
+  const lateAnswerWindow = numberSetting(config, 'lateAnswerWindow');
   const requestEnding = choiceSetting<RequestEnding>(config.requestEnding, DEFAULT_REQUEST_ENDING, 'requestEnding', REQUEST_ENDINGS);
   const transport = transportFromConfig(config);
   // A serial link is opened once and kept, so the nodes can show whether the terminal is there.
   const serial = transport instanceof SerialTransport;
-  const tcpModes = CONNECTION_MODES.filter((mode) => mode !== 'keep-open');
-  const connectionMode: ConnectionMode = serial ? 'keep-open' : choiceSetting(config.connectionMode, DEFAULT_CONNECTION_MODE, 'connectionMode', tcpModes);
+  const connectionMode: ConnectionMode = serial ? 'keep-open' : choiceSetting(config.connectionMode, DEFAULT_CONNECTION_MODE, 'connectionMode', TCP_CONNECTION_MODES);
   return {
     transport,
     connectionMode,
@@ -95,22 +122,20 @@ export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientO
 }
 
 export function transportFromConfig(config: TerminalConfig): Transport {
-  const connection = blank(config.connection) ? 'tcp' : config.connection;
+  const connection = blank(config.connection) ? DEFAULT_CONNECTION : config.connection;
   if (connection === 'tcp') {
     const host = typeof config.host === 'string' ? config.host.trim() : '';
     if (host === '') throw new SettingsError('host is missing: give the IP address the Payment Interface app shows');
-    const port = numberSetting(config.port, DEFAULT_TCP_PORT, 'port', 1, 65535);
-    if (!Number.isInteger(port)) throw new SettingsError('port must be a whole number from 1 to 65535');
+    const port = numberSetting(config, 'port');
     return new TcpTransport({ host, port });
   }
   if (connection === 'serial') {
     const path = typeof config.serialPath === 'string' ? config.serialPath.trim() : '';
     if (path === '') throw new SettingsError('serialPath is missing: give the device of the paired terminal, e.g. /dev/rfcomm0');
-    const baudRate = numberSetting(config.baudRate, DEFAULT_BAUD_RATE, 'baudRate', 50, 4_000_000);
-    if (!Number.isInteger(baudRate)) throw new SettingsError('baudRate must be a whole number');
+    const baudRate = numberSetting(config, 'baudRate');
     return new SerialTransport({ path, baudRate });
   }
-  throw new SettingsError(`connection must be "tcp" or "serial", got "${String(connection)}"`);
+  throw new SettingsError(`connection must be ${CONNECTIONS.map((choice) => `"${choice}"`).join(' or ')}, got "${String(connection)}"`);
 }
 
 function choiceSetting<T extends string>(value: unknown, fallback: T, name: string, choices: readonly T[]): T {
@@ -124,11 +149,13 @@ function blank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
-function numberSetting(value: unknown, fallback: number, name: string, min: number, max: number): number {
+function numberSetting(config: TerminalConfig, name: NumberSettingName): number {
+  const value = config[name];
+  const { min, max, integer, fallback } = NUMBER_SETTINGS[name];
   if (blank(value)) return fallback;
   const number = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isFinite(number) || number < min || number > max) {
-    throw new SettingsError(`${name} must be a number from ${min} to ${max}, got "${String(value)}"`);
+  if (!Number.isFinite(number) || number < min || number > max || (integer && !Number.isInteger(number))) {
+    throw new SettingsError(`${name} must be a ${integer ? 'whole number' : 'number'} from ${min} to ${max}, got "${String(value)}"`);
   }
   return number;
 }

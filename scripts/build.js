@@ -20,8 +20,14 @@ fs.rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
 
 const nodesOut = path.join(dist, 'nodes');
+// The editor validates with the runtime's rules: they are written into the editor files, which
+// Node-RED serves as they are (see nodes/editor-constants.ts).
+const { EDITOR_CONSTANTS } = require(path.join(nodesOut, 'editor-constants.js'));
+const constantsJson = JSON.stringify(EDITOR_CONSTANTS).replace(/</g, '\\u003c');
 for (const entry of fs.readdirSync(path.join(root, 'nodes'))) {
-  if (entry.endsWith('.html')) fs.copyFileSync(path.join(root, 'nodes', entry), path.join(nodesOut, entry));
+  if (!entry.endsWith('.html')) continue;
+  const html = fs.readFileSync(path.join(root, 'nodes', entry), 'utf8');
+  fs.writeFileSync(path.join(nodesOut, entry), html.split('__EDITOR_CONSTANTS__').join(constantsJson));
 }
 fs.cpSync(path.join(root, 'nodes', 'locales'), path.join(nodesOut, 'locales'), { recursive: true, filter: (file) => !isHelpSource(file) });
 buildActionHelp(root, dist);

@@ -791,6 +791,16 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.match(msg.error.message, /terminal/);
       assert.equal(simulator.received.length, 0);
     });
+
+    it('no terminal selected: the error and the status say so, not "cannot connect"', async function () {
+      await deploy([terminalConfig(), ...actionNode('act', 'refund', { terminal: '' })]);
+      const statuses = watchStatus(helper.getNode('act'));
+      const msg = expectError(await run('act', { payload: 1 }), 'CONNECT', 'not-sent');
+      assert.match(msg.error.message, /no terminal is selected/i);
+      assert.match(msg.error.message, /nothing was sent/i);
+      assert.equal(lastStatusText(statuses), 'no terminal selected');
+      assert.equal(statuses[statuses.length - 1].fill, 'red');
+    });
   });
 
   describe('node status', function () {

@@ -3,6 +3,7 @@ import {
   Amount,
   AmountRules,
   DEFAULT_FRAMER_LIMITS,
+  DEFAULT_RECEIPT_MODE,
   DEFAULT_REQUEST_ENDING,
   FramerLimits,
   FramingError,
@@ -819,8 +820,8 @@ function draftFromFields(action: Action, given: ActionFields | null | undefined)
     amount: { value: fields.amount, field: 'amount' },
     invoice: { value: fields.invoice, field: 'invoice' },
     preauthCode: { value: fields.preauthcode, field: 'preauthcode' },
-    receipt: { value: fields.receipt ?? 'ON', field: 'receipt' },
-    custrcpt: { value: fields.custrcpt ?? 'ON', field: 'custrcpt' },
+    receipt: { value: fields.receipt ?? DEFAULT_RECEIPT_MODE, field: 'receipt' },
+    custrcpt: { value: fields.custrcpt ?? DEFAULT_RECEIPT_MODE, field: 'custrcpt' },
   };
 }
 

@@ -15,14 +15,15 @@ export interface Amount {
 export const MIN_DECIMALS = 0;
 export const MAX_DECIMALS = 4;
 /** No terminal takes a trillion; a bound keeps absurd input out of the arithmetic. */
-const MAX_INTEGER_DIGITS = 12;
+export const MAX_INTEGER_DIGITS = 12;
 /** Doubles hold any 15-digit decimal exactly, so this recovers what a number was typed as. */
 const NUMBER_SIGNIFICANT_DIGITS = 15;
 
 /** Longer than any amount written out: 12 digits, a point, 4 decimals, and room for zeros and spaces. */
 const MAX_AMOUNT_TEXT = 40;
 
-const DECIMAL_PATTERN = /^([0-9]+)(?:\.([0-9]+))?$/;
+/** An amount as written: digits, then optionally a dot and more digits (whole part, fraction). */
+export const DECIMAL_PATTERN = /^([0-9]+)(?:\.([0-9]+))?$/;
 
 export function checkDecimals(decimals: unknown): number {
   if (typeof decimals !== 'number' || !Number.isInteger(decimals) || decimals < MIN_DECIMALS || decimals > MAX_DECIMALS) {

@@ -5,11 +5,14 @@ import { InputError } from './input-error';
 export type ReceiptMode = 'ON' | 'OFF' | 'AFTER_CONFIRMATION';
 
 export const RECEIPT_MODES: readonly ReceiptMode[] = ['ON', 'OFF', 'AFTER_CONFIRMATION'];
+/** What a node prints when neither it nor the message says. */
+export const DEFAULT_RECEIPT_MODE: ReceiptMode = 'ON';
 
 /** The terminal takes references of at most 50 printable ASCII characters. */
 export const MAX_REFERENCE_LENGTH = 50;
 
-const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+/** The characters a reference may hold. */
+export const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 
 export function isReceiptMode(value: unknown): value is ReceiptMode {
   return typeof value === 'string' && (RECEIPT_MODES as readonly string[]).includes(value);
