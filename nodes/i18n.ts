@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Explanation, MESSAGES, MessageLanguage, render, substitute } from '../src/protocol/messages';
 import type { NodeAPI } from './node-red';
 
 /**
@@ -37,10 +38,13 @@ export function useMessageCatalog(RED: Pick<NodeAPI, '_'>): void {
   templates.clear();
 }
 
-/** The text of `key` (e.g. `status.approved`) in mypos-actions.json, with `__name__` substituted. */
-export function t(key: string, substitutions: Substitutions = {}): string {
+/**
+ * The text of `key` (e.g. `status.approved`) in mypos-actions.json, with `__name__` substituted.
+ * `fallback` is the English template where English lives outside the catalog (src/protocol/messages.ts).
+ */
+export function t(key: string, substitutions: Substitutions = {}, fallback?: string): string {
   const names = Object.keys(substitutions);
-  if (names.some((name) => UNCACHED.has(name))) return lookUp(key, substitutions);
+  if (names.some((name) => UNCACHED.has(name))) return lookUp(key, substitutions, fallback);
   const cacheKey = `${key}\u0000${names.join(',')}`;
   let template = templates.get(cacheKey);
   if (template === undefined) {
@@ -48,15 +52,51 @@ export function t(key: string, substitutions: Substitutions = {}): string {
     const translated = translation(key, markers);
     // The English fallback is not kept: the runtime's catalog may not have loaded yet.
     if (translated !== undefined) templates.set(cacheKey, translated);
-    template = translated ?? englishText(`${CATALOG}.${key}`, markers);
+    template = translated ?? (fallback === undefined ? englishText(`${CATALOG}.${key}`, markers) : substitute(fallback, markers));
   }
   return names.length === 0
     ? template
     : template.replace(/\u0000([A-Za-z0-9_]+)\u0000/g, (whole, name: string) => (Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole));
 }
 
-function lookUp(key: string, substitutions: Substitutions): string {
-  return translation(key, substitutions) ?? englishText(`${CATALOG}.${key}`, substitutions);
+function lookUp(key: string, substitutions: Substitutions, fallback: string | undefined): string {
+  const values = Object.fromEntries(Object.entries(substitutions).map(([name, value]) => [name, String(value)]));
+  return translation(key, substitutions) ?? (fallback === undefined ? englishText(`${CATALOG}.${key}`, substitutions) : substitute(fallback, values));
+}
+
+/**
+ * Messages in the runtime's language: sentences from `messages.<key>` (English from
+ * src/protocol/messages.ts where the catalog has none), action nouns, amounts with the language's
+ * decimal mark, times in local time.
+ */
+export const runtimeLanguage: MessageLanguage = {
+  sentence: (key, values) => t(`messages.${key}`, values, MESSAGES[key]),
+  action: (action) => t(`actions.${action}`),
+  amount: (text) => formatAmount(text),
+  time: (iso) => formatTime(iso),
+};
+
+/** An amount as this language writes it: `12.50`, or `12,50` in Hungarian. */
+export function formatAmount(text: string): string {
+  return text.replace('.', t('format.decimalMark'));
+}
+
+/** A moment in the host's local time, as this language writes dates. */
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return t('format.dateTime', {
+    year: date.getFullYear(),
+    month: two(date.getMonth() + 1),
+    day: two(date.getDate()),
+    time: `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`,
+  });
+}
+
+/** What an explanation says, in the runtime's language. */
+export function say(explanation: Explanation): string {
+  return render(explanation, runtimeLanguage);
 }
 
 /** The runtime's text of the key, or undefined where RED._ cannot translate it. */

@@ -7,11 +7,17 @@ import {
   TerminalRequest,
   TransactionFailure,
   TransactionResult,
+  errorText,
+  explain,
   failure,
+  failureMessage,
+  renderParam,
+  withMessage,
 } from '../src/protocol';
+import type { Explanation, Field } from '../src/protocol';
 import type { ConnectionState, LateAnswer } from '../src/client/terminal-client';
 import type { JournalEntry } from '../src/journal/journal';
-import { t } from './i18n';
+import { formatAmount, runtimeLanguage, say, t } from './i18n';
 import { Node, NodeAPI, NodeMessage, NodeStatus } from './node-red';
 
 /** The inputs an action node reads through a Node-RED typed input. */
@@ -63,9 +69,9 @@ export function sourcesFromDefinition(definition: Readonly<Record<string, unknow
 
 /**
  * Where a value came from, as error messages and the node status name it: `msg.price`,
- * `flow.amount`, `env.PRICE`, `the node's amount`, `the node's amount expression`.
+ * `flow.amount`, `env.PRICE`, or in words "the node's amount", "the node's amount expression".
  */
-export function describeSource(name: InputName, source: InputSource): string {
+export function describeSource(name: InputName, source: InputSource): Field {
   const path = (prefix: string) => (source.value.startsWith('[') ? `${prefix}${source.value}` : `${prefix}.${source.value}`);
   switch (source.type) {
     case 'msg':
@@ -74,9 +80,9 @@ export function describeSource(name: InputName, source: InputSource): string {
     case 'env':
       return path(source.type);
     case 'jsonata':
-      return `the node's ${name} expression`;
+      return explain('field.nodeExpression', { name: explain(`fieldName.${name}`) });
     default:
-      return `the node's ${name}`;
+      return explain('field.nodeSetting', { name: explain(`fieldName.${name}`) });
   }
 }
 
@@ -207,8 +213,8 @@ export function resolveDraft(
     ...(spec.hasAmount && { amount }),
     ...(spec.hasInvoice && { invoice }),
     ...(spec.hasPreauthCode && { preauthCode }),
-    receipt: pick('receipt') ?? { value: receipt, field: 'the node\'s receipt setting' },
-    custrcpt: pick('custrcpt') ?? { value: custrcpt, field: 'the node\'s custrcpt setting' },
+    receipt: pick('receipt') ?? { value: receipt, field: explain('field.nodeSetting', { name: explain('fieldName.receipt') }) },
+    custrcpt: pick('custrcpt') ?? { value: custrcpt, field: explain('field.nodeSetting', { name: explain('fieldName.custrcpt') }) },
   });
   return inputs.some((input) => input instanceof Promise) ? Promise.all(inputs).then(build) : build(inputs as (Sourced | undefined)[]);
 }
@@ -245,8 +251,8 @@ export function submitMessage(
 
 function invalidInput(action: Action, error: unknown): TransactionFailure {
   // Worded as the client words the input rules' errors.
-  if (error instanceof InputError) return failure(action, undefined, 'INVALID_INPUT', `${error.message}. Nothing was sent.`);
-  return failure(action, undefined, 'INVALID_INPUT', `The message could not be read (${describeError(error)}). Nothing was sent.`);
+  if (error instanceof InputError) return failure(action, undefined, 'INVALID_INPUT', error.explanation);
+  return failure(action, undefined, 'INVALID_INPUT', explain('input.messageUnreadable', { detail: errorText(error) }));
 }
 
 /** Reads msg.allowDuplicate: true sends a request the journal would refuse as a duplicate. */
@@ -258,19 +264,32 @@ export function allowDuplicateOf(msg: NodeMessage): boolean {
   }
 }
 
-function unreadable(field: string, error: unknown): InputError {
-  return new InputError(field, `cannot be read: ${describeError(error).replace(/\.$/, '')}`);
+function unreadable(field: Field, error: unknown): InputError {
+  return new InputError(field, 'input.unreadable', { detail: describeError(error).replace(/\.$/, '') });
 }
 
 /** An error in words, whatever was thrown (reading it may throw too). */
 function describeError(error: unknown): string {
   try {
-    if (error instanceof Error) return error.message;
-    if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
-    return String(error);
+    if (typeof error === 'object' && error !== null && !(error instanceof Error) && 'message' in error) return String((error as { message: unknown }).message);
   } catch {
     return 'an error that cannot be described';
   }
+  return errorText(error);
+}
+
+/** A failure in the runtime's language (its machine fields unchanged). */
+export function localized(result: TransactionResult): TransactionResult {
+  if (result.result === 'OK') return result;
+  try {
+    return withMessage(result, localizedMessage(result));
+  } catch {
+    return result; // in English, rather than no output
+  }
+}
+
+function explanationOf(result: TransactionFailure): Explanation {
+  return { key: result.messageKey, params: result.messageParams };
 }
 
 /**
@@ -325,18 +344,18 @@ function readableCopy(msg: NodeMessage): NodeMessage {
 export function statusForResult(result: TransactionResult): NodeStatus {
   if (result.result === 'OK') return { fill: 'green', shape: 'dot', text: t('status.approved', { what: subject(result) }) };
   switch (result.code) {
-    case 'TERMINAL': {
-      const reason = result.statusText ?? result.statusName ?? t('status.statusNumber', { status: result.status ?? '?' });
-      return { fill: 'red', shape: 'ring', text: t('status.declined', { reason }) };
-    }
+    case 'TERMINAL':
+      return { fill: 'red', shape: 'ring', text: declinedText(result) };
     case 'BAD_XML':
-      return { fill: 'red', shape: 'ring', text: t('status.rejected', { ref: result.ref }) };
-    case 'INVALID_INPUT':
-      return { fill: 'red', shape: 'ring', text: invalidInputText(result.message) };
+      return { fill: 'red', shape: 'ring', text: t('status.notUnderstood') };
+    case 'INVALID_INPUT': {
+      const field = result.messageParams.field;
+      return { fill: 'red', shape: 'ring', text: field === undefined ? t('status.invalidInputUnnamed') : t('status.invalidInput', { field: renderParam(field, runtimeLanguage) }) };
+    }
     case 'BUSY':
       return { fill: 'yellow', shape: 'ring', text: t('status.busy') };
     case 'CONNECT':
-      return { fill: 'red', shape: 'ring', text: t('status.cannotConnect') };
+      return { fill: 'red', shape: 'ring', text: result.messageKey === 'node.noTerminal' ? t('status.noTerminal') : t('status.cannotConnect') };
     case 'DUPLICATE':
       return { fill: 'yellow', shape: 'ring', text: t('status.duplicate') };
     case 'JOURNAL':
@@ -346,6 +365,23 @@ export function statusForResult(result: TransactionResult): NodeStatus {
     case 'PROTOCOL':
       return { fill: 'red', shape: 'dot', text: t('status.unknown') };
   }
+}
+
+/** The status words for each myPOS status a terminal declines with. */
+const DECLINED_STATUS_KEYS: Readonly<Record<string, string>> = {
+  TRANSACTION_CANCELED: 'status.canceled',
+  TRANSACTION_DECLINED: 'status.cardDeclined',
+  TRANSACTION_FAILED: 'status.terminalFailed',
+  DEVICE_NOT_ACTIVATED: 'status.notActivated',
+  INVALID_CURRENCY: 'status.currency',
+  INVALID_AMOUNT: 'status.amountRefused',
+};
+
+function declinedText(result: TransactionFailure): string {
+  if (result.statusName === 'NO_DATA_FOUND') return t(result.preauthcode === undefined ? 'status.noData' : 'status.codeNotFound');
+  const key = result.statusName === null ? undefined : DECLINED_STATUS_KEYS[result.statusName];
+  if (key !== undefined) return t(key);
+  return result.status === null ? t('status.declined') : t('status.declinedStatus', { status: result.status });
 }
 
 /**
@@ -360,7 +396,7 @@ export function statusAfterResult(result: TransactionResult, unresolved: number)
 
 /** The warning for an outcome nobody knows: what, for how much, where, and what to do. */
 export function describeUnknown(result: TransactionFailure, terminal: string | undefined): string {
-  return `${describeRequestOf(result)}${terminal ? ` at ${terminal}` : ''}: ${result.message}`;
+  return t('warn.unknown', { request: describeRequestOf(result), terminal: terminal ?? '?', message: localizedMessage(result) });
 }
 
 /** The warning when the answer to a request that had ended unknown arrived after all. */
@@ -368,27 +404,35 @@ export function describeLateAnswer(late: LateAnswer, terminal: string): string {
   const { result } = late;
   const said =
     result.result === 'OK'
-      ? `approved, ref ${result.ref}`
+      ? t('warn.lateApproved', { ref: result.ref })
       : result.code === 'TERMINAL'
-        ? `not approved (${result.statusText ?? result.statusName ?? `status ${result.status ?? '?'}`})`
-        : `${result.code} (${result.message})`;
-  return `Late answer from the terminal at ${terminal}, ${(late.afterMs / 1000).toFixed(1)} s after ${describeRequestOf(result)} ended with an unknown outcome: ${said}. Its outcome is known now and recorded in the journal.`;
+        ? t('warn.lateDeclined', { reason: say(explanationOf(result)) })
+        : localizedMessage(result);
+  return t('warn.late', { terminal, seconds: formatAmount((late.afterMs / 1000).toFixed(1)), request: describeRequestOf(result), said });
 }
 
-/** `pay 12.50, invoice A-1001`, `cancel of pre-authorization 4821`. */
-function describeRequestOf(result: TransactionResult): string {
-  const parts = [result.action, result.amount, result.invoice !== undefined ? `invoice ${result.invoice}` : undefined, result.preauthcode !== undefined ? `pre-authorization ${result.preauthcode}` : undefined];
-  return parts.filter((part) => part !== undefined).join(' ').replace(/ (invoice|pre-authorization)/, ', $1');
+function localizedMessage(result: TransactionFailure): string {
+  return failureMessage(explanationOf(result), result.outcome, runtimeLanguage);
+}
+
+/** "payment 12.50, invoice A-1001", "pre-authorization cancellation, pre-authorization 4821". */
+function describeRequestOf(result: Pick<TransactionResult, 'action' | 'amount' | 'invoice' | 'preauthcode'>): string {
+  const action = runtimeLanguage.action(result.action);
+  const amount = result.amount === undefined ? '' : formatAmount(result.amount);
+  if (result.invoice !== undefined) return t('warn.requestInvoice', { action, amount, invoice: result.invoice }).trim();
+  if (result.preauthcode !== undefined) return t(amount === '' ? 'warn.requestCodeOnly' : 'warn.requestCode', { action, amount, code: result.preauthcode });
+  return `${action} ${amount}`.trim();
 }
 
 export function statusWaiting(request: TerminalRequest): NodeStatus {
-  const what = request.amount?.text ?? t('status.cancelCode', { code: request.preauthCode ?? '' });
+  const what = request.amount === undefined ? t('status.cancelCode', { code: request.preauthCode ?? '' }) : formatAmount(request.amount.text);
   return { fill: 'blue', shape: 'dot', text: t('status.waiting', { what }) };
 }
 
 export function statusForUnresolved(entries: readonly JournalEntry[]): NodeStatus {
   const first = entries[0];
-  const what = `${first.action} ${first.amount ?? first.preauthcode ?? ''}`.trim();
+  const amount = first.amount === undefined ? (first.preauthcode ?? '') : formatAmount(first.amount);
+  const what = `${runtimeLanguage.action(first.action)} ${amount}`.trim();
   const more = entries.length > 1 ? ` (+${entries.length - 1})` : '';
   return { fill: 'red', shape: 'dot', text: t('status.unresolved', { what: `${what}${more}` }) };
 }
@@ -417,26 +461,9 @@ export function statusForConnection(state: ConnectionState): NodeStatus {
   }
 }
 
-/** Field names the client's own input rules use (see createRequest and ActionFields). */
-const RULE_FIELDS: readonly string[] = ['amount', 'invoice', 'preauthcode', 'receipt', 'custrcpt'];
-
-/**
- * The status text of an INVALID_INPUT result: the input it names, which an input rule's message
- * begins with (see InputError), or no name when the message begins otherwise.
- */
-function invalidInputText(message: string): string {
-  const nodeSetting = /^the node's (\w+)( expression)?(?: setting)?(?= )/.exec(message);
-  if (nodeSetting) {
-    return t('status.invalidInput', { field: t(nodeSetting[2] ? 'status.nodeExpression' : 'status.nodeSetting', { name: nodeSetting[1] }) });
-  }
-  const first = message.split(' ')[0];
-  if (/^(msg|flow|global|env)[.[]/.test(first) || RULE_FIELDS.includes(first)) return t('status.invalidInput', { field: first });
-  return t('status.invalidInputUnnamed');
-}
-
 function subject(result: TransactionResult): string {
-  if (result.amount !== undefined) return result.amount;
-  return result.preauthcode !== undefined ? t('status.cancelCode', { code: result.preauthcode }) : result.action;
+  if (result.amount !== undefined) return formatAmount(result.amount);
+  return result.preauthcode !== undefined ? t('status.cancelCode', { code: result.preauthcode }) : runtimeLanguage.action(result.action);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,10 +1,11 @@
-import { ACTIONS, Action, DEFAULT_RECEIPT_MODE, ERROR_OUTCOMES, RequestDraft, TransactionResult, failure } from '../src/protocol';
+import { ACTIONS, Action, DEFAULT_RECEIPT_MODE, ERROR_OUTCOMES, RequestDraft, TransactionResult, errorText, explain, failure } from '../src/protocol';
 import {
   allowDuplicateOf,
   applyResult,
   describeLateAnswer,
   describeUnknown,
   evaluatorFor,
+  localized,
   resolveDraft,
   sourcesFromDefinition,
   statusConnecting,
@@ -98,16 +99,15 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     let pending: Promise<TransactionResult>;
     if (!terminal) {
       // CONNECT, like every other reason this node cannot reach a terminal; the words say which.
-      pending = Promise.resolve(failure(action, undefined, 'CONNECT', t('errors.noTerminal')));
+      pending = Promise.resolve(failure(action, undefined, 'CONNECT', explain('node.noTerminal')));
     } else if (!submitToTerminal) {
-      const why = `its settings are wrong: ${terminal.settingsError ?? 'unknown error'}`;
-      pending = Promise.resolve(failure(action, undefined, 'CONNECT', `This node cannot reach a terminal: ${why}. Nothing was sent.`));
+      pending = Promise.resolve(failure(action, undefined, 'CONNECT', explain('node.badSettings', { reason: terminal.settingsError ?? '?' })));
     } else {
       let allowDuplicate = false;
       const submit = (draft: RequestDraft) =>
         // An input read asynchronously (JSONata) may finish after the node was stopped: too late to send.
         closing
-          ? Promise.resolve(failure(action, undefined, 'CONNECT', 'Node-RED stopped this node before the request was sent. Nothing was sent.'))
+          ? Promise.resolve(failure(action, undefined, 'CONNECT', explain('stop.nodeStoppedBeforeSend')))
           : submitToTerminal(draft, {
               owner: node,
               allowDuplicate,
@@ -122,9 +122,9 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     }
     const settled = pending
       // The client never rejects; should something here fail all the same, the message still gets its one output.
-      .catch((error: unknown) => failure(action, undefined, 'PROTOCOL', `The node failed while handling the request (${errorText(error)}).`))
+      .catch((error: unknown) => failure(action, undefined, 'PROTOCOL', explain('internal.node', { detail: errorText(error) })))
       .then((result) => {
-        const { output, msg: out } = applyResult(msg, result);
+        const { output, msg: out } = applyResult(msg, localized(result));
         send(output === 0 ? [out, null] : [null, out]);
         // What the operator sees comes after the output, and cannot stop it.
         attempt(() => {
@@ -140,7 +140,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
           showedAttention = unresolved > 0;
         });
       })
-      .catch((error: unknown) => attempt(() => node.error(`Could not deliver the result: ${errorText(error)}`)))
+      .catch((error: unknown) => attempt(() => node.error(t('errors.notDelivered', { detail: errorText(error) }))))
       .finally(() => {
         inFlight.delete(settled);
         done();
@@ -151,7 +151,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   node.on('close', (_removed, done) => {
     closing = true;
     for (const stop of stops.splice(0)) stop();
-    terminal?.client?.abort('Node-RED stopped this node before the terminal answered.', node);
+    terminal?.client?.abort(explain('stop.nodeStopped'), node);
     void Promise.all(inFlight).then(() => done());
   });
 }
@@ -162,13 +162,5 @@ function attempt(call: () => void): void {
     call();
   } catch {
     // Nothing to do: the message's output does not depend on it.
-  }
-}
-
-function errorText(error: unknown): string {
-  try {
-    return error instanceof Error ? error.message : String(error);
-  } catch {
-    return 'an error that cannot be described';
   }
 }

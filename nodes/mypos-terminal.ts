@@ -1,6 +1,6 @@
 import { TerminalClient, amountRules } from '../src/client/terminal-client';
 import { Journal } from '../src/journal/journal';
-import { failure } from '../src/protocol';
+import { explain, explainError, failure } from '../src/protocol';
 import { TerminalRegistry } from '../src/terminal/registry';
 import { listSerialPorts } from '../src/transport/serial';
 import { JournalUse, journalPath, useJournal } from './journals';
@@ -48,8 +48,7 @@ export = function register(RED: NodeAPI): void {
         try {
           client = await lease.client;
         } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
-          return failure(draft.action, undefined, 'CONNECT', `The terminal at ${options.transport.description} cannot be used: ${why}. Nothing was sent.`);
+          return failure(draft.action, undefined, 'CONNECT', explain('connect.unusable', { terminal: options.transport.description, reason: explainError(error) }));
         }
         return client.submit(draft, { ...transactOptions, ...(responseTimeoutMs !== undefined && { responseTimeoutMs }) }, rules);
       };

@@ -5,6 +5,7 @@ import {
   DEFAULT_FRAMER_LIMITS,
   DEFAULT_RECEIPT_MODE,
   DEFAULT_REQUEST_ENDING,
+  Explanation,
   FramerLimits,
   FramingError,
   InputError,
@@ -16,6 +17,9 @@ import {
   buildRequestXml,
   checkDecimals,
   createRequest,
+  errorText,
+  explain,
+  explainError,
   failure,
   interpretReply,
   parseAmount,
@@ -279,8 +283,8 @@ export class TerminalClient {
     try {
       request = createRequest(draft, rules);
     } catch (error) {
-      const detail = error instanceof InputError ? error.message : `the request could not be built (${reason(error)})`;
-      return Promise.resolve(failure(draft.action, undefined, 'INVALID_INPUT', `${detail}. Nothing was sent.`));
+      const why = error instanceof InputError ? error.explanation : explain('input.unbuildable', { detail: errorText(error) });
+      return Promise.resolve(failure(draft.action, undefined, 'INVALID_INPUT', why));
     }
     return this.transact(request, options);
   }
@@ -288,7 +292,7 @@ export class TerminalClient {
   /** Runs a request that already passed the input rules. Resolves with the result; never rejects. */
   transact(request: TerminalRequest, options: TransactOptions = {}): Promise<TransactionResult> {
     if (this.closed) {
-      return Promise.resolve(failure(request.action, request, 'CONNECT', 'The terminal connection is closed. Nothing was sent.'));
+      return Promise.resolve(failure(request.action, request, 'CONNECT', explain('connect.closed')));
     }
     return new Promise((resolve) => {
       const transaction = new Transaction(request, options, resolve);
@@ -302,11 +306,11 @@ export class TerminalClient {
           onExpiry: () =>
             this.finish(
               transaction,
-              failure(request.action, request, 'BUSY', `The terminal at ${this.transport.description} stayed busy for ${this.queueTimeoutMs / 1000} s while this request waited. Nothing was sent.`),
+              failure(request.action, request, 'BUSY', explain('busy.waitedTooLong', { terminal: this.transport.description, seconds: this.queueTimeoutMs / 1000 })),
             ),
         });
       } else {
-        this.finish(transaction, failure(request.action, request, 'BUSY', this.busyMessage()));
+        this.finish(transaction, failure(request.action, request, 'BUSY', this.whyBusy()));
       }
     });
   }
@@ -316,25 +320,25 @@ export class TerminalClient {
    * One that was sent ends as CONNECTION_LOST (outcome unknown), and the link is dropped, since
    * its answer may still come; one that was answered ends with that answer.
    */
-  abort(detail = 'The request was abandoned before the terminal answered.', owner?: unknown): void {
+  abort(why: Explanation = explain('stop.abandoned'), owner?: unknown): void {
     const mine = (transaction: Transaction) => owner === undefined || transaction.options.owner === owner;
     for (const waiting of this.queue.filter(mine)) {
-      this.finish(waiting, failure(waiting.request.action, waiting.request, 'CONNECT', `${detail} Nothing was sent.`));
+      this.finish(waiting, failure(waiting.request.action, waiting.request, 'CONNECT', why));
     }
     const transaction = this.active;
     if (!transaction || !mine(transaction)) return;
     if (transaction.state === 'confirming' && transaction.answer) {
       this.confirm(transaction);
     } else if (transaction.sent) {
-      this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'CONNECTION_LOST', detail), false);
+      this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'CONNECTION_LOST', why), false);
     } else {
-      this.finish(transaction, failure(transaction.request.action, transaction.request, 'CONNECT', `${detail} Nothing was sent.`));
+      this.finish(transaction, failure(transaction.request.action, transaction.request, 'CONNECT', why));
     }
   }
 
   /** Aborts every request and closes the link for good. The journal stays its owner's to close. */
-  close(detail = 'The terminal connection was closed before the terminal answered.'): void {
-    this.abort(detail);
+  close(why: Explanation = explain('stop.clientClosed')): void {
+    this.abort(why);
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
@@ -345,17 +349,19 @@ export class TerminalClient {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private busyMessage(): string {
-    const where = this.transport.description;
+  private whyBusy(): Explanation {
+    const terminal = this.transport.description;
     const unsettled = this.unsettled;
     if (!this.active && unsettled) {
       const { request } = unsettled.transaction;
-      const which = request.invoice ?? request.preauthCode ?? request.action;
-      return `The terminal at ${where} has not answered an earlier ${request.action} (${which}); it may still, for up to ${Math.ceil(this.lateAnswerWindowMs / 1000)} s. Nothing was sent.`;
+      return explain('busy.lateAnswer', {
+        terminal,
+        action: { action: request.action },
+        reference: request.invoice ?? request.preauthCode ?? '',
+        seconds: Math.ceil(this.lateAnswerWindowMs / 1000),
+      });
     }
-    return this.queueLimit === 0
-      ? `Another request to the terminal at ${where} is still open. Nothing was sent.`
-      : `The terminal at ${where} is busy and ${this.queueLimit} requests are already waiting. Nothing was sent.`;
+    return this.queueLimit === 0 ? explain('busy.open', { terminal }) : explain('busy.queueFull', { terminal, count: this.queueLimit });
   }
 
   private begin(transaction: Transaction): void {
@@ -370,13 +376,13 @@ export class TerminalClient {
     const { request } = transaction;
     try {
       if (transaction.sent) {
-        this.endUnknown(transaction, failure(request.action, request, 'PROTOCOL', `The client failed while the terminal had the request (${reason(error)}).`), false);
+        this.endUnknown(transaction, failure(request.action, request, 'PROTOCOL', explain('internal.afterSend', { detail: errorText(error) })), false);
       } else {
-        this.finish(transaction, failure(request.action, request, 'CONNECT', `The client failed before sending (${reason(error)}). Nothing was sent.`));
+        this.finish(transaction, failure(request.action, request, 'CONNECT', explain('internal.beforeSend', { detail: errorText(error) })));
       }
     } catch {
       // Settling itself failed: settle it plainly, so the request still gets its one result.
-      transaction.settle(failure(request.action, request, transaction.sent ? 'PROTOCOL' : 'CONNECT', `The client failed (${reason(error)}).`));
+      transaction.settle(failure(request.action, request, transaction.sent ? 'PROTOCOL' : 'CONNECT', explain('internal.failed', { detail: errorText(error) })));
       if (this.active === transaction) this.active = undefined;
     }
   }
@@ -389,13 +395,13 @@ export class TerminalClient {
       try {
         await journal.whenUsable();
       } catch (error) {
-        this.finish(transaction, failure(request.action, request, 'JOURNAL', `The journal ${journal.path} cannot be used: ${reason(error)}. Nothing was sent.`));
+        this.finish(transaction, failure(request.action, request, 'JOURNAL', explain('journal.unusable', { path: journal.path, reason: explainError(error, 'file') })));
         return;
       }
       if (transaction.settled) return;
       const refusal = journal.refusal(request, options.allowDuplicate);
       if (refusal) {
-        this.finish(transaction, failure(request.action, request, refusal.code, refusal.message));
+        this.finish(transaction, failure(request.action, request, refusal.code, refusal.why));
         return;
       }
     }
@@ -419,11 +425,11 @@ export class TerminalClient {
       try {
         outcome = await begun;
       } catch (error) {
-        this.finish(transaction, failure(request.action, request, 'JOURNAL', `Could not record the request in the journal ${journal.path}: ${reason(error)}. Nothing was sent.`));
+        this.finish(transaction, failure(request.action, request, 'JOURNAL', explain('journal.writeFailed', { path: journal.path, reason: explainError(error, 'file') })));
         return;
       }
       if (outcome.refusal) {
-        this.finish(transaction, failure(request.action, request, outcome.refusal.code, outcome.refusal.message));
+        this.finish(transaction, failure(request.action, request, outcome.refusal.code, outcome.refusal.why));
         return;
       }
       if (transaction.settled) return;
@@ -431,7 +437,7 @@ export class TerminalClient {
     const connection = this.link === link ? link.connection : undefined;
     if (!connection) {
       // It closed while the journal was written (an app that closes after each answer).
-      this.finish(transaction, failure(request.action, request, 'CONNECT', `The connection to the terminal at ${this.transport.description} closed before the request went out. Nothing was sent.`));
+      this.finish(transaction, failure(request.action, request, 'CONNECT', explain('connect.closedBeforeSend', { terminal: this.transport.description })));
       return;
     }
     transaction.deadline = performance.now() + (options.responseTimeoutMs ?? this.responseTimeoutMs);
@@ -452,7 +458,7 @@ export class TerminalClient {
     } catch (error) {
       this.finish(
         transaction,
-        failure(request.action, request, 'CONNECT', `Could not connect to the terminal at ${this.transport.description}: ${reason(error)}. Nothing was sent.`),
+        failure(request.action, request, 'CONNECT', explain('connect.failed', { terminal: this.transport.description, reason: explainError(error) })),
       );
       return undefined;
     }
@@ -573,7 +579,7 @@ export class TerminalClient {
     if (framingError) {
       const transaction = this.active;
       if (transaction?.sent && transaction.state === 'sent') {
-        this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'PROTOCOL', `The terminal's answer could not be understood: ${framingError.message}.`), false);
+        this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'PROTOCOL', explain('answer.unreadable', { detail: framingError.message })), false);
       } else {
         this.straysArrived(link);
       }
@@ -609,7 +615,7 @@ export class TerminalClient {
       const second = describeAnswer(frame);
       this.endUnknown(
         transaction,
-        failure(transaction.request.action, transaction.request, 'PROTOCOL', `The terminal gave two different answers to one request: first ${first}, then ${second}.`),
+        failure(transaction.request.action, transaction.request, 'PROTOCOL', explain('answer.twoAnswers', { first, second })),
         false,
       );
       return;
@@ -682,7 +688,7 @@ export class TerminalClient {
       onExpiry: () =>
         this.endUnknown(
           transaction,
-          failure(transaction.request.action, transaction.request, 'TIMEOUT', `The terminal began to answer but stopped for ${this.replyStallTimeoutMs / 1000} s.`),
+          failure(transaction.request.action, transaction.request, 'TIMEOUT', explain('timeout.stalled', { seconds: this.replyStallTimeoutMs / 1000 })),
           false,
         ),
     });
@@ -691,7 +697,12 @@ export class TerminalClient {
   private responseTimedOut(transaction: Transaction): void {
     const { request } = transaction;
     const ms = transaction.options.responseTimeoutMs ?? this.responseTimeoutMs;
-    this.endUnknown(transaction, failure(request.action, request, 'TIMEOUT', `No answer from the terminal within ${ms / 1000} s.${staleNote(transaction)}`), true);
+    const seconds = ms / 1000;
+    const why =
+      transaction.staleRefs.length === 0
+        ? explain('timeout.noAnswer', { seconds })
+        : explain('timeout.noAnswerStale', { seconds, refs: transaction.staleRefs.join(', ') });
+    this.endUnknown(transaction, failure(request.action, request, 'TIMEOUT', why), true);
   }
 
   /** The confirmation window passed: the answer counts, and the link is left fit for the next request. */
@@ -719,8 +730,8 @@ export class TerminalClient {
     if (transaction?.state === 'confirming') {
       this.confirm(transaction); // the answer arrived whole before the link closed
     } else if (transaction?.sent) {
-      const why = error ? ` (${reason(error)})` : '';
-      this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'CONNECTION_LOST', `The connection to the terminal closed before a whole answer arrived${why}.`), false);
+      const why = error ? explain('lost.beforeAnswerBecause', { reason: explainError(error) }) : explain('lost.beforeAnswer');
+      this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'CONNECTION_LOST', why), false);
     }
   }
 
@@ -846,11 +857,6 @@ function describeAnswer(frame: Buffer): string {
   return `"${parts.filter(Boolean).join(', ').replace(/[^\x20-\x7e]/g, '?')}"`;
 }
 
-function staleNote(transaction: Transaction): string {
-  if (transaction.staleRefs.length === 0) return '';
-  return ` Meanwhile the terminal sent an approval with ref ${transaction.staleRefs.join(', ')}, which an earlier request on this link had already received; if that was this request's approval after all, it went through.`;
-}
-
 function remember(refs: string[], ref: string): void {
   refs.push(ref);
   if (refs.length > REMEMBERED_REFS) refs.shift();
@@ -902,12 +908,4 @@ function positive(value: number, name: string): number {
 function zeroOrMore(value: number, name: string): number {
   if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be zero or more milliseconds`);
   return value;
-}
-
-function reason(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code && !error.message.includes(code) ? `${code} ${error.message}` : error.message;
-  }
-  return String(error);
 }

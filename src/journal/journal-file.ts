@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { Explanation, explain, explainedError } from '../protocol/messages';
 import { FileStats, JournalFileSystem, JournalHandle, nodeFileSystem } from './file-system';
 import { JournalLock, lockJournal } from './lock';
 import { JournalRecord, decodeLine, printableExcerpt } from './record';
@@ -72,6 +73,14 @@ export interface LoadedJournal {
 /** A journal operation that cannot be done now; the request it belongs to is not sent. */
 export class JournalUnavailableError extends Error {
   readonly code = 'EJOURNAL';
+
+  /** `explanation` says it for the person at the counter; `message` for the log. */
+  constructor(
+    message: string,
+    readonly explanation: Explanation = explain('journal.closed'),
+  ) {
+    super(message);
+  }
 }
 
 /** Long past a slow SD card's worst flush; short enough that a customer is not left waiting. */
@@ -163,7 +172,7 @@ export class JournalFile {
     const directory = path.dirname(file);
     const notes: string[] = [];
     const live = await statOrNothing(fs, file, timed);
-    if (live && !live.isFile()) throw new Error(`${file} is not a regular file; a journal must be one`);
+    if (live && !live.isFile()) throw explainedError(explain('journal.notRegularFile'), 'ENOTFILE', `${file} is not a regular file; a journal must be one`);
     const leftovers: string[] = [];
     for (const suffix of ['.new', '.compacting']) {
       const stats = await statOrNothing(fs, file + suffix, timed);
@@ -178,7 +187,7 @@ export class JournalFile {
     const handle = await timed(`open ${file}`, fs.open(file, 'journal'));
     try {
       const stats = await timed(`stat ${file}`, handle.stat());
-      if (!stats.isFile()) throw new Error(`${file} is not a regular file; a journal must be one`);
+      if (!stats.isFile()) throw explainedError(explain('journal.notRegularFile'), 'ENOTFILE', `${file} is not a regular file; a journal must be one`);
       if ((stats.mode & 0o777) !== 0o600) await timed(`chmod ${file}`, handle.chmod(0o600));
       // Also makes durable a rename an earlier writer did not live to flush.
       await timed(`sync ${directory}`, fs.syncDirectory(directory));
@@ -370,7 +379,7 @@ export class JournalFile {
     if (written !== buffer.length) {
       this.state = 'needs-repair';
       await this.repair().catch(() => undefined);
-      throw Object.assign(new Error(`only ${written} of ${buffer.length} bytes could be written to ${this.path} (is the disk full?)`), { code: 'ENOSPC' });
+      throw explainedError(explain('journal.shortWrite'), 'ENOSPC', `only ${written} of ${buffer.length} bytes could be written to ${this.path} (is the disk full?)`);
     }
     this.size += buffer.length;
   }
@@ -504,7 +513,7 @@ export class JournalFile {
   private async writeBuffer(output: JournalHandle, buffer: Buffer, position: number, file: string): Promise<number> {
     const written = await this.timed(`write ${file}`, output.write(buffer, 0, buffer.length, position));
     if (written !== buffer.length) {
-      throw Object.assign(new Error(`only ${written} of ${buffer.length} bytes could be written to ${file} (is the disk full?)`), { code: 'ENOSPC' });
+      throw explainedError(explain('journal.shortWrite'), 'ENOSPC', `only ${written} of ${buffer.length} bytes could be written to ${file} (is the disk full?)`);
     }
     return written;
   }
@@ -548,7 +557,7 @@ export class JournalFile {
   }
 
   private stalledError(): JournalUnavailableError {
-    return new JournalUnavailableError(`the disk holding ${this.path} has not answered for more than ${this.ioTimeoutMs / 1000} s`);
+    return new JournalUnavailableError(`the disk holding ${this.path} has not answered for more than ${this.ioTimeoutMs / 1000} s`, explain('journal.hung', { seconds: this.ioTimeoutMs / 1000 }));
   }
 
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -665,7 +674,7 @@ function withTimeout<T>(operation: Promise<T>, ms: number, what: string, onTimeo
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       onTimeout?.();
-      reject(new JournalUnavailableError(`${what} did not finish within ${ms / 1000} s (is the disk hung?)`));
+      reject(new JournalUnavailableError(`${what} did not finish within ${ms / 1000} s (is the disk hung?)`, explain('journal.hung', { seconds: ms / 1000 })));
     }, ms);
     operation.then(
       (value) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Action, TerminalRequest, TransactionResult, compareAmounts } from '../protocol';
+import { Action, Explanation, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, failureMessage } from '../protocol';
 import { JournalFileSystem, nodeFileSystem } from './file-system';
 import { DamagedLine, JournalContent, JournalFile, JournalUnavailableError, LoadedJournal, PendingLine } from './journal-file';
 import { JOURNAL_FORMAT_VERSION, JournalOutcome, JournalRecord, encodeRecord } from './record';
@@ -66,7 +66,14 @@ export interface JournalOptions {
 
 export interface Refusal {
   readonly code: 'DUPLICATE' | 'INVALID_INPUT' | 'JOURNAL';
+  /** Why, in any language (see src/protocol/messages.ts). */
+  readonly why: Explanation;
+  /** Why, in English, ending with "Nothing was sent." */
   readonly message: string;
+}
+
+function refuse(code: Refusal['code'], why: Explanation): Refusal {
+  return { code, why, message: failureMessage(why, 'not-sent') };
 }
 
 export interface BeginOptions {
@@ -195,7 +202,7 @@ export class Journal implements JournalContent {
     try {
       return this.check(request, allowDuplicate);
     } catch (error) {
-      return { code: 'JOURNAL', message: `The journal could not check this request (${reason(error)}). Nothing was sent.` };
+      return refuse('JOURNAL', explain('journal.checkFailed', { detail: errorText(error) }));
     }
   }
 
@@ -517,21 +524,21 @@ export class Journal implements JournalContent {
   private check(request: TerminalRequest, allowDuplicate: boolean): Refusal | undefined {
     if (!allowDuplicate && request.invoice !== undefined) {
       const same = latestBlocking(this.byInvoice.get(request.invoice), request.action);
-      if (same) return duplicate(`invoice ${request.invoice}`, same.entry);
+      if (same) return duplicate(explain('reference.invoice', { invoice: request.invoice }), same.entry);
     }
     if (request.preauthCode === undefined) return undefined;
     if (!allowDuplicate) {
       const settled = latestBlocking(this.bySettledCode.get(request.preauthCode));
-      if (settled) return duplicate(`pre-authorization ${request.preauthCode}`, settled.entry);
+      if (settled) return duplicate(explain('reference.code', { code: request.preauthCode }), settled.entry);
     }
     if (request.action === 'complete' && request.amount) {
       const authorized = this.preauthByRef.get(request.preauthCode)?.entry.amount;
       // Compared as decimals, whatever the decimals setting is now; an unreadable old amount checks nothing.
       if (authorized !== undefined && compareAmounts(request.amount.text, authorized) === 1) {
-        return {
-          code: 'INVALID_INPUT',
-          message: `The completion amount ${request.amount.text} is above the pre-authorized ${authorized} (pre-authorization ${request.preauthCode}). Nothing was sent.`,
-        };
+        return refuse(
+          'INVALID_INPUT',
+          explain('input.completionAboveAuthorized', { amount: { amount: request.amount.text }, authorized: { amount: authorized }, code: request.preauthCode }),
+        );
       }
     }
     return undefined;
@@ -553,7 +560,7 @@ export class Journal implements JournalContent {
         await this.opening;
       }
     }
-    if (!this.file) throw new JournalUnavailableError(`the journal ${this.path} is not open`);
+    if (!this.file) throw new JournalUnavailableError(`the journal ${this.path} is not open`, explain('journal.notOpen'));
     return this.file;
   }
 
@@ -685,13 +692,10 @@ function blocks(entry: JournalEntry): boolean {
   return entry.outcome === undefined || entry.outcome === 'ok' || entry.outcome === 'unknown';
 }
 
-function duplicate(what: string, earlier: JournalEntry): Refusal {
-  const when = earlier.endedAt ?? earlier.begunAt;
-  const how = earlier.outcome === 'ok' ? 'went through' : earlier.outcome === undefined ? 'has no known end' : 'ended with an unknown outcome';
-  return {
-    code: 'DUPLICATE',
-    message: `A ${earlier.action} for ${what} already ${how} (${when}). Nothing was sent; set msg.allowDuplicate to true to send it anyway.`,
-  };
+function duplicate(reference: Explanation, earlier: JournalEntry): Refusal {
+  const params = { action: { action: earlier.action }, reference, when: { time: earlier.endedAt ?? earlier.begunAt } };
+  const key = earlier.outcome === 'ok' ? 'duplicate.approved' : earlier.outcome === undefined ? 'duplicate.open' : 'duplicate.unknown';
+  return refuse('DUPLICATE', explain(key, params));
 }
 
 function reason(error: unknown): string {

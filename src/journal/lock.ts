@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Explanation, explain } from '../protocol/messages';
 
 /**
  * One writer per journal file, across config nodes and across processes. The lock is a
@@ -24,6 +25,14 @@ export interface JournalLock {
 /** The journal file is held by another writer; the message says which one. */
 export class JournalLockedError extends Error {
   readonly code = 'ELOCKED';
+
+  /** `explanation` says it for the person at the counter; `message` for the log. */
+  constructor(
+    message: string,
+    readonly explanation: Explanation,
+  ) {
+    super(message);
+  }
 }
 
 interface Holder {
@@ -132,8 +141,14 @@ function lockedError(file: string, holder: Holder | undefined): JournalLockedErr
     : holder.pid === process.pid
       ? `this process already (${holder.owner}, since ${holder.since})`
       : `another process (pid ${holder.pid}: ${holder.owner}, since ${holder.since})`;
+  const explanation = !holder
+    ? explain('journal.lockedSilent')
+    : holder.pid === process.pid
+      ? explain('journal.lockedHere', { owner: holder.owner })
+      : explain('journal.locked', { pid: holder.pid, since: { time: holder.since } });
   return new JournalLockedError(
     `the journal ${file} is in use by ${who}; one writer per journal file: stop the other, or give this one its own journal file`,
+    explanation,
   );
 }
 

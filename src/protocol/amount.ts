@@ -1,4 +1,8 @@
 import { InputError } from './input-error';
+import { Explanation, MessageParam, explain } from './messages';
+
+/** Where a value came from: a message property (`msg.payload`) or, in words, a node setting. */
+export type Field = string | Explanation;
 
 /**
  * Amount rules. The wire wants major units with a dot and exactly `decimals` digits (`12.50`).
@@ -27,7 +31,7 @@ export const DECIMAL_PATTERN = /^([0-9]+)(?:\.([0-9]+))?$/;
 
 export function checkDecimals(decimals: unknown): number {
   if (typeof decimals !== 'number' || !Number.isInteger(decimals) || decimals < MIN_DECIMALS || decimals > MAX_DECIMALS) {
-    throw new InputError('decimals', `must be a whole number from ${MIN_DECIMALS} to ${MAX_DECIMALS}`);
+    throw new InputError(explain('field.decimals'), 'input.decimals', { min: MIN_DECIMALS, max: MAX_DECIMALS });
   }
   return decimals;
 }
@@ -36,28 +40,28 @@ export function checkDecimals(decimals: unknown): number {
  * Reads an amount from a number (`12.5`) or a decimal string (`"12.50"`).
  * `field` names the source in error messages.
  */
-export function parseAmount(input: unknown, decimals: number, field = 'msg.payload'): Amount {
+export function parseAmount(input: unknown, decimals: number, field: Field = 'msg.payload'): Amount {
   checkDecimals(decimals);
   const text = amountInputToDecimalText(input, field);
   const match = DECIMAL_PATTERN.exec(text);
-  if (!match) throw new InputError(field, `must be a decimal number like 12.50, got "${printable(text)}"`);
+  if (!match) throw new InputError(field, 'input.amountFormat', { got: printable(text) });
   const integerDigits = match[1].replace(/^0+(?=[0-9])/, '');
   const fraction = (match[2] ?? '').replace(/0+$/, '');
   if (integerDigits.length > MAX_INTEGER_DIGITS) {
-    throw new InputError(field, `is too large (at most ${MAX_INTEGER_DIGITS} digits before the decimal point)`);
+    throw new InputError(field, 'input.amountTooLarge', { digits: MAX_INTEGER_DIGITS });
   }
   if (fraction.length > decimals) {
-    throw new InputError(field, `has more than ${decimals} digit${decimals === 1 ? '' : 's'} after the decimal point`);
+    throw new InputError(field, 'input.amountTooPrecise', { decimals });
   }
   const minor = BigInt(integerDigits + fraction.padEnd(decimals, '0'));
-  if (minor <= 0n) throw new InputError(field, 'must be greater than zero');
+  if (minor <= 0n) throw new InputError(field, 'input.notPositive');
   return { text: formatMinor(minor, decimals), minor };
 }
 
 /** Checks an amount against an optional safety limit (already parsed with the same decimals). */
-export function checkMaxAmount(amount: Amount, maxAmount: Amount | undefined, field = 'msg.payload'): void {
+export function checkMaxAmount(amount: Amount, maxAmount: Amount | undefined, field: Field = 'msg.payload'): void {
   if (maxAmount && amount.minor > maxAmount.minor) {
-    throw new InputError(field, `is ${amount.text}, above the terminal's limit of ${maxAmount.text} (maxAmount)`);
+    throw new InputError(field, 'input.aboveLimit', { amount: { amount: amount.text }, limit: { amount: maxAmount.text } });
   }
 }
 
@@ -82,35 +86,39 @@ export function formatMinor(minor: bigint, decimals: number): string {
   return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
 }
 
-function amountInputToDecimalText(input: unknown, field: string): string {
-  if (input === undefined || input === null || input === '') throw new InputError(field, 'is missing: give an amount like 12.50');
+function amountInputToDecimalText(input: unknown, field: Field): string {
+  if (input === undefined || input === null || input === '') throw new InputError(field, 'input.amountMissing');
   if (typeof input === 'number') {
-    if (!Number.isFinite(input)) throw new InputError(field, `must be a finite number, got ${input}`);
-    if (input <= 0) throw new InputError(field, 'must be greater than zero');
+    if (!Number.isFinite(input)) throw new InputError(field, 'input.notFinite', { got: String(input) });
+    if (input <= 0) throw new InputError(field, 'input.notPositive');
     const typed = input.toPrecision(NUMBER_SIGNIFICANT_DIGITS);
     if (typed.includes('e')) {
-      throw new InputError(field, input >= 1 ? 'is too large' : 'has too many digits after the decimal point');
+      throw new InputError(field, input >= 1 ? 'input.numberTooLarge' : 'input.numberTooPrecise');
     }
     return typed;
   }
   if (typeof input === 'string') {
     // Checked before any pattern runs, so a huge string costs nothing.
-    if (input.length > MAX_AMOUNT_TEXT) throw new InputError(field, `is too long to be an amount (${input.length} characters)`);
+    if (input.length > MAX_AMOUNT_TEXT) throw new InputError(field, 'input.amountTooLong', { length: input.length });
     const text = input.trim();
-    if (text === '') throw new InputError(field, 'is missing: give an amount like 12.50');
-    if (text.startsWith('-')) throw new InputError(field, 'must be greater than zero');
-    if (text.includes(',')) throw new InputError(field, `must use a dot as the decimal separator (12.50), got "${printable(text)}"`);
-    if (/^[0-9]*\.?[0-9]+[eE][+-]?[0-9]+$/.test(text)) throw new InputError(field, `must be written without an exponent, got "${printable(text)}"`);
+    if (text === '') throw new InputError(field, 'input.amountMissing');
+    if (text.startsWith('-')) throw new InputError(field, 'input.notPositive');
+    if (text.includes(',')) throw new InputError(field, 'input.decimalComma', { got: printable(text) });
+    if (/^[0-9]*\.?[0-9]+[eE][+-]?[0-9]+$/.test(text)) throw new InputError(field, 'input.exponent', { got: printable(text) });
     return text;
   }
-  throw new InputError(field, `must be a number or a decimal string, got ${describeType(input)}`);
+  throw new InputError(field, 'input.amountType', { type: describeType(input) });
 }
 
-export function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+/** What kind of value a wrong input was, in words. */
+export function describeType(value: unknown): MessageParam {
+  if (value === null) return explain('type.null');
+  if (value === undefined) return explain('type.nothing');
+  if (Array.isArray(value)) return explain('type.array');
+  if (typeof value === 'object') return explain('type.object');
+  if (typeof value === 'boolean') return explain('type.boolean');
+  if (typeof value === 'number') return explain('type.number');
+  return explain('type.other', { type: typeof value });
 }
 
 /** Quotes user text in an error message without letting it carry control characters or run on. */

@@ -1,3 +1,5 @@
+import { MESSAGES } from './messages';
+
 /**
  * Every way a request can end other than success, and what each says about the money.
  * `not-sent`: nothing reached the terminal. `failed`: the terminal said no.
@@ -30,5 +32,5 @@ export const ERROR_OUTCOMES: Readonly<Record<ErrorCode, Outcome>> = {
   JOURNAL: 'not-sent',
 };
 
-export const UNKNOWN_OUTCOME_ADVICE =
-  'The transaction may have gone through: check the terminal (or the myPOS account) before trying again.';
+/** What every unknown outcome's message ends with. */
+export const UNKNOWN_OUTCOME_ADVICE = MESSAGES['outcome.unknown'];

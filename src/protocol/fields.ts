@@ -1,4 +1,4 @@
-import { describeType, printable } from './amount';
+import { Field, describeType, printable } from './amount';
 import { InputError } from './input-error';
 
 /** Receipt printing: `ON` prints, `OFF` does not, `AFTER_CONFIRMATION` asks on the terminal first. */
@@ -18,10 +18,9 @@ export function isReceiptMode(value: unknown): value is ReceiptMode {
   return typeof value === 'string' && (RECEIPT_MODES as readonly string[]).includes(value);
 }
 
-export function parseReceiptMode(value: unknown, field: string): ReceiptMode {
+export function parseReceiptMode(value: unknown, field: Field): ReceiptMode {
   if (!isReceiptMode(value)) {
-    const shown = typeof value === 'string' ? `"${printable(value)}"` : describeType(value);
-    throw new InputError(field, `must be ON, OFF or AFTER_CONFIRMATION, got ${shown}`);
+    throw new InputError(field, 'input.receipt', { got: typeof value === 'string' ? `"${printable(value)}"` : describeType(value) });
   }
   return value;
 }
@@ -31,22 +30,22 @@ export function parseReceiptMode(value: unknown, field: string): ReceiptMode {
  * either end (the terminal may trim it, and the reference would no longer match our records).
  * Whole numbers are accepted and written in decimal, since flows often count invoices.
  */
-export function parseReference(value: unknown, field: string): string {
+export function parseReference(value: unknown, field: Field): string {
   let text: string;
   if (typeof value === 'string') {
     text = value;
   } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
     text = String(value);
   } else {
-    throw new InputError(field, `must be a string, got ${describeType(value)}`);
+    throw new InputError(field, 'input.notText', { type: describeType(value) });
   }
-  if (text.length === 0) throw new InputError(field, 'must not be empty');
+  if (text.length === 0) throw new InputError(field, 'input.empty');
   if (text.length > MAX_REFERENCE_LENGTH) {
-    throw new InputError(field, `must be at most ${MAX_REFERENCE_LENGTH} characters, got ${text.length}`);
+    throw new InputError(field, 'input.tooLong', { max: MAX_REFERENCE_LENGTH, length: text.length });
   }
   if (!PRINTABLE_ASCII.test(text)) {
-    throw new InputError(field, `must hold printable ASCII characters only (letters, digits, punctuation, spaces), got "${printable(text)}"`);
+    throw new InputError(field, 'input.notPrintable', { got: printable(text) });
   }
-  if (text.trim() !== text) throw new InputError(field, 'must not start or end with a space');
+  if (text.trim() !== text) throw new InputError(field, 'input.spaceAtEnd');
   return text;
 }

@@ -4,6 +4,7 @@ export * from './errors';
 export * from './fields';
 export * from './framer';
 export * from './input-error';
+export * from './messages';
 export * from './reply';
 export * from './request';
 export * from './result';

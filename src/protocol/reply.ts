@@ -8,8 +8,8 @@ export type ReplyVerdict =
   | { readonly kind: 'bad-xml'; readonly ref: string }
   /** A well-formed answer that says two things at once (OK with a failure status, ERROR with status 0). */
   | { readonly kind: 'contradictory'; readonly reason: string; readonly ref: string; readonly status: number | null; readonly statusText: string | null }
-  /** `ref` is there when the answer was readable XML, only not an answer to this request. */
-  | { readonly kind: 'unreadable'; readonly reason: string; readonly ref?: string };
+  /** `ref` is there when the answer was readable XML; `root` when it was, only not an answer to this request. */
+  | { readonly kind: 'unreadable'; readonly reason: string; readonly ref?: string; readonly root?: string };
 
 /** myPOS's TRANSACTION_SUCCESS. */
 const SUCCESS_STATUS = 0;
@@ -33,7 +33,7 @@ export function interpretReply(frame: Uint8Array | string, action: Action): Repl
     if (root === BAD_XML_REPLY_ROOT || ACTION_SPECS[action].replyRoots.includes(root)) return { kind: 'bad-xml', ref };
   }
   if (!ACTION_SPECS[action].replyRoots.includes(root)) {
-    return { kind: 'unreadable', reason: `the answer <${root}> does not belong to a ${ACTION_SPECS[action].noun}`, ref };
+    return { kind: 'unreadable', reason: `the answer <${root}> does not belong to a ${ACTION_SPECS[action].noun}`, ref, root };
   }
   const statusField = fields.get('status');
   const status = statusField !== undefined && /^[0-9]{1,9}$/.test(statusField) ? Number(statusField) : null;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ACTION_SPECS, Action, actionForRequestRoot } from './actions';
-import { Amount, checkMaxAmount, parseAmount } from './amount';
+import { Amount, Field, checkMaxAmount, parseAmount } from './amount';
 import { ReceiptMode, parseReceiptMode, parseReference } from './fields';
 import { InputError } from './input-error';
 import { FlatDocument, XmlFormatError, escapeXmlText } from './xml';
@@ -21,7 +21,7 @@ export interface TerminalRequest {
 /** A value as the user gave it, with the name of the place it came from for error messages. */
 export interface Sourced {
   readonly value: unknown;
-  readonly field: string;
+  readonly field: Field;
 }
 
 export interface RequestDraft {
@@ -63,7 +63,7 @@ export function createRequest(draft: RequestDraft, rules: AmountRules, newInvoic
   if (spec.hasPreauthCode) {
     const source = draft.preauthCode ?? { value: undefined, field: 'preauthcode' };
     if (source.value === undefined || source.value === null || source.value === '') {
-      throw new InputError(source.field, 'is missing: give the code the pre-authorization returned');
+      throw new InputError(source.field, 'input.codeMissing');
     }
     preauthCode = parseReference(source.value, source.field);
   }

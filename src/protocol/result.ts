@@ -1,5 +1,6 @@
-import { ACTION_SPECS, Action } from './actions';
-import { ERROR_OUTCOMES, ErrorCode, Outcome, UNKNOWN_OUTCOME_ADVICE } from './errors';
+import { Action } from './actions';
+import { ERROR_OUTCOMES, ErrorCode, Outcome } from './errors';
+import { Explanation, MessageKey, MessageLanguage, MessageParam, explain, render } from './messages';
 import { TerminalRequest } from './request';
 import { ReplyVerdict } from './reply';
 import { statusName } from './status';
@@ -20,13 +21,17 @@ export interface TransactionSuccess extends ResultBase {
 }
 
 export interface TransactionFailure extends ResultBase {
+  /** What happened and what to do, in words for a person (first, so Node-RED's debug preview shows it). */
+  readonly message: string;
   readonly result: 'ERROR';
+  readonly code: ErrorCode;
+  readonly outcome: Outcome;
   readonly status: number | null;
   readonly statusName: string | null;
   readonly statusText: string | null;
-  readonly code: ErrorCode;
-  readonly outcome: Outcome;
-  readonly message: string;
+  /** The sentence `message` is made of, for words of one's own: a key of MESSAGES and its values. */
+  readonly messageKey: MessageKey;
+  readonly messageParams: Readonly<Record<string, MessageParam>>;
 }
 
 export type TransactionResult = TransactionSuccess | TransactionFailure;
@@ -47,56 +52,99 @@ export interface FailureDetails {
   readonly statusText?: string | null;
 }
 
+/** What an outcome adds to every message: whether anything was sent, and what to do when nobody knows. */
+const OUTCOME_SENTENCES: Readonly<Record<Outcome, MessageKey | undefined>> = {
+  'not-sent': 'outcome.notSent',
+  unknown: 'outcome.unknown',
+  failed: undefined,
+};
+
+/** A failure's words in `language`: what happened, then what its outcome means. */
+export function failureMessage(why: Explanation, outcome: Outcome, language?: MessageLanguage): string {
+  const then = OUTCOME_SENTENCES[outcome];
+  return then === undefined ? render(why, language) : `${render(why, language)} ${render(explain(then), language)}`;
+}
+
 /**
- * A failed result. `detail` says what happened in plain words; for an unknown outcome the advice
- * to check the terminal is added here, so no caller can forget it.
+ * A failed result. `why` says what happened; what the outcome means (nothing sent; check the
+ * terminal before trying again) is added here, so no caller can forget it.
  */
 export function failure(
   action: Action,
   request: TerminalRequest | undefined,
   code: ErrorCode,
-  detail: string,
+  why: Explanation,
   details: FailureDetails = {},
 ): TransactionFailure {
   const outcome = ERROR_OUTCOMES[code];
   const status = details.status ?? null;
   return {
-    ...describeRequest(action, request),
+    message: failureMessage(why, outcome),
     result: 'ERROR',
+    code,
+    outcome,
+    ...describeRequest(action, request),
     ref: details.ref ?? '',
     status,
     statusName: statusName(status),
     statusText: details.statusText ?? null,
-    code,
-    outcome,
-    message: outcome === 'unknown' ? `${detail} ${UNKNOWN_OUTCOME_ADVICE}` : detail,
+    messageKey: why.key,
+    messageParams: why.params,
   };
+}
+
+/** The same failure, in other words (the message in the runtime's language). */
+export function withMessage(result: TransactionFailure, message: string): TransactionFailure {
+  return { ...result, message };
+}
+
+/** Why the terminal said no, by myPOS status. */
+export function declineExplanation(request: Pick<TerminalRequest, 'action' | 'amount' | 'preauthCode'>, status: number | null): Explanation {
+  switch (statusName(status)) {
+    case 'TRANSACTION_CANCELED':
+      return explain('declined.canceled');
+    case 'TRANSACTION_DECLINED':
+      return explain('declined.declined');
+    case 'TRANSACTION_FAILED':
+      return explain('declined.failed');
+    case 'DEVICE_NOT_ACTIVATED':
+      return explain('declined.notActivated');
+    case 'NO_DATA_FOUND':
+      return request.preauthCode === undefined ? explain('declined.noData') : explain('declined.codeNotFound', { code: request.preauthCode });
+    case 'INVALID_CURRENCY':
+      return explain('declined.currency');
+    case 'INVALID_AMOUNT':
+      return explain('declined.amount', { amount: { amount: request.amount?.text ?? '' } });
+    default:
+      return status === null ? explain('declined.unknownStatus') : explain('declined.other', { status });
+  }
 }
 
 /** Turns the terminal's answer into the result of the request it answers. */
 export function resultFromReply(request: TerminalRequest, verdict: ReplyVerdict): TransactionResult {
-  const noun = ACTION_SPECS[request.action].noun;
   switch (verdict.kind) {
     case 'ok':
       return { ...describeRequest(request.action, request), result: 'OK', ref: verdict.ref };
-    case 'declined': {
-      const name = statusName(verdict.status);
-      const reason = [verdict.statusText ?? name, verdict.status === null ? null : `status ${verdict.status}`]
-        .filter((part) => part !== null)
-        .join(', ');
-      return failure(request.action, request, 'TERMINAL', `The terminal refused the ${noun}${reason ? ` (${reason})` : ''}.`, verdict);
-    }
+    case 'declined':
+      return failure(request.action, request, 'TERMINAL', declineExplanation(request, verdict.status), verdict);
     case 'bad-xml':
+      return failure(request.action, request, 'BAD_XML', explain('declined.badXml', { ref: verdict.ref }), { ref: verdict.ref });
+    case 'unreadable':
       return failure(
         request.action,
         request,
-        'BAD_XML',
-        `The Payment Interface app could not read the ${noun} request (it answered "${verdict.ref}"). Nothing was charged.`,
-        { ref: verdict.ref },
+        'PROTOCOL',
+        verdict.root === undefined
+          ? explain('answer.unreadable', { detail: verdict.reason })
+          : explain('answer.notForThis', { action: { action: request.action }, detail: verdict.reason }),
       );
-    case 'unreadable':
-      return failure(request.action, request, 'PROTOCOL', `The terminal's answer could not be understood: ${verdict.reason}.`);
     case 'contradictory':
-      return failure(request.action, request, 'PROTOCOL', `The terminal's answer contradicts itself: ${verdict.reason}.`, verdict);
+      return failure(
+        request.action,
+        request,
+        'PROTOCOL',
+        explain('answer.contradictory', { result: verdict.status === 0 ? 'ERROR' : 'OK', status: verdict.status ?? '?', detail: verdict.reason }),
+        verdict,
+      );
   }
 }

@@ -1,4 +1,5 @@
 import { TerminalClient, TerminalClientOptions } from '../client/terminal-client';
+import { explain } from '../protocol/messages';
 import { TerminalIdentity, identify, sameTerminal } from './identity';
 
 /**
@@ -98,7 +99,7 @@ export class TerminalRegistry {
       client,
       retired: client
         .idle()
-        .then(() => client.close('Node-RED stopped the flow before the terminal answered.'))
+        .then(() => client.close(explain('stop.flowStopped')))
         .catch(() => undefined) // closing is the client's own business; the terminal is free either way
         .then(() => {
           const at = this.retiring.indexOf(retiring);

@@ -1,3 +1,4 @@
+import { explain, explainedError } from '../protocol/messages';
 import { Connection, ConnectionHandlers } from './transport';
 
 /** What a transport reports while it opens and runs one link. */
@@ -24,7 +25,7 @@ export function openLink(
 ): Promise<Connection> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(new Error('the connection attempt was cancelled'));
+      reject(explainedError(explain('reason.cancelled')));
       return;
     }
     let state: 'opening' | 'open' | 'ended' = 'opening';
@@ -40,10 +41,10 @@ export function openLink(
       settle();
       release();
       if (wasOpen) handlers.closed(error);
-      else reject(error ?? new Error(`${what} closed while opening`));
+      else reject(error ?? explainedError(explain('reason.closedWhileOpening'), undefined, `${what} closed while opening`));
     };
-    const onAbort = () => end(new Error('the connection attempt was cancelled'));
-    const timer = setTimeout(() => end(new Error(`${what} did not open within ${timeoutMs / 1000} s`)), timeoutMs);
+    const onAbort = () => end(explainedError(explain('reason.cancelled')));
+    const timer = setTimeout(() => end(explainedError(explain('reason.timeout', { seconds: timeoutMs / 1000 }), 'ETIMEDOUT', `${what} did not open within ${timeoutMs / 1000} s`)), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
 
     release = start({
