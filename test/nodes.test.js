@@ -555,8 +555,11 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.equal(msg.payload.amount, '5.00');
       assert.equal(msg.topic, 't');
       assert.equal(simulator.received.length, 1);
-      assert.match(lastStatusText(statuses), /declined/);
-      assert.match(lastStatusText(statuses), /TRANSACTION_DECLINED/);
+      assert.equal(lastStatusText(statuses), 'card declined');
+      // What a person reads comes first, in words; the machine fields stay for flows.
+      assert.equal(msg.payload.message, 'Card declined by the bank.');
+      assert.equal(Object.keys(msg.payload)[0], 'message');
+      assert.equal(msg.payload.messageKey, 'declined.declined');
     });
 
     it('TERMINAL: amount 13.51 is declined by the simulator', async function () {
@@ -645,7 +648,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.equal(simulator.received.length, 1);
     });
 
-    it('CONNECT: nothing listens on the configured port → not-sent; status shows cannot connect', async function () {
+    it('CONNECT: nothing listens on the configured port → not-sent; status shows terminal not reachable', async function () {
       const port = await freePort();
       const node = await deployOne('pay', { config: { port: String(port) } });
       const statuses = watchStatus(node);
@@ -653,7 +656,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.equal(msg.payload.invoice, 'C-1');
       assert.match(msg.error.message, /nothing was sent/i);
       assert.ok(msg.error.message.includes(String(port)), `names the address: ${msg.error.message}`);
-      assert.match(lastStatusText(statuses), /cannot connect/);
+      assert.equal(lastStatusText(statuses), 'terminal not reachable');
       assert.ok(statuses.some((s) => /connecting/.test(s.text)), 'showed connecting first');
     });
 

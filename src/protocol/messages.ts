@@ -1,7 +1,8 @@
 import { Action } from './actions';
 
 /**
- * Every sentence a failure can say, in English, by key. A failure carries its key and parameters
+ * Every sentence a failure can say, in English, by key. A `reason.*` part ends with its own full
+ * stop (or question mark); a sentence that takes `__reason__` adds none. A failure carries its key and parameters
  * (`messageKey`, `messageParams`) beside its English `message`, so the Node-RED nodes say the same
  * in the runtime's language (nodes/locales/<lang>/mypos-actions.json, `messages.<key>`) and a flow
  * can choose its own words for a kiosk screen. Parameters are written `__name__`, as Node-RED's
@@ -26,6 +27,7 @@ export const MESSAGES = {
   'declined.amount': 'The terminal does not accept the amount __amount__ (below its minimum or above its maximum).',
   'declined.other': 'Not approved by the terminal (status __status__).',
   'declined.unknownStatus': 'Not approved by the terminal.',
+  'declined.terminalSays': '__reason__ The terminal says: "__text__".',
   'declined.badXml': 'The Payment Interface app could not read the request (it answered "__ref__"). Nothing was charged.',
 
   // The terminal's answer.
@@ -35,31 +37,31 @@ export const MESSAGES = {
   'answer.twoAnswers': 'The terminal gave two different answers to one request: first __first__, then __second__.',
 
   // Reaching the terminal.
-  'connect.failed': 'Terminal not reachable at __terminal__: __reason__.',
+  'connect.failed': 'Terminal not reachable at __terminal__: __reason__',
   'connect.closed': 'The terminal connection is closed.',
   'connect.closedBeforeSend': 'The connection to the terminal at __terminal__ closed before the request went out.',
-  'connect.unusable': 'The terminal at __terminal__ cannot be used: __reason__.',
+  'connect.unusable': 'The terminal at __terminal__ cannot be used: __reason__',
   'lost.beforeAnswer': 'The connection to the terminal closed before a whole answer arrived.',
-  'lost.beforeAnswerBecause': 'The connection to the terminal closed before a whole answer arrived: __reason__.',
+  'lost.beforeAnswerBecause': 'The connection to the terminal closed before a whole answer arrived: __reason__',
 
   // Why a connection or a file failed, from the system's error code.
   'reason.refused': 'nothing answers there. Is the Payment Interface app open on the terminal?',
   'reason.timeout': 'no answer within __seconds__ s. Is the terminal switched on and on this network?',
   'reason.noAnswer': 'no answer. Is the terminal switched on and on this network?',
-  'reason.unreachable': 'this computer cannot reach that address. Check the IP address and the network',
-  'reason.unknownHost': 'the name is not known. Check the terminal address',
-  'reason.reset': 'the terminal closed the connection',
-  'reason.cancelled': 'the connection attempt was cancelled',
-  'reason.closedWhileOpening': 'the connection closed while it opened',
+  'reason.unreachable': 'this computer cannot reach that address. Check the IP address and the network.',
+  'reason.unknownHost': 'the name is not known. Check the terminal address.',
+  'reason.reset': 'the terminal closed the connection.',
+  'reason.cancelled': 'the connection attempt was cancelled.',
+  'reason.closedWhileOpening': 'the connection closed while it opened.',
   'reason.noDevice': 'the device does not exist. Is the terminal paired and connected?',
-  'reason.noPermission': 'no permission to open the device. Add the Node-RED user to the dialout group',
-  'reason.noFile': 'the folder does not exist',
-  'reason.noFilePermission': 'no permission to write there',
-  'reason.deviceBusy': 'the device is in use by another program',
-  'reason.diskFull': 'the disk is full',
-  'reason.readOnly': 'the disk is read-only',
-  'reason.io': 'the disk reported a read or write error',
-  'reason.other': '__detail__',
+  'reason.noPermission': 'no permission to open the device. Add the Node-RED user to the dialout group.',
+  'reason.noFile': 'the folder does not exist.',
+  'reason.noFilePermission': 'no permission to write there.',
+  'reason.deviceBusy': 'the device is in use by another program.',
+  'reason.diskFull': 'the disk is full.',
+  'reason.readOnly': 'the disk is read-only.',
+  'reason.io': 'the disk reported a read or write error.',
+  'reason.other': '__detail__.',
 
   // Busy.
   'busy.open': 'Another request to the terminal at __terminal__ is still open.',
@@ -82,7 +84,7 @@ export const MESSAGES = {
 
   // An action node that cannot reach a terminal.
   'node.noTerminal': 'No terminal is selected in this node: open it and choose a myPOS terminal.',
-  'node.badSettings': 'The terminal settings of this node are wrong: __reason__.',
+  'node.badSettings': 'The terminal settings of this node are wrong: __reason__',
 
   // Our own failures.
   'internal.beforeSend': 'The client failed before sending (__detail__).',
@@ -91,22 +93,22 @@ export const MESSAGES = {
   'internal.node': 'The node failed while handling the request (__detail__).',
 
   // Duplicate protection and the journal.
-  'duplicate.approved': 'A __action__ for __reference__ already went through (__when__). To send it again anyway, set msg.allowDuplicate to true.',
-  'duplicate.open': 'A __action__ for __reference__ was sent and never ended (__when__): check the terminal. To send it again anyway, set msg.allowDuplicate to true.',
-  'duplicate.unknown': 'A __action__ for __reference__ ended with an unknown outcome (__when__): check the terminal. To send it again anyway, set msg.allowDuplicate to true.',
+  'duplicate.approved': 'A __action__ for __reference__ already went through (__when__). To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
+  'duplicate.open': 'A __action__ for __reference__ was sent and never ended (__when__): check the terminal. To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
+  'duplicate.unknown': 'A __action__ for __reference__ ended with an unknown outcome (__when__): check the terminal. To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
   'reference.invoice': 'invoice __invoice__',
   'reference.code': 'pre-authorization __code__',
-  'journal.unusable': 'The journal __path__ cannot be used: __reason__.',
-  'journal.writeFailed': 'Could not record the request in the journal __path__: __reason__.',
+  'journal.unusable': 'The journal __path__ cannot be used: __reason__',
+  'journal.writeFailed': 'Could not record the request in the journal __path__: __reason__',
   'journal.checkFailed': 'The journal could not check this request (__detail__).',
-  'journal.locked': 'it is in use by another Node-RED (process __pid__, since __since__). One writer per journal: stop the other, or give this one its own journal file',
-  'journal.lockedHere': 'it is already in use in this Node-RED (__owner__). Give this one its own journal file',
-  'journal.lockedSilent': 'it is in use by another program, which does not say which (it may be stopping, or waiting for its disk)',
-  'journal.closed': 'the journal is closed',
-  'journal.notOpen': 'the journal could not be opened',
-  'journal.hung': 'the disk has not answered for __seconds__ s',
-  'journal.notRegularFile': 'it is not a regular file',
-  'journal.shortWrite': 'only part of the line could be written (is the disk full?)',
+  'journal.locked': 'it is in use by another Node-RED (process __pid__, since __since__). One writer per journal: stop the other, or give this one its own journal file.',
+  'journal.lockedHere': 'it is already in use in this Node-RED (__owner__). Give this one its own journal file.',
+  'journal.lockedSilent': 'it is in use by another program, which does not say which (it may be stopping, or waiting for its disk).',
+  'journal.closed': 'the journal is closed.',
+  'journal.notOpen': 'the journal could not be opened.',
+  'journal.hung': 'the disk has not answered for __seconds__ s.',
+  'journal.notRegularFile': 'it is not a regular file.',
+  'journal.shortWrite': 'only part of the line could be written (is the disk full?).',
 
   // Input rules.
   'input.completionAboveAuthorized': 'The completion amount __amount__ is above the pre-authorized __authorized__ (pre-authorization __code__).',
@@ -239,7 +241,7 @@ export function explainError(error: unknown, about: 'terminal' | 'file' = 'termi
   if (isExplained(error)) return error.explanation;
   const code = errorCode(error);
   const key = code === undefined ? undefined : (about === 'file' ? FILE_REASONS[code] : undefined) ?? REASONS_BY_CODE[code];
-  return explain(key ?? 'reason.other', { detail: errorText(error) });
+  return explain(key ?? 'reason.other', { detail: errorText(error).replace(/[.\s]+$/, '') });
 }
 
 const FILE_REASONS: Readonly<Record<string, MessageKey>> = {

@@ -98,8 +98,17 @@ export function withMessage(result: TransactionFailure, message: string): Transa
   return { ...result, message };
 }
 
-/** Why the terminal said no, by myPOS status. */
-export function declineExplanation(request: Pick<TerminalRequest, 'action' | 'amount' | 'preauthCode'>, status: number | null): Explanation {
+/**
+ * Why the terminal said no, by myPOS status; with the terminal's own words when it has some
+ * beyond the status's name (e.g. "Card expired").
+ */
+export function declineExplanation(request: Pick<TerminalRequest, 'action' | 'amount' | 'preauthCode'>, status: number | null, statusText: string | null = null): Explanation {
+  const why = statusExplanation(request, status);
+  const own = statusText?.trim();
+  return own && !/^[A-Z0-9_ ]+$/.test(own) ? explain('declined.terminalSays', { reason: why, text: own }) : why;
+}
+
+function statusExplanation(request: Pick<TerminalRequest, 'action' | 'amount' | 'preauthCode'>, status: number | null): Explanation {
   switch (statusName(status)) {
     case 'TRANSACTION_CANCELED':
       return explain('declined.canceled');
@@ -126,7 +135,7 @@ export function resultFromReply(request: TerminalRequest, verdict: ReplyVerdict)
     case 'ok':
       return { ...describeRequest(request.action, request), result: 'OK', ref: verdict.ref };
     case 'declined':
-      return failure(request.action, request, 'TERMINAL', declineExplanation(request, verdict.status), verdict);
+      return failure(request.action, request, 'TERMINAL', declineExplanation(request, verdict.status, verdict.statusText), verdict);
     case 'bad-xml':
       return failure(request.action, request, 'BAD_XML', explain('declined.badXml', { ref: verdict.ref }), { ref: verdict.ref });
     case 'unreadable':

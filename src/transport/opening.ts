@@ -47,31 +47,37 @@ export function openLink(
     const timer = setTimeout(() => end(explainedError(explain('reason.timeout', { seconds: timeoutMs / 1000 }), 'ETIMEDOUT', `${what} did not open within ${timeoutMs / 1000} s`)), timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    release = start({
-      opened: (write) => {
-        if (state !== 'opening') {
-          release(); // opened after a timeout or cancel: let it go again at once
-          return;
-        }
-        state = 'open';
-        settle();
-        resolve({
-          write: (data) => {
-            if (state === 'open') write(data);
-          },
-          destroy: () => {
-            if (state === 'ended') return;
-            state = 'ended';
-            settle();
-            release();
-          },
-        });
-      },
-      data: (chunk) => {
-        if (state === 'open') handlers.data(chunk);
-      },
-      ended: end,
-    });
+    // A start that throws (a port out of range, a blocked address) ends the attempt, timer and all.
+    try {
+      release = start({
+        opened: (write) => {
+          if (state !== 'opening') {
+            release(); // opened after a timeout or cancel: let it go again at once
+            return;
+          }
+          state = 'open';
+          settle();
+          resolve({
+            write: (data) => {
+              if (state === 'open') write(data);
+            },
+            destroy: () => {
+              if (state === 'ended') return;
+              state = 'ended';
+              settle();
+              release();
+            },
+          });
+        },
+        data: (chunk) => {
+          if (state === 'open') handlers.data(chunk);
+        },
+        ended: end,
+      });
+    } catch (error) {
+      end(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     if ((state as string) === 'ended') release(); // it failed while starting
   });
 }
