@@ -12,6 +12,7 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const { githubSlug, anchorsOf } = require('./support/markdown');
 
 const root = path.join(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -67,40 +68,6 @@ function wordCount(html) {
   return textOf(html)
     .split(/\s+/)
     .filter((word) => /[\p{L}\p{N}]/u.test(word)).length;
-}
-
-/** GitHub's anchor for a heading (as github-slugger makes it), from the heading's Markdown. */
-function githubSlug(markdown) {
-  const text = markdown
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1') // a link shows its text
-    .replace(/<[^>]*>/g, '')
-    .replace(/`/g, '');
-  return text
-    .toLowerCase()
-    .replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, '')
-    .replace(/ /g, '-');
-}
-
-/** The anchors of a Markdown document's headings, numbered like GitHub's when two are the same. */
-function anchorsOf(markdown) {
-  const anchors = new Set();
-  const seen = new Map();
-  let fence = null;
-  for (const line of markdown.split('\n')) {
-    const opening = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
-    if (opening && (fence === null || opening[1][0] === fence[0])) {
-      fence = fence === null ? opening[1] : null;
-      continue;
-    }
-    if (fence !== null) continue;
-    const heading = /^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$/.exec(line);
-    if (!heading) continue;
-    const slug = githubSlug(heading[1]);
-    const count = seen.get(slug) || 0;
-    seen.set(slug, count + 1);
-    anchors.add(count === 0 ? slug : `${slug}-${count}`);
-  }
-  return anchors;
 }
 
 /** The repository's web address, from package.json: `git+https://github.com/o/r.git` → `https://github.com/o/r`. */
