@@ -4,14 +4,15 @@
  * The help in the editor's help sidebar, as Node-RED reads it: the built
  * dist/nodes/locales/<lang>/*.html (run `npm run build` first; `npm test` does). For every node
  * type, in English and Hungarian: there is help, at most 600 words, in Node-RED's layout (one
- * summary paragraph, then the sections of the core nodes' help); its links into the README land on
- * headings that exist; both languages link the same places and name the same machine values; and
+ * summary paragraph, then the sections of the core nodes' help); its links into the README or
+ * docs/*.md land on files and headings that exist; both languages link the same places and name the same machine values; and
  * the Hungarian avoids the terms a native speaker found misleading for a merchant.
  */
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const { githubSlug, anchorsOf } = require('./support/markdown');
 
 const root = path.join(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -69,40 +70,6 @@ function wordCount(html) {
     .filter((word) => /[\p{L}\p{N}]/u.test(word)).length;
 }
 
-/** GitHub's anchor for a heading (as github-slugger makes it), from the heading's Markdown. */
-function githubSlug(markdown) {
-  const text = markdown
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1') // a link shows its text
-    .replace(/<[^>]*>/g, '')
-    .replace(/`/g, '');
-  return text
-    .toLowerCase()
-    .replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, '')
-    .replace(/ /g, '-');
-}
-
-/** The anchors of a Markdown document's headings, numbered like GitHub's when two are the same. */
-function anchorsOf(markdown) {
-  const anchors = new Set();
-  const seen = new Map();
-  let fence = null;
-  for (const line of markdown.split('\n')) {
-    const opening = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
-    if (opening && (fence === null || opening[1][0] === fence[0])) {
-      fence = fence === null ? opening[1] : null;
-      continue;
-    }
-    if (fence !== null) continue;
-    const heading = /^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$/.exec(line);
-    if (!heading) continue;
-    const slug = githubSlug(heading[1]);
-    const count = seen.get(slug) || 0;
-    seen.set(slug, count + 1);
-    anchors.add(count === 0 ? slug : `${slug}-${count}`);
-  }
-  return anchors;
-}
-
 /** The repository's web address, from package.json: `git+https://github.com/o/r.git` → `https://github.com/o/r`. */
 function repositoryUrl() {
   const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository.url;
@@ -120,12 +87,19 @@ describe('help in the editor sidebar (built files in dist/nodes/locales)', funct
   const kindOf = (type) => (type === 'mypos-terminal' ? 'config' : 'action');
   const repository = repositoryUrl();
   let help; // { lang: blocks }
-  let readme; // the README's anchors
+  const anchorCache = new Map();
+  /** The heading anchors of a documentation file (README.md, docs/x.md), or undefined when it does not exist. */
+  const anchorsIn = (file) => {
+    if (!anchorCache.has(file)) {
+      const full = path.join(root, file);
+      anchorCache.set(file, fs.existsSync(full) ? anchorsOf(fs.readFileSync(full, 'utf8')) : undefined);
+    }
+    return anchorCache.get(file);
+  };
   const helpFor = (lang, type) => help[lang].find((block) => block.type === type);
 
   before(function () {
     help = Object.fromEntries(LANGUAGES.map((lang) => [lang, helpBlocks(lang)]));
-    readme = anchorsOf(fs.readFileSync(path.join(root, 'README.md'), 'utf8'));
   });
 
   describe('the checks themselves', function () {
@@ -202,15 +176,20 @@ describe('help in the editor sidebar (built files in dist/nodes/locales)', funct
           }
         });
 
-        it(`${lang}: its README links land on headings of README.md`, function () {
+        it(`${lang}: its links into the documentation land on files and headings of README.md and docs/*.md`, function () {
           const block = helpFor(lang, type);
           assert.ok(block, `no ${lang} help`);
           const links = hrefsOf(block.body).filter((href) => href.startsWith(repository));
-          assert.ok(links.some((href) => href.includes('#')), `no link to a README section (${repository}#…)`);
+          assert.ok(links.some((href) => href.includes('#')), `no link to a documentation section (${repository}#…)`);
+          const escaped = repository.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
           for (const href of links) {
-            const match = new RegExp(`^${repository.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?:#(.+))?$`).exec(href);
-            assert.ok(match, `${href}: not ${repository}#<README heading>`);
-            if (match[1] !== undefined) assert.ok(readme.has(match[1]), `${href}: README.md has no heading #${match[1]}`);
+            // The README as GitHub shows it on the repository's page, or a docs/ file on the default branch.
+            const match = new RegExp(`^${escaped}(?:/blob/main/(docs/[A-Za-z0-9._-]+\\.md))?(?:#(.+))?$`).exec(href);
+            assert.ok(match, `${href}: not ${repository}#<README heading> or ${repository}/blob/main/docs/<file>.md#<heading>`);
+            const file = match[1] ?? 'README.md';
+            const anchors = anchorsIn(file);
+            assert.ok(anchors, `${href}: there is no ${file}`);
+            if (match[2] !== undefined) assert.ok(anchors.has(match[2]), `${href}: ${file} has no heading #${match[2]}`);
           }
         });
       }

@@ -19,12 +19,12 @@
  */
 
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { TerminalSimulator } = require('../../dist/src');
 const { openEditor, requireChromium, pkg, root } = require('../support/editor-session');
+const { packedPackage } = require('../support/packed-package');
 
 const EXAMPLES = fs
   .readdirSync(path.join(root, 'examples'))
@@ -35,31 +35,6 @@ const EXAMPLES = fs
 const DROP = { x: 150, y: 150 };
 /** Wide enough that the widest example (06 Kiosk) is on screen beside the palette and the sidebar. */
 const VIEWPORT = { width: 2560, height: 1000 };
-
-/** npm, with the npm_* variables of an enclosing `npm test` removed so they cannot steer it. */
-function npm(args, options = {}) {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) if (/^npm_/i.test(key) && !/^npm_config_cache$/i.test(key)) delete env[key];
-  return execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env, ...options });
-}
-
-/**
- * The package as `npm pack` packs it, unpacked into a temporary folder. The tarball has no
- * node_modules: its runtime dependencies are linked into package/node_modules from this
- * repository's, as an install would put them there (only the declared ones, so a missing
- * declaration fails here too). Returns the package folder.
- */
-function packedPackage(workDir) {
-  const [{ filename }] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], { cwd: root }));
-  execFileSync('tar', ['-xzf', path.join(workDir, filename), '-C', workDir]);
-  const packageDir = path.join(workDir, 'package');
-  for (const dependency of Object.keys(pkg.dependencies || {})) {
-    const link = path.join(packageDir, 'node_modules', ...dependency.split('/'));
-    fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.symlinkSync(fs.realpathSync(path.join(root, 'node_modules', dependency)), link, 'dir');
-  }
-  return packageDir;
-}
 
 describe('example flows in the editor (headless Chromium, packed package)', function () {
   this.timeout(60000);
