@@ -682,6 +682,16 @@ describe('client: TerminalClient over TCP against the simulator', function () {
   });
 
   describe('connecting', () => {
+    it('a connection attempt that fails as it starts (a port out of range) ends at once, with no timer left behind', async () => {
+      await new Promise((resolve) => setImmediate(resolve)); // Mocha's own timer starts after the test does
+      const before = resources(['Timeout', 'TCPSocketWrap']);
+      const transport = new TcpTransport({ host: HOST, port: 70000 });
+      const started = Date.now();
+      await assert.rejects(transport.connect({ data() {}, closed() {} }, 60_000), /port/i);
+      assert.ok(Date.now() - started < 1000, 'rejected without waiting for the connect timeout');
+      await expectResources(before, 'after the failed start');
+    });
+
     it('connection refused -> CONNECT / not-sent, quickly', async () => {
       const port = await freePort();
       const client = makeClient(port, { connectTimeoutMs: 5000 });

@@ -27,7 +27,13 @@ export class TcpTransport implements Transport {
 
   connect(handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     return openLink(handlers, timeoutMs, signal, 'the connection', (link) => {
-      const socket = net.createConnection({ host: this.host, port: this.port });
+      const socket = new net.Socket();
+      try {
+        socket.connect({ host: this.host, port: this.port });
+      } catch (error) {
+        socket.destroy(); // a bad port throws after the socket took a handle
+        throw error;
+      }
       socket.on('error', (error) => link.ended(error));
       socket.on('end', () => link.ended());
       socket.on('close', () => link.ended());
