@@ -386,12 +386,11 @@ function declinedText(result: TransactionFailure): string {
 
 /**
  * The status after a result. While requests at this terminal have an outcome nobody knows, the
- * status stays red and says so, whatever came after, until an operator acknowledges them.
+ * status stays red and says so, whatever came after, until an operator acknowledges them: the
+ * result itself is in the message (its first words), and both together do not fit under a node.
  */
-export function statusAfterResult(result: TransactionResult, unresolved: number): NodeStatus {
-  const status = statusForResult(result);
-  if (unresolved === 0) return status;
-  return { fill: 'red', shape: 'dot', text: t('status.withUnresolved', { status: status.text ?? '', count: unresolved }) };
+export function statusAfterResult(result: TransactionResult, unresolved: readonly JournalEntry[]): NodeStatus {
+  return unresolved.length === 0 ? statusForResult(result) : statusForUnresolved(unresolved);
 }
 
 /** The warning for an outcome nobody knows: what, for how much, where, and what to do. */
@@ -431,8 +430,8 @@ export function statusWaiting(request: TerminalRequest): NodeStatus {
 
 export function statusForUnresolved(entries: readonly JournalEntry[]): NodeStatus {
   const first = entries[0];
-  const amount = first.amount === undefined ? (first.preauthcode ?? '') : formatAmount(first.amount);
-  const what = `${runtimeLanguage.action(first.action)} ${amount}`.trim();
+  // The amount (a cancellation's code) finds it in the terminal's history; the terminal dialog lists the rest.
+  const what = first.amount !== undefined ? formatAmount(first.amount) : (first.preauthcode ?? runtimeLanguage.action(first.action));
   const more = entries.length > 1 ? ` (+${entries.length - 1})` : '';
   return { fill: 'red', shape: 'dot', text: t('status.unresolved', { what: `${what}${more}` }) };
 }

@@ -135,9 +135,9 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
         // An outcome nobody knows stays on the node until an operator acknowledges it, and the
         // acknowledgement clears it (showIdle draws again when the journal changes).
         attempt(() => {
-          const unresolved = unresolvedHere().length;
+          const unresolved = unresolvedHere();
           node.status(terminal ? statusAfterResult(result, unresolved) : statusNoTerminal());
-          showedAttention = unresolved > 0;
+          showedAttention = unresolved.length > 0;
         });
       })
       .catch((error: unknown) => attempt(() => node.error(t('errors.notDelivered', { detail: errorText(error) }))))
