@@ -22,7 +22,7 @@ export const MESSAGES = {
   'declined.failed': 'The terminal reports that it failed: check its transaction history to be sure.',
   'declined.notActivated': 'The terminal is not activated for card payments: activate it in the myPOS account.',
   'declined.codeNotFound': 'Pre-authorization code __code__ was not found on the terminal.',
-  'declined.noData': 'The terminal found nothing to act on.',
+  'declined.noData': 'The terminal found no matching transaction.',
   'declined.currency': 'The terminal does not take this currency.',
   'declined.amount': 'The terminal does not accept the amount __amount__ (below its minimum or above its maximum).',
   'declined.other': 'Not approved by the terminal (status __status__).',
@@ -52,7 +52,7 @@ export const MESSAGES = {
   'reason.unknownHost': 'the name is not known. Check the terminal address.',
   'reason.reset': 'the terminal closed the connection.',
   'reason.cancelled': 'the connection attempt was cancelled.',
-  'reason.closedWhileOpening': 'the connection closed while it opened.',
+  'reason.closedWhileOpening': 'the connection closed while it was being opened.',
   'reason.noDevice': 'the device does not exist. Is the terminal paired and connected?',
   'reason.noPermission': 'no permission to open the device. Add the Node-RED user to the dialout group.',
   'reason.noFile': 'the folder does not exist.',
@@ -61,7 +61,7 @@ export const MESSAGES = {
   'reason.diskFull': 'the disk is full.',
   'reason.readOnly': 'the disk is read-only.',
   'reason.io': 'the disk reported a read or write error.',
-  'reason.other': '__detail__.',
+  'reason.other': 'an unexpected system error (__detail__).',
 
   // Busy.
   'busy.open': 'Another request to the terminal at __terminal__ is still open.',
@@ -87,9 +87,9 @@ export const MESSAGES = {
   'node.badSettings': 'The terminal settings of this node are wrong: __reason__',
 
   // Our own failures.
-  'internal.beforeSend': 'The client failed before sending (__detail__).',
-  'internal.afterSend': 'The client failed while the terminal had the request (__detail__).',
-  'internal.failed': 'The client failed (__detail__).',
+  'internal.beforeSend': 'An internal error stopped the request before it was sent (__detail__).',
+  'internal.afterSend': 'An internal error stopped the request while the terminal had it (__detail__).',
+  'internal.failed': 'An internal error stopped the request (__detail__).',
   'internal.node': 'The node failed while handling the request (__detail__).',
 
   // Duplicate protection and the journal.
@@ -134,7 +134,7 @@ export const MESSAGES = {
   'input.notText': '__field__ must be text, not __type__.',
   'input.empty': '__field__ must not be empty.',
   'input.tooLong': '__field__ must be at most __max__ characters, not __length__.',
-  'input.notPrintable': '__field__ may hold only letters, digits, punctuation and spaces (printable ASCII), not "__got__".',
+  'input.notPrintable': '__field__ may hold only letters without accents, digits, punctuation and spaces (printable ASCII), not "__got__".',
   'input.spaceAtEnd': '__field__ must not start or end with a space.',
 
   // Where a value came from, when it is not a message property.
