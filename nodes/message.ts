@@ -15,7 +15,7 @@ import {
   withMessage,
 } from '../src/protocol';
 import type { Explanation, Field } from '../src/protocol';
-import type { ConnectionState, LateAnswer } from '../src/client/terminal-client';
+import type { ConnectionState, LateAnswer, Readiness } from '../src/client/terminal-client';
 import type { JournalEntry } from '../src/journal/journal';
 import { formatAmount, runtimeLanguage, say, t } from './i18n';
 import { Node, NodeAPI, NodeMessage, NodeStatus } from './node-red';
@@ -457,6 +457,21 @@ export function statusForConnection(state: ConnectionState): NodeStatus {
       return statusConnecting();
     case 'disconnected':
       return { fill: 'red', shape: 'ring', text: t('status.disconnected') };
+  }
+}
+
+/**
+ * An idle terminal that the readiness checks (or the last request) found there, or not; nothing
+ * while that is not known yet.
+ */
+export function statusForReadiness(readiness: Readiness): NodeStatus | undefined {
+  switch (readiness.state) {
+    case 'ready':
+      return { fill: 'green', shape: 'ring', text: t('status.ready'), readiness: 'ready' };
+    case 'unreachable':
+      return { fill: 'red', shape: 'ring', text: t('status.unreachable'), readiness: 'unreachable' };
+    default:
+      return undefined;
   }
 }
 

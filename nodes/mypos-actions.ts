@@ -11,6 +11,7 @@ import {
   statusConnecting,
   statusForConnection,
   statusForDamagedJournal,
+  statusForReadiness,
   statusAfterResult,
   statusForUnresolved,
   statusNoTerminal,
@@ -55,7 +56,8 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     return here === undefined ? [] : (journal()?.unresolvedAt(here) ?? []);
   };
   // While no request is open, the status shows what the operator must know first: requests whose
-  // outcome nobody knows, else a damaged journal, else the state of a link kept open (serial).
+  // outcome nobody knows, else a damaged journal, else the state of a link kept open (serial),
+  // else, where the terminal is checked while idle (TCP), whether it can be reached.
   let showedAttention = false;
   const showIdle = () => {
     if (inFlight.size > 0) return;
@@ -66,9 +68,12 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     const unresolved = unresolvedHere();
     const damaged = journal()?.damaged.length ?? 0;
     const held = terminal?.keepOpen ? terminal.client : undefined;
+    const checked = !held && terminal?.client && terminal.client.readinessCheckMs > 0 ? terminal.client : undefined;
+    const readiness = checked && statusForReadiness(checked.readiness);
     if (unresolved.length > 0) node.status(statusForUnresolved(unresolved));
     else if (damaged > 0) node.status(statusForDamagedJournal(damaged));
     else if (held) node.status(statusForConnection(held.connectionState));
+    else if (readiness) node.status(readiness);
     else if (showedAttention) node.status({});
     showedAttention = unresolved.length > 0 || damaged > 0;
   };
@@ -79,6 +84,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
       attempt(() => {
         if (closing) return;
         if (terminal?.keepOpen) stops.push(client.onConnectionState(showIdle));
+        else if (client.readinessCheckMs > 0) stops.push(client.onReadiness(showIdle));
         if (client.journal && client.journal !== terminal?.journal) stops.push(client.journal.onChange(showIdle));
         // The answer to one of this node's requests that had ended unknown: now its outcome.
         stops.push(

@@ -12,6 +12,11 @@ export interface NodeStatus {
   fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
   shape?: 'ring' | 'dot';
   text?: string;
+  /**
+   * Statuses that say whether the terminal can be reached carry it here too, in words that do not
+   * depend on the language: a `status` node's `msg.status.readiness`.
+   */
+  readiness?: 'ready' | 'unreachable';
 }
 
 export type SendFunction = (msg: NodeMessage | (NodeMessage | null)[]) => void;

@@ -52,6 +52,7 @@ export interface TerminalConfig {
   connectionMode?: unknown;
   lateAnswerWindow?: unknown;
   requestEnding?: unknown;
+  readinessCheck?: unknown;
 }
 
 export const DEFAULT_RESPONSE_TIMEOUT_S = 180;
@@ -59,6 +60,11 @@ export const DEFAULT_CONNECT_TIMEOUT_S = 10;
 export const DEFAULT_DECIMALS = 2;
 export const DEFAULT_QUEUE_TIMEOUT_S = 60;
 export const DEFAULT_LATE_ANSWER_WINDOW_S = DEFAULT_LATE_ANSWER_WINDOW_MS / 1000;
+/**
+ * Off: nobody knows how the Payment Interface app takes a connection that closes without a
+ * request. If it must accept and drop each one, a check could keep it from a real request.
+ */
+export const DEFAULT_READINESS_CHECK_S = 0;
 
 /** A numeric setting of the config node: its range, whether it is whole, and its value when left blank. */
 export interface NumberSettingRule {
@@ -68,7 +74,7 @@ export interface NumberSettingRule {
   readonly fallback: number;
 }
 
-export type NumberSettingName = 'port' | 'baudRate' | 'responseTimeout' | 'connectTimeout' | 'decimals' | 'queueLimit' | 'queueTimeout' | 'lateAnswerWindow';
+export type NumberSettingName = 'port' | 'baudRate' | 'responseTimeout' | 'connectTimeout' | 'decimals' | 'queueLimit' | 'queueTimeout' | 'lateAnswerWindow' | 'readinessCheck';
 
 /** The config node's numeric settings; the editor validates with the same rules (see editor-constants.ts). */
 export const NUMBER_SETTINGS: Readonly<Record<NumberSettingName, NumberSettingRule>> = {
@@ -80,6 +86,8 @@ export const NUMBER_SETTINGS: Readonly<Record<NumberSettingName, NumberSettingRu
   queueLimit: { min: 0, max: 100, integer: true, fallback: 0 },
   queueTimeout: { min: 1, max: 3600, integer: false, fallback: DEFAULT_QUEUE_TIMEOUT_S },
   lateAnswerWindow: { min: 0, max: 600, integer: false, fallback: DEFAULT_LATE_ANSWER_WINDOW_S },
+  /** Seconds between checks of an idle TCP terminal; 0 is off. */
+  readinessCheck: { min: 0, max: 3600, integer: true, fallback: DEFAULT_READINESS_CHECK_S },
 };
 
 /** How the terminal is reached: TCP/IP (Wi-Fi, LAN) or Bluetooth serial. */
@@ -107,9 +115,12 @@ export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientO
   // A serial link is opened once and kept, so the nodes can show whether the terminal is there.
   const serial = transport instanceof SerialTransport;
   const connectionMode: ConnectionMode = serial ? 'keep-open' : choiceSetting(config.connectionMode, DEFAULT_CONNECTION_MODE, 'connectionMode', TCP_CONNECTION_MODES);
+  // A serial link kept open shows whether the terminal is there: no checks (the editor hides the setting).
+  const readinessCheck = serial ? 0 : numberSetting(config, 'readinessCheck');
   return {
     transport,
     connectionMode,
+    readinessCheckMs: readinessCheck * 1000,
     lateAnswerWindowMs: lateAnswerWindow * 1000,
     requestEnding,
     responseTimeoutMs: responseTimeout * 1000,

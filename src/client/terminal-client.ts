@@ -92,6 +92,12 @@ export interface TerminalClientOptions {
   /** Optional safety limit on amounts, e.g. `500.00`. */
   readonly maxAmount?: string | number;
   readonly framerLimits?: FramerLimits;
+  /**
+   * While nothing holds the terminal, check at most this often whether it accepts a connection:
+   * a connection is opened and closed at once, and nothing is ever sent on it (see `readiness`).
+   * Default 0: never. Checks begin at start(). Not for `keep-open`, whose link state says as much.
+   */
+  readonly readinessCheckMs?: number;
 }
 
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 180_000;
@@ -112,6 +118,20 @@ export const DEFAULT_RECONNECT_MAX_MS = 30_000;
 export const DEFAULT_QUEUE_TIMEOUT_MS = 60_000;
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected';
+
+/**
+ * Whether the terminal can be reached, as last learnt: `ready` once a connection to it opened or
+ * it answered, `unreachable` once a connection could not be opened, `unknown` before either.
+ */
+export type ReadinessState = 'unknown' | 'ready' | 'unreachable';
+
+export interface Readiness {
+  readonly state: ReadinessState;
+  /** When it became this state (Date.now()). */
+  readonly since: number;
+  /** Unreachable: why the connection could not be opened, e.g. `ECONNREFUSED connect ECONNREFUSED 192.168.1.20:51042`. */
+  readonly reason?: string;
+}
 
 /** Plain values for the convenience methods, e.g. `client.pay({ amount: '12.50' })`. */
 export interface ActionFields {
@@ -193,6 +213,15 @@ export class TerminalClient {
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private readonly lateListeners = new Set<(late: LateAnswer) => void>();
   private idleWaiters: (() => void)[] = [];
+  readonly readinessCheckMs: number;
+  private readinessNow: Readiness = Object.freeze({ state: 'unknown', since: Date.now() });
+  private readonly readinessListeners = new Set<(readiness: Readiness) => void>();
+  /** The next readiness check's timer; unref'd, so it never keeps a process alive. */
+  private checkTimer: NodeJS.Timeout | undefined;
+  /** A readiness check under way: aborting it closes its connection. */
+  private check: AbortController | undefined;
+  /** performance.now() of the last thing learnt about the terminal: a connection, an answer, a request's end, a check. */
+  private lastContactAt = -Infinity;
 
   constructor(options: TerminalClientOptions) {
     this.transport = options.transport;
@@ -215,6 +244,10 @@ export class TerminalClient {
     this.queueTimeoutMs = positive(options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS, 'queueTimeoutMs');
     this.amountRules = amountRules(options.decimals ?? 2, options.maxAmount);
     this.framerLimits = options.framerLimits ?? DEFAULT_FRAMER_LIMITS;
+    this.readinessCheckMs = zeroOrMore(options.readinessCheckMs ?? 0, 'readinessCheckMs');
+    if (this.readinessCheckMs > 0 && this.keepOpen) {
+      throw new RangeError('readinessCheckMs is for links that are not kept open: a link kept open shows its state (onConnectionState)');
+    }
   }
 
   /** With keep-open, the link is held open: the nodes show whether the terminal is there. */
@@ -231,9 +264,24 @@ export class TerminalClient {
     return this.state;
   }
 
-  /** With keep-open, opens the link now and keeps it open; otherwise links open when a request needs one. */
+  /**
+   * With keep-open, opens the link now and keeps it open; otherwise links open when a request
+   * needs one. With readinessCheckMs, the first check is made now, while nothing holds the terminal.
+   */
   start(): void {
     this.maintainLink();
+    this.scheduleCheck();
+  }
+
+  /** Whether the terminal can be reached, as last learnt from a request or a readiness check. */
+  get readiness(): Readiness {
+    return this.readinessNow;
+  }
+
+  /** Calls listener when the readiness changes (not at every check that confirms it); returns the function that stops it. */
+  onReadiness(listener: (readiness: Readiness) => void): () => void {
+    this.readinessListeners.add(listener);
+    return () => this.readinessListeners.delete(listener);
   }
 
   /** Resolves once nothing holds the terminal: no request open or waiting, no late answer awaited. */
@@ -342,6 +390,10 @@ export class TerminalClient {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    clearTimeout(this.checkTimer);
+    this.checkTimer = undefined;
+    this.cancelCheck();
+    this.readinessListeners.clear();
     this.endUnsettled();
     this.discardLink();
     this.stateListeners.clear();
@@ -365,6 +417,8 @@ export class TerminalClient {
   }
 
   private begin(transaction: Transaction): void {
+    // A readiness check gives way at once: its connection is closed, never used for a request.
+    this.cancelCheck();
     this.active = transaction;
     transaction.enter('preparing');
     // run() handles every expected failure; anything else still settles the request.
@@ -535,11 +589,18 @@ export class TerminalClient {
       }
       link.connection = connection;
       this.setState('connected');
+      this.lastContactAt = performance.now();
+      this.setReadiness('ready');
       return link;
     } catch (error) {
       if (this.link === link) {
         this.link = undefined;
         this.setState('disconnected');
+        // Not given up by the client itself: the terminal could not be reached.
+        if (!link.cancel.signal.aborted) {
+          this.lastContactAt = performance.now();
+          this.setReadiness('unreachable', errorText(error));
+        }
       }
       this.scheduleReconnect();
       throw error;
@@ -562,6 +623,8 @@ export class TerminalClient {
   }
 
   private onData(link: Link, chunk: Buffer): void {
+    this.lastContactAt = performance.now();
+    if (this.readinessNow.state !== 'ready') this.setReadiness('ready');
     let frames: Buffer[];
     let framingError: FramingError | undefined;
     try {
@@ -802,6 +865,7 @@ export class TerminalClient {
     }
     if (this.active === transaction) {
       this.active = undefined;
+      this.lastContactAt = performance.now(); // the next check waits a whole interval after a request
       this.startNext();
     }
   }
@@ -821,6 +885,74 @@ export class TerminalClient {
     if (this.state === state) return;
     this.state = state;
     for (const listener of this.stateListeners) notify(() => listener(state));
+  }
+
+  private setReadiness(state: ReadinessState, why?: string): void {
+    if (this.closed || this.readinessNow.state === state) return;
+    const readiness: Readiness = Object.freeze({ state, since: Date.now(), ...(why !== undefined && { reason: why }) });
+    this.readinessNow = readiness;
+    for (const listener of this.readinessListeners) notify(() => listener(readiness));
+  }
+
+  /**
+   * Arms the readiness check's one timer, for a whole interval after the last thing learnt about
+   * the terminal. The timer comes back while the terminal is held, and checks once it is not.
+   */
+  private scheduleCheck(waitMs = this.lastContactAt + this.readinessCheckMs - performance.now()): void {
+    if (this.readinessCheckMs === 0 || this.closed || this.checkTimer || this.check) return;
+    this.checkTimer = setTimeout(() => {
+      this.checkTimer = undefined;
+      this.checkWhenDue();
+    }, Math.max(0, waitMs));
+    this.checkTimer.unref();
+  }
+
+  private checkWhenDue(): void {
+    if (this.closed) return;
+    if (performance.now() < this.lastContactAt + this.readinessCheckMs) {
+      this.scheduleCheck(); // a request or its answer said more meanwhile
+    } else if (this.busy || this.queue.length > 0 || this.link !== undefined || this.connecting !== undefined) {
+      // A request is open, waiting, or awaiting a late answer; or a link is open (a reused
+      // connection that is up is itself the sign of a terminal there): no check. Look again later.
+      this.scheduleCheck(this.readinessCheckMs);
+    } else {
+      this.runCheck();
+    }
+  }
+
+  /** Opens a connection and closes it at once; nothing is ever written on it. */
+  private runCheck(): void {
+    const check = new AbortController();
+    this.check = check;
+    const ended = (outcome: () => void) => {
+      if (this.check !== check) return; // given up for a request, or closed: says nothing
+      this.check = undefined;
+      this.lastContactAt = performance.now();
+      outcome();
+      this.scheduleCheck();
+    };
+    let attempt: Promise<Connection>;
+    try {
+      attempt = this.transport.connect({ data: () => undefined, closed: () => undefined }, this.connectTimeoutMs, check.signal);
+    } catch (error) {
+      attempt = Promise.reject(error);
+    }
+    attempt.then(
+      (connection) => {
+        connection.destroy();
+        ended(() => this.setReadiness('ready'));
+      },
+      (error: unknown) => ended(() => this.setReadiness('unreachable', errorText(error))),
+    );
+  }
+
+  /** Gives up a readiness check under way: its connection attempt is dropped, its connection closed. */
+  private cancelCheck(): void {
+    const check = this.check;
+    if (!check) return;
+    this.check = undefined;
+    check.abort(ENDED);
+    this.scheduleCheck(); // comes back while the terminal is held, and checks once it is free
   }
 }
 

@@ -68,6 +68,18 @@ export interface ReceivedMessage {
   readonly xml: string;
 }
 
+/** One connection (or serial link) the simulator served: what arrived on it. */
+export interface SimulatorConnection {
+  /** Bytes received on it, whatever they were. */
+  bytes: number;
+  /** Messages read from it: requests, and anything answered as unreadable. */
+  messages: number;
+  closed: boolean;
+}
+
+/** How many connections `connectionLog` keeps, newest last: a demo left running must not grow without end. */
+export const CONNECTION_LOG_LIMIT = 1000;
+
 interface Preauthorization {
   readonly minor: bigint;
   state: 'open' | 'completed' | 'cancelled';
@@ -97,6 +109,12 @@ export class TerminalSimulator {
   readonly nextBehaviours: SimulatorBehaviour[] = [];
   /** Every message received, in order. */
   readonly received: ReceivedMessage[] = [];
+  /** Connections (and serial links) served since the simulator was made, across stops and restarts. */
+  connectionsAccepted = 0;
+  /** Bytes received on all of them. */
+  bytesReceived = 0;
+  /** The last CONNECTION_LOG_LIMIT connections, oldest first: a connection that carried no request shows `bytes: 0`. */
+  readonly connectionLog: SimulatorConnection[] = [];
   private readonly preauths = new Map<string, Preauthorization>();
   private readonly streams = new Set<Duplex>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -148,8 +166,14 @@ export class TerminalSimulator {
   /** Serves one connection or serial link: reads requests, answers them. */
   serve(stream: Duplex): void {
     this.streams.add(stream);
+    const record: SimulatorConnection = { bytes: 0, messages: 0, closed: false };
+    this.connectionsAccepted += 1;
+    this.connectionLog.push(record);
+    if (this.connectionLog.length > CONNECTION_LOG_LIMIT) this.connectionLog.shift();
     const framer = new XmlFramer();
     stream.on('data', (chunk: Buffer) => {
+      record.bytes += chunk.length;
+      this.bytesReceived += chunk.length;
       let frames: Buffer[];
       let unreadable = false;
       try {
@@ -159,6 +183,7 @@ export class TerminalSimulator {
         frames = error.completedFrames;
         unreadable = true;
       }
+      record.messages += frames.length + (unreadable ? 1 : 0);
       for (const frame of frames) this.handle(stream, frame);
       if (unreadable) {
         // Like the app: whatever it cannot read gets the Hungarian "Invalid XML" answer.
@@ -168,7 +193,10 @@ export class TerminalSimulator {
       }
     });
     stream.on('error', () => hangUp(stream));
-    stream.on('close', () => this.streams.delete(stream));
+    stream.on('close', () => {
+      record.closed = true;
+      this.streams.delete(stream);
+    });
   }
 
   /** Drops every open connection, as when the terminal leaves the network. */

@@ -40,7 +40,7 @@ interface RetiringTerminal {
 }
 
 /** The settings that belong to the link, compared when a second configuration joins. */
-const LINK_SETTINGS = ['connectionMode', 'connectTimeoutMs', 'queueLimit', 'queueTimeoutMs', 'lateAnswerWindowMs', 'requestEnding', 'answerGuardMs'] as const;
+const LINK_SETTINGS = ['connectionMode', 'connectTimeoutMs', 'queueLimit', 'queueTimeoutMs', 'lateAnswerWindowMs', 'requestEnding', 'answerGuardMs', 'readinessCheckMs'] as const;
 
 export class TerminalRegistry {
   private readonly terminals: SharedTerminal[] = [];

@@ -32,7 +32,7 @@ const SEARCHES = {
   hu: { myPOS: ACTION_TYPES, 'fizetés': ['mypos-pay'], 'visszatérítés': ['mypos-refund'] },
 };
 /** Settings of an imported terminal as an exported flow holds them: everything the dialog saves. */
-const TERMINAL_SETTINGS = { connection: 'tcp', host: '127.0.0.1', responseTimeout: '180', connectTimeout: '10', decimals: '2', maxAmount: '', journalPath: '', queueLimit: '0', queueTimeout: '60', connectionMode: 'per-request', lateAnswerWindow: '10', requestEnding: 'newline' };
+const TERMINAL_SETTINGS = { connection: 'tcp', host: '127.0.0.1', responseTimeout: '180', connectTimeout: '10', decimals: '2', maxAmount: '', journalPath: '', queueLimit: '0', queueTimeout: '60', connectionMode: 'per-request', lateAnswerWindow: '10', requestEnding: 'newline', readinessCheck: '0' };
 
 /** The message catalog the editor is served (the built one). */
 function catalog(lang) {

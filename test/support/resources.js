@@ -1,6 +1,7 @@
 'use strict';
 // Counts of the handles a leak would show up as, and a check that they came back.
 const assert = require('node:assert/strict');
+const asyncHooks = require('node:async_hooks');
 const { delay } = require('./wait');
 
 const ALL_KINDS = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'Immediate', 'FileHandle', 'FSReqCallback', 'ProcessWrap', 'PipeWrap', 'TTYWrap'];
@@ -38,4 +39,31 @@ async function expectResources(expected, what, ms = 500) {
   }
 }
 
-module.exports = { resources, baseline, expectResources };
+/**
+ * Watches the timers made from now on, unref'd ones too (process.getActiveResourcesInfo lists only
+ * those that keep the process alive). `pending(from)` lists those neither fired nor cleared, as
+ * `{ ms, ref, stack }`; with `from` (a RegExp), only those whose creation stack matches it, e.g.
+ * the files of one component. `stop()` ends the watch.
+ */
+function trackTimers() {
+  const live = new Map();
+  const hook = asyncHooks
+    .createHook({
+      init(id, type, _trigger, resource) {
+        if (type === 'Timeout') live.set(id, { timer: resource, stack: new Error('made here').stack });
+      },
+      destroy(id) {
+        live.delete(id);
+      },
+    })
+    .enable();
+  return {
+    pending: (from) =>
+      [...live.values()]
+        .filter(({ timer, stack }) => !timer._destroyed && (!from || from.test(stack)))
+        .map(({ timer, stack }) => ({ ms: timer._idleTimeout, ref: timer.hasRef(), stack })),
+    stop: () => hook.disable(),
+  };
+}
+
+module.exports = { resources, baseline, expectResources, trackTimers };
