@@ -1047,3 +1047,33 @@ describe('journal: operator findings (resolve) and the history the console reads
     assert.deepEqual(journal.history().entries.map((e) => e.invoice), ['D', 'C', 'BACK', 'B', 'A']);
   });
 });
+
+describe('journal: a large journal', function () {
+  this.timeout(60000);
+
+  it('loads 100,000 requests (200,000 lines; spread into push() they overflowed the stack) and lists them newest first', async () => {
+    const file = tempFile();
+    try {
+      const at = (i) => new Date(Date.UTC(2026, 11, 1) + i * 1000).toISOString();
+      const text = [];
+      for (let i = 0; i < 100000; i += 1) {
+        text.push(JSON.stringify({ v: 1, at: at(i), id: `r${i}`, event: 'begin', action: 'pay', invoice: `I-${i}`, amount: '1.00' }));
+        text.push(JSON.stringify({ v: 1, at: at(i), id: `r${i}`, event: 'end', outcome: i % 10 === 3 ? 'failed' : 'ok', ref: `R${i}` }));
+      }
+      fs.writeFileSync(file, `${text.join('\n')}\n`);
+      const journal = new Journal(file, { maxBytes: 1 << 30, now: () => new Date(Date.UTC(2026, 11, 3)) });
+      await journal.ready;
+      try {
+        const page = journal.history({ limit: 3 });
+        assert.equal(page.total, 100000);
+        assert.deepEqual(page.entries.map((e) => e.invoice), ['I-99999', 'I-99998', 'I-99997']);
+        assert.equal(journal.history({ states: ['declined'], limit: 0 }).total, 10000);
+        assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'I-0' })).code, 'DUPLICATE');
+      } finally {
+        await journal.close();
+      }
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+});
