@@ -555,6 +555,11 @@ export class Journal implements JournalContent {
     return this.entries.size;
   }
 
+  /** Ended requests are held this long (and until the next compaction after that). */
+  get retentionDays(): number {
+    return this.retentionMs / (24 * 3600 * 1000);
+  }
+
   /** Puts a durable finding into the entry: off the unresolved list, and what it means for duplicates. */
   private decide(tracked: Tracked, resolution: Resolution, line: PendingLine): void {
     const { entry } = tracked;
