@@ -983,10 +983,36 @@ function blocks(entry: JournalEntry): boolean {
   return false;
 }
 
-/** A copy of the entry as the console lists it. */
+/**
+ * A copy of the entry as the console lists it. Written out field by field (absent ones are
+ * undefined, which JSON leaves out): one shape for every copy, several times faster than a spread
+ * of entries that took their fields in different orders.
+ */
 function view(tracked: Tracked): HistoryEntry {
+  const entry = tracked.entry;
   const state = stateOf(tracked);
-  return { ...tracked.entry, state, needsAttention: state === 'unknown' };
+  return {
+    id: entry.id,
+    action: entry.action,
+    invoice: entry.invoice,
+    amount: entry.amount,
+    preauthcode: entry.preauthcode,
+    terminal: entry.terminal,
+    begunAt: entry.begunAt,
+    outcome: entry.outcome,
+    ref: entry.ref,
+    endedAt: entry.endedAt,
+    code: entry.code,
+    status: entry.status,
+    statusText: entry.statusText,
+    message: entry.message,
+    lateAt: entry.lateAt,
+    acknowledged: entry.acknowledged,
+    acknowledgedAt: entry.acknowledgedAt,
+    resolution: entry.resolution,
+    state,
+    needsAttention: state === 'unknown',
+  };
 }
 
 /** Why no finding may be recorded for this request now, if so. */
