@@ -1,9 +1,21 @@
 import { TerminalClient, amountRules } from '../src/client/terminal-client';
-import { Journal } from '../src/journal/journal';
+import { DEFAULT_RETENTION_DAYS, HistoryEntry, Journal, JournalUnavailableError, ResolveError } from '../src/journal/journal';
 import { explain, explainError, failure } from '../src/protocol';
 import { TerminalRegistry } from '../src/terminal/registry';
 import { listSerialPorts } from '../src/transport/serial';
-import { JournalUse, journalPath, useJournal } from './journals';
+import {
+  ConsoleQuery,
+  FieldError,
+  consoleEntry,
+  exportFileName,
+  historyPage,
+  parseExportQuery,
+  parseListQuery,
+  parseResolveBody,
+  timeZone,
+  toCsv,
+} from './journal-console';
+import { JournalUse, journalPath, openJournals, useJournal } from './journals';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
 import { testConnection } from './terminal-probe';
 import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './terminal-settings';
@@ -98,7 +110,7 @@ export = function register(RED: NodeAPI): void {
       (error: Error) => res.status(500).json({ error: error.message }),
     );
   });
-  RED.httpAdmin.post('/mypos-terminal/:id/acknowledge', RED.auth.needsPermission('mypos-terminal.write'), (req: IdRequest, res: JsonResponse) => {
+  RED.httpAdmin.post('/mypos-terminal/:id/acknowledge', ...writePermission(RED), (req: IdRequest, res: JsonResponse) => {
     const journal = journalOf(RED, req.params.id);
     if (!journal) return res.status(404).json({ error: 'no such deployed mypos-terminal node' });
     // Optional body { ids: [...] }: only those; without it, everything that needs attention.
@@ -109,7 +121,150 @@ export = function register(RED: NodeAPI): void {
       (error: Error) => res.status(500).json({ error: error.message }),
     );
   });
+
+  // The operator console (issue #13): the journals' history, newest first, a page at a time;
+  // the same for a day or a range of days as a CSV or JSON file; an operator's finding for a
+  // request whose outcome nobody knows. Reading needs mypos-terminal.read, a finding
+  // mypos-terminal.write (401 without a login, 403 for a user without it). Every parameter is
+  // checked: a 400 names the one that is wrong.
+  RED.httpAdmin.get('/mypos-terminal/journal', RED.auth.needsPermission('mypos-terminal.read'), (req: QueryRequest, res: FileResponse) => {
+    void answer(res, async () => {
+      const query = parseListQuery(req.query);
+      const { journals, terminal } = await journalsFor(RED, query);
+      const page = historyPage(journals, { ...query.history, ...(terminal !== undefined && { terminal }) });
+      res.json({
+        total: page.total,
+        offset: query.history.offset,
+        limit: query.history.limit,
+        entries: page.entries.map(consoleEntry),
+        ...held(journals),
+      });
+    });
+  });
+  RED.httpAdmin.get('/mypos-terminal/journal/export.csv', RED.auth.needsPermission('mypos-terminal.read'), (req: QueryRequest, res: FileResponse) => {
+    void answer(res, async () => {
+      const query = parseExportQuery(req.query);
+      const entries = await exported(RED, query);
+      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="${exportFileName(query, 'csv')}"`);
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.send(toCsv(entries));
+    });
+  });
+  RED.httpAdmin.get('/mypos-terminal/journal/export.json', RED.auth.needsPermission('mypos-terminal.read'), (req: QueryRequest, res: FileResponse) => {
+    void answer(res, async () => {
+      const query = parseExportQuery(req.query);
+      const entries = await exported(RED, query);
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="${exportFileName(query, 'json')}"`);
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.send(JSON.stringify({ from: query.firstDay, to: query.lastDay, timeZone: timeZone(), exportedAt: new Date().toISOString(), count: entries.length, entries: entries.map(consoleEntry) }));
+    });
+  });
+  RED.httpAdmin.post('/mypos-terminal/journal/resolve', ...writePermission(RED), (req: ResolveRequest, res: FileResponse) => {
+    void answer(res, async () => {
+      const body = parseResolveBody(req.body);
+      // Who: the logged-in user; without adminAuth nobody is logged in.
+      const by = typeof req.user?.username === 'string' && req.user.username !== '' ? req.user.username : 'anonymous';
+      const journal = await journalHolding(body.id);
+      if (!journal) return res.status(404).json({ error: `id: no journal open in this Node-RED holds a request with this id`, field: 'id' });
+      const resolved = await journal.resolve(body.id, { finding: body.finding, by, ...(body.ref !== undefined && { ref: body.ref }), ...(body.note !== undefined && { note: body.note }) });
+      res.json({ resolved: consoleEntry(resolved) });
+    });
+  });
 };
+
+/**
+ * Reading needs mypos-terminal.read: with adminAuth, Node-RED answers 401 without a login (or
+ * without that permission). Writing also needs mypos-terminal.write, and a user who is logged
+ * in but may only read gets 403, not Node-RED's 401, so that the console can tell "log in" from
+ * "not allowed". (Node-RED's permissions are "*" and "read", or lists of them: write goes with read.)
+ */
+function writePermission(RED: NodeAPI): unknown[] {
+  const mayWrite = (req: AuthenticatedRequest, res: FileResponse, next: () => void) => {
+    // No adminAuth: Node-RED lets every request through, and so does this.
+    if (!req.user) return next();
+    if (hasPermission(req.authInfo?.scope, 'mypos-terminal.write')) return next();
+    res.status(403).json({ error: 'your Node-RED user may read but not change: the permission mypos-terminal.write is needed' });
+  };
+  return [RED.auth.needsPermission('mypos-terminal.read'), mayWrite];
+}
+
+/** Node-RED's own rule (@node-red/editor-api auth/permissions.js): "*", the permission itself, or read/write for every *.read/*.write. */
+function hasPermission(scope: unknown, permission: string): boolean {
+  if (Array.isArray(scope)) return scope.some((one) => hasPermission(one, permission));
+  if (typeof scope !== 'string') return false;
+  if (scope === '*' || scope === permission) return true;
+  if (scope === 'read' || scope === '*.read') return /^((.+)\.)?read$/.test(permission);
+  if (scope === 'write' || scope === '*.write') return /^((.+)\.)?write$/.test(permission);
+  return false;
+}
+
+/** Runs a handler: a broken rule is a 400 naming its field, a refused finding 404/409, a journal that cannot be used 503. */
+async function answer(res: FileResponse, handle: () => Promise<unknown>): Promise<void> {
+  try {
+    await handle();
+  } catch (error) {
+    if (error instanceof FieldError) return void res.status(400).json({ error: error.message, field: error.field });
+    if (error instanceof ResolveError) {
+      const status = error.code === 'INVALID_INPUT' ? 400 : error.code === 'NOT_FOUND' ? 404 : 409;
+      return void res.status(status).json({ error: error.message, code: error.code, ...(error.field !== undefined && { field: error.field }) });
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    res.status(error instanceof JournalUnavailableError || (error as NodeJS.ErrnoException)?.code !== undefined ? 503 : 500).json({ error: message });
+  }
+}
+
+/**
+ * The journals a query reads: the config node's (and only its terminal's requests, with those
+ * recorded without a terminal), or every journal open in this runtime. Each must be readable.
+ */
+async function journalsFor(RED: NodeAPI, query: ConsoleQuery): Promise<{ journals: Journal[]; terminal?: string }> {
+  let journals: Journal[];
+  let terminal: string | undefined;
+  if (query.node !== undefined) {
+    const node = RED.nodes.getNode(query.node) as TerminalConfigNode | null;
+    const journal = node?.client?.journal ?? node?.journal;
+    // Not deployed (or with wrong settings): nothing to show, as for /:id/unresolved.
+    journals = journal ? [journal] : [];
+    terminal = node?.client?.transport.description ?? node?.description;
+  } else {
+    journals = openJournals();
+  }
+  for (const journal of journals) {
+    await journal.ready.catch((error: Error) => {
+      throw new JournalUnavailableError(`the journal ${journal.path} cannot be read: ${error.message}`);
+    });
+  }
+  return { journals, ...(terminal !== undefined && { terminal }) };
+}
+
+/** Every entry an export covers, newest first. */
+async function exported(RED: NodeAPI, query: ConsoleQuery): Promise<HistoryEntry[]> {
+  const { journals, terminal } = await journalsFor(RED, query);
+  return historyPage(journals, { ...query.history, ...(terminal !== undefined && { terminal }) }).entries;
+}
+
+/** How far back the journals go: the oldest request they hold, and the retention period. */
+function held(journals: readonly Journal[]): Record<string, unknown> {
+  const oldest = journals.map((journal) => journal.oldest).filter((at): at is string => at !== undefined).sort()[0];
+  const retentionDays = journals.length > 0 ? Math.min(...journals.map((journal) => journal.retentionDays)) : DEFAULT_RETENTION_DAYS;
+  return { oldest: oldest ?? null, retentionDays, timeZone: timeZone(), journals: journals.map((journal) => journal.path) };
+}
+
+/** The open journal that holds a request with this id. */
+async function journalHolding(id: string): Promise<Journal | undefined> {
+  for (const journal of openJournals()) {
+    const usable = await journal.ready.then(
+      () => true,
+      () => false,
+    );
+    if (usable && journal.find(id)) return journal;
+  }
+  return undefined;
+}
 
 function journalOf(RED: NodeAPI, id: string): Journal | undefined {
   const node = RED.nodes.getNode(id) as TerminalConfigNode | null;
@@ -134,4 +289,25 @@ interface IdRequest {
 interface JsonResponse {
   json(body: unknown): void;
   status(code: number): JsonResponse;
+}
+
+interface FileResponse {
+  json(body: unknown): void;
+  status(code: number): FileResponse;
+  setHeader(name: string, value: string): void;
+  send(body: string): void;
+}
+
+interface QueryRequest {
+  query?: unknown;
+}
+
+interface AuthenticatedRequest {
+  /** Set by Node-RED's login when adminAuth is on: the user, and what the token may do. */
+  user?: { username?: unknown; anonymous?: boolean };
+  authInfo?: { scope?: unknown };
+}
+
+interface ResolveRequest extends AuthenticatedRequest {
+  body?: unknown;
 }

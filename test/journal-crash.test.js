@@ -1,8 +1,9 @@
 'use strict';
 // The journal's crash-consistency suite, in the manner of SQLite's I/O-error and crash tests:
-// one workload (load a journal with history, begin and end requests, compact, begin and end
-// more, acknowledge) is run once to count its file operations, then again with a fault injected
-// at the 1st, 2nd, … Nth operation, for every N, for each kind of fault:
+// one workload (load a journal with history, begin and end requests, an operator's finding,
+// compact, begin and end more, another finding, acknowledge) is run once to count its file
+// operations, then again with a fault injected at the 1st, 2nd, … Nth operation, for every N,
+// for each kind of fault:
 //
 //   crash (lost | torn | kept)  power is cut at that operation; unflushed data is lost, half
 //                               written or kept; the journal is then loaded from what the
@@ -14,7 +15,8 @@
 // After each run the journal is loaded again and must: have forgotten no request that was
 // approved, ended unknown or has no end (a repeat is refused), read nothing as approved that
 // was not, list every request begun without an end as unresolved, report no damaged line (a
-// torn write is not damage), and go on working, durably, through a second restart.
+// torn write is not damage), keep every finding resolve() confirmed and hold none that was never
+// tried, and go on working, durably, through a second restart.
 const assert = require('node:assert/strict');
 const { Journal } = require('../dist/src');
 const { MemoryFileSystem } = require('./support/memory-fs');
@@ -51,7 +53,8 @@ async function goesOn(memory, promised, label) {
   await journal.close();
   const third = await reload(memory.crash(), `${label}, third restart`);
   if (third.refusal(request('pay', { amount: '9', invoice: 'NEXT' }))?.code !== 'DUPLICATE') found.push(`${label}: the request made after the restart was not durable`);
-  found.push(...violations(third, [...promised, next], `${label}, third restart`));
+  const all = Object.assign([...promised, next], { resolutions: promised.resolutions });
+  found.push(...violations(third, all, `${label}, third restart`));
   await third.close();
   return found;
 }
@@ -93,6 +96,14 @@ describe('journal crash consistency (SQLite-style: a fault at every file operati
         const journal = await reload(clean.memory, 'no fault');
         assert.deepEqual(violations(journal, clean.promised, 'no fault'), []);
         assert.ok(clean.promised.every((record) => record.sent), 'without a fault every request is recorded');
+        assert.deepEqual(
+          clean.promised.resolutions.map((r) => [r.invoice, r.finding, r.confirmed]),
+          [
+            ['H-LOST', 'charged', true],
+            ['W-UNKNOWN', 'not-charged', true],
+          ],
+          'without a fault both findings are recorded',
+        );
         await journal.close();
         assert.ok(total > 40, `the workload does ${total} file operations`);
       });

@@ -40,11 +40,17 @@ function runChild(file, killAt) {
   });
 }
 
-/** The requests a killed child tried, as it last reported each: sent or not. */
+/** The requests a killed child tried, as it last reported each: sent or not; and its findings, confirmed or not. */
 function promisedBy(reports) {
   const byKey = new Map();
-  for (const report of reports) if (report.invoice !== undefined || report.action) byKey.set(`${report.action}:${report.invoice}`, report);
-  return [...byKey.values()].filter((report) => report.action);
+  const findings = new Map();
+  for (const report of reports) {
+    if (report.resolution) findings.set(`${report.action}:${report.invoice}`, report);
+    else if (report.invoice !== undefined || report.action) byKey.set(`${report.action}:${report.invoice}`, report);
+  }
+  const promised = [...byKey.values()].filter((report) => report.action);
+  promised.resolutions = [...findings.values()];
+  return promised;
 }
 
 describe('journal: a process killed with SIGKILL at every file operation (real files)', function () {

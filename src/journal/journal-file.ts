@@ -193,14 +193,18 @@ export class JournalFile {
       await timed(`sync ${directory}`, fs.syncDirectory(directory));
       const records: JournalRecord[] = [];
       const damaged: DamagedLine[] = [];
+      // Appended one by one: spread into push(), a file of some 100,000 lines overflows the stack.
+      const take = <T>(into: T[], from: readonly T[]) => {
+        for (const item of from) into.push(item);
+      };
       for (const other of leftovers) {
         const source = await readOtherFile(fs, other, timed);
-        records.push(...source.records);
-        damaged.push(...source.damaged);
+        take(records, source.records);
+        take(damaged, source.damaged);
       }
       const own = await readLines(handle, stats.size, file, timed);
-      records.push(...own.records);
-      damaged.push(...own.damaged);
+      take(records, own.records);
+      take(damaged, own.damaged);
       if (own.tornAt < stats.size) {
         // The last write never completed (a power cut, a full disk): nothing in it counted as written.
         await timed(`truncate ${file}`, handle.truncate(own.tornAt));

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Action, Explanation, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, failureMessage } from '../protocol';
+import { Action, Explanation, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, failureMessage, parseReference, render } from '../protocol';
+import { describeType, printable } from '../protocol/amount';
 import { JournalFileSystem, nodeFileSystem } from './file-system';
 import { DamagedLine, JournalContent, JournalFile, JournalUnavailableError, LoadedJournal, PendingLine } from './journal-file';
-import { JOURNAL_FORMAT_VERSION, JournalOutcome, JournalRecord, encodeRecord } from './record';
+import { FINDINGS, Finding, JOURNAL_FORMAT_VERSION, JournalOutcome, JournalRecord, encodeRecord } from './record';
+import { Timeline, TimelineSlot } from './timeline';
 
-export type { JournalOutcome, JournalRecord } from './record';
+export type { Finding, JournalOutcome, JournalRecord } from './record';
+export { FINDINGS } from './record';
 export { JournalUnavailableError } from './journal-file';
 export { JournalLockedError } from './lock';
 
@@ -14,8 +17,12 @@ export { JournalLockedError } from './lock';
  * is appended when known. A request with a beginning and no end was sent while the process
  * died: its outcome is unknown until an operator checks the terminal.
  *
- * This file holds the rules (what blocks a repeat, what is unresolved); journal-file.ts holds
- * the file (whole lines, checksums, time limits, the lock, compaction, recovery).
+ * An operator settles such a request with a finding (resolve: "charged" or "not charged"), or
+ * with an acknowledgement, which is a resolution without a finding.
+ *
+ * This file holds the rules (what blocks a repeat, what is unresolved, what an operator's
+ * finding changes) and the history the console reads; journal-file.ts holds the file (whole
+ * lines, checksums, time limits, the lock, compaction, recovery).
  */
 
 /** A request as the journal knows it. */
@@ -39,8 +46,119 @@ export interface JournalEntry {
   message?: string;
   /** When a late answer settled an unknown outcome; `outcome` is then what it said. */
   lateAt?: string;
+  /** An operator took it off the unresolved list without a finding (see acknowledge). */
   acknowledged: boolean;
+  acknowledgedAt?: string;
+  /** An operator's finding (see resolve). */
+  resolution?: Resolution;
 }
+
+/** An operator's finding for a request whose outcome nobody knew, as the journal holds it. */
+export interface Resolution {
+  readonly finding: Finding;
+  /** The ref the operator read on the terminal or in the myPOS account, if they typed it. */
+  readonly ref?: string;
+  /** Who: the Node-RED user, or `anonymous` without adminAuth. */
+  readonly by: string;
+  readonly note?: string;
+  /** When it was recorded (ISO). */
+  readonly at: string;
+}
+
+/** What resolve() takes. */
+export interface ResolveInput {
+  readonly finding: Finding;
+  /** For "charged" only: 1 to 50 printable ASCII characters, as a terminal's ref. */
+  readonly ref?: string;
+  /** 1 to 100 characters. */
+  readonly by: string;
+  /** 1 to 500 characters. */
+  readonly note?: string;
+}
+
+/**
+ * Where a request stands, as the console shows it:
+ * - `in-progress`: sent by this process, not ended yet;
+ * - `approved`, `declined` (the terminal said no: declined, cancelled, failed), `not-sent`;
+ * - `unknown`: nobody knows how it ended (it ended unknown, or Node-RED stopped before it
+ *   ended) and no operator has settled it: it needs a person;
+ * - `charged`, `not-charged`: an operator's finding settled it;
+ * - `acknowledged`: an operator took it off the list without a finding;
+ * - `late-approved`, `late-declined`: an answer that came after the request had ended unknown
+ *   settled it (it wins over an operator's finding made before it came).
+ */
+export type EntryState =
+  | 'in-progress'
+  | 'approved'
+  | 'declined'
+  | 'not-sent'
+  | 'unknown'
+  | 'charged'
+  | 'not-charged'
+  | 'acknowledged'
+  | 'late-approved'
+  | 'late-declined';
+
+export const ENTRY_STATES: readonly EntryState[] = [
+  'in-progress',
+  'approved',
+  'declined',
+  'not-sent',
+  'unknown',
+  'charged',
+  'not-charged',
+  'acknowledged',
+  'late-approved',
+  'late-declined',
+];
+
+/** A request as the console lists it: a copy, with where it stands. */
+export interface HistoryEntry extends JournalEntry {
+  readonly state: EntryState;
+  /** True for `unknown`: a person must check the terminal. */
+  readonly needsAttention: boolean;
+}
+
+export interface HistoryQuery {
+  /** Begun at or after this time. */
+  readonly from?: Date;
+  /** Begun before this time. */
+  readonly to?: Date;
+  readonly actions?: readonly Action[];
+  readonly states?: readonly EntryState[];
+  /** Part of the invoice, in any case. */
+  readonly invoice?: string;
+  /** Only this terminal's requests (as the client describes it), and those recorded without one. */
+  readonly terminal?: string;
+  /** Matching requests to skip, newest first. Default 0. */
+  readonly offset?: number;
+  /** At most this many. Default: all. */
+  readonly limit?: number;
+}
+
+export interface HistoryPage {
+  /** How many requests match, in all. */
+  readonly total: number;
+  /** Newest first: those from `offset`, at most `limit`. */
+  readonly entries: HistoryEntry[];
+}
+
+/** Why resolve() would not record a finding. */
+export class ResolveError extends Error {
+  readonly code: 'INVALID_INPUT' | 'NOT_FOUND' | 'ALREADY_RESOLVED' | 'NOT_NEEDED';
+  /** For INVALID_INPUT: which of the input's fields. */
+  readonly field?: string;
+
+  constructor(code: ResolveError['code'], message: string, field?: string) {
+    super(message);
+    this.name = 'ResolveError';
+    this.code = code;
+    if (field !== undefined) this.field = field;
+  }
+}
+
+export const MAX_RESOLVED_BY_LENGTH = 100;
+export const MAX_NOTE_LENGTH = 500;
 
 /** A line of the journal that failed its check on load (see DamagedLine): someone must look at it. */
 export interface DamagedEntry extends Omit<DamagedLine, 'record'> {
@@ -51,7 +169,10 @@ export interface DamagedEntry extends Omit<DamagedLine, 'record'> {
 export interface JournalOptions {
   /** Compaction starts when the file grows past this. Default 1 MiB. */
   readonly maxBytes?: number;
-  /** Ended requests younger than this are kept on compaction, for duplicate protection. Default 31 days. */
+  /**
+   * Ended requests younger than this are kept on compaction, for duplicate protection and the
+   * console's history; older ones leave the file and memory then. Default 31 days.
+   */
   readonly retentionDays?: number;
   readonly now?: () => Date;
   /** Time limit for each file operation: a hung disk gives JOURNAL errors, not a hang. Default 5 s. */
@@ -100,9 +221,13 @@ interface Tracked {
   begin: PendingLine;
   end?: PendingLine;
   acknowledgement?: PendingLine;
-  acknowledgedAt?: string;
+  resolution?: PendingLine;
+  /** An acknowledgement or a finding is being written: no second one meanwhile. */
+  deciding?: boolean;
   /** Begun by this process and not ended yet: in flight, not left open by a crash. */
   openHere: boolean;
+  /** Its place in the history. */
+  slot?: TimelineSlot<Tracked>;
 }
 
 interface TrackedDamage {
@@ -125,8 +250,13 @@ export class Journal implements JournalContent {
   private failedAt = -Infinity;
   private closed = false;
   private compactAt: number;
-  /** What is still needed: requests without an end, and those that block a repeat. */
+  /**
+   * Every request within the retention period (and every one without an end), whatever its
+   * outcome: the duplicate rules look at those that block a repeat, the console at all of them.
+   */
   private readonly entries = new Map<string, Tracked>();
+  /** The same, in the order they were begun, for the console. */
+  private readonly timeline = new Timeline<Tracked>();
   private readonly damage = new Map<string, TrackedDamage>();
   /** Indexes into `entries`, so that checking a request does not scan months of them. */
   private readonly byInvoice = new Map<string, Tracked[]>();
@@ -228,7 +358,7 @@ export class Journal implements JournalContent {
     };
     const line: PendingLine = { text: encodeRecord(beginRecord(entry)), verify: true };
     const tracked: Tracked = { entry, begin: line, openHere: true };
-    this.remember(tracked);
+    this.remember(tracked, true);
     this.retryUnwritten(file);
     try {
       await file.append(line);
@@ -310,28 +440,141 @@ export class Journal implements JournalContent {
   /**
    * Marks unresolved requests and damaged lines (all, or those with the given ids) as checked
    * by an operator, durably. Resolves with what was acknowledged.
+   *
+   * For a request this is a resolution without a finding: it leaves the unresolved list, its
+   * invoice (or code) stays protected as its outcome is still unknown, and no finding can follow
+   * (resolve() says it was acknowledged). An operator who knows what happened uses resolve().
    */
   async acknowledge(ids?: readonly string[]): Promise<(JournalEntry | DamagedEntry)[]> {
     const file = await this.usableFile();
     const wanted = (id: string) => ids === undefined || ids.includes(id);
     const chosen: (Tracked | TrackedDamage)[] = [
-      ...[...this.attention].filter((t) => wanted(t.entry.id)),
+      ...[...this.attention].filter((t) => !t.deciding && wanted(t.entry.id)),
       ...[...this.damage.values()].filter((t) => !t.entry.acknowledged && wanted(t.entry.id)),
     ];
     const at = this.now().toISOString();
     const writes = chosen.map(async (tracked) => {
       const line: PendingLine = { text: encodeRecord({ v: JOURNAL_FORMAT_VERSION, at, id: tracked.entry.id, event: 'acknowledged' }) };
-      await file.append(line);
+      if ('openHere' in tracked) tracked.deciding = true;
+      try {
+        await file.append(line);
+      } finally {
+        if ('openHere' in tracked) tracked.deciding = false;
+      }
       tracked.acknowledgement = durable(line);
-      tracked.acknowledgedAt = at;
       tracked.entry.acknowledged = true;
-      if ('openHere' in tracked) this.attention.delete(tracked);
+      if ('openHere' in tracked) {
+        tracked.entry.acknowledgedAt = at;
+        this.attention.delete(tracked);
+      } else {
+        tracked.acknowledgedAt = at;
+      }
     });
     const outcomes = await Promise.allSettled(writes);
     if (chosen.length > 0) this.changed();
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
     return chosen.map((tracked) => tracked.entry);
+  }
+
+  /**
+   * Records an operator's finding for a request that needs a person (see unresolved): one line,
+   * `resolved`, with the finding, who and when, flushed before this resolves. The request leaves
+   * the unresolved list. "not-charged" lifts its duplicate protection: the same invoice (or
+   * pre-authorization code, for a completion or cancellation) can be sent again without
+   * allowDuplicate. "charged" keeps it; for a pre-authorization, the ref given is its code, and
+   * a completion is checked against its amount.
+   *
+   * Rejects with a ResolveError for input that breaks a rule (naming the field), an id the
+   * journal does not hold, a request already resolved or acknowledged, and a request that needs
+   * no person (in progress, or ended with a known outcome, a late answer included); with the
+   * journal's error when the line could not be written (nothing is changed then).
+   */
+  async resolve(id: string, input: ResolveInput): Promise<HistoryEntry> {
+    const checked = checkResolution(input);
+    const file = await this.usableFile();
+    const tracked = this.entries.get(id);
+    if (!tracked) {
+      if (this.damage.has(id)) throw new ResolveError('NOT_NEEDED', `${id} is a damaged journal line, not a request: acknowledge it once checked`);
+      throw new ResolveError('NOT_FOUND', `the journal ${this.path} holds no request with the id ${printable(id, 60)}`);
+    }
+    refuseDecision(tracked);
+    const resolution: Resolution = {
+      finding: checked.finding,
+      ...(checked.ref !== undefined && { ref: checked.ref }),
+      by: checked.by,
+      ...(checked.note !== undefined && { note: checked.note }),
+      at: this.now().toISOString(),
+    };
+    // Verified like a begin: a finding that lifts duplicate protection must not count in a file that is no longer the journal.
+    const line: PendingLine = { text: encodeRecord(resolvedRecord(tracked.entry, resolution)), verify: true };
+    tracked.deciding = true;
+    try {
+      await file.append(line);
+    } finally {
+      tracked.deciding = false;
+    }
+    this.decide(tracked, resolution, durable(line));
+    this.changed();
+    return view(tracked);
+  }
+
+  /**
+   * The requests the journal holds, newest first (by when they were begun), filtered, a page at
+   * a time. Costs what the time range holds (a day is found by binary search), never a sort.
+   */
+  history(query: HistoryQuery = {}): HistoryPage {
+    const from = query.from?.getTime() ?? -Infinity;
+    const to = query.to?.getTime() ?? Infinity;
+    const actions = query.actions && new Set<string>(query.actions);
+    const states = query.states && new Set<string>(query.states);
+    const needle = query.invoice?.toLowerCase();
+    const terminal = query.terminal;
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? Infinity;
+    const entries: HistoryEntry[] = [];
+    let total = 0;
+    this.timeline.scan(from, to, (tracked) => {
+      const { entry } = tracked;
+      if (actions && !actions.has(entry.action)) return;
+      if (terminal !== undefined && entry.terminal !== undefined && entry.terminal !== terminal) return;
+      if (needle !== undefined && (entry.invoice === undefined || !entry.invoice.toLowerCase().includes(needle))) return;
+      if (states && !states.has(stateOf(tracked))) return;
+      total += 1;
+      if (total > offset && entries.length < limit) entries.push(view(tracked));
+    });
+    return { total, entries };
+  }
+
+  /** A request the journal holds, as the console lists it. */
+  find(id: string): HistoryEntry | undefined {
+    const tracked = this.entries.get(id);
+    return tracked && view(tracked);
+  }
+
+  /** When the oldest request the journal holds was begun: how far back the history goes. */
+  get oldest(): string | undefined {
+    return this.timeline.oldest()?.entry.begunAt;
+  }
+
+  /** How many requests the journal holds. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Ended requests are held this long (and until the next compaction after that). */
+  get retentionDays(): number {
+    return this.retentionMs / (24 * 3600 * 1000);
+  }
+
+  /** Puts a durable finding into the entry: off the unresolved list, and what it means for duplicates. */
+  private decide(tracked: Tracked, resolution: Resolution, line: PendingLine): void {
+    const { entry } = tracked;
+    entry.resolution = resolution;
+    tracked.resolution = line;
+    this.attention.delete(tracked);
+    // A pre-authorization found charged: the ref the operator read is its code.
+    if (entry.action === 'preauth' && resolution.finding === 'charged' && resolution.ref !== undefined) this.preauthByRef.set(resolution.ref, tracked);
   }
 
   /**
@@ -356,7 +599,9 @@ export class Journal implements JournalContent {
       if (++count % SNAPSHOT_BATCH === 0) await new Promise((resolve) => setImmediate(resolve));
       if (!this.entries.has(tracked.entry.id)) continue;
       const { entry } = tracked;
-      if (entry.endedAt !== undefined && Date.parse(entry.endedAt) < cutoff) {
+      // A request left open that an operator found charged or not ages from the finding.
+      const over = entry.endedAt ?? entry.resolution?.at;
+      if (over !== undefined && Date.parse(over) < cutoff) {
         this.forget(tracked);
         continue;
       }
@@ -364,8 +609,10 @@ export class Journal implements JournalContent {
       lines.push(encodeRecord(beginRecord(entry)));
       if (tracked.end && upTo(tracked.end, cut)) lines.push(encodeRecord(endRecord(entry)));
       if (tracked.acknowledgement && upTo(tracked.acknowledgement, cut)) {
-        lines.push(encodeRecord({ v: JOURNAL_FORMAT_VERSION, at: tracked.acknowledgedAt ?? entry.begunAt, id: entry.id, event: 'acknowledged' }));
+        lines.push(encodeRecord({ v: JOURNAL_FORMAT_VERSION, at: entry.acknowledgedAt ?? entry.begunAt, id: entry.id, event: 'acknowledged' }));
       }
+      // The operator's finding as it was written: the same time, person, finding, ref and note.
+      if (tracked.resolution && entry.resolution && upTo(tracked.resolution, cut)) lines.push(encodeRecord(resolvedRecord(entry, entry.resolution)));
     }
     for (const tracked of this.damage.values()) {
       // An acknowledged damaged line is done with; until then it is carried over.
@@ -460,7 +707,7 @@ export class Journal implements JournalContent {
           begunAt: record.at,
           acknowledged: false,
         };
-        this.remember({ entry, begin: ON_DISK, openHere: false });
+        this.remember({ entry, begin: ON_DISK, openHere: false }, false);
         return;
       }
       case 'end': {
@@ -486,8 +733,27 @@ export class Journal implements JournalContent {
         if (!tracked || tracked.entry.acknowledged) return;
         tracked.entry.acknowledged = true;
         tracked.acknowledgement = ON_DISK;
-        tracked.acknowledgedAt = record.at;
-        if ('openHere' in tracked) this.attention.delete(tracked);
+        if ('openHere' in tracked) {
+          tracked.entry.acknowledgedAt = record.at;
+          this.attention.delete(tracked);
+        } else {
+          tracked.acknowledgedAt = record.at;
+        }
+        return;
+      }
+      case 'resolved': {
+        // A record of what an operator decided: applied whatever else is known by now (a late
+        // answer written after it, say), so that the order of lines never changes what it says.
+        const tracked = this.entries.get(record.id);
+        if (!tracked || tracked.entry.resolution || record.finding === undefined || record.by === undefined) return;
+        const resolution: Resolution = {
+          finding: record.finding,
+          ...(record.ref !== undefined && { ref: record.ref }),
+          by: record.by,
+          ...(record.note !== undefined && { note: record.note }),
+          at: record.at,
+        };
+        this.decide(tracked, resolution, ON_DISK);
         return;
       }
       case 'damaged': {
@@ -579,21 +845,22 @@ export class Journal implements JournalContent {
     });
   }
 
-  /** After an end is known: a request that ended without blocking a repeat needs no memory. */
+  /** After an end is known. The request stays, blocking a repeat or not, for the history. */
   private settled(tracked: Tracked): void {
     const { entry } = tracked;
     const wasUnresolved = this.attention.delete(tracked);
     const isUnresolved = needsAttention(tracked);
     if (isUnresolved) this.attention.add(tracked);
-    if (!blocks(entry)) this.forget(tracked);
-    else if (entry.action === 'preauth' && entry.outcome === 'ok' && entry.ref) this.preauthByRef.set(entry.ref, tracked);
+    if (entry.action === 'preauth' && entry.outcome === 'ok' && entry.ref) this.preauthByRef.set(entry.ref, tracked);
     // Listeners redraw statuses: only a change to what is unresolved concerns them.
     if (wasUnresolved || isUnresolved) this.changed();
   }
 
-  private remember(tracked: Tracked): void {
+  /** `live`: begun now by this process; otherwise read from a file (and perhaps out of order). */
+  private remember(tracked: Tracked, live: boolean): void {
     const { entry } = tracked;
     this.entries.set(entry.id, tracked);
+    tracked.slot = this.timeline.add(tracked, Date.parse(entry.begunAt), live);
     if (needsAttention(tracked)) this.attention.add(tracked);
     if (entry.invoice !== undefined) addTo(this.byInvoice, entry.invoice, tracked);
     if ((entry.action === 'complete' || entry.action === 'cancel') && entry.preauthcode !== undefined) addTo(this.bySettledCode, entry.preauthcode, tracked);
@@ -602,10 +869,11 @@ export class Journal implements JournalContent {
   private forget(tracked: Tracked): void {
     const { entry } = tracked;
     this.entries.delete(entry.id);
+    if (tracked.slot) this.timeline.remove(tracked.slot);
     this.attention.delete(tracked);
     if (entry.invoice !== undefined) removeFrom(this.byInvoice, entry.invoice, tracked);
     if (entry.preauthcode !== undefined) removeFrom(this.bySettledCode, entry.preauthcode, tracked);
-    if (entry.ref !== undefined && this.preauthByRef.get(entry.ref) === tracked) this.preauthByRef.delete(entry.ref);
+    for (const ref of [entry.ref, entry.resolution?.ref]) if (ref !== undefined && this.preauthByRef.get(ref) === tracked) this.preauthByRef.delete(ref);
   }
 
   private changed(): void {
@@ -653,6 +921,19 @@ function endRecord(entry: JournalEntry): JournalRecord {
   };
 }
 
+function resolvedRecord(entry: JournalEntry, resolution: Resolution): JournalRecord {
+  return {
+    v: JOURNAL_FORMAT_VERSION,
+    at: resolution.at,
+    id: entry.id,
+    event: 'resolved',
+    finding: resolution.finding,
+    ...(resolution.ref !== undefined && { ref: resolution.ref }),
+    by: resolution.by,
+    ...(resolution.note !== undefined && { note: resolution.note }),
+  };
+}
+
 /** A written line keeps only its place in the order of writing. */
 function durable(line: PendingLine): PendingLine {
   return line.seq === undefined ? line : { text: '', seq: line.seq };
@@ -681,19 +962,135 @@ function latestBlocking(list: readonly Tracked[] = [], action?: Action): Tracked
   return undefined;
 }
 
-/** Nobody knows how it ended, and no operator has said they checked. */
+/** Nobody knows how it ended, and no operator has settled it. */
 function needsAttention(tracked: Tracked): boolean {
-  const { entry } = tracked;
-  return !entry.acknowledged && !tracked.openHere && (entry.outcome === undefined || entry.outcome === 'unknown');
+  return stateOf(tracked) === 'unknown';
 }
 
-/** Ended OK or unknown, or not ended at all: sending the same again could charge twice. */
+function stateOf(tracked: Tracked): EntryState {
+  const { entry } = tracked;
+  if (tracked.openHere) return 'in-progress';
+  if (entry.lateAt !== undefined && entry.outcome === 'ok') return 'late-approved';
+  if (entry.lateAt !== undefined && (entry.outcome === 'failed' || entry.outcome === 'not-sent')) return 'late-declined';
+  if (entry.outcome === 'ok') return 'approved';
+  if (entry.outcome === 'failed') return 'declined';
+  if (entry.outcome === 'not-sent') return 'not-sent';
+  if (entry.resolution) return entry.resolution.finding;
+  return entry.acknowledged ? 'acknowledged' : 'unknown';
+}
+
+/**
+ * Sending the same again could charge twice: it ended OK, or unknown, or has no end, unless an
+ * operator found it not charged; or an operator found it charged (whatever a late answer said).
+ */
 function blocks(entry: JournalEntry): boolean {
-  return entry.outcome === undefined || entry.outcome === 'ok' || entry.outcome === 'unknown';
+  const finding = entry.resolution?.finding;
+  if (finding === 'charged' || entry.outcome === 'ok') return true;
+  if (entry.outcome === undefined || entry.outcome === 'unknown') return finding !== 'not-charged';
+  return false;
+}
+
+/**
+ * A copy of the entry as the console lists it. Written out field by field (absent ones are
+ * undefined, which JSON leaves out): one shape for every copy, several times faster than a spread
+ * of entries that took their fields in different orders.
+ */
+function view(tracked: Tracked): HistoryEntry {
+  const entry = tracked.entry;
+  const state = stateOf(tracked);
+  return {
+    id: entry.id,
+    action: entry.action,
+    invoice: entry.invoice,
+    amount: entry.amount,
+    preauthcode: entry.preauthcode,
+    terminal: entry.terminal,
+    begunAt: entry.begunAt,
+    outcome: entry.outcome,
+    ref: entry.ref,
+    endedAt: entry.endedAt,
+    code: entry.code,
+    status: entry.status,
+    statusText: entry.statusText,
+    message: entry.message,
+    lateAt: entry.lateAt,
+    acknowledged: entry.acknowledged,
+    acknowledgedAt: entry.acknowledgedAt,
+    resolution: entry.resolution,
+    state,
+    needsAttention: state === 'unknown',
+  };
+}
+
+/** Why no finding may be recorded for this request now, if so. */
+function refuseDecision(tracked: Tracked): void {
+  const { entry } = tracked;
+  const what = `The ${entry.action}${entry.invoice !== undefined ? ` for invoice ${entry.invoice}` : ''}${entry.preauthcode !== undefined ? ` of pre-authorization ${entry.preauthcode}` : ''}`;
+  if (entry.resolution) {
+    throw new ResolveError('ALREADY_RESOLVED', `${what} was already resolved as ${entry.resolution.finding} by ${entry.resolution.by} (${entry.resolution.at})`);
+  }
+  if (tracked.deciding) throw new ResolveError('ALREADY_RESOLVED', `${what} is being resolved or acknowledged right now`);
+  if (entry.acknowledged) {
+    throw new ResolveError('ALREADY_RESOLVED', `${what} was already acknowledged without a finding (${entry.acknowledgedAt ?? 'earlier'}); to send it again, use allowDuplicate`);
+  }
+  const state = stateOf(tracked);
+  if (state === 'in-progress') throw new ResolveError('NOT_NEEDED', `${what} is still in progress: its outcome is not known yet`);
+  if (state === 'late-approved' || state === 'late-declined') {
+    throw new ResolveError('NOT_NEEDED', `${what} needs no finding: a late answer from the terminal settled it (${state === 'late-approved' ? 'approved' : 'declined'}, ${entry.lateAt})`);
+  }
+  if (state !== 'unknown') throw new ResolveError('NOT_NEEDED', `${what} needs no finding: its outcome is known (${state})`);
+}
+
+/** A printable text (any script, no control or formatting characters), 1 to max characters. */
+const PRINTABLE_TEXT = /^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]+$/u;
+
+/** Checks resolve()'s input; a broken rule is a ResolveError naming the field (English: the admin API's words). */
+function checkResolution(input: ResolveInput): ResolveInput {
+  if (typeof input !== 'object' || input === null) throw invalid('input', `must be an object, got ${typeName(input)}`);
+  const { finding, ref, by, note } = input as Partial<Record<keyof ResolveInput, unknown>>;
+  if (typeof finding !== 'string' || !(FINDINGS as readonly string[]).includes(finding)) {
+    throw invalid('finding', `must be "charged" or "not-charged", got ${typeof finding === 'string' ? `"${printable(finding)}"` : typeName(finding)}`);
+  }
+  // A terminal's ref is text; parseReference alone would also take a whole number.
+  if (ref !== undefined && typeof ref !== 'string') throw invalid('ref', `must be a string, got ${typeName(ref)}`);
+  let checkedRef: string | undefined;
+  try {
+    checkedRef = ref === undefined ? undefined : parseReference(ref, 'ref');
+  } catch (error) {
+    throw invalid('ref', errorText(error).replace(/^ref /, '').replace(/\.$/, ''));
+  }
+  const checked: ResolveInput = {
+    finding: finding as Finding,
+    by: checkText(by, 'by', MAX_RESOLVED_BY_LENGTH),
+    ...(checkedRef !== undefined && { ref: checkedRef }),
+    ...(note !== undefined && { note: checkText(note, 'note', MAX_NOTE_LENGTH) }),
+  };
+  if (checked.ref !== undefined && checked.finding !== 'charged') throw invalid('ref', 'is for the finding "charged" only: a request that was not charged has no ref');
+  return checked;
+}
+
+function invalid(field: string, rule: string): ResolveError {
+  return new ResolveError('INVALID_INPUT', `${field} ${rule}`, field);
+}
+
+function typeName(value: unknown): string {
+  return render(describeType(value) as Explanation);
+}
+
+function checkText(value: unknown, field: string, max: number): string {
+  if (typeof value !== 'string') throw invalid(field, `must be a string, got ${typeName(value)}`);
+  if (value.length === 0) throw invalid(field, 'must not be empty');
+  if (value.length > max) throw invalid(field, `must be at most ${max} characters, got ${value.length}`);
+  if (!PRINTABLE_TEXT.test(value)) throw invalid(field, 'must hold printable characters only (no control characters, line breaks or invisible formatting)');
+  if (value.trim() !== value) throw invalid(field, 'must not start or end with a space');
+  return value;
 }
 
 function duplicate(reference: Explanation, earlier: JournalEntry): Refusal {
   const params = { action: { action: earlier.action }, reference, when: { time: earlier.endedAt ?? earlier.begunAt } };
+  if (earlier.outcome !== 'ok' && earlier.resolution?.finding === 'charged') {
+    return refuse('DUPLICATE', explain('duplicate.charged', { ...params, by: earlier.resolution.by, when: { time: earlier.resolution.at } }));
+  }
   const key = earlier.outcome === 'ok' ? 'duplicate.approved' : earlier.outcome === undefined ? 'duplicate.open' : 'duplicate.unknown';
   return refuse('DUPLICATE', explain(key, params));
 }

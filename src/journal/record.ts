@@ -14,6 +14,15 @@ import { ACTIONS, Action } from '../protocol';
 /** How a request ended, as far as the money is concerned. */
 export type JournalOutcome = 'ok' | 'failed' | 'not-sent' | 'unknown';
 
+/**
+ * What an operator found on the terminal (or in the myPOS account) for a request whose outcome
+ * nobody knew: it went through (`charged`) or it did not (`not-charged`). For a refund or a
+ * pre-authorization's completion or cancellation, "charged" means it went through.
+ */
+export type Finding = 'charged' | 'not-charged';
+
+export const FINDINGS: readonly Finding[] = ['charged', 'not-charged'];
+
 export type JournalEvent =
   /** About to be sent: on disk before the first byte goes to the terminal. */
   | 'begin'
@@ -21,8 +30,10 @@ export type JournalEvent =
   | 'end'
   /** The answer to a request that had ended unknown arrived after all: its outcome now. */
   | 'late'
-  /** An operator checked an unresolved request, or a damaged line. */
+  /** An operator checked an unresolved request (without saying what was found), or a damaged line. */
   | 'acknowledged'
+  /** An operator's finding for an unresolved request: `finding`, `by`, and `ref`, `note` if given. */
+  | 'resolved'
   /** A line that failed its check on load, carried over by compaction until acknowledged. */
   | 'damaged';
 
@@ -48,6 +59,10 @@ export interface JournalRecord {
   readonly message?: string;
   /** `end` written by compaction: when a late answer settled an unknown outcome. */
   readonly lateAt?: string;
+  /** `resolved`: what the operator found, and who it was (`ref` is the ref they typed, if any). */
+  readonly finding?: Finding;
+  readonly by?: string;
+  readonly note?: string;
   /** `damaged`: where the line was found, and what it held (printable, shortened). */
   readonly file?: string;
   readonly line?: number;
@@ -59,7 +74,7 @@ export const JOURNAL_FORMAT_VERSION = 2;
 
 const CHECKSUM = /,"c":"([0-9a-f]{8})"\}$/;
 const OUTCOMES: readonly string[] = ['ok', 'failed', 'not-sent', 'unknown'];
-const EVENTS: readonly string[] = ['begin', 'end', 'late', 'acknowledged', 'damaged'];
+const EVENTS: readonly string[] = ['begin', 'end', 'late', 'acknowledged', 'resolved', 'damaged'];
 
 /** The line for a record, with its checksum and the newline. */
 export function encodeRecord(record: JournalRecord): string {
@@ -118,6 +133,9 @@ function validRecord(value: unknown): JournalRecord | undefined {
     ...nullable('statusText', 'string'),
     ...text('message'),
     ...text('lateAt'),
+    ...(FINDINGS.includes(raw.finding as Finding) && { finding: raw.finding as Finding }),
+    ...text('by'),
+    ...text('note'),
     ...text('file'),
     ...count('line'),
     ...count('offset'),

@@ -96,6 +96,7 @@ export const MESSAGES = {
   'duplicate.approved': 'A __action__ for __reference__ already went through (__when__). To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
   'duplicate.open': 'A __action__ for __reference__ was sent and never ended (__when__): check the terminal. To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
   'duplicate.unknown': 'A __action__ for __reference__ ended with an unknown outcome (__when__): check the terminal. To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
+  'duplicate.charged': 'A __action__ for __reference__ was found charged on the terminal by __by__ (__when__). To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
   'reference.invoice': 'invoice __invoice__',
   'reference.code': 'pre-authorization __code__',
   'journal.unusable': 'The journal __path__ cannot be used: __reason__',

@@ -1,8 +1,9 @@
 'use strict';
 // Runs the journal workload on a real file and kills itself with SIGKILL just before its n-th
 // file operation (argv: journal file, n; n = 0 runs to the end and prints the number of
-// operations). Each request is printed as a JSON line the moment it is tried and again when it
-// counts as sent, written synchronously so that nothing printed is lost with the process.
+// operations). Each request (and operator's finding) is printed as a JSON line the moment it is
+// tried and again when it counts as sent (confirmed), written synchronously so that nothing
+// printed is lost with the process.
 const fs = require('node:fs');
 const { Journal } = require('../../dist/src');
 const { nodeFileSystem } = require('../../dist/src/journal/file-system');
@@ -15,7 +16,8 @@ counted.onOperation = (entry) => {
   if (entry.n === n) process.kill(process.pid, 'SIGKILL');
 };
 const journal = new Journal(file, { fs: counted, now: () => new Date(NOW) });
-const report = (record) => fs.writeSync(1, `${JSON.stringify({ invoice: record.invoice, action: record.action, truth: record.truth, sent: record.sent })}\n`);
+const report = (record) =>
+  fs.writeSync(1, `${JSON.stringify(record.resolution ? record : { invoice: record.invoice, action: record.action, truth: record.truth, sent: record.sent })}\n`);
 workload(journal, report)
   .then(() => journal.close())
   .then(() => fs.writeSync(1, `${JSON.stringify({ ops: counted.ops })}\n`));

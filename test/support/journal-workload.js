@@ -55,12 +55,14 @@ const HISTORY = [
 
 /**
  * The workload. Returns what the journal promised: for each request, whether begin() resolved
- * (the request would have been sent) and how it really ended. `report(record)` hears of each
- * request as it is tried and again once it counts as sent.
+ * (the request would have been sent) and how it really ended; in `promised.resolutions`, each
+ * operator's finding tried and whether resolve() resolved (`confirmed`). `report(record)` hears
+ * of each request and finding as it is tried and again once it counts.
  */
 async function workload(journal, report = () => undefined) {
   const promised = [];
   promised.live = [];
+  promised.resolutions = [];
   const step = async (action, fields, truth, ref) => {
     const record = { invoice: fields.invoice, action, truth: truth ?? 'open', sent: false, id: undefined };
     promised.push(record);
@@ -80,14 +82,36 @@ async function workload(journal, report = () => undefined) {
     if (truth) await journal.end(begun.id, resultFor(truth, ref));
     return record;
   };
+  // An operator's finding for a request of unknown outcome: until it is confirmed, the request
+  // stays protected; once it is, "not-charged" frees its invoice at once.
+  const settle = async (id, invoice, finding, extra = {}) => {
+    if (id === undefined) return;
+    const record = { resolution: true, invoice, action: 'pay', finding, ...extra, confirmed: false };
+    promised.resolutions.push(record);
+    report(record);
+    const blocked = () => journal.refusal(request('pay', { amount: '1', invoice }))?.code === 'DUPLICATE';
+    try {
+      await journal.resolve(id, { finding, by: 'operator', ...extra });
+    } catch {
+      if (!blocked()) promised.live.push(`${invoice}: no longer refused, though its finding was not recorded`);
+      return;
+    }
+    record.confirmed = true;
+    report(record);
+    if (finding === 'not-charged' && blocked()) promised.live.push(`${invoice}: still refused after its "not-charged" finding was recorded`);
+    if (finding === 'charged' && !blocked()) promised.live.push(`${invoice}: no longer refused after its "charged" finding`);
+  };
   await journal.ready.catch(() => undefined);
   await step('pay', { amount: '1', invoice: 'W-OK' }, 'ok', 'R-1');
-  await step('pay', { amount: '2', invoice: 'W-UNKNOWN' }, 'unknown');
+  const unknown = await step('pay', { amount: '2', invoice: 'W-UNKNOWN' }, 'unknown');
   await step('pay', { amount: '3', invoice: 'W-OPEN' }); // in flight when the process dies
   await step('pay', { amount: '4', invoice: 'W-DECLINED' }, 'failed');
   await step('preauth', { amount: '50', invoice: 'W-PRE' }, 'ok', 'CODE-W');
+  // Before compaction, which must carry it over; the history's lost payment, found charged.
+  if (journal.file) await settle('h-lost', 'H-LOST', 'charged', { ref: 'R-H2', note: 'Found in the myPOS account.' });
   if (journal.file) await journal.file.compact();
   await step('pay', { amount: '5', invoice: 'W-AFTER' }, 'ok', 'R-5');
+  await settle(unknown.id, 'W-UNKNOWN', 'not-charged');
   await step('complete', { amount: '40', preauthcode: 'CODE-W' }, 'ok', 'R-6');
   await journal.acknowledge().catch(() => undefined);
   return promised;
@@ -97,6 +121,25 @@ async function workload(journal, report = () => undefined) {
 function violations(journal, promised, label) {
   const found = [];
   const unresolved = new Set(journal.unresolved.map((entry) => entry.invoice ?? entry.preauthcode));
+  const resolutions = promised.resolutions ?? [];
+  // A finding is never invented: each one the journal holds was tried, as it reads.
+  const freed = new Set();
+  for (const { entry } of journal.entries.values()) {
+    if (!entry.resolution) continue;
+    const { finding, ref, note, by } = entry.resolution;
+    const key = entry.invoice ?? entry.preauthcode;
+    const tried = resolutions.some((r) => r.invoice === key && r.action === entry.action && r.finding === finding && r.ref === ref && r.note === note);
+    if (!tried || by !== 'operator') found.push(`${label}: ${key} reads as found ${finding} (ref ${ref}, by ${by}), which nobody recorded`);
+    else if (finding === 'not-charged') freed.add(key);
+    if (unresolved.has(key)) found.push(`${label}: ${key} has a finding, yet is listed unresolved`);
+  }
+  // A finding that resolve() confirmed is never lost, and means what it says.
+  for (const record of resolutions.filter((r) => r.confirmed)) {
+    const held = [...journal.entries.values()].find(({ entry }) => entry.invoice === record.invoice && entry.action === record.action);
+    if (held?.entry.resolution?.finding !== record.finding) found.push(`${label}: the confirmed finding ${record.finding} for ${record.invoice} is lost`);
+    const refused = journal.refusal(request(record.action, { amount: '1', invoice: record.invoice }))?.code === 'DUPLICATE';
+    if (record.finding === 'not-charged' && refused) found.push(`${label}: ${record.invoice} is still refused after its confirmed "not-charged" finding`);
+  }
   for (const record of promised) {
     const req =
       record.action === 'complete'
@@ -104,7 +147,7 @@ function violations(journal, promised, label) {
         : request(record.action, { amount: '1', invoice: record.invoice });
     const refusal = journal.refusal(req);
     const key = record.invoice ?? 'CODE-W';
-    if (record.sent && ['ok', 'unknown', 'open'].includes(record.truth) && refusal?.code !== 'DUPLICATE') {
+    if (record.sent && ['ok', 'unknown', 'open'].includes(record.truth) && refusal?.code !== 'DUPLICATE' && !freed.has(key)) {
       found.push(`${label}: ${key} (${record.truth}) is no longer refused`);
     }
     // Acknowledged by the workload or not, an open request must be remembered; unresolved unless acknowledged.

@@ -45,8 +45,9 @@ function localSettings(extra = {}) {
 
 /**
  * Starts Node-RED with userDir and settings, waits until GET /nodes answers (the palette is
- * loaded then) and resolves { port, child, log(), stop() }. Fails with Node-RED's output when it
- * exits early or does not answer within timeoutMs.
+ * loaded then; with adminAuth, which keeps /nodes for logged-in users, GET /auth/login) and
+ * resolves { port, child, log(), stop() }. Fails with Node-RED's output when it exits early or
+ * does not answer within timeoutMs.
  */
 async function startNodeRed(userDir, settings = localSettings(), timeoutMs = 60000) {
   const port = await freePort();
@@ -78,7 +79,7 @@ async function startNodeRed(userDir, settings = localSettings(), timeoutMs = 600
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!running()) throw new Error(`Node-RED exited early (${child.exitCode ?? child.signalCode}):\n${output}`);
-    const response = await get(port, '/nodes').catch(() => undefined);
+    const response = await get(port, settings.adminAuth ? '/auth/login' : '/nodes').catch(() => undefined);
     if (response && response.status === 200) return handle;
     if (Date.now() > deadline) {
       await handle.stop();

@@ -21,13 +21,13 @@ function paymentFlow(terminalPort, terminalOverrides = {}) {
   ];
 }
 
-/** Starts Node-RED in `userDir` with the payment flow for the simulator on terminalPort. */
-async function startPaymentNodeRed(userDir, terminalPort, terminalOverrides = {}) {
+/** Starts Node-RED in `userDir` with the payment flow for the simulator on terminalPort; `settings` adds to the local ones (adminAuth, say). */
+async function startPaymentNodeRed(userDir, terminalPort, terminalOverrides = {}, settings = {}) {
   const link = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
   fs.mkdirSync(path.dirname(link), { recursive: true });
   if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link, 'dir');
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(paymentFlow(terminalPort, terminalOverrides)));
-  const nodeRed = await startNodeRed(userDir, localSettings({ httpNodeRoot: '/', logging: { console: { level: 'info' } } }));
+  const nodeRed = await startNodeRed(userDir, localSettings({ httpNodeRoot: '/', logging: { console: { level: 'info' } }, ...settings }));
   return {
     ...nodeRed,
     /** POST /pay; resolves with the result (msg.payload) and how long the answer took. */

@@ -1,0 +1,455 @@
+'use strict';
+// The operator console's admin endpoints (issue #13), against a real Node-RED process with
+// adminAuth (test/support/payment-node-red.js: POST /pay → mypos-pay → the result) and the
+// terminal simulator on 127.0.0.1: the journal's history as JSON, a day as CSV and JSON files,
+// and an operator's finding for a payment whose outcome is unknown, with Node-RED's users and
+// permissions. Then, in-process (node-red-node-test-helper, no adminAuth): who a finding is
+// recorded as without a login, and several journals merged into one list.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const helper = require('node-red-node-test-helper');
+const { TerminalSimulator } = require('../dist/src');
+const { CSV_COLUMNS } = require('../dist/nodes/journal-console');
+const terminalNode = require('../dist/nodes/mypos-terminal.js');
+const actionNodes = require('../dist/nodes/mypos-actions.js');
+const { nodeRedRoot } = require('./support/node-red-path');
+const { startPaymentNodeRed } = require('./support/payment-node-red');
+const { waitFor } = require('./support/wait');
+
+helper.init(require('./support/node-red-path')());
+
+// Node-RED's own bcrypt, for the password hashes adminAuth wants.
+const bcrypt = require(require.resolve('bcryptjs', { paths: [path.join(nodeRedRoot(), 'node_modules'), nodeRedRoot(), require.resolve('@node-red/editor-api')] }));
+
+const USERS = { admin: 'admin-secret-1', viewer: 'viewer-secret-1' };
+
+/** An HTTP request to 127.0.0.1:port; resolves { status, headers, text, json }. */
+function call(port, method, urlPath, { token, json, form } = {}) {
+  const body = json !== undefined ? JSON.stringify(json) : form !== undefined ? new URLSearchParams(form).toString() : undefined;
+  const headers = {
+    Accept: 'application/json',
+    ...(token && { Authorization: `Bearer ${token}` }),
+    ...(json !== undefined && { 'Content-Type': 'application/json' }),
+    ...(form !== undefined && { 'Content-Type': 'application/x-www-form-urlencoded' }),
+  };
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, path: urlPath, method, headers, timeout: 15000 }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        resolve({ status: response.statusCode, headers: response.headers, text, json: parsed });
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error(`${method} ${urlPath} timed out`)));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** RFC 4180: quoted fields with doubled quotes, CRLF between records. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 1;
+    } else field += c;
+  }
+  assert.equal(field, '', 'the last record ends with CRLF');
+  assert.deepEqual(row, []);
+  return rows;
+}
+
+function localDay(date = new Date()) {
+  const two = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`;
+}
+
+describe('operator console API: a real Node-RED with adminAuth', function () {
+  this.timeout(60000);
+  let simulator;
+  let dir;
+  let nodeRed;
+  let admin;
+  let viewer;
+
+  const get = (urlPath, token) => call(nodeRed.port, 'GET', urlPath, { token });
+  const resolve = (body, token) => call(nodeRed.port, 'POST', '/mypos-terminal/journal/resolve', { token, json: body });
+  const pay = (invoice, amount = 1.5) => nodeRed.pay({ amount, invoice });
+
+  async function login(username, scope) {
+    const answer = await call(nodeRed.port, 'POST', '/auth/token', {
+      form: { client_id: 'node-red-admin', grant_type: 'password', scope, username, password: USERS[username] },
+    });
+    assert.equal(answer.status, 200, `login of ${username}: ${answer.text}`);
+    assert.ok(answer.json.access_token);
+    return answer.json.access_token;
+  }
+
+  /** A payment the simulator never answers: TIMEOUT, outcome unknown; resolves its journal entry. */
+  async function unknownPayment(invoice) {
+    simulator.nextBehaviours.push({ fault: 'silent' });
+    const answer = await pay(invoice);
+    assert.equal(answer.body.code, 'TIMEOUT', JSON.stringify(answer.body));
+    assert.equal(answer.body.outcome, 'unknown');
+    const listed = await get(`/mypos-terminal/journal?invoice=${encodeURIComponent(invoice)}&outcome=unknown`, admin);
+    assert.equal(listed.status, 200, listed.text);
+    assert.equal(listed.json.entries.length, 1, `${invoice} is listed as unknown: ${listed.text}`);
+    return listed.json.entries[0];
+  }
+
+  before(async () => {
+    simulator = new TerminalSimulator();
+    const port = await simulator.listen(0, '127.0.0.1');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-console-'));
+    const adminAuth = {
+      type: 'credentials',
+      users: [
+        { username: 'admin', password: bcrypt.hashSync(USERS.admin, 8), permissions: '*' },
+        { username: 'viewer', password: bcrypt.hashSync(USERS.viewer, 8), permissions: 'read' },
+      ],
+    };
+    // Answer within 1 s, and no wait for a late answer: the next payment goes out at once.
+    nodeRed = await startPaymentNodeRed(dir, port, { responseTimeout: '1', lateAnswerWindow: '0' }, { adminAuth });
+    admin = await login('admin', '*');
+    viewer = await login('viewer', 'read');
+  });
+
+  after(async () => {
+    await nodeRed?.stop();
+    await simulator?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 401 without a login: the list, both exports and a finding', async () => {
+    const day = localDay();
+    for (const urlPath of ['/mypos-terminal/journal', `/mypos-terminal/journal/export.csv?day=${day}`, `/mypos-terminal/journal/export.json?day=${day}`]) {
+      assert.equal((await get(urlPath)).status, 401, urlPath);
+      assert.equal((await get(urlPath, 'not-a-token')).status, 401, `${urlPath} with a made-up token`);
+    }
+    assert.equal((await resolve({ id: 'x', finding: 'charged' })).status, 401);
+  });
+
+  it('a read-only user lists (200) and exports, but a finding or an acknowledgement gets 403, and nothing changes', async () => {
+    const entry = await unknownPayment('RO-1');
+    const listed = await get('/mypos-terminal/journal', viewer);
+    assert.equal(listed.status, 200);
+    assert.ok(listed.json.entries.some((e) => e.id === entry.id));
+    assert.equal((await get(`/mypos-terminal/journal/export.csv?day=${entry.local.slice(0, 10)}`, viewer)).status, 200);
+    const refused = await resolve({ id: entry.id, finding: 'not-charged' }, viewer);
+    assert.equal(refused.status, 403, refused.text);
+    assert.match(refused.json.error, /mypos-terminal\.write/);
+    const acknowledge = await call(nodeRed.port, 'POST', '/mypos-terminal/term/acknowledge', { token: viewer, json: { ids: [entry.id] } });
+    assert.equal(acknowledge.status, 403);
+    const after = await get(`/mypos-terminal/journal?invoice=RO-1`, admin);
+    assert.equal(after.json.entries[0].state, 'unknown', 'still needs a person');
+    assert.equal(after.json.entries[0].needsAttention, true);
+  });
+
+  it('a timed-out payment needs attention; found "not-charged" by the write user, the same invoice pays again without allowDuplicate', async () => {
+    const entry = await unknownPayment('NC-1');
+    assert.deepEqual([entry.state, entry.needsAttention, entry.action, entry.amount, entry.code], ['unknown', true, 'pay', '1.50', 'TIMEOUT']);
+    const unresolved = await get('/mypos-terminal/term/unresolved', admin);
+    assert.ok(unresolved.json.unresolved.some((e) => e.id === entry.id), 'also in the config node\'s unresolved list');
+    const refusedBefore = await pay('NC-1');
+    assert.equal(refusedBefore.body.code, 'DUPLICATE', 'protected while unknown');
+
+    const resolved = await resolve({ id: entry.id, finding: 'not-charged', note: 'Nem szerepel a terminál előzményeiben.' }, admin);
+    assert.equal(resolved.status, 200, resolved.text);
+    assert.equal(resolved.json.resolved.state, 'not-charged');
+    assert.equal(resolved.json.resolved.resolution.by, 'admin', 'recorded as the logged-in user');
+    assert.equal(resolved.json.resolved.resolution.note, 'Nem szerepel a terminál előzményeiben.');
+    assert.ok(!(await get('/mypos-terminal/term/unresolved', admin)).json.unresolved.some((e) => e.id === entry.id), 'off the unresolved list');
+
+    const again = await pay('NC-1');
+    assert.equal(again.body.result, 'OK', `paid again without allowDuplicate: ${JSON.stringify(again.body)}`);
+    const both = await get('/mypos-terminal/journal?invoice=NC-1', admin);
+    assert.deepEqual(both.json.entries.map((e) => e.state), ['approved', 'not-charged'], 'newest first');
+  });
+
+  it('found "charged" with its ref, the same invoice is refused as DUPLICATE', async () => {
+    const entry = await unknownPayment('CH-1');
+    const resolved = await resolve({ id: entry.id, finding: 'charged', ref: '000482113999' }, admin);
+    assert.equal(resolved.status, 200, resolved.text);
+    assert.deepEqual([resolved.json.resolved.state, resolved.json.resolved.resolution.ref], ['charged', '000482113999']);
+    const again = await pay('CH-1');
+    assert.equal(again.body.result, 'ERROR');
+    assert.equal(again.body.code, 'DUPLICATE', JSON.stringify(again.body));
+    assert.equal(simulator.received.filter((m) => m.request?.invoice === 'CH-1').length, 1, 'the second was never sent');
+  });
+
+  it('refuses a second finding (409), an unknown id (404), a payment that needs no person (409), and names a wrong body field (400)', async () => {
+    const entry = await unknownPayment('ERR-1');
+    assert.equal((await resolve({ id: entry.id, finding: 'charged', ref: '' }, admin)).status, 200, 'an empty ref counts as none');
+    const twice = await resolve({ id: entry.id, finding: 'not-charged' }, admin);
+    assert.deepEqual([twice.status, twice.json.code], [409, 'ALREADY_RESOLVED']);
+    assert.match(twice.json.error, /already resolved as charged by admin/);
+    const unknownId = await resolve({ id: 'no-such-request', finding: 'charged' }, admin);
+    assert.deepEqual([unknownId.status, unknownId.json.field], [404, 'id']);
+    const paid = await pay('ERR-PAID');
+    assert.equal(paid.body.result, 'OK');
+    const paidEntry = (await get('/mypos-terminal/journal?invoice=ERR-PAID', admin)).json.entries[0];
+    const needless = await resolve({ id: paidEntry.id, finding: 'not-charged' }, admin);
+    assert.deepEqual([needless.status, needless.json.code], [409, 'NOT_NEEDED']);
+
+    const fresh = await unknownPayment('ERR-2');
+    const cases = [
+      [[], 'body'],
+      [{ finding: 'charged' }, 'id'],
+      [{ id: 7, finding: 'charged' }, 'id'],
+      [{ id: fresh.id }, 'finding'],
+      [{ id: fresh.id, finding: 'paid' }, 'finding'],
+      [{ id: fresh.id, finding: 'charged', ref: 'R-ő' }, 'ref'],
+      [{ id: fresh.id, finding: 'charged', ref: 'R'.repeat(51) }, 'ref'],
+      [{ id: fresh.id, finding: 'charged', ref: 123 }, 'ref'],
+      [{ id: fresh.id, finding: 'not-charged', ref: 'R1' }, 'ref'],
+      [{ id: fresh.id, finding: 'charged', note: 'line\nbreak' }, 'note'],
+      [{ id: fresh.id, finding: 'charged', note: 'x'.repeat(501) }, 'note'],
+      [{ id: fresh.id, finding: 'charged', by: 'someone else' }, 'by'],
+      [{ id: fresh.id, finding: 'charged', extra: 1 }, 'extra'],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await resolve(body, admin);
+      assert.equal(answer.status, 400, `${JSON.stringify(body)}: ${answer.text}`);
+      assert.equal(answer.json.field, field, `${JSON.stringify(body)}: ${answer.text}`);
+      assert.ok(answer.json.error.startsWith(`${field} `), `the message names ${field}: ${answer.json.error}`);
+    }
+    const still = (await get('/mypos-terminal/journal?invoice=ERR-2', admin)).json.entries[0];
+    assert.equal(still.state, 'unknown', 'nothing wrong was recorded');
+  });
+
+  it('names every wrong query parameter (400)', async () => {
+    const cases = [
+      ['day=2026-13-01', 'day'],
+      ['day=2026-02-30', 'day'],
+      ['day=yesterday', 'day'],
+      ['day=2026-12-01&from=2026-12-01', 'day'],
+      ['from=2026-12-05&to=2026-12-01', 'to'],
+      ['limit=0', 'limit'],
+      ['limit=501', 'limit'],
+      ['limit=ten', 'limit'],
+      ['offset=-1', 'offset'],
+      ['action=pay,buy', 'action'],
+      ['outcome=approved,lost', 'outcome'],
+      ['invoice=' + 'x'.repeat(51), 'invoice'],
+      ['invoice=%C5%91', 'invoice'],
+      ['node=a%20b', 'node'],
+      ['action=pay&action=refund', 'action'],
+      ['action[x]=pay', 'action'],
+      ['colour=red', 'colour'],
+    ];
+    for (const [query, field] of cases) {
+      const answer = await get(`/mypos-terminal/journal?${query}`, viewer);
+      assert.equal(answer.status, 400, `${query}: ${answer.text}`);
+      assert.equal(answer.json.field, field, `${query}: ${answer.text}`);
+      assert.ok(answer.json.error.startsWith(`${field} `), `${query}: ${answer.json.error}`);
+    }
+    for (const [query, field] of [
+      ['', 'day'],
+      ['from=2026-12-01', 'to'],
+      ['to=2026-12-01', 'from'],
+      ['day=2026-12-01&limit=5', 'limit'],
+      ['from=2025-01-01&to=2026-12-31', 'to'],
+    ]) {
+      const answer = await get(`/mypos-terminal/journal/export.csv?${query}`, viewer);
+      assert.equal(answer.status, 400, `export ${query}: ${answer.text}`);
+      assert.equal(answer.json.field, field, `export ${query}: ${answer.text}`);
+    }
+  });
+
+  it('lists newest first, a page at a time, filtered by day, action, outcome and invoice text', async () => {
+    for (const invoice of ['PAGE-1', 'PAGE-2', 'PAGE-3']) assert.equal((await pay(invoice)).body.result, 'OK');
+    assert.equal((await pay('PAGE-D', 1.51)).body.code, 'TERMINAL', 'the simulator declines x.51');
+    const day = localDay();
+    const first = await get(`/mypos-terminal/journal?invoice=page-&limit=2&day=${day}`, viewer);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers['content-type'], 'application/json; charset=utf-8');
+    assert.deepEqual([first.json.total, first.json.offset, first.json.limit], [4, 0, 2]);
+    assert.deepEqual(first.json.entries.map((e) => e.invoice), ['PAGE-D', 'PAGE-3']);
+    const second = await get(`/mypos-terminal/journal?invoice=page-&limit=2&offset=2&day=${day}`, viewer);
+    assert.deepEqual(second.json.entries.map((e) => e.invoice), ['PAGE-2', 'PAGE-1']);
+    const declined = await get('/mypos-terminal/journal?invoice=PAGE&outcome=declined', viewer);
+    assert.deepEqual(declined.json.entries.map((e) => [e.invoice, e.state, e.statusText !== undefined]), [['PAGE-D', 'declined', true]]);
+    const approved = await get('/mypos-terminal/journal?invoice=PAGE&outcome=approved&action=pay', viewer);
+    assert.equal(approved.json.total, 3);
+    assert.equal((await get('/mypos-terminal/journal?invoice=PAGE&action=refund', viewer)).json.total, 0);
+    const entry = first.json.entries[0];
+    assert.match(entry.local, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'the host\'s local time');
+    assert.equal(entry.local.slice(0, 10), day);
+    assert.equal(typeof first.json.timeZone, 'string');
+    assert.equal(first.json.retentionDays, 31);
+    assert.ok(Date.parse(first.json.oldest) <= Date.parse(entry.begunAt));
+    assert.equal((await get('/mypos-terminal/journal?node=term&invoice=PAGE', viewer)).json.total, 4, 'by config node');
+    assert.deepEqual((await get('/mypos-terminal/journal?node=not-deployed', viewer)).json.entries, [], 'a node not deployed has nothing');
+    assert.equal((await get('/mypos-terminal/journal?day=2001-01-01', viewer)).json.total, 0);
+  });
+
+  it('exports the day as CSV (header, quoting, formula guard, attachment) and as JSON; invoices from outside come back exactly', async () => {
+    const invoices = ['<b id="x">X</b>', '=1+1', '@SUM(A1)', '+36', '-5', 'A,B "C"'];
+    for (const invoice of invoices) assert.equal((await pay(invoice)).body.result, 'OK', invoice);
+    const day = localDay();
+    const listed = await get(`/mypos-terminal/journal?day=${day}&limit=500`, viewer);
+    for (const invoice of invoices) assert.ok(listed.json.entries.some((e) => e.invoice === invoice), `JSON holds ${invoice} exactly`);
+
+    const csv = await get(`/mypos-terminal/journal/export.csv?day=${day}`, viewer);
+    assert.equal(csv.status, 200, csv.text);
+    assert.equal(csv.headers['content-type'], 'text/csv; charset=utf-8');
+    assert.equal(csv.headers['content-disposition'], `attachment; filename="mypos-journal-${day}.csv"`);
+    assert.ok(csv.text.startsWith('\ufeff'), 'a UTF-8 byte order mark for spreadsheet programs');
+    const rows = parseCsv(csv.text.slice(1));
+    assert.deepEqual(rows[0], [...CSV_COLUMNS], 'the header row');
+    const records = rows.slice(1).map((row) => Object.fromEntries(CSV_COLUMNS.map((column, i) => [column, row[i]])));
+    assert.equal(records.length, listed.json.total, 'every request of the day, one row each');
+    assert.ok(rows.every((row) => row.length === CSV_COLUMNS.length));
+    assert.deepEqual(
+      records.map((r) => r.id),
+      listed.json.entries.map((e) => e.id),
+      'the same rows as the list, newest first',
+    );
+    const invoiceCells = records.map((r) => r.invoice);
+    assert.ok(invoiceCells.includes('<b id="x">X</b>'), 'not a formula: as it is');
+    assert.ok(invoiceCells.includes('A,B "C"'));
+    for (const formula of ['=1+1', '@SUM(A1)', '+36', '-5']) {
+      assert.ok(invoiceCells.includes(`'${formula}`), `${formula} is guarded by an apostrophe`);
+      assert.ok(!invoiceCells.includes(formula), `${formula} never appears unguarded`);
+    }
+    assert.match(csv.text, /"<b id=""x"">X<\/b>"/, 'quotes doubled inside a quoted field');
+    assert.match(csv.text, /"A,B ""C"""/);
+    const nc = records.find((r) => r.invoice === 'NC-1' && r.state === 'not-charged');
+    assert.deepEqual([nc.finding, nc.resolvedBy, nc.note], ['not-charged', 'admin', 'Nem szerepel a terminál előzményeiben.'], 'findings, in UTF-8');
+    const charged = records.find((r) => r.invoice === 'CH-1' && r.state === 'charged');
+    assert.equal(charged.findingRef, '000482113999');
+    assert.equal(records.find((r) => r.invoice === 'PAGE-1').amount, '1.50');
+
+    const json = await get(`/mypos-terminal/journal/export.json?day=${day}`, viewer);
+    assert.equal(json.status, 200);
+    assert.equal(json.headers['content-disposition'], `attachment; filename="mypos-journal-${day}.json"`);
+    assert.deepEqual([json.json.from, json.json.to, json.json.count], [day, day, records.length]);
+    assert.deepEqual(json.json.entries.map((e) => e.invoice), listed.json.entries.map((e) => e.invoice), 'exactly as paid, unguarded');
+
+    const yesterday = localDay(new Date(Date.now() - 24 * 3600 * 1000));
+    const range = await get(`/mypos-terminal/journal/export.csv?from=${yesterday}&to=${day}&action=pay&outcome=approved`, viewer);
+    assert.equal(range.headers['content-disposition'], `attachment; filename="mypos-journal-${yesterday}_${day}.csv"`);
+    assert.ok(parseCsv(range.text.slice(1)).slice(1).every((row) => row[CSV_COLUMNS.indexOf('state')] === 'approved'));
+  });
+});
+
+describe('operator console API: in-process, without adminAuth', function () {
+  this.timeout(20000);
+  let simulator;
+  let other;
+  let dir;
+
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+
+  beforeEach(async () => {
+    simulator = new TerminalSimulator();
+    await simulator.listen(0, '127.0.0.1');
+    other = new TerminalSimulator({ refPrefix: '9' });
+    await other.listen(0, '127.0.0.1');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-console-helper-'));
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await simulator.close();
+    await other.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function terminal(id, extra = {}) {
+    return { id, type: 'mypos-terminal', name: `terminal ${id}`, connection: 'tcp', host: '127.0.0.1', port: String((id === 'own' ? other : simulator).port), responseTimeout: '1', lateAnswerWindow: '0', connectTimeout: '2', decimals: '2', ...extra };
+  }
+
+  async function paid(node, invoice) {
+    const done = new Promise((resolve) => helper.getNode('out').once('input', resolve));
+    helper.getNode(node).receive({ payload: 2, invoice });
+    return (await done).payload;
+  }
+
+  it('records a finding as "anonymous" when nobody is logged in, and merges several journals (two terminals, one with its own) newest first', async () => {
+    const own = path.join(dir, 'own-journal.jsonl');
+    await helper.load(
+      [terminalNode, actionNodes],
+      [
+        { id: 'tab', type: 'tab', label: 'Tab' },
+        terminal('shared'),
+        terminal('own', { journalPath: own }),
+        { id: 'pay', z: 'tab', type: 'mypos-pay', terminal: 'shared', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
+        { id: 'pay2', z: 'tab', type: 'mypos-pay', terminal: 'own', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+      ],
+    );
+    simulator.nextBehaviours.push({ fault: 'silent' });
+    assert.equal((await paid('pay', 'M-1')).code, 'TIMEOUT');
+    assert.equal((await paid('pay2', 'M-2')).result, 'OK');
+    assert.equal((await paid('pay', 'M-3')).result, 'OK');
+
+    const all = await helper.request().get('/mypos-terminal/journal').expect(200);
+    assert.deepEqual(all.body.entries.map((e) => e.invoice), ['M-3', 'M-2', 'M-1'], 'two journals, one list');
+    assert.equal(all.body.journals.length, 2);
+    const page = await helper.request().get('/mypos-terminal/journal?limit=1&offset=1').expect(200);
+    assert.deepEqual([page.body.total, page.body.entries.map((e) => e.invoice)], [3, ['M-2']]);
+    const ownOnly = await helper.request().get('/mypos-terminal/journal?node=own').expect(200);
+    assert.deepEqual(ownOnly.body.entries.map((e) => e.invoice), ['M-2']);
+
+    const lost = all.body.entries.find((e) => e.invoice === 'M-1');
+    const resolved = await helper.request().post('/mypos-terminal/journal/resolve').send({ id: lost.id, finding: 'not-charged' }).expect(200);
+    assert.equal(resolved.body.resolved.resolution.by, 'anonymous');
+    assert.equal((await paid('pay', 'M-1')).result, 'OK', 'paid again without allowDuplicate');
+  });
+
+  it('lists an answer that came after the timeout as late-approved, needing nobody; a finding for it is refused (409)', async () => {
+    await helper.load(
+      [terminalNode, actionNodes],
+      [
+        { id: 'tab', type: 'tab', label: 'Tab' },
+        terminal('shared', { lateAnswerWindow: '10' }),
+        { id: 'pay', z: 'tab', type: 'mypos-pay', terminal: 'shared', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
+        { id: 'out', z: 'tab', type: 'helper' },
+      ],
+    );
+    simulator.nextBehaviours.push({ delayMs: 1500 });
+    assert.equal((await paid('pay', 'LATE-1')).code, 'TIMEOUT');
+    const unknown = await helper.request().get('/mypos-terminal/journal?invoice=LATE-1').expect(200);
+    assert.equal(unknown.body.entries[0].state, 'unknown');
+    await waitFor(async () => (await helper.request().get('/mypos-terminal/journal?invoice=LATE-1&outcome=late-approved')).body.total === 1, 'the late answer', 5000);
+    const late = (await helper.request().get('/mypos-terminal/journal?invoice=LATE-1').expect(200)).body.entries[0];
+    assert.deepEqual([late.state, late.needsAttention, late.outcome, typeof late.lateAt], ['late-approved', false, 'ok', 'string']);
+    const refused = await helper.request().post('/mypos-terminal/journal/resolve').send({ id: late.id, finding: 'not-charged' }).expect(409);
+    assert.equal(refused.body.code, 'NOT_NEEDED');
+    assert.match(refused.body.error, /late answer/);
+  });
+});
