@@ -32,7 +32,7 @@ export const MESSAGES = {
 
   // The terminal's answer.
   'answer.unreadable': "The terminal's answer could not be understood (__detail__).",
-  'answer.notForThis': 'The terminal answered something else than a __action__ (__detail__).',
+  'answer.notForThis': 'The terminal answered something other than a __action__ (__detail__).',
   'answer.contradictory': "The terminal's answer contradicts itself: __result__ with status __status__.",
   'answer.twoAnswers': 'The terminal gave two different answers to one request: first __first__, then __second__.',
 
@@ -109,7 +109,7 @@ export const MESSAGES = {
   'journal.notOpen': 'the journal could not be opened.',
   'journal.hung': 'the disk has not answered for __seconds__ s.',
   'journal.notRegularFile': 'it is not a regular file.',
-  'journal.shortWrite': 'only part of the line could be written (is the disk full?).',
+  'journal.shortWrite': 'only part of the line could be written. Is the disk full?',
 
   // Input rules.
   'input.completionAboveAuthorized': 'The completion amount __amount__ is above the pre-authorized __authorized__ (pre-authorization __code__).',
