@@ -798,7 +798,7 @@ describe('journal: operator findings (resolve) and the history the console reads
     assert.deepEqual(journal.unresolved, []);
     const refusal = journal.refusal(request('pay', { amount: '7', invoice: 'CH-1' }));
     assert.equal(refusal.code, 'DUPLICATE');
-    assert.match(refusal.message, /found charged by béla@shop/);
+    assert.match(refusal.message, /found charged on the terminal by béla@shop/);
     const written = fs.readFileSync(file, 'utf8').split('\n').find((text) => text.includes('"resolved"'));
     for (let i = 0; i < 60; i += 1) {
       const other = await beginId(journal, request('pay', { amount: '1', invoice: `FILL-${i}` }));
