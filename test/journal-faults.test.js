@@ -320,7 +320,7 @@ describe('journal faults under a real Node-RED runtime', function () {
     const shown = [];
     helper.getNode('pay').status = (status) => shown.push(status.text);
     helper.getNode('term').journal.changed();
-    assert.deepEqual(shown, ['journal damaged (1 lines): see the log']);
+    assert.deepEqual(shown, ['journal damaged: 1 lines']);
     const listed = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
     assert.equal(listed.body.damaged.length, 1);
     assert.equal(listed.body.damaged[0].line, 1);
