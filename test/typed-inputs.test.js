@@ -506,7 +506,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       assert.equal(res.body.outcome, 'connected');
       assert.equal(res.body.target, `127.0.0.1:${simPort}`);
       assert.equal(typeof res.body.ms, 'number');
-      assert.match(res.body.message, new RegExp(`^connected to 127\\.0\\.0\\.1:${simPort} in \\d+ ms$`));
+      assert.match(res.body.message, new RegExp(`^connected to 127\\.0\\.0\\.1:${simPort} in \\d+\\sms$`));
       await waitFor(() => simulator.connectionCount === 0, 'the test connection to close', 2000);
       assert.equal(simulator.received.length, 0, 'nothing was sent to the terminal');
     });
@@ -518,19 +518,42 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       assert.equal(res.body.ok, false);
       assert.equal(res.body.outcome, 'refused');
       assert.match(res.body.message, new RegExp(`^refused: nothing accepts connections on 127\\.0\\.0\\.1:${port}`));
+      // The system's own words are kept apart, for a log; the words are the dialog's.
+      assert.match(res.body.detail, /ECONNREFUSED/);
+      assert.doesNotMatch(res.body.message, /ECONNREFUSED|connect /);
     });
 
-    it('invalid: settings that cannot make a connection are named, and nothing is tried', async function () {
+    it('invalid: settings that cannot make a connection are named as the dialog labels them, and nothing is tried', async function () {
       await deploy([]);
       const noHost = await helper.request().post('/mypos-terminal/test').send({ connection: 'tcp', host: ' ', port: '51042' }).expect(200);
       assert.equal(noHost.body.outcome, 'invalid');
-      assert.match(noHost.body.message, /host is missing/);
+      assert.equal(noHost.body.reason, '"Host" is empty: enter the IP address the Payment Interface app shows.');
+      assert.equal(noHost.body.message, `check the settings: ${noHost.body.reason}`);
       const badPort = await helper.request().post('/mypos-terminal/test').send({ connection: 'tcp', host: '127.0.0.1', port: '70000' }).expect(200);
       assert.equal(badPort.body.outcome, 'invalid');
-      assert.match(badPort.body.message, /port must be/);
+      assert.equal(badPort.body.reason, '"Port" must be a whole number from 1 to 65535, not "70000".');
       const noPath = await helper.request().post('/mypos-terminal/test').send({ connection: 'serial', serialPath: '' }).expect(200);
       assert.equal(noPath.body.outcome, 'invalid');
-      assert.match(noPath.body.message, /serialPath is missing/);
+      assert.equal(noPath.body.reason, '"Serial port" is empty: enter the device of the paired terminal, e.g. /dev/rfcomm0.');
+      const badBaud = await helper.request().post('/mypos-terminal/test').send({ connection: 'serial', serialPath: '/dev/x', baudRate: '9600.5' }).expect(200);
+      assert.equal(badBaud.body.reason, '"Baud rate" must be a whole number from 50 to 4000000, not "9600.5".');
+      const badChoice = await helper.request().post('/mypos-terminal/test').send({ connection: 'bluetooth', host: '127.0.0.1' }).expect(200);
+      assert.equal(badChoice.body.reason, '"Connection" must be "TCP/IP (Wi-Fi or LAN)" or "Bluetooth / serial", not "bluetooth".');
+      const badTimeout = await helper.request().post('/mypos-terminal/test').send({ connection: 'tcp', host: '127.0.0.1', connectTimeout: '0' }).expect(200);
+      assert.equal(badTimeout.body.reason, '"Connect within" must be a number of seconds from 1 to 300, not "0".');
+    });
+
+    it('failed: the reason in words (explainError), the system\'s error text only in `detail`', async function () {
+      const failing = (error) => ({ description: '/dev/ttyMYPOS', connect: () => Promise.reject(error) });
+      const busy = await probeTransport(failing(Object.assign(new Error('EBUSY: resource busy or locked, open'), { code: 'EBUSY' })), 1000);
+      assert.equal(busy.outcome, 'in-use');
+      assert.equal(busy.message, '/dev/ttyMYPOS is in use by another program');
+      const reset = await probeTransport(failing(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), 1000);
+      assert.equal(reset.outcome, 'failed');
+      assert.equal(reset.reason, 'the terminal closed the connection.');
+      assert.equal(reset.message, 'cannot connect: the terminal closed the connection.');
+      assert.equal(reset.detail, 'read ECONNRESET');
+      for (const result of [busy, reset]) assert.doesNotMatch(result.message, /\bE[A-Z]{3,}\b/, 'no system error code in the words');
     });
 
     it('busy: a terminal with a request open is not disturbed', async function () {
@@ -562,7 +585,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       const result = await probeTransport(silent, 150);
       assert.equal(result.outcome, 'timeout');
       assert.equal(result.ok, false);
-      assert.match(result.message, /^timed out: no connection to 192\.0\.2\.1:51042 within 0\.15 s$/);
+      assert.match(result.message, /^timed out: no connection to 192\.0\.2\.1:51042 within 0\.15\ss$/);
       assert.ok(aborted, 'the attempt was given up');
       assert.ok(Date.now() - started < 1000);
     });
@@ -655,6 +678,12 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
           // t('label.node.' + action): a prefix that some keys must start with.
           const known = key.endsWith('.') ? [...keys].some((k) => k.startsWith(key)) : keys.has(key);
           if (!known) problems.push(`${html}: ${key}`);
+        }
+        // The terminal dialog writes requests, amounts and times with the action nodes' catalog, as the runtime does.
+        const actionKeys = new Set(catalog('en-US', 'mypos-actions.json').keys());
+        for (const [, key] of source.matchAll(/\bactionsText\('([a-zA-Z.-]+)'/g)) {
+          const full = `mypos-actions.${key}`;
+          if (!(full.endsWith('.') ? [...actionKeys].some((k) => k.startsWith(full)) : actionKeys.has(full))) problems.push(`${html}: ${full}`);
         }
       }
       assert.deepEqual(problems, []);
