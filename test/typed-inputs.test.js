@@ -730,3 +730,117 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
     });
   });
 });
+
+describe('the config node\'s words in Hungarian, in a real Node-RED started with lang: "hu"', function () {
+  this.timeout(90000);
+  const { MESSAGES, substitute } = require('../dist/src/protocol/messages');
+  const { localSettings, startNodeRed } = require('./support/node-red-process');
+  const http = require('node:http');
+  const catalogOf = (lang, name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'nodes', 'locales', lang, `${name}.json`), 'utf8'))[name];
+  const terminalHu = catalogOf('hu', 'mypos-terminal');
+  const actionsHu = catalogOf('hu', 'mypos-actions');
+  /**
+   * A message's Hungarian template: `messages.<key>` of the Hungarian catalog. The sentences of
+   * src/protocol/messages.ts that the Hungarian catalog does not have yet come out in English, as
+   * Node-RED's i18next falls back to them.
+   */
+  const huMessage = (key) => key.split('.').reduce((entry, part) => entry?.[part], actionsHu.messages) ?? MESSAGES[key];
+  const fill = (template, values) => substitute(template, Object.fromEntries(Object.entries(values).map(([name, value]) => [name, String(value)])));
+  /** Words a person reads that must not be there: machine constants, the system's error codes, an English rule. */
+  const UNWANTED = /\b(CONNECT|JOURNAL|SETTINGS|ECONNREFUSED|EISDIR|ENOENT|ENOTFILE)\b|must be|is empty|Requests are refused|serialPath|journalPath/;
+
+  let nodeRed;
+  let userDir;
+  let notAFile;
+  let closedPort;
+
+  function post(urlPath, body) {
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        { host: '127.0.0.1', port: nodeRed.port, path: urlPath, method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json' } },
+        (response) => {
+          const chunks = [];
+          response.on('data', (chunk) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`POST ${urlPath} timed out`)));
+      request.on('error', reject);
+      request.end(JSON.stringify(body));
+    });
+  }
+
+  before(async function () {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-hu-runtime-'));
+    const link = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(ROOT, link, 'dir');
+    // A journal path that is a folder: the journal cannot be used.
+    notAFile = path.join(userDir, 'journal-folder');
+    fs.mkdirSync(notAFile);
+    closedPort = await freePort();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'Fizetés' },
+      terminalConfigNode('badPort', closedPort, { name: 'Rossz port', port: '70000' }),
+      terminalConfigNode('badJournal', closedPort, { name: 'Rossz napló', journalPath: notAFile }),
+      { id: 'in', z: 'tab', type: 'http in', url: '/pay', method: 'post', wires: [['pay']] },
+      { id: 'pay', z: 'tab', type: 'mypos-pay', terminal: 'badPort', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
+      { id: 'out', z: 'tab', type: 'http response', statusCode: '200', wires: [] },
+    ];
+    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
+    nodeRed = await startNodeRed(userDir, localSettings({ lang: 'hu', httpNodeRoot: '/' }));
+  });
+
+  after(async function () {
+    if (nodeRed) await nodeRed.stop();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  /** The settings error of the badPort node, in Hungarian: the dialog's label „Port” and the rule. */
+  const portError = () => fill(huMessage('settings.wholeNumber'), { setting: terminalHu.label.port, min: 1, max: 65535, got: 70000 });
+
+  it('a settings error: the config node logs the setting by its Hungarian label and the rule, and that nothing is sent', async function () {
+    assert.equal(portError(), '„Port”: 1 és 65535 közötti egész szám kell, nem „70000”.');
+    const expected = fill(terminalHu.log.refusedUntilFixed, { problem: fill(huMessage('node.badSettings'), { reason: portError() }) });
+    await waitFor(() => nodeRed.log().includes(expected), `the settings error in the log:\n${expected}`, 20000).catch((error) => {
+      throw new Error(`${error.message}\n--- Node-RED's log:\n${nodeRed.log()}`);
+    });
+    const line = nodeRed.log().split('\n').find((text) => text.includes(expected));
+    assert.match(line, /\[error\] \[mypos-terminal:Rossz port\]/);
+    assert.match(line, /Amíg ez nincs javítva, a node-ok egyetlen kérést sem küldenek ennek a terminálnak\.$/);
+    assert.doesNotMatch(line, UNWANTED);
+  });
+
+  it('a settings error on the action node\'s error output, in Hungarian', async function () {
+    const answer = await post('/pay', { payload: 1 });
+    assert.equal(answer.body.code, 'CONNECT');
+    assert.equal(answer.body.messageKey, 'node.badSettings');
+    assert.deepEqual(answer.body.messageParams.reason, { key: 'settings.wholeNumber', params: { setting: { setting: 'port' }, min: 1, max: 65535, got: '70000' } });
+    assert.equal(answer.body.message, `${fill(huMessage('node.badSettings'), { reason: portError() })} ${huMessage('outcome.notSent')}`);
+    assert.doesNotMatch(answer.body.message, UNWANTED);
+  });
+
+  it('a journal that cannot be used: the config node says so in Hungarian, with the reason in words and no constant', async function () {
+    const problem = fill(huMessage('journal.unusable'), { path: notAFile, reason: huMessage('journal.notRegularFile') });
+    const expected = fill(terminalHu.log.refusedUntilFixed, { problem });
+    await waitFor(() => nodeRed.log().includes(expected), `the journal error in the log:\n${expected}`, 20000).catch((error) => {
+      throw new Error(`${error.message}\n--- Node-RED's log:\n${nodeRed.log()}`);
+    });
+    const line = nodeRed.log().split('\n').find((text) => text.includes(expected));
+    assert.match(line, /\[error\] \[mypos-terminal:Rossz napló\]/);
+    assert.doesNotMatch(line, UNWANTED);
+  });
+
+  it('Test connection to a closed port, and with a wrong setting, answers in Hungarian', async function () {
+    const refused = await post('/mypos-terminal/test', { connection: 'tcp', host: '127.0.0.1', port: String(closedPort), connectTimeout: '2' });
+    assert.equal(refused.body.outcome, 'refused');
+    assert.equal(refused.body.message, fill(terminalHu.test.refused, { target: `127.0.0.1:${closedPort}` }));
+    assert.doesNotMatch(refused.body.message, UNWANTED);
+    assert.match(refused.body.detail, /ECONNREFUSED/, 'the system\'s words only in `detail`');
+
+    const invalid = await post('/mypos-terminal/test', { connection: 'tcp', host: '127.0.0.1', port: '70000' });
+    assert.equal(invalid.body.outcome, 'invalid');
+    assert.equal(invalid.body.reason, portError());
+    assert.equal(invalid.body.message, fill(terminalHu.test.invalid, { message: portError() }));
+  });
+});
