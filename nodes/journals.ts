@@ -1,7 +1,10 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Journal } from '../src/journal/journal';
+import { Journal, JournalEntry } from '../src/journal/journal';
+import { explain, explainError } from '../src/protocol';
+import { formatTime, say, terminalText } from './i18n';
+import { describeRequestOf } from './message';
 
 /**
  * Journals open in this Node-RED, one per file, shared by every config node that names it.
@@ -90,24 +93,47 @@ function legacyFiles(folder: string): string[] {
   }
 }
 
+/**
+ * What damaged a journal line, as the catalogs name it (`damage.<kind>` in mypos-terminal.json),
+ * from the reason the journal gives (src/journal/record.ts, decodeLine; kept in the file as written).
+ */
+const DAMAGE_KINDS: Readonly<Record<string, string>> = {
+  'checksum mismatch': 'changed',
+  'not JSON': 'unreadable',
+  'not a journal record': 'unreadable',
+  'no checksum': 'unchecked',
+  'version 1 with a checksum': 'unchecked',
+};
+
+export function damageKind(reason: string): string {
+  return DAMAGE_KINDS[reason] ?? 'other';
+}
+
+/** A damaged line's damage in words, in the runtime's language. */
+function damageWords(reason: string): string {
+  return terminalText(`damage.${damageKind(reason)}`, { reason });
+}
+
+/** A request nobody knows the outcome of, for the log: what, when, where, why unknown, and what to do. */
+function describeUnresolved(entry: JournalEntry): string {
+  return terminalText(entry.outcome === undefined ? 'log.unresolvedNoEnd' : 'log.unresolvedUnknown', {
+    request: describeRequestOf(entry),
+    time: formatTime(entry.begunAt),
+    // The journal names a terminal `tcp:192.168.1.20:51042`: shown as the settings write it.
+    terminal: entry.terminal === undefined ? terminalText('log.unknownTerminal') : entry.terminal.replace(/^(tcp|serial):/, ''),
+  });
+}
+
 function report(journal: Journal, log: JournalLog): void {
   journal.ready.then(
     () => {
-      for (const note of journal.notes) log.warn(`Journal ${journal.path}: ${note}.`);
+      for (const note of journal.explainedNotes) log.warn(say(note));
       for (const line of journal.damaged) {
-        log.error(
-          `Journal ${line.file}, line ${line.line} (byte ${line.offset}) is damaged (${line.reason}): "${line.text}". ` +
-            `If it held a request, its invoice may no longer be protected against a second charge: check the terminal's history, then acknowledge it in the terminal config node.`,
-        );
+        log.error(terminalText('log.damagedLine', { file: line.file, line: line.line, offset: line.offset, damage: damageWords(line.reason), text: line.text }));
       }
-      for (const entry of journal.unresolved) {
-        log.warn(
-          `Unresolved ${entry.action} sent ${entry.begunAt}: invoice ${entry.invoice ?? '-'}, amount ${entry.amount ?? '-'}` +
-            `${entry.preauthcode ? `, pre-authorization ${entry.preauthcode}` : ''}${entry.terminal ? `, terminal ${entry.terminal}` : ''}. ` +
-            `Node-RED stopped before the terminal answered: check the terminal's history, then acknowledge it in the terminal config node.`,
-        );
-      }
+      for (const entry of journal.unresolved) log.warn(describeUnresolved(entry));
     },
-    (error: Error) => log.error(`Journal ${journal.path} cannot be used: ${error.message}. Requests are refused (JOURNAL) until this is fixed.`),
+    (error: unknown) =>
+      log.error(terminalText('log.refusedUntilFixed', { problem: say(explain('journal.unusable', { path: journal.path, reason: explainError(error, 'file') })) })),
   );
 }

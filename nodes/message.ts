@@ -415,7 +415,7 @@ function localizedMessage(result: TransactionFailure): string {
 }
 
 /** "payment 12.50, invoice A-1001", "pre-authorization cancellation, pre-authorization 4821". */
-function describeRequestOf(result: Pick<TransactionResult, 'action' | 'amount' | 'invoice' | 'preauthcode'>): string {
+export function describeRequestOf(result: Pick<TransactionResult, 'action' | 'amount' | 'invoice' | 'preauthcode'>): string {
   const action = runtimeLanguage.action(result.action);
   const amount = result.amount === undefined ? '' : formatAmount(result.amount);
   if (result.invoice !== undefined) return t('warn.requestInvoice', { action, amount, invoice: result.invoice }).trim();

@@ -107,7 +107,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
       // CONNECT, like every other reason this node cannot reach a terminal; the words say which.
       pending = Promise.resolve(failure(action, undefined, 'CONNECT', explain('node.noTerminal')));
     } else if (!submitToTerminal) {
-      pending = Promise.resolve(failure(action, undefined, 'CONNECT', explain('node.badSettings', { reason: `${(terminal.settingsError ?? '?').replace(/[.\s]+$/, '')}.` })));
+      pending = Promise.resolve(failure(action, undefined, 'CONNECT', explain('node.badSettings', { reason: terminal.settingsError ?? explain('settings.failed', { detail: '?' }) })));
     } else {
       let allowDuplicate = false;
       const submit = (draft: RequestDraft) =>

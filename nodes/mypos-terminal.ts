@@ -1,8 +1,9 @@
 import { TerminalClient, amountRules } from '../src/client/terminal-client';
 import { DEFAULT_RETENTION_DAYS, HistoryEntry, Journal, JournalUnavailableError, ResolveError } from '../src/journal/journal';
-import { explain, explainError, failure } from '../src/protocol';
-import { TerminalRegistry } from '../src/terminal/registry';
+import { Explanation, errorText, explain, explainError, failure } from '../src/protocol';
+import { SharedSettings, TerminalRegistry } from '../src/terminal/registry';
 import { listSerialPorts } from '../src/transport/serial';
+import { runtimeLanguage, say, terminalText, useMessageCatalog } from './i18n';
 import {
   ConsoleQuery,
   FieldError,
@@ -15,10 +16,10 @@ import {
   timeZone,
   toCsv,
 } from './journal-console';
-import { JournalUse, journalPath, openJournals, useJournal } from './journals';
+import { JournalUse, damageKind, journalPath, openJournals, useJournal } from './journals';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
-import { testConnection } from './terminal-probe';
-import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './terminal-settings';
+import { probeFailed, testConnection } from './terminal-probe';
+import { SettingsError, TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './terminal-settings';
 
 /**
  * The `mypos-terminal` config node: a handle on one physical terminal. Config nodes that name
@@ -30,6 +31,8 @@ import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './t
 const terminals = new TerminalRegistry();
 
 export = function register(RED: NodeAPI): void {
+  // This file's RED translates with the config node's catalog (mypos-terminal.json).
+  useMessageCatalog(RED, 'mypos-terminal');
   RED.nodes.registerType('mypos-terminal', function (this: Node, definition: NodeDefinition) {
     RED.nodes.createNode(this, definition);
     const node = this as TerminalConfigNode;
@@ -43,7 +46,7 @@ export = function register(RED: NodeAPI): void {
       const responseTimeoutMs = options.responseTimeoutMs;
       journalUse = useJournal(journalPath(config.journalPath, RED.settings.userDir), RED.settings.userDir, node);
       const journal = journalUse.journal;
-      const lease = terminals.lease({ ...options, journal }, { label: `config node "${node.name || node.id}"`, warn: (message) => node.warn(message) });
+      const lease = terminals.lease({ ...options, journal }, { label: node.name || node.id, warn: (_message, shared) => warnShared(node, options.transport.description, shared) });
       release = lease.release;
       node.journal = journal;
       node.description = options.transport.description;
@@ -53,7 +56,8 @@ export = function register(RED: NodeAPI): void {
         (client) => {
           node.client = client;
         },
-        (error: Error) => node.error(`Terminal ${options.transport.description} cannot be used: ${error.message}. Requests are refused (CONNECT) until this is fixed.`),
+        (error: unknown) =>
+          node.error(refusedUntilFixed(explain('connect.unusable', { terminal: options.transport.description, reason: explainError(error) }))),
       );
       node.submit = async (draft, transactOptions) => {
         let client: TerminalClient;
@@ -66,8 +70,8 @@ export = function register(RED: NodeAPI): void {
       };
     } catch (error) {
       if (!(error instanceof Error)) throw error;
-      node.settingsError = error.message;
-      node.error(`Terminal settings: ${error.message}`);
+      node.settingsError = error instanceof SettingsError ? error.explanation : explain('settings.failed', { detail: errorText(error) });
+      node.error(refusedUntilFixed(explain('node.badSettings', { reason: node.settingsError })));
     }
     node.on('close', (_removed, done) => {
       release?.();
@@ -80,7 +84,8 @@ export = function register(RED: NodeAPI): void {
   RED.httpAdmin.get('/mypos-terminal/serialports', RED.auth.needsPermission('mypos-terminal.read'), (_req: unknown, res: JsonResponse) => {
     listSerialPorts().then(
       (ports) => res.json({ ports }),
-      (error: Error) => res.json({ ports: [], error: `Cannot list serial ports here (${error.message}); type the device path.` }),
+      // The editor says it in its own language; `detail` is the system's own words, for a log.
+      (error: unknown) => res.json({ ports: [], error: terminalText('errors.serialPortList'), detail: errorText(error) }),
     );
   });
 
@@ -95,7 +100,7 @@ export = function register(RED: NodeAPI): void {
     });
     void testConnection(settings, terminals, gone.signal).then(
       (result) => res.json(result),
-      (error: Error) => res.status(500).json({ ok: false, outcome: 'failed', target: '', message: error.message }),
+      (error: unknown) => res.status(500).json(probeFailed(error)),
     );
   });
 
@@ -105,9 +110,10 @@ export = function register(RED: NodeAPI): void {
     const journal = journalOf(RED, req.params.id);
     // A config node without a journal (not deployed yet, or with wrong settings) has nothing that needs attention.
     if (!journal) return res.json({ unresolved: [], damaged: [] });
+    // A damaged line's `kind` names its damage for the editor's words (catalog `damage.<kind>`).
     journal.ready.then(
-      () => res.json({ journal: journal.path, unresolved: journal.unresolved, damaged: journal.damaged }),
-      (error: Error) => res.status(500).json({ error: error.message }),
+      () => res.json({ journal: journal.path, unresolved: journal.unresolved, damaged: journal.damaged.map((line) => ({ ...line, kind: damageKind(line.reason) })) }),
+      (error: unknown) => res.status(500).json({ error: say(explain('journal.unusable', { path: journal.path, reason: explainError(error, 'file') })) }),
     );
   });
   RED.httpAdmin.post('/mypos-terminal/:id/acknowledge', ...writePermission(RED), (req: IdRequest, res: JsonResponse) => {
@@ -118,7 +124,7 @@ export = function register(RED: NodeAPI): void {
     const ids = Array.isArray(body.ids) ? body.ids.filter((id): id is string => typeof id === 'string') : undefined;
     journal.acknowledge(ids).then(
       (acknowledged) => res.json({ acknowledged }),
-      (error: Error) => res.status(500).json({ error: error.message }),
+      (error: unknown) => res.status(500).json({ error: say(explain('journal.unusable', { path: journal.path, reason: explainError(error, 'file') })) }),
     );
   });
 
@@ -264,6 +270,29 @@ async function journalHolding(id: string): Promise<Journal | undefined> {
     if (usable && journal.find(id)) return journal;
   }
   return undefined;
+}
+
+/** The config node's settings that the client options `settings` come from (see TerminalRegistry.lease). */
+const SETTING_OF_OPTION: Readonly<Record<string, string>> = {
+  connectionMode: 'connectionMode',
+  connectTimeoutMs: 'connectTimeout',
+  queueLimit: 'queueLimit',
+  queueTimeoutMs: 'queueTimeout',
+  lateAnswerWindowMs: 'lateAnswerWindow',
+  requestEnding: 'requestEnding',
+  journal: 'journalPath',
+  readinessCheckMs: 'readinessCheck',
+};
+
+/** Warns when another config node set up the same terminal first: whose settings apply, named as the dialog labels them. */
+function warnShared(node: Node, terminal: string, shared: SharedSettings): void {
+  const settings = shared.settings.flatMap((option) => (SETTING_OF_OPTION[option] ? [runtimeLanguage.setting(SETTING_OF_OPTION[option])] : []));
+  if (settings.length > 0) node.warn(terminalText('log.sharedTerminal', { terminal, other: shared.owner, settings: settings.join(', ') }));
+}
+
+/** A problem that stops every request to the terminal, for the log: what it is, and what it means. */
+function refusedUntilFixed(problem: Explanation): string {
+  return terminalText('log.refusedUntilFixed', { problem: say(problem) });
 }
 
 function journalOf(RED: NodeAPI, id: string): Journal | undefined {

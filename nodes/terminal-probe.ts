@@ -1,8 +1,10 @@
+import { errorText, explainError } from '../src/protocol';
 import { identify } from '../src/terminal/identity';
 import { TerminalRegistry } from '../src/terminal/registry';
 import { SerialTransport } from '../src/transport/serial';
 import { Transport } from '../src/transport/transport';
-import { TerminalConfig, clientOptionsFromConfig } from './terminal-settings';
+import { formatAmount, say, terminalText } from './i18n';
+import { SettingsError, TerminalConfig, clientOptionsFromConfig } from './terminal-settings';
 
 /**
  * The config dialog's "Test connection": opens a connection to the terminal with the dialog's
@@ -27,8 +29,9 @@ export type ProbeOutcome =
   | 'in-use'
   /** A deployed mypos-terminal node has a request open on this terminal: not disturbed. */
   | 'busy'
-  /** The settings themselves are wrong; `message` names the field. */
+  /** The settings themselves are wrong; `reason` names the setting and its rule. */
   | 'invalid'
+  /** Any other failure; `reason` says why, as far as the system's error tells. */
   | 'failed';
 
 export interface ProbeResult {
@@ -40,8 +43,43 @@ export interface ProbeResult {
   readonly ms?: number;
   /** The connection state of a deployed node holding the device (`in-use`). */
   readonly state?: string;
-  /** What happened, in plain English: `connected to 192.168.1.20:51042 in 12 ms`. */
+  /**
+   * What happened, in the runtime's language, in the words the dialog uses
+   * (mypos-terminal.json `test.<outcome>`): `connected to 192.168.1.20:51042 in 12 ms`.
+   */
   readonly message: string;
+  /**
+   * `invalid` and `failed`: why, in the runtime's language (a setting and its rule; why the
+   * connection failed), for the dialog to put into its own sentence.
+   */
+  readonly reason?: string;
+  /** A failed attempt: the system's own words (`connect ECONNREFUSED …`), for a log; not for the dialog. */
+  readonly detail?: string;
+}
+
+/** The words of an outcome, as the dialog says them (mypos-terminal.json `test.*`). */
+const TEST_KEYS: Readonly<Record<ProbeOutcome, string>> = {
+  connected: 'test.connected',
+  refused: 'test.refused',
+  timeout: 'test.timeout',
+  unreachable: 'test.unreachable',
+  'not-found': 'test.notFound',
+  denied: 'test.denied',
+  'in-use': 'test.inUse',
+  busy: 'test.busy',
+  invalid: 'test.invalid',
+  failed: 'test.failed',
+};
+
+function words(outcome: ProbeOutcome, substitutions: Readonly<Record<string, string | number>>): string {
+  const key = outcome === 'in-use' && substitutions.state !== undefined ? 'test.inUseDeployed' : TEST_KEYS[outcome];
+  return terminalText(key, substitutions);
+}
+
+/** The answer when the test itself failed (not the connection it tried). */
+export function probeFailed(error: unknown): ProbeResult {
+  const reason = say(explainError(error));
+  return { ok: false, outcome: 'failed', target: '', message: words('failed', { message: reason }), reason, detail: errorText(error) };
 }
 
 /**
@@ -66,14 +104,16 @@ export async function testConnection(settings: TerminalConfig, terminals: Termin
     transport = options.transport;
     connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   } catch (error) {
-    return { ok: false, outcome: 'invalid', target: '', message: error instanceof Error ? error.message : String(error) };
+    if (!(error instanceof SettingsError)) return probeFailed(error);
+    const reason = say(error.explanation);
+    return { ok: false, outcome: 'invalid', target: '', message: words('invalid', { message: reason }), reason };
   }
   const target = transport.description;
   const identity = await identify(transport).catch(() => undefined);
   const client = identity && terminals.find(identity);
   if (client) {
     if (client.busy) {
-      return { ok: false, outcome: 'busy', target, message: `${target} is in use by a request right now; not disturbed, try again when it is over` };
+      return { ok: false, outcome: 'busy', target, message: words('busy', { target }) };
     }
     if (transport instanceof SerialTransport && client.keepOpen) {
       const state = client.connectionState;
@@ -82,7 +122,7 @@ export async function testConnection(settings: TerminalConfig, terminals: Termin
         outcome: 'in-use',
         target,
         state,
-        message: `${target} is held open by the deployed terminal node, which is ${state}`,
+        message: words('in-use', { target, state: terminalText(`test.state.${state}`) }),
       };
     }
   }
@@ -105,11 +145,13 @@ export async function probeTransport(transport: Transport, timeoutMs: number, si
     const connection = await transport.connect({ data: () => undefined, closed: () => undefined }, timeoutMs, attempt.signal);
     const ms = Math.max(0, Math.round(performance.now() - started));
     connection.destroy();
-    return { ok: true, outcome: 'connected', target, ms, message: `connected to ${target} in ${ms} ms` };
+    return { ok: true, outcome: 'connected', target, ms, message: words('connected', { target, ms }) };
   } catch (error) {
     const elapsed = performance.now() - started;
     const outcome = timedOut || elapsed >= timeoutMs ? 'timeout' : classify(error);
-    return { ok: false, outcome, target, message: describe(outcome, target, timeoutMs, error) };
+    const reason = outcome === 'failed' ? say(explainError(error)) : undefined;
+    const message = words(outcome, { target, seconds: formatAmount(String(timeoutMs / 1000)), message: reason ?? '' });
+    return { ok: false, outcome, target, message, ...(reason !== undefined && { reason }), detail: errorText(error) };
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', giveUp);
@@ -126,24 +168,4 @@ function classify(error: unknown): ProbeOutcome {
   if (code === 'EACCES' || code === 'EPERM' || /permission denied/i.test(text)) return 'denied';
   if (/cannot lock port|resource temporarily unavailable|busy/i.test(text)) return 'in-use';
   return 'failed';
-}
-
-function describe(outcome: ProbeOutcome, target: string, timeoutMs: number, error: unknown): string {
-  const detail = error instanceof Error ? error.message : String(error);
-  switch (outcome) {
-    case 'refused':
-      return `refused: nothing accepts connections on ${target}; is the Payment Interface app open and set to TCP/IP?`;
-    case 'timeout':
-      return `timed out: no connection to ${target} within ${timeoutMs / 1000} s`;
-    case 'unreachable':
-      return `unreachable: no route to ${target} (${detail})`;
-    case 'not-found':
-      return `not found: ${target} (${detail})`;
-    case 'denied':
-      return `permission denied for ${target} (${detail})`;
-    case 'in-use':
-      return `${target} is in use by another program (${detail})`;
-    default:
-      return `cannot connect to ${target}: ${detail}`;
-  }
 }

@@ -7,11 +7,24 @@ import {
   DEFAULT_LATE_ANSWER_WINDOW_MS,
   TerminalClient,
   TerminalClientOptions,
+  amountRules,
 } from '../src/client/terminal-client';
 import type { TransactOptions } from '../src/client/transaction';
 import { Journal } from '../src/journal/journal';
-import { DEFAULT_REQUEST_ENDING, MAX_DECIMALS, MIN_DECIMALS, REQUEST_ENDINGS, RequestDraft, RequestEnding, TransactionResult } from '../src/protocol';
+import {
+  DEFAULT_REQUEST_ENDING,
+  Explanation,
+  InputError,
+  MAX_DECIMALS,
+  MIN_DECIMALS,
+  REQUEST_ENDINGS,
+  RequestDraft,
+  RequestEnding,
+  TransactionResult,
+  explain,
+} from '../src/protocol';
 import { Transport } from '../src/transport/transport';
+import { say } from './i18n';
 import { Node } from './node-red';
 
 /** The `mypos-terminal` config node as the action nodes see it. */
@@ -31,7 +44,8 @@ export interface TerminalConfigNode extends Node {
   keepOpen?: boolean;
   /** The terminal's journal; undefined when the settings are wrong. */
   journal?: Journal;
-  settingsError?: string;
+  /** What is wrong with the settings, when they are. */
+  settingsError?: Explanation;
 }
 
 /** The `mypos-terminal` config node's properties, as the editor saves them (often as strings). */
@@ -66,7 +80,10 @@ export const DEFAULT_LATE_ANSWER_WINDOW_S = DEFAULT_LATE_ANSWER_WINDOW_MS / 1000
  */
 export const DEFAULT_READINESS_CHECK_S = 0;
 
-/** A numeric setting of the config node: its range, whether it is whole, and its value when left blank. */
+/**
+ * A numeric setting of the config node: its range, whether it is whole, and its value when left
+ * blank. The settings that may have a fraction are durations, in seconds.
+ */
 export interface NumberSettingRule {
   readonly min: number;
   readonly max: number;
@@ -98,15 +115,26 @@ export const DEFAULT_CONNECTION: Connection = 'tcp';
 /** Connection modes a TCP terminal may be set to; a serial link is always kept open. */
 export const TCP_CONNECTION_MODES: readonly ConnectionMode[] = CONNECTION_MODES.filter((mode) => mode !== 'keep-open');
 
-/** A setting the user must fix in the config node; the message names the field and the rule. */
-export class SettingsError extends Error {}
+/**
+ * A setting the user must fix in the config node; `explanation` names the setting as its dialog
+ * labels it, and the rule. The message says the same in the runtime's language.
+ */
+export class SettingsError extends Error {
+  constructor(readonly explanation: Explanation) {
+    super(say(explanation));
+    this.name = 'SettingsError';
+  }
+}
+
+/** A setting, for a message: named as the dialog labels it. */
+const setting = (name: keyof TerminalConfig) => ({ setting: name });
 
 /** Turns the config node's properties into client options; throws SettingsError when one is wrong. */
 export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientOptions {
   const responseTimeout = numberSetting(config, 'responseTimeout');
   const connectTimeout = numberSetting(config, 'connectTimeout');
   const decimals = numberSetting(config, 'decimals');
-  const maxAmount = blank(config.maxAmount) ? undefined : String(config.maxAmount).trim();
+  const maxAmount = maxAmountSetting(config, decimals);
   const queueLimit = numberSetting(config, 'queueLimit');
   const queueTimeout = numberSetting(config, 'queueTimeout');
   const lateAnswerWindow = numberSetting(config, 'lateAnswerWindow');
@@ -133,26 +161,41 @@ export function clientOptionsFromConfig(config: TerminalConfig): TerminalClientO
 }
 
 export function transportFromConfig(config: TerminalConfig): Transport {
-  const connection = blank(config.connection) ? DEFAULT_CONNECTION : config.connection;
-  if (connection === 'tcp') {
-    const host = typeof config.host === 'string' ? config.host.trim() : '';
-    if (host === '') throw new SettingsError('host is missing: give the IP address the Payment Interface app shows');
-    const port = numberSetting(config, 'port');
-    return new TcpTransport({ host, port });
-  }
+  const connection = blank(config.connection) ? DEFAULT_CONNECTION : choiceSetting(config.connection, DEFAULT_CONNECTION, 'connection', CONNECTIONS);
   if (connection === 'serial') {
     const path = typeof config.serialPath === 'string' ? config.serialPath.trim() : '';
-    if (path === '') throw new SettingsError('serialPath is missing: give the device of the paired terminal, e.g. /dev/rfcomm0');
+    if (path === '') throw new SettingsError(explain('settings.serialPathMissing', { setting: setting('serialPath') }));
     const baudRate = numberSetting(config, 'baudRate');
     return new SerialTransport({ path, baudRate });
   }
-  throw new SettingsError(`connection must be ${CONNECTIONS.map((choice) => `"${choice}"`).join(' or ')}, got "${String(connection)}"`);
+  const host = typeof config.host === 'string' ? config.host.trim() : '';
+  if (host === '') throw new SettingsError(explain('settings.hostMissing', { setting: setting('host') }));
+  const port = numberSetting(config, 'port');
+  return new TcpTransport({ host, port });
 }
 
-function choiceSetting<T extends string>(value: unknown, fallback: T, name: string, choices: readonly T[]): T {
+/** A choice among `choices` (two, as every choice of the dialog has), or `fallback` when blank. */
+function choiceSetting<T extends string>(value: unknown, fallback: T, name: keyof TerminalConfig, choices: readonly T[]): T {
   if (blank(value)) return fallback;
   const text = String(value).trim() as T;
-  if (!choices.includes(text)) throw new SettingsError(`${name} must be ${choices.map((choice) => `"${choice}"`).join(' or ')}, got "${String(value)}"`);
+  if (!choices.includes(text)) {
+    const [first, ...rest] = choices.map((choice) => ({ setting: name, choice }));
+    throw new SettingsError(explain('settings.choice', { setting: setting(name), first, second: rest[rest.length - 1] ?? first, got: String(value) }));
+  }
+  return text;
+}
+
+/** The amount limit as typed (checked against the decimals), or undefined when there is none. */
+function maxAmountSetting(config: TerminalConfig, decimals: number): string | undefined {
+  if (blank(config.maxAmount)) return undefined;
+  const text = String(config.maxAmount).trim();
+  try {
+    amountRules(decimals, text);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    // The amount rule's own words, about the setting as the dialog labels it.
+    throw new SettingsError(explain(error.explanation.key, { ...error.explanation.params, field: setting('maxAmount') }));
+  }
   return text;
 }
 
@@ -166,7 +209,7 @@ function numberSetting(config: TerminalConfig, name: NumberSettingName): number 
   if (blank(value)) return fallback;
   const number = typeof value === 'number' ? value : Number(String(value).trim());
   if (!Number.isFinite(number) || number < min || number > max || (integer && !Number.isInteger(number))) {
-    throw new SettingsError(`${name} must be a ${integer ? 'whole number' : 'number'} from ${min} to ${max}, got "${String(value)}"`);
+    throw new SettingsError(explain(integer ? 'settings.wholeNumber' : 'settings.seconds', { setting: setting(name), min, max, got: String(value) }));
   }
   return number;
 }

@@ -165,7 +165,7 @@ describe('journal in Node-RED', function () {
     await term.journal.ready;
     await waitFor(() => {
       warnings.push(...helper.log().args.filter((a) => a[0].level === helper.log().WARN).map((a) => a[0].msg));
-      return warnings.some((w) => /Unresolved pay .*invoice LEFT-1, amount 42\.00/.test(String(w)));
+      return warnings.some((w) => /^Outcome unknown: payment 42\.00, invoice LEFT-1, sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d to a terminal not recorded\. Node-RED stopped before the terminal answered\./.test(String(w)));
     }, 'the warning naming invoice and amount');
     await waitFor(() => statuses.some((t) => /^check terminal: 42\.00$/.test(t)), 'the unresolved status');
 

@@ -126,7 +126,9 @@ describe('journal file', () => {
     journal = new Journal(file);
     await journal.ready;
     assert.equal(fs.statSync(file).size, whole, 'the torn line is cut off as the journal loads');
-    assert.match(journal.notes.join('\n'), /dropped 63 bytes of an incomplete last line/);
+    assert.match(journal.notes.join('\n'), /The last line of the journal .* was incomplete .*: its 63 bytes from byte \d+ were removed\./);
+    // The same for other languages: a key of src/protocol/messages.ts and its values.
+    assert.deepEqual(journal.explainedNotes.map((note) => [note.key, note.params.bytes]), [['journalNote.tornLine', 63]]);
     assert.deepEqual(journal.unresolved, []);
     assert.deepEqual(journal.damaged, [], 'a torn last line is not damage');
     await beginId(journal, request('pay', { amount: '2', invoice: 'T-2' }));
@@ -390,7 +392,7 @@ describe('journal file: checks, recovery and one writer', () => {
     for (let n = 0; n < 25; n += 1) assert.equal(journal.refusal(request('pay', { amount: '1', invoice: `INV-${n}` }))?.code, 'DUPLICATE', `INV-${n}`);
     assert.ok(fs.existsSync(file), 'the live journal is written anew');
     assert.ok(!fs.existsSync(`${file}.new`), 'the leftover is removed once merged');
-    assert.match(journal.notes.join('\n'), /was missing; rebuilt from terminal\.jsonl\.1, terminal\.jsonl\.new/);
+    assert.match(journal.notes.join('\n'), /was missing: rebuilt from terminal\.jsonl\.1, terminal\.jsonl\.new\./);
   });
 
   it('merges a new generation that a crash left before its rename', async () => {

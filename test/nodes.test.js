@@ -751,19 +751,35 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.equal(simulator.received.length, 2);
     });
 
+    // Each setting named as the dialog labels it (catalog label.*), never by its property name.
     const badConfigs = [
-      { name: 'port "abc"', config: { port: 'abc' }, mention: /port/ },
-      { name: 'no host', config: { host: '' }, mention: /host/ },
-      { name: 'responseTimeout 0', config: { responseTimeout: '0' }, mention: /responseTimeout/ },
-      { name: 'maxAmount "lots"', config: { maxAmount: 'lots' }, mention: /maxAmount/ },
-      { name: 'connection "serial" without serialPath', config: { connection: 'serial', serialPath: '' }, mention: /serialPath/ },
-      { name: 'connection "carrier pigeon"', config: { connection: 'carrier pigeon' }, mention: /connection/ },
+      { name: 'port "abc"', config: { port: 'abc' }, mention: /"Port" must be a whole number from 1 to 65535, not "abc"\./, property: 'port' },
+      { name: 'no host', config: { host: '' }, mention: /"Host" is empty: enter the IP address the Payment Interface app shows\./, property: 'host' },
+      { name: 'responseTimeout 0', config: { responseTimeout: '0' }, mention: /"Answer within" must be a number of seconds from 1 to 3600, not "0"\./, property: 'responseTimeout' },
+      { name: 'maxAmount "lots"', config: { maxAmount: 'lots' }, mention: /Max\. amount must be a decimal number like 12\.50, not "lots"\./, property: 'maxAmount' },
+      { name: 'connection "serial" without serialPath', config: { connection: 'serial', serialPath: '' }, mention: /"Serial port" is empty/, property: 'serialPath' },
+      {
+        name: 'connection "carrier pigeon"',
+        config: { connection: 'carrier pigeon' },
+        mention: /"Connection" must be "TCP\/IP \(Wi-Fi or LAN\)" or "Bluetooth \/ serial", not "carrier pigeon"\./,
+        property: 'connection',
+      },
     ];
     for (const bad of badConfigs) {
       it(`CONNECT: config node with invalid settings (${bad.name}) → every message gets CONNECT/not-sent, no crash`, async function () {
         const flow = [terminalConfig(bad.config), ...ACTION_TYPES.flatMap((action) => actionNode(action, action))];
         await deploy(flow);
         assert.equal(helper.getNode('cfg').client, undefined);
+        // The config node says it once in the log: the setting and its rule, and what it means; no constants.
+        const logged = helper
+          .log()
+          .args.filter((args) => args[0].level === helper.log().ERROR && args[0].id === 'cfg')
+          .map((args) => String(args[0].msg));
+        assert.equal(logged.length, 1, JSON.stringify(logged));
+        assert.match(logged[0], /^The terminal settings of this node are wrong: /);
+        assert.match(logged[0], bad.mention);
+        assert.match(logged[0], /Until this is fixed, requests to this terminal are refused: nothing is sent to it\.$/);
+        assert.doesNotMatch(logged[0], /\bCONNECT\b/);
         const inputs = {
           pay: { payload: 1 },
           refund: { payload: 1 },
@@ -777,7 +793,13 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
           assert.equal(msg._msgid, `cfg-${action}`);
           assert.equal(msg.payload.action, action);
           assert.match(msg.error.message, bad.mention);
+          assert.ok(!msg.error.message.includes(`${bad.property} `), `"${msg.error.message}" names the property ${bad.property}`);
           assert.match(msg.error.message, /nothing was sent/i);
+          // For words of one's own: the key and the setting, language-neutral.
+          assert.equal(msg.payload.messageKey, 'node.badSettings');
+          assert.match(msg.payload.messageParams.reason.key, /^(settings|input)\./);
+          const { setting, field } = msg.payload.messageParams.reason.params;
+          assert.deepEqual(setting ?? field, { setting: bad.property });
         }
         // Still alive: a second round is answered the same way.
         helper.getNode('pay').receive({ payload: 2 });

@@ -215,7 +215,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       assert.equal(clientWritten, clientPlain, `"${spelling}" and "127.0.0.1" got two clients for one terminal`);
       // The one that joined was told whose settings apply (here: the other's journal).
       assert.ok(
-        warnings().some((text) => /is also configured by config node .*journal/.test(text)),
+        warnings().some((text) => /^The terminal \S+ is also set up as "terminal \w+", whose settings apply to both: Journal\.$/.test(text)),
         `a warning about the shared settings; got ${JSON.stringify(warnings())}`,
       );
 

@@ -506,7 +506,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       assert.equal(res.body.outcome, 'connected');
       assert.equal(res.body.target, `127.0.0.1:${simPort}`);
       assert.equal(typeof res.body.ms, 'number');
-      assert.match(res.body.message, new RegExp(`^connected to 127\\.0\\.0\\.1:${simPort} in \\d+ ms$`));
+      assert.match(res.body.message, new RegExp(`^connected to 127\\.0\\.0\\.1:${simPort} in \\d+\\sms$`));
       await waitFor(() => simulator.connectionCount === 0, 'the test connection to close', 2000);
       assert.equal(simulator.received.length, 0, 'nothing was sent to the terminal');
     });
@@ -518,19 +518,42 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       assert.equal(res.body.ok, false);
       assert.equal(res.body.outcome, 'refused');
       assert.match(res.body.message, new RegExp(`^refused: nothing accepts connections on 127\\.0\\.0\\.1:${port}`));
+      // The system's own words are kept apart, for a log; the words are the dialog's.
+      assert.match(res.body.detail, /ECONNREFUSED/);
+      assert.doesNotMatch(res.body.message, /ECONNREFUSED|connect /);
     });
 
-    it('invalid: settings that cannot make a connection are named, and nothing is tried', async function () {
+    it('invalid: settings that cannot make a connection are named as the dialog labels them, and nothing is tried', async function () {
       await deploy([]);
       const noHost = await helper.request().post('/mypos-terminal/test').send({ connection: 'tcp', host: ' ', port: '51042' }).expect(200);
       assert.equal(noHost.body.outcome, 'invalid');
-      assert.match(noHost.body.message, /host is missing/);
+      assert.equal(noHost.body.reason, '"Host" is empty: enter the IP address the Payment Interface app shows.');
+      assert.equal(noHost.body.message, `check the settings: ${noHost.body.reason}`);
       const badPort = await helper.request().post('/mypos-terminal/test').send({ connection: 'tcp', host: '127.0.0.1', port: '70000' }).expect(200);
       assert.equal(badPort.body.outcome, 'invalid');
-      assert.match(badPort.body.message, /port must be/);
+      assert.equal(badPort.body.reason, '"Port" must be a whole number from 1 to 65535, not "70000".');
       const noPath = await helper.request().post('/mypos-terminal/test').send({ connection: 'serial', serialPath: '' }).expect(200);
       assert.equal(noPath.body.outcome, 'invalid');
-      assert.match(noPath.body.message, /serialPath is missing/);
+      assert.equal(noPath.body.reason, '"Serial port" is empty: enter the device of the paired terminal, e.g. /dev/rfcomm0.');
+      const badBaud = await helper.request().post('/mypos-terminal/test').send({ connection: 'serial', serialPath: '/dev/x', baudRate: '9600.5' }).expect(200);
+      assert.equal(badBaud.body.reason, '"Baud rate" must be a whole number from 50 to 4000000, not "9600.5".');
+      const badChoice = await helper.request().post('/mypos-terminal/test').send({ connection: 'bluetooth', host: '127.0.0.1' }).expect(200);
+      assert.equal(badChoice.body.reason, '"Connection" must be "TCP/IP (Wi-Fi or LAN)" or "Bluetooth / serial", not "bluetooth".');
+      const badTimeout = await helper.request().post('/mypos-terminal/test').send({ connection: 'tcp', host: '127.0.0.1', connectTimeout: '0' }).expect(200);
+      assert.equal(badTimeout.body.reason, '"Connect within" must be a number of seconds from 1 to 300, not "0".');
+    });
+
+    it('failed: the reason in words (explainError), the system\'s error text only in `detail`', async function () {
+      const failing = (error) => ({ description: '/dev/ttyMYPOS', connect: () => Promise.reject(error) });
+      const busy = await probeTransport(failing(Object.assign(new Error('EBUSY: resource busy or locked, open'), { code: 'EBUSY' })), 1000);
+      assert.equal(busy.outcome, 'in-use');
+      assert.equal(busy.message, '/dev/ttyMYPOS is in use by another program');
+      const reset = await probeTransport(failing(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), 1000);
+      assert.equal(reset.outcome, 'failed');
+      assert.equal(reset.reason, 'the terminal closed the connection.');
+      assert.equal(reset.message, 'cannot connect: the terminal closed the connection.');
+      assert.equal(reset.detail, 'read ECONNRESET');
+      for (const result of [busy, reset]) assert.doesNotMatch(result.message, /\bE[A-Z]{3,}\b/, 'no system error code in the words');
     });
 
     it('busy: a terminal with a request open is not disturbed', async function () {
@@ -562,7 +585,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       const result = await probeTransport(silent, 150);
       assert.equal(result.outcome, 'timeout');
       assert.equal(result.ok, false);
-      assert.match(result.message, /^timed out: no connection to 192\.0\.2\.1:51042 within 0\.15 s$/);
+      assert.match(result.message, /^timed out: no connection to 192\.0\.2\.1:51042 within 0\.15\ss$/);
       assert.ok(aborted, 'the attempt was given up');
       assert.ok(Date.now() - started < 1000);
     });
@@ -657,6 +680,12 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
           const known = key.endsWith('.') ? [...keys].some((k) => k.startsWith(key)) : keys.has(key);
           if (!known) problems.push(`${html}: ${key}`);
         }
+        // The terminal dialog writes requests, amounts and times with the action nodes' catalog, as the runtime does.
+        const actionKeys = new Set(catalog('en-US', 'mypos-actions.json').keys());
+        for (const [, key] of source.matchAll(/\bactionsText\('([a-zA-Z.-]+)'/g)) {
+          const full = `mypos-actions.${key}`;
+          if (!(full.endsWith('.') ? [...actionKeys].some((k) => k.startsWith(full)) : actionKeys.has(full))) problems.push(`${html}: ${full}`);
+        }
       }
       assert.deepEqual(problems, []);
     });
@@ -705,5 +734,119 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
         i18n.useMessageCatalog({ _: (key) => key });
       }
     });
+  });
+});
+
+describe('the config node\'s words in Hungarian, in a real Node-RED started with lang: "hu"', function () {
+  this.timeout(90000);
+  const { MESSAGES, substitute } = require('../dist/src/protocol/messages');
+  const { localSettings, startNodeRed } = require('./support/node-red-process');
+  const http = require('node:http');
+  const catalogOf = (lang, name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'nodes', 'locales', lang, `${name}.json`), 'utf8'))[name];
+  const terminalHu = catalogOf('hu', 'mypos-terminal');
+  const actionsHu = catalogOf('hu', 'mypos-actions');
+  /**
+   * A message's Hungarian template: `messages.<key>` of the Hungarian catalog. The sentences of
+   * src/protocol/messages.ts that the Hungarian catalog does not have yet come out in English, as
+   * Node-RED's i18next falls back to them.
+   */
+  const huMessage = (key) => key.split('.').reduce((entry, part) => entry?.[part], actionsHu.messages) ?? MESSAGES[key];
+  const fill = (template, values) => substitute(template, Object.fromEntries(Object.entries(values).map(([name, value]) => [name, String(value)])));
+  /** Words a person reads that must not be there: machine constants, the system's error codes, an English rule. */
+  const UNWANTED = /\b(CONNECT|JOURNAL|SETTINGS|ECONNREFUSED|EISDIR|ENOENT|ENOTFILE)\b|must be|is empty|Requests are refused|serialPath|journalPath/;
+
+  let nodeRed;
+  let userDir;
+  let notAFile;
+  let closedPort;
+
+  function post(urlPath, body) {
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        { host: '127.0.0.1', port: nodeRed.port, path: urlPath, method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json' } },
+        (response) => {
+          const chunks = [];
+          response.on('data', (chunk) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`POST ${urlPath} timed out`)));
+      request.on('error', reject);
+      request.end(JSON.stringify(body));
+    });
+  }
+
+  before(async function () {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-hu-runtime-'));
+    const link = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(ROOT, link, 'dir');
+    // A journal path that is a folder: the journal cannot be used.
+    notAFile = path.join(userDir, 'journal-folder');
+    fs.mkdirSync(notAFile);
+    closedPort = await freePort();
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'Fizetés' },
+      terminalConfigNode('badPort', closedPort, { name: 'Rossz port', port: '70000' }),
+      terminalConfigNode('badJournal', closedPort, { name: 'Rossz napló', journalPath: notAFile }),
+      { id: 'in', z: 'tab', type: 'http in', url: '/pay', method: 'post', wires: [['pay']] },
+      { id: 'pay', z: 'tab', type: 'mypos-pay', terminal: 'badPort', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
+      { id: 'out', z: 'tab', type: 'http response', statusCode: '200', wires: [] },
+    ];
+    fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flow));
+    nodeRed = await startNodeRed(userDir, localSettings({ lang: 'hu', httpNodeRoot: '/' }));
+  });
+
+  after(async function () {
+    if (nodeRed) await nodeRed.stop();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  /** The settings error of the badPort node, in Hungarian: the dialog's label „Port” and the rule. */
+  const portError = () => fill(huMessage('settings.wholeNumber'), { setting: terminalHu.label.port, min: 1, max: 65535, got: 70000 });
+
+  it('a settings error: the config node logs the setting by its Hungarian label and the rule, and that nothing is sent', async function () {
+    assert.equal(portError(), '„Port”: 1 és 65535 közötti egész szám kell, nem „70000”.');
+    const expected = fill(terminalHu.log.refusedUntilFixed, { problem: fill(huMessage('node.badSettings'), { reason: portError() }) });
+    await waitFor(() => nodeRed.log().includes(expected), `the settings error in the log:\n${expected}`, 20000).catch((error) => {
+      throw new Error(`${error.message}\n--- Node-RED's log:\n${nodeRed.log()}`);
+    });
+    const line = nodeRed.log().split('\n').find((text) => text.includes(expected));
+    assert.match(line, /\[error\] \[mypos-terminal:Rossz port\]/);
+    assert.match(line, /Amíg ez nincs javítva, a node-ok egyetlen kérést sem küldenek ennek a terminálnak\.$/);
+    assert.doesNotMatch(line, UNWANTED);
+  });
+
+  it('a settings error on the action node\'s error output, in Hungarian', async function () {
+    const answer = await post('/pay', { payload: 1 });
+    assert.equal(answer.body.code, 'CONNECT');
+    assert.equal(answer.body.messageKey, 'node.badSettings');
+    assert.deepEqual(answer.body.messageParams.reason, { key: 'settings.wholeNumber', params: { setting: { setting: 'port' }, min: 1, max: 65535, got: '70000' } });
+    assert.equal(answer.body.message, `${fill(huMessage('node.badSettings'), { reason: portError() })} ${huMessage('outcome.notSent')}`);
+    assert.doesNotMatch(answer.body.message, UNWANTED);
+  });
+
+  it('a journal that cannot be used: the config node says so in Hungarian, with the reason in words and no constant', async function () {
+    const problem = fill(huMessage('journal.unusable'), { path: notAFile, reason: huMessage('journal.notRegularFile') });
+    const expected = fill(terminalHu.log.refusedUntilFixed, { problem });
+    await waitFor(() => nodeRed.log().includes(expected), `the journal error in the log:\n${expected}`, 20000).catch((error) => {
+      throw new Error(`${error.message}\n--- Node-RED's log:\n${nodeRed.log()}`);
+    });
+    const line = nodeRed.log().split('\n').find((text) => text.includes(expected));
+    assert.match(line, /\[error\] \[mypos-terminal:Rossz napló\]/);
+    assert.doesNotMatch(line, UNWANTED);
+  });
+
+  it('Test connection to a closed port, and with a wrong setting, answers in Hungarian', async function () {
+    const refused = await post('/mypos-terminal/test', { connection: 'tcp', host: '127.0.0.1', port: String(closedPort), connectTimeout: '2' });
+    assert.equal(refused.body.outcome, 'refused');
+    assert.equal(refused.body.message, fill(terminalHu.test.refused, { target: `127.0.0.1:${closedPort}` }));
+    assert.doesNotMatch(refused.body.message, UNWANTED);
+    assert.match(refused.body.detail, /ECONNREFUSED/, 'the system\'s words only in `detail`');
+
+    const invalid = await post('/mypos-terminal/test', { connection: 'tcp', host: '127.0.0.1', port: '70000' });
+    assert.equal(invalid.body.outcome, 'invalid');
+    assert.equal(invalid.body.reason, portError());
+    assert.equal(invalid.body.message, fill(terminalHu.test.invalid, { message: portError() }));
   });
 });

@@ -64,8 +64,8 @@ export interface DamagedLine {
 export interface LoadedJournal {
   readonly records: JournalRecord[];
   readonly damaged: DamagedLine[];
-  /** What start-up repaired, in words for the log: a torn last line dropped, a compaction finished… */
-  readonly notes: string[];
+  /** What start-up repaired, for the log: a torn last line dropped, a compaction finished… */
+  readonly notes: Explanation[];
   /** True when the records came (also) from files other than the live one: write them to a new generation. */
   readonly needsRewrite: boolean;
 }
@@ -170,7 +170,7 @@ export class JournalFile {
   private static async openLocked(fs: JournalFileSystem, file: string, ioTimeoutMs: number, lock: JournalLock): Promise<{ file: JournalFile; loaded: LoadedJournal }> {
     const timed = <T>(what: string, operation: Promise<T>) => withTimeout(operation, ioTimeoutMs, what);
     const directory = path.dirname(file);
-    const notes: string[] = [];
+    const notes: Explanation[] = [];
     const live = await statOrNothing(fs, file, timed);
     if (live && !live.isFile()) throw explainedError(explain('journal.notRegularFile'), 'ENOTFILE', `${file} is not a regular file; a journal must be one`);
     const leftovers: string[] = [];
@@ -182,7 +182,7 @@ export class JournalFile {
     if (!live) {
       const previous = await statOrNothing(fs, `${file}.1`, timed);
       if (previous?.isFile()) leftovers.unshift(`${file}.1`);
-      if (leftovers.length > 0) notes.push(`${file} was missing; rebuilt from ${leftovers.map((f) => path.basename(f)).join(', ')}`);
+      if (leftovers.length > 0) notes.push(explain('journalNote.rebuilt', { file, from: leftovers.map((f) => path.basename(f)).join(', ') }));
     }
     const handle = await timed(`open ${file}`, fs.open(file, 'journal'));
     try {
@@ -209,9 +209,9 @@ export class JournalFile {
         // The last write never completed (a power cut, a full disk): nothing in it counted as written.
         await timed(`truncate ${file}`, handle.truncate(own.tornAt));
         await timed(`sync ${file}`, handle.datasync());
-        notes.push(`dropped ${stats.size - own.tornAt} bytes of an incomplete last line at byte ${own.tornAt} of ${file}`);
+        notes.push(explain('journalNote.tornLine', { file, bytes: stats.size - own.tornAt, offset: own.tornAt }));
       }
-      if (live) for (const other of leftovers) notes.push(`merged ${path.basename(other)}, left by an interrupted compaction`);
+      if (live) for (const other of leftovers) notes.push(explain('journalNote.mergedLeftover', { name: path.basename(other), file }));
       const journal = new JournalFile(fs, file, handle, stats, lock, own.tornAt, ioTimeoutMs);
       journal.leftovers = leftovers.filter((f) => !f.endsWith('.1'));
       return { file: journal, loaded: { records, damaged, notes, needsRewrite: leftovers.length > 0 } };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Action, Explanation, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, failureMessage, parseReference, render } from '../protocol';
+import { Action, Explanation, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, explainError, failureMessage, parseReference, render } from '../protocol';
 import { describeType, printable } from '../protocol/amount';
 import { JournalFileSystem, nodeFileSystem } from './file-system';
 import { DamagedLine, JournalContent, JournalFile, JournalUnavailableError, LoadedJournal, PendingLine } from './journal-file';
@@ -267,8 +267,8 @@ export class Journal implements JournalContent {
   /** End lines that could not be written yet (a full disk): written with the next line that can be. */
   private readonly unwritten: PendingLine[] = [];
   private readonly listeners = new Set<() => void>();
-  /** What start-up repaired or found, in words for the log. */
-  readonly notes: string[] = [];
+  /** What start-up repaired or found, for the log (in any language: see src/protocol/messages.ts). */
+  readonly explainedNotes: Explanation[] = [];
 
   constructor(file: string, options: JournalOptions = {}) {
     this.path = file;
@@ -279,6 +279,11 @@ export class Journal implements JournalContent {
     this.compactAt = this.maxBytes;
     this.opening = this.open();
     this.opening.catch(() => undefined); // callers see the failure when they await ready
+  }
+
+  /** What start-up repaired or found, in English. */
+  get notes(): string[] {
+    return this.explainedNotes.map((note) => render(note));
   }
 
   /** Resolves when the file is loaded and open for appending; rejects when it cannot be (the last attempt). */
@@ -642,7 +647,7 @@ export class Journal implements JournalContent {
       throw new JournalUnavailableError('the journal was closed while it opened');
     }
     this.load(loaded);
-    this.notes.push(...loaded.notes);
+    this.explainedNotes.push(...loaded.notes);
     const imported = await this.importLegacy();
     file.attach(this);
     this.file = file;
@@ -652,7 +657,7 @@ export class Journal implements JournalContent {
         await file.rewrite();
         for (const legacy of imported) await (this.options.fs ?? nodeFileSystem).rename(legacy, `${legacy}.imported`);
       } catch (error) {
-        this.notes.push(`could not yet write the merged journal (${reason(error)}); it is merged again on the next start`);
+        this.explainedNotes.push(explain('journalNote.mergeNotWritten', { file: this.path, reason: explainError(error, 'file') }));
       }
     }
     // A file past the limit is compacted after its first write: once per start at most.
@@ -667,9 +672,9 @@ export class Journal implements JournalContent {
         const read = await JournalFile.read(legacy, this.options.fs, this.options.ioTimeoutMs);
         this.load({ records: read.records, damaged: read.damaged, notes: [], needsRewrite: true });
         imported.push(legacy);
-        this.notes.push(`merged ${legacy} (${read.records.length} lines), written by an earlier version`);
+        this.explainedNotes.push(explain('journalNote.mergedOld', { old: legacy, lines: read.records.length, file: this.path }));
       } catch (error) {
-        this.notes.push(`could not merge ${legacy}: ${reason(error)}`);
+        this.explainedNotes.push(explain('journalNote.oldNotMerged', { old: legacy, file: this.path, reason: explainError(error, 'file') }));
       }
     }
     return imported;
@@ -1093,10 +1098,6 @@ function duplicate(reference: Explanation, earlier: JournalEntry): Refusal {
   }
   const key = earlier.outcome === 'ok' ? 'duplicate.approved' : earlier.outcome === undefined ? 'duplicate.open' : 'duplicate.unknown';
   return refuse('DUPLICATE', explain(key, params));
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The requests that need a person, in the order they came to need it, also by terminal. */

@@ -86,6 +86,15 @@ export const MESSAGES = {
   'node.noTerminal': 'No terminal is selected in this node: open it and choose a myPOS terminal.',
   'node.badSettings': 'The terminal settings of this node are wrong: __reason__',
 
+  // The terminal config node's settings (nodes/terminal-settings.ts): __setting__ is a setting
+  // as its dialog labels it; __got__ what the flow holds.
+  'settings.hostMissing': '"__setting__" is empty: enter the IP address the Payment Interface app shows.',
+  'settings.serialPathMissing': '"__setting__" is empty: enter the device of the paired terminal, e.g. /dev/rfcomm0.',
+  'settings.wholeNumber': '"__setting__" must be a whole number from __min__ to __max__, not "__got__".',
+  'settings.seconds': '"__setting__" must be a number of seconds from __min__ to __max__, not "__got__".',
+  'settings.choice': '"__setting__" must be "__first__" or "__second__", not "__got__".',
+  'settings.failed': 'The terminal could not be set up with these settings (__detail__).',
+
   // Our own failures.
   'internal.beforeSend': 'An internal error stopped the request before it was sent (__detail__).',
   'internal.afterSend': 'An internal error stopped the request while the terminal had it (__detail__).',
@@ -110,6 +119,14 @@ export const MESSAGES = {
   'journal.hung': 'the disk has not answered for __seconds__ s.',
   'journal.notRegularFile': 'it is not a regular file.',
   'journal.shortWrite': 'only part of the line could be written. Is the disk full?',
+
+  // What opening a journal repaired or found (Journal.explainedNotes), for the log.
+  'journalNote.rebuilt': 'The journal __file__ was missing: rebuilt from __from__.',
+  'journalNote.tornLine': 'The last line of the journal __file__ was incomplete (Node-RED probably stopped while writing it): its __bytes__ bytes from byte __offset__ were removed.',
+  'journalNote.mergedLeftover': 'Merged __name__ into the journal __file__: a clean-up of the journal had been interrupted.',
+  'journalNote.mergeNotWritten': 'The merged journal __file__ could not be written yet: __reason__ It is merged again at the next start.',
+  'journalNote.mergedOld': 'Merged __old__ (__lines__ lines, written by an earlier version) into the journal __file__.',
+  'journalNote.oldNotMerged': 'Could not merge __old__ into the journal __file__: __reason__',
 
   // Input rules.
   'input.completionAboveAuthorized': 'The completion amount __amount__ is above the pre-authorized __authorized__ (pre-authorization __code__).',
@@ -170,6 +187,11 @@ export type MessageParam =
   | { readonly time: string }
   /** An action, shown as its noun ("payment"). */
   | { readonly action: Action }
+  /**
+   * A setting of the terminal config node, named as its dialog labels it ("Host"), or one of its
+   * choices as the dialog lists it ("TCP/IP (Wi-Fi or LAN)").
+   */
+  | { readonly setting: string; readonly choice?: string }
   /** A sentence part of its own. */
   | Explanation;
 
@@ -194,6 +216,7 @@ const ACTION_NOUNS: Readonly<Record<Action, string>> = {
 export interface MessageLanguage {
   sentence(key: MessageKey, values: Readonly<Record<string, string>>): string;
   action(action: Action): string;
+  setting(name: string, choice?: string): string;
   amount(text: string): string;
   time(iso: string): string;
 }
@@ -201,6 +224,9 @@ export interface MessageLanguage {
 export const ENGLISH: MessageLanguage = {
   sentence: (key, values) => substitute(MESSAGES[key], values),
   action: (action) => ACTION_NOUNS[action],
+  // The dialog's labels live in the config node's catalog (nodes/locales/<lang>/mypos-terminal.json),
+  // which the nodes use; without them a setting is named by its property.
+  setting: (name, choice) => choice ?? name,
   amount: (text) => text,
   time: (iso) => localTime(iso),
 };
@@ -231,6 +257,7 @@ export function renderParam(param: MessageParam, language: MessageLanguage): str
   if ('amount' in param) return language.amount(param.amount);
   if ('time' in param) return language.time(param.time);
   if ('action' in param) return language.action(param.action);
+  if ('setting' in param) return language.setting(param.setting, param.choice);
   return render(param, language);
 }
 

@@ -19,9 +19,23 @@ export interface TerminalLease {
 
 /** Who uses a terminal, for the message that another configuration shares it. */
 export interface LeaseOwner {
+  /** Its name, e.g. the config node's name. */
   readonly label: string;
-  /** Told when this configuration joins a terminal another already set up. */
-  warn?(message: string): void;
+  /**
+   * Told when this configuration joins a terminal another already set up and some of its
+   * settings differ: in English, and as `shared` for words of one's own.
+   */
+  warn?(message: string, shared: SharedSettings): void;
+}
+
+/** A terminal another configuration set up first: its settings apply, and these of this one's differ. */
+export interface SharedSettings {
+  /** The terminal, as its identity names it: `tcp:192.168.1.20:51042`. */
+  readonly terminal: string;
+  /** The label of the configuration whose settings apply. */
+  readonly owner: string;
+  /** The link settings that differ (keys of TerminalClientOptions), and `journal` when the journals differ. */
+  readonly settings: readonly string[];
 }
 
 interface SharedTerminal {
@@ -60,10 +74,19 @@ export class TerminalRegistry {
       shared = this.terminals.find((terminal) => sameTerminal(terminal.identity, found));
       if (shared) {
         shared.users += 1;
-        const differing = differences(shared.options, options);
-        if (options.journal && shared.options.journal && options.journal !== shared.options.journal) differing.push(`journal (${shared.options.journal.path})`);
-        if (differing.length > 0) {
-          owner.warn?.(`The terminal ${found.label} is also configured by ${shared.owner.label}; its settings apply to both: ${differing.join(', ')}.`);
+        const applying = shared.options;
+        const settings: string[] = differences(applying, options);
+        const described = settings.map((key) => `${key} (${String(applying[key as keyof TerminalClientOptions] ?? 'default')})`);
+        if (options.journal && applying.journal && options.journal !== applying.journal) {
+          settings.push('journal');
+          described.push(`journal (${applying.journal.path})`);
+        }
+        if (settings.length > 0) {
+          owner.warn?.(`The terminal ${found.label} is also configured by "${shared.owner.label}"; its settings apply to both: ${described.join(', ')}.`, {
+            terminal: found.label,
+            owner: shared.owner.label,
+            settings,
+          });
         }
         return shared.client;
       }
@@ -119,6 +142,6 @@ export class TerminalRegistry {
   }
 }
 
-function differences(first: TerminalClientOptions, second: TerminalClientOptions): string[] {
-  return LINK_SETTINGS.filter((key) => first[key] !== second[key]).map((key) => `${key} (${String(first[key] ?? 'default')})`);
+function differences(first: TerminalClientOptions, second: TerminalClientOptions): (typeof LINK_SETTINGS)[number][] {
+  return LINK_SETTINGS.filter((key) => first[key] !== second[key]);
 }

@@ -15,7 +15,7 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { TerminalSimulator } = require('../../dist/src');
+const { Journal, TerminalSimulator, createRequest, explain, failure } = require('../../dist/src');
 const { EDITOR_CONSTANTS } = require('../../dist/nodes/editor-constants');
 const { NUMBER_SETTINGS } = require('../../dist/nodes/terminal-settings');
 const { openEditor, requireChromium, root } = require('../support/editor-session');
@@ -34,9 +34,9 @@ const SEARCHES = {
 /** Settings of an imported terminal as an exported flow holds them: everything the dialog saves. */
 const TERMINAL_SETTINGS = { connection: 'tcp', host: '127.0.0.1', responseTimeout: '180', connectTimeout: '10', decimals: '2', maxAmount: '', journalPath: '', queueLimit: '0', queueTimeout: '60', connectionMode: 'per-request', lateAnswerWindow: '10', requestEnding: 'newline', readinessCheck: '0' };
 
-/** The message catalog the editor is served (the built one). */
-function catalog(lang) {
-  return JSON.parse(fs.readFileSync(path.join(root, 'dist', 'nodes', 'locales', lang, 'mypos-actions.json'), 'utf8'))['mypos-actions'];
+/** The message catalog the editor is served (the built one): the action nodes' or the config node's. */
+function catalog(lang, name = 'mypos-actions') {
+  return JSON.parse(fs.readFileSync(path.join(root, 'dist', 'nodes', 'locales', lang, `${name}.json`), 'utf8'))[name];
 }
 
 /** Helpers on one editor session: dragging from the palette, dialogs, deploy. */
@@ -401,8 +401,16 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
     before(async function () {
       this.timeout(180000);
       requireChromium(this);
-      session = await openEditor({ locale: 'hu' });
+      // A zone whose clock is not UTC's, so that local time and UTC differ.
+      session = await openEditor({ locale: 'hu', timezoneId: 'Europe/Budapest' });
       editor = editorActions(session);
+    });
+
+    afterEach(async function () {
+      if (this.currentTest.state === 'failed' && session) {
+        await session.shot(`failed-defaults-hu-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
+        await editor.closeAllDialogs();
+      }
     });
 
     after(async function () {
@@ -434,6 +442,54 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       for (const [word, expected] of Object.entries(SEARCHES.hu)) {
         assert.deepEqual(await editor.searchPalette(word), [...expected].sort(), `searching for "${word}"`);
       }
+    });
+
+    it('the terminal dialog lists the requests to check in local time, amounts with a decimal comma, actions in words', async function () {
+      const { page } = session;
+      // A journal with a payment sent before Node-RED stopped and a refund that ended unknown, on two terminals.
+      const file = path.join(session.userDir, 'check-journal.jsonl');
+      const sentAt = '2026-01-15T10:04:05.000Z'; // 11:04:05 in Budapest (UTC+1 in January)
+      const journal = new Journal(file, { now: () => new Date(sentAt) });
+      const given = (value) => ({ value, field: 'x' });
+      const request = (action, amount, invoice) =>
+        createRequest({ action, amount: given(amount), invoice: given(invoice), receipt: given('ON'), custrcpt: given('ON') }, { decimals: 2 });
+      assert.ok((await journal.begin(request('pay', '12.50', 'HU-CHECK-1'), { terminal: 'tcp:127.0.0.1:51042' })).id);
+      const refund = await journal.begin(request('refund', '7.25', 'HU-CHECK-2'), { terminal: 'tcp:127.0.0.1:51043' });
+      await journal.end(refund.id, failure('refund', undefined, 'TIMEOUT', explain('timeout.noAnswer', { seconds: 5 })));
+      await journal.close();
+
+      await editor.importTerminals([{ id: 'terminal-check', name: 'Kassza', port: '51042', journalPath: file }]);
+      const pay = await editor.importWithoutTerminal('mypos-pay', 300, 200);
+      await editor.deploy();
+      await editor.openDialog(pay);
+      await page.click('#node-input-btn-terminal-edit');
+      const row = page.locator('#node-config-mypos-unresolved-row');
+      await row.waitFor({ state: 'visible' });
+      const entries = await page.locator('#node-config-mypos-unresolved-list li').allInnerTexts();
+      const shown = await row.innerText();
+      await row.scrollIntoViewIfNeeded();
+      await session.shot('config-dialog-check-hu', page.locator('.red-ui-tray').last());
+
+      const terminal = catalog('hu', 'mypos-terminal');
+      const actions = catalog('hu').actions ?? catalog('en-US').actions; // i18next falls back to English, as the editor does
+      const dateTime = (catalog('hu').format ?? catalog('en-US').format).dateTime;
+      const localTime = dateTime.replace('__year__', '2026').replace('__month__', '01').replace('__day__', '15').replace('__time__', '11:04:05');
+      assert.equal(entries.length, 2, shown);
+      assert.ok(shown.includes(terminal.unresolved.title), `the title: ${shown}`);
+      assert.ok(shown.includes(terminal.check.sharedJournal), `that every terminal of the journal is listed: ${shown}`);
+      const [payment, refunded] = entries;
+      assert.ok(payment.startsWith(`${localTime} · ${actions.pay} 12,50`), payment);
+      assert.ok(payment.includes('HU-CHECK-1') && payment.includes('127.0.0.1:51042') && payment.endsWith(terminal.check.noEnd), payment);
+      assert.ok(refunded.startsWith(`${localTime} · ${actions.refund} 7,25`), refunded);
+      assert.ok(refunded.endsWith(terminal.check.unknown), refunded);
+      for (const entry of entries) {
+        assert.doesNotMatch(entry, /\d{4}-\d\d-\d\dT|10:04:05|Z\b/, 'UTC ISO time');
+        assert.doesNotMatch(entry, /\d\.\d\d\b/, 'a decimal point');
+        assert.doesNotMatch(entry, /\b(pay|refund)\b|tcp:/, 'a machine value');
+      }
+      await page.click('#node-config-dialog-cancel');
+      await page.locator('#node-config-input-host').waitFor({ state: 'detached' });
+      await editor.closeDialog();
     });
 
     it('raised no errors in the page', function () {

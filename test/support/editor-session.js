@@ -47,9 +47,10 @@ function requireChromium(context) {
  * - install: 'link' (this repository, as `npm link` would) or the path of a packed tarball's
  *   unpacked `package/` folder, which is linked the same way;
  * - settings: Node-RED settings (default: localSettings());
- * - locale: the browser's language (the editor follows it), default en-US.
+ * - locale: the browser's language (the editor follows it), default en-US;
+ * - timezoneId: the browser's time zone (e.g. Europe/Budapest), default the system's.
  */
-async function openEditor({ install = 'link', settings = localSettings(), locale = 'en-US', viewport = { width: 1400, height: 1000 } } = {}) {
+async function openEditor({ install = 'link', settings = localSettings(), locale = 'en-US', timezoneId, viewport = { width: 1400, height: 1000 } } = {}) {
   const session = { blocked: [], pageErrors: [], WAIT_MS };
   const packageDir = install === 'link' ? root : install;
   session.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-e2e-'));
@@ -73,6 +74,7 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
       args: CHROMIUM_FLAGS,
       viewport,
       locale,
+      ...(timezoneId && { timezoneId }),
       timeout: 60000,
     });
     session.context.setDefaultTimeout(WAIT_MS);
