@@ -660,7 +660,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.ok(statuses.some((s) => /connecting/.test(s.text)), 'showed connecting first');
     });
 
-    it('TIMEOUT: fault "silent" with responseTimeout 1 s → outcome unknown; status shows outcome unknown', async function () {
+    it('TIMEOUT: fault "silent" with responseTimeout 1 s → outcome unknown; status says to check that amount on the terminal', async function () {
       this.timeout(6000);
       simulator.behaviour = { fault: 'silent' };
       const node = await deployOne('pay', { config: { responseTimeout: '1' } });
@@ -672,18 +672,18 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.equal(msg.payload.invoice, 'T-1');
       assert.equal(msg.payload.amount, '5.00');
       assert.equal(simulator.received.length, 1);
-      assert.match(lastStatusText(statuses), /outcome unknown/);
+      assert.equal(lastStatusText(statuses), 'check terminal: 5.00');
       assert.ok(statuses.some((s) => /waiting/.test(s.text) && s.text.includes('5.00')), 'showed waiting with the amount');
     });
 
-    it('CONNECTION_LOST: fault "drop" → outcome unknown; status shows outcome unknown', async function () {
+    it('CONNECTION_LOST: fault "drop" → outcome unknown; status says to check that amount on the terminal', async function () {
       simulator.behaviour = { fault: 'drop' };
       const node = await deployOne('refund');
       const statuses = watchStatus(node);
       const msg = expectError(await run('act', { payload: 5 }), 'CONNECTION_LOST', 'unknown');
       assert.equal(msg.payload.action, 'refund');
       assert.equal(simulator.received.length, 1);
-      assert.match(lastStatusText(statuses), /outcome unknown/);
+      assert.equal(lastStatusText(statuses), 'check terminal: 5.00');
     });
 
     it('CONNECTION_LOST: fault "halfway" → outcome unknown', async function () {
@@ -698,7 +698,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       const statuses = watchStatus(node);
       const msg = expectError(await run('act', { payload: 5 }), 'PROTOCOL', 'unknown');
       assert.equal(msg.payload.action, 'pay');
-      assert.match(lastStatusText(statuses), /outcome unknown/);
+      assert.equal(lastStatusText(statuses), 'check terminal: 5.00');
     });
 
     it('PROTOCOL: fault "wrong-root" → outcome unknown, even though the reply said OK', async function () {

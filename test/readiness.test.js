@@ -471,7 +471,7 @@ describe('terminal readiness', function () {
       await waitFor(() => client.readiness.state === 'unreachable', 'the check to find the terminal gone', 2000 + NODE_MARGIN_MS);
       await sleep(50);
       assert.equal(readinessShown(), undefined, 'the unresolved payment keeps the status');
-      assert.match(lastStatus().text, /check the terminal/);
+      assert.match(lastStatus().text, /^check terminal: /);
       assert.equal(lastStatus().fill, 'red');
       await helper.getNode('cfg').journal.acknowledge();
       await waitFor(() => readinessShown() === 'unreachable', 'readiness once acknowledged', 1000);
@@ -482,11 +482,11 @@ describe('terminal readiness', function () {
       it(`a readinessCheck of "${bad}" is refused with a message naming the setting and its range; nothing connects`, async function () {
         const node = await deploy({ readinessCheck: bad });
         const cfg = helper.getNode('cfg');
-        assert.equal(cfg.settingsError, `readinessCheck must be a whole number from 0 to 3600, got "${bad}"`);
+        assert.deepEqual(cfg.settingsError, { key: 'settings.wholeNumber', params: { setting: { setting: 'readinessCheck' }, min: 0, max: 3600, got: bad } });
         node.receive({ payload: 1 });
         const msg = await result();
         assert.equal(msg.payload.code, 'CONNECT');
-        assert.match(msg.payload.message, /readinessCheck must be a whole number from 0 to 3600/);
+        assert.match(msg.payload.message, /"Check every" must be a whole number from 0 to 3600/);
         await sleep(200);
         assert.equal(simulator.connectionsAccepted, 0);
       });

@@ -39,6 +39,8 @@ const LANGUAGES = ['en-US', 'hu'];
 const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
 /** Node-RED's namespace for the action nodes' catalog (the package name and the node file). */
 const NAMESPACE = '@payment-interface/node-red-mypos/mypos-actions';
+/** The config node's catalog (mypos-terminal.json): the dialog's labels name a setting in a message. */
+const TERMINAL_NAMESPACE = '@payment-interface/node-red-mypos/mypos-terminal';
 
 const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
 const catalogOf = (lang, name) => readJson(path.join(LOCALES, lang, `${name}.json`))[name];
@@ -184,13 +186,16 @@ function personTexts(lang) {
 function runtimeFor(lang, { fallback = true } = {}) {
   const resources = {};
   for (const language of LANGUAGES) {
-    resources[language] = { [NAMESPACE]: readJson(path.join(root, 'dist', 'nodes', 'locales', language, 'mypos-actions.json')) };
+    resources[language] = {
+      [NAMESPACE]: readJson(path.join(root, 'dist', 'nodes', 'locales', language, 'mypos-actions.json')),
+      [TERMINAL_NAMESPACE]: readJson(path.join(root, 'dist', 'nodes', 'locales', language, 'mypos-terminal.json')),
+    };
   }
   const instance = i18next.createInstance();
   instance.init({
     lng: lang,
     fallbackLng: fallback ? 'en-US' : false,
-    ns: [NAMESPACE],
+    ns: [NAMESPACE, TERMINAL_NAMESPACE],
     defaultNS: NAMESPACE,
     keySeparator: '.',
     nsSeparator: ':',
@@ -200,14 +205,12 @@ function runtimeFor(lang, { fallback = true } = {}) {
     showSupportNotice: false,
   });
   const missing = [];
-  return {
-    missing,
-    _(key, substitutions) {
-      const full = key.includes(':') ? key : `${NAMESPACE}:${key}`;
-      if (!instance.exists(full, substitutions)) missing.push(key);
-      return instance.t(full, substitutions);
-    },
+  const translator = (namespace) => (key, substitutions) => {
+    const full = key.includes(':') ? key : `${namespace}:${key}`;
+    if (!instance.exists(full, substitutions)) missing.push(key);
+    return instance.t(full, substitutions);
   };
+  return { missing, _: translator(NAMESPACE), terminal: { _: translator(TERMINAL_NAMESPACE) } };
 }
 
 const TIME = '2026-12-02T14:04:05.000Z';
@@ -248,11 +251,22 @@ const SAMPLES = {
   type: explain('type.array'),
   name: explain('fieldName.invoice'),
   text: 'Lejárt kártya',
+  setting: { setting: 'responseTimeout' },
+  file: '/home/pi/.node-red/mypos-journal/journal.jsonl',
+  from: 'journal.jsonl.1, journal.jsonl.new',
+  bytes: 63,
+  offset: 354,
+  old: '/home/pi/.node-red/mypos-journal/terminal-1.jsonl',
+  lines: 120,
+  by: 'béla@shop',
 };
 
 /** Where a value of one key is of another kind than the same name elsewhere. */
 const KEY_SAMPLES = {
   'declined.terminalSays': { reason: explain('declined.declined') },
+  'settings.choice': { setting: { setting: 'connection' }, first: { setting: 'connection', choice: 'tcp' }, second: { setting: 'connection', choice: 'serial' }, got: 'bluetooth' },
+  'journalNote.mergeNotWritten': { reason: explain('reason.diskFull') },
+  'journalNote.oldNotMerged': { reason: explain('reason.noFilePermission') },
 };
 
 /** Every MESSAGES key with its values (a value name without a sample fails the test that uses it). */
@@ -267,10 +281,12 @@ function explanations() {
 /** Runs `fn` with `runtime` as the nodes' RED._, then puts an empty one back. */
 function withRuntime(runtime, fn) {
   i18n.useMessageCatalog(runtime);
+  if (runtime.terminal) i18n.useMessageCatalog(runtime.terminal, 'mypos-terminal');
   try {
     return fn();
   } finally {
     i18n.useMessageCatalog({ _: (key) => key });
+    i18n.useMessageCatalog({ _: (key) => key }, 'mypos-terminal');
   }
 }
 
@@ -328,6 +344,8 @@ function statusesOf(action) {
     ['connecting', status.statusConnecting().text],
     ['connected', status.statusForConnection('connected').text],
     ['disconnected', status.statusForConnection('disconnected').text],
+    ['ready', status.statusForReadiness({ state: 'ready', since: TIME }).text],
+    ['unreachable', status.statusForReadiness({ state: 'unreachable', since: TIME, reason: 'x' }).text],
     ['no terminal (idle)', status.statusNoTerminal().text],
     ['journal damaged', status.statusForDamagedJournal(12).text],
     ['waiting', status.statusWaiting(request).text],

@@ -268,6 +268,8 @@ export function renderParam(param: MessageParam, language: MessageLanguage): str
 export function explainError(error: unknown, about: 'terminal' | 'file' = 'terminal'): Explanation {
   if (isExplained(error)) return error.explanation;
   const code = errorCode(error);
+  // serialport says a device another program holds open only in words.
+  if (about === 'terminal' && /cannot lock port/i.test(errorText(error))) return explain('reason.deviceBusy', { detail: errorText(error) });
   const key = code === undefined ? undefined : (about === 'file' ? FILE_REASONS[code] : undefined) ?? REASONS_BY_CODE[code];
   return explain(key ?? 'reason.other', { detail: errorText(error).replace(/[.\s]+$/, '') });
 }
