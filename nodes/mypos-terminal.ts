@@ -29,12 +29,34 @@ import { TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './t
 /** The terminals in use in this runtime. */
 const terminals = new TerminalRegistry();
 
+/** The topic on which editors hear that a journal changed (the myPOS sidebar reads it again). */
+const JOURNAL_TOPIC = 'mypos/journal';
+/** Changes within this time make one notice: a payment is begun and ended in a few lines. */
+const NOTICE_DELAY_MS = 100;
+
 export = function register(RED: NodeAPI): void {
+  // Tells the editors that a journal changed: a small notice, never the entries themselves (an
+  // editor reads them through the admin API, with its user's permissions).
+  let noticeTimer: NodeJS.Timeout | undefined;
+  const noticeToEditors = () => {
+    if (noticeTimer) return;
+    noticeTimer = setTimeout(() => {
+      noticeTimer = undefined;
+      try {
+        RED.comms?.publish(JOURNAL_TOPIC, { changed: new Date().toISOString() }, false);
+      } catch {
+        // No editor to tell: the sidebar reads again when it is opened.
+      }
+    }, NOTICE_DELAY_MS);
+    noticeTimer.unref?.();
+  };
+
   RED.nodes.registerType('mypos-terminal', function (this: Node, definition: NodeDefinition) {
     RED.nodes.createNode(this, definition);
     const node = this as TerminalConfigNode;
     let journalUse: JournalUse | undefined;
     let release: (() => void) | undefined;
+    let stopNotices: (() => void) | undefined;
     try {
       const config = definition as TerminalConfig;
       const options = clientOptionsFromConfig(config);
@@ -43,6 +65,7 @@ export = function register(RED: NodeAPI): void {
       const responseTimeoutMs = options.responseTimeoutMs;
       journalUse = useJournal(journalPath(config.journalPath, RED.settings.userDir), RED.settings.userDir, node);
       const journal = journalUse.journal;
+      stopNotices = journal.onHistory(noticeToEditors);
       const lease = terminals.lease({ ...options, journal }, { label: `config node "${node.name || node.id}"`, warn: (message) => node.warn(message) });
       release = lease.release;
       node.journal = journal;
@@ -70,6 +93,7 @@ export = function register(RED: NodeAPI): void {
       node.error(`Terminal settings: ${error.message}`);
     }
     node.on('close', (_removed, done) => {
+      stopNotices?.();
       release?.();
       void (journalUse?.release() ?? Promise.resolve()).catch(() => undefined).then(() => done());
     });
