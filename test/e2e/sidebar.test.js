@@ -139,7 +139,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       assert.equal(await help.locator('.mypos-sidebar-charged').innerText(), 'Checked: charged');
       assert.equal(await help.locator('.mypos-sidebar-not-charged').innerText(), 'Checked: not charged');
       assert.ok(await help.locator('.mypos-sidebar-ref').isVisible(), 'a field for the ref');
-      assert.match(await page.locator('.mypos-sidebar-attention').innerText(), /To check on the terminal: 1/);
+      assert.match(await page.locator('.mypos-sidebar-attention-text').innerText(), /^To check on the terminal: 1$/);
       // A stronger colour than the other rows.
       const colours = await row.evaluate((element) => [element, element.cells[0]].map((one) => getComputedStyle(one).backgroundColor));
       assert.ok(colours.some((colour) => colour !== 'rgba(0, 0, 0, 0)'), `background: ${colours}`);
@@ -185,6 +185,21 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       }
     });
 
+    it('"Checked: charged" with the ref typed records it, and the invoice stays protected', async function () {
+      simulator.nextBehaviours.push({ fault: 'silent' });
+      assert.equal((await pay(port, { amount: 7, invoice: 'CH-1' })).code, 'TIMEOUT');
+      const row = rowOf(page, 'CH-1');
+      await row.and(page.locator('.mypos-sidebar-needs-attention')).waitFor();
+      const id = await row.getAttribute('data-id');
+      await helpRowOf(page, id).locator('.mypos-sidebar-ref').fill('000482113999');
+      await helpRowOf(page, id).locator('.mypos-sidebar-charged').click();
+      await page.locator(`#red-ui-sidebar-content tr.mypos-sidebar-row[data-id="${id}"][data-state="charged"]`).waitFor();
+      assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-ref`).innerText(), '000482113999');
+      assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-state`).innerText(), 'checked: charged');
+      assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-message`).innerText(), 'checked by anonymous');
+      assert.equal((await pay(port, { amount: 7, invoice: 'CH-1' })).code, 'DUPLICATE');
+    });
+
     it('"Checked: not charged" records the finding, and the same invoice pays again without allowDuplicate', async function () {
       const row = rowOf(page, 'TO-1');
       const id = await row.getAttribute('data-id');
@@ -195,6 +210,23 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       const again = await pay(port, { amount: 3, invoice: 'TO-1' });
       assert.equal(again.result, 'OK', `paid again without allowDuplicate: ${JSON.stringify(again)}`);
       await page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row[data-state="approved"]').filter({ has: page.locator('td.mypos-col-invoice', { hasText: 'TO-1' }) }).waitFor();
+    });
+
+    it('counts what needs a person over every day, and "Show them" lists just those', async function () {
+      assert.match(await page.locator('.mypos-sidebar-attention-text').innerText(), /^To check on the terminal: 1$/);
+      await page.click('.mypos-sidebar-show-attention');
+      await rowOf(page, 'LIVE-1').waitFor({ state: 'detached' });
+      assert.equal(await page.locator('.mypos-sidebar-day').inputValue(), '', 'every day');
+      assert.equal(await page.locator('.mypos-sidebar-state').inputValue(), 'unknown');
+      const rows = page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row');
+      assert.deepEqual(await rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-state'))), ['unknown']);
+      // With no day chosen, the date is shown too.
+      assert.match(await rows.first().locator('.mypos-col-time').innerText(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+      assert.equal(await page.locator('.mypos-sidebar-show-attention').isVisible(), false);
+      assert.equal(await page.locator('.mypos-sidebar-csv').getAttribute('href'), null, 'no CSV without a day');
+      await page.locator('.mypos-sidebar-day').fill(localDay());
+      await page.selectOption('.mypos-sidebar-state', '');
+      await rowOf(page, 'LIVE-1').waitFor();
     });
 
     it('filters by outcome and action', async function () {
@@ -215,8 +247,8 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       const text = fs.readFileSync(await download.path(), 'utf8').replace(/^\ufeff/, '');
       const lines = text.trim().split('\r\n');
       assert.match(lines[0], /^local,action,invoice,amount,state,/);
-      // LIVE-1, TO-1 twice, the invoice with markup, ORDER-2026-0042.
-      assert.equal(lines.length - 1, 5, text);
+      // LIVE-1, TO-1 twice, the invoice with markup, ORDER-2026-0042, CH-1.
+      assert.equal(lines.length - 1, 6, text);
       for (const invoice of ['LIVE-1', 'TO-1', 'ORDER-2026-0042', '<b id=""x"">X</b>']) assert.ok(text.includes(invoice), invoice);
       assert.ok(lines.some((line) => line.includes(',not-charged,')));
     });
@@ -237,7 +269,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       const open = rowOf(page, 'ORDER-2026-0042');
       const help = helpRowOf(page, await open.getAttribute('data-id'));
       assert.equal(await help.locator('.mypos-sidebar-not-charged').innerText(), 'Ellenőrizve: nem történt meg');
-      assert.match(await page.locator('.mypos-sidebar-attention').innerText(), /Ellenőrizendő/);
+      assert.equal(await page.locator('.mypos-sidebar-attention-text').innerText(), 'Ellenőrizendő a terminálon: 1');
       const file = await session.shot('sidebar-hu', null, await sidebarClip(page));
       assert.ok(fs.statSync(file).size > 5000);
       assert.deepEqual(session.pageErrors, []);
@@ -297,6 +329,13 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
         await row.getAttribute('data-id'),
       );
       assert.equal(status, 403);
+      // Live for this user too: the runtime's notice reaches every logged-in editor.
+      simulator.nextBehaviours.push({ fault: 'silent' });
+      assert.equal((await pay(session.nodeRed.port, { amount: 2, invoice: 'RO-2' })).code, 'TIMEOUT');
+      const ended = Date.now();
+      await rowOf(page, 'RO-2').waitFor({ timeout: 5000 });
+      assert.ok(Date.now() - ended < 1000, `listed ${Date.now() - ended} ms after the payment ended`);
+      assert.equal(await page.locator('.mypos-sidebar-charged, .mypos-sidebar-not-charged').count(), 0);
       // The CSV link works with the login, too.
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('.mypos-sidebar-csv')]);
       assert.ok(fs.readFileSync(await download.path(), 'utf8').includes('RO-1'));
