@@ -249,6 +249,7 @@ const SAMPLES = {
   type: explain('type.array'),
   name: explain('fieldName.invoice'),
   text: 'Lejárt kártya',
+  by: 'kassza-anna',
 };
 
 /** Where a value of one key is of another kind than the same name elsewhere. */
@@ -329,6 +330,8 @@ function statusesOf(action) {
     ['connecting', status.statusConnecting().text],
     ['connected', status.statusForConnection('connected').text],
     ['disconnected', status.statusForConnection('disconnected').text],
+    ['ready (checked while idle)', status.statusForReadiness({ state: 'ready' }).text],
+    ['unreachable (checked while idle)', status.statusForReadiness({ state: 'unreachable' }).text],
     ['no terminal (idle)', status.statusNoTerminal().text],
     ['journal damaged', status.statusForDamagedJournal(12).text],
     ['waiting', status.statusWaiting(request).text],
