@@ -274,6 +274,23 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       assert.ok(fs.statSync(file).size > 5000);
       assert.deepEqual(session.pageErrors, []);
     });
+
+    it('pages 50 at a time, newest first: "Older" and "Newer"', async function () {
+      // 6 so far today; 45 more make 51: a second page of 1. (The editor speaks Hungarian by now.)
+      simulator.behaviour = {};
+      for (let i = 1; i <= 45; i += 1) assert.equal((await pay(port, { amount: i, invoice: `PG-${i}` })).result, 'OK');
+      await page.locator('.mypos-sidebar-page', { hasText: /^1–50\D+51$/ }).waitFor();
+      const rows = page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row');
+      assert.equal(await rows.count(), 50);
+      assert.equal(await rows.first().locator('.mypos-col-invoice').innerText(), 'PG-45', 'newest first');
+      assert.ok(await page.locator('.mypos-sidebar-newer').isDisabled());
+      await page.click('.mypos-sidebar-older');
+      await page.locator('.mypos-sidebar-page', { hasText: /^51–51\D+51$/ }).waitFor();
+      assert.deepEqual(await rows.locator('.mypos-col-invoice').allInnerTexts(), ['LIVE-1'], 'the oldest');
+      assert.ok(await page.locator('.mypos-sidebar-older').isDisabled());
+      await page.click('.mypos-sidebar-newer');
+      await page.locator('.mypos-sidebar-page', { hasText: /^1–50\D+51$/ }).waitFor();
+    });
   });
 
   describe('with adminAuth: a user who may only read', function () {
