@@ -196,7 +196,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       await page.locator(`#red-ui-sidebar-content tr.mypos-sidebar-row[data-id="${id}"][data-state="charged"]`).waitFor();
       assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-ref`).innerText(), '000482113999');
       assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-state`).innerText(), 'checked: charged');
-      assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-message`).innerText(), 'checked by anonymous');
+      assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-message`).innerText(), 'checked (no Node-RED login)');
       assert.equal((await pay(port, { amount: 7, invoice: 'CH-1' })).code, 'DUPLICATE');
     });
 
@@ -227,6 +227,11 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       await page.locator('.mypos-sidebar-day').fill(localDay());
       await page.selectOption('.mypos-sidebar-state', '');
       await rowOf(page, 'LIVE-1').waitFor();
+    });
+
+    it('reads again on "Refresh"', async function () {
+      const [request] = await Promise.all([page.waitForRequest((one) => /\/mypos-terminal\/journal\?/.test(one.url()) && one.url().includes(`day=${localDay()}`)), page.click('.mypos-sidebar-refresh')]);
+      assert.match(request.url(), /offset=0&limit=50/);
     });
 
     it('filters by outcome and action', async function () {
