@@ -30,14 +30,36 @@ import { SettingsError, TerminalConfig, TerminalConfigNode, clientOptionsFromCon
 /** The terminals in use in this runtime. */
 const terminals = new TerminalRegistry();
 
+/** The topic on which editors hear that a journal changed (the myPOS sidebar reads it again). */
+const JOURNAL_TOPIC = 'mypos/journal';
+/** Changes within this time make one notice: a payment is begun and ended in a few lines. */
+const NOTICE_DELAY_MS = 100;
+
 export = function register(RED: NodeAPI): void {
   // This file's RED translates with the config node's catalog (mypos-terminal.json).
   useMessageCatalog(RED, 'mypos-terminal');
+  // Tells the editors that a journal changed: a small notice, never the entries themselves (an
+  // editor reads them through the admin API, with its user's permissions).
+  let noticeTimer: NodeJS.Timeout | undefined;
+  const noticeToEditors = () => {
+    if (noticeTimer) return;
+    noticeTimer = setTimeout(() => {
+      noticeTimer = undefined;
+      try {
+        RED.comms?.publish(JOURNAL_TOPIC, { changed: new Date().toISOString() }, false);
+      } catch {
+        // No editor to tell: the sidebar reads again when it is opened.
+      }
+    }, NOTICE_DELAY_MS);
+    noticeTimer.unref?.();
+  };
+
   RED.nodes.registerType('mypos-terminal', function (this: Node, definition: NodeDefinition) {
     RED.nodes.createNode(this, definition);
     const node = this as TerminalConfigNode;
     let journalUse: JournalUse | undefined;
     let release: (() => void) | undefined;
+    let stopNotices: (() => void) | undefined;
     try {
       const config = definition as TerminalConfig;
       const options = clientOptionsFromConfig(config);
@@ -46,6 +68,7 @@ export = function register(RED: NodeAPI): void {
       const responseTimeoutMs = options.responseTimeoutMs;
       journalUse = useJournal(journalPath(config.journalPath, RED.settings.userDir), RED.settings.userDir, node);
       const journal = journalUse.journal;
+      stopNotices = journal.onHistory(noticeToEditors);
       const lease = terminals.lease({ ...options, journal }, { label: node.name || node.id, warn: (_message, shared) => warnShared(node, options.transport.description, shared) });
       release = lease.release;
       node.journal = journal;
@@ -74,6 +97,7 @@ export = function register(RED: NodeAPI): void {
       node.error(refusedUntilFixed(explain('node.badSettings', { reason: node.settingsError })));
     }
     node.on('close', (_removed, done) => {
+      stopNotices?.();
       release?.();
       void (journalUse?.release() ?? Promise.resolve()).catch(() => undefined).then(() => done());
     });

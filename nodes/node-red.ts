@@ -66,4 +66,8 @@ export interface NodeAPI {
     ): void;
   };
   settings: { userDir?: string; [key: string]: unknown };
+  /** Node-RED's editor comms: a message on a topic to every editor that subscribed to it. */
+  comms?: {
+    publish(topic: string, data: unknown, retain?: boolean): void;
+  };
 }

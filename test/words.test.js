@@ -52,7 +52,8 @@ const catalogOf = (lang, name) => readJson(path.join(LOCALES, lang, `${name}.jso
  * All-caps words a person may read, and why:
  * - abbreviations a merchant knows from the terminal, the network or the settings dialog: ASCII
  *   (the invoice rule), IP, TCP (TCP/IP), LAN, PIN, COM5 (a serial port's name, as Windows shows
- *   it), README (the document the help links to), PRO (a myPOS model: Carbon, Slim, PRO);
+ *   it), README (the document the help links to), PRO (a myPOS model: Carbon, Slim, PRO), CSV (the
+ *   file the myPOS sidebar downloads, as spreadsheet programs name it);
  * - ON, OFF, AFTER_CONFIRMATION are the literal values of the receipt settings (the dialog's
  *   options and `msg.receipt` take exactly these), so only in a text about receipts.
  * Anything else in capitals is a machine constant (`TRANSACTION_DECLINED`, `CONNECT`, `BUSY`,
@@ -61,7 +62,7 @@ const catalogOf = (lang, name) => readJson(path.join(LOCALES, lang, `${name}.jso
  * identifiers such as `allowDuplicate`, file paths and XML element names, all written in <code>
  * or recognised by their shape).
  */
-const ABBREVIATIONS = new Set(['ASCII', 'IP', 'TCP', 'LAN', 'PIN', 'COM5', 'README', 'PRO']);
+const ABBREVIATIONS = new Set(['ASCII', 'IP', 'TCP', 'LAN', 'PIN', 'COM5', 'README', 'PRO', 'CSV']);
 const RECEIPT_VALUES = new Set(['ON', 'OFF', 'AFTER_CONFIRMATION']);
 
 /**

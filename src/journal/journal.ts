@@ -267,6 +267,7 @@ export class Journal implements JournalContent {
   /** End lines that could not be written yet (a full disk): written with the next line that can be. */
   private readonly unwritten: PendingLine[] = [];
   private readonly listeners = new Set<() => void>();
+  private readonly historyListeners = new Set<() => void>();
   /** What start-up repaired or found, for the log (in any language: see src/protocol/messages.ts). */
   readonly explainedNotes: Explanation[] = [];
 
@@ -329,6 +330,16 @@ export class Journal implements JournalContent {
   }
 
   /**
+   * Calls listener whenever the history may have changed: a request begun or ended, a late
+   * answer, an acknowledgement or a finding, records merged from another file. For the operator
+   * console, which only learns that it should read again. Returns the function that stops it.
+   */
+  onHistory(listener: () => void): () => void {
+    this.historyListeners.add(listener);
+    return () => this.historyListeners.delete(listener);
+  }
+
+  /**
    * Why a request must not be sent, if it must not: its invoice already ended OK or unknown (or
    * has no end) for the same action, its pre-authorization code was already completed or
    * cancelled, or it would complete more than was pre-authorized. Never throws.
@@ -374,6 +385,7 @@ export class Journal implements JournalContent {
     }
     tracked.begin = durable(line);
     this.afterWrite(file);
+    this.historyChanged();
     return { id: entry.id };
   }
 
@@ -589,6 +601,7 @@ export class Journal implements JournalContent {
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
+    this.historyListeners.clear();
     await this.opening.catch(() => undefined);
     await new Promise((resolve) => setImmediate(resolve));
     if (this.file) this.retryUnwritten(this.file);
@@ -859,6 +872,7 @@ export class Journal implements JournalContent {
     if (entry.action === 'preauth' && entry.outcome === 'ok' && entry.ref) this.preauthByRef.set(entry.ref, tracked);
     // Listeners redraw statuses: only a change to what is unresolved concerns them.
     if (wasUnresolved || isUnresolved) this.changed();
+    else this.historyChanged();
   }
 
   /** `live`: begun now by this process; otherwise read from a file (and perhaps out of order). */
@@ -882,12 +896,21 @@ export class Journal implements JournalContent {
   }
 
   private changed(): void {
-    for (const listener of this.listeners) {
-      try {
-        listener();
-      } catch {
-        // A listener's failure is its own; the journal goes on.
-      }
+    notify(this.listeners);
+    this.historyChanged();
+  }
+
+  private historyChanged(): void {
+    notify(this.historyListeners);
+  }
+}
+
+function notify(listeners: Iterable<() => void>): void {
+  for (const listener of listeners) {
+    try {
+      listener();
+    } catch {
+      // A listener's failure is its own; the journal goes on.
     }
   }
 }

@@ -48,9 +48,11 @@ function requireChromium(context) {
  *   unpacked `package/` folder, which is linked the same way;
  * - settings: Node-RED settings (default: localSettings());
  * - locale: the browser's language (the editor follows it), default en-US;
- * - timezoneId: the browser's time zone (e.g. Europe/Budapest), default the system's.
+ * - timezoneId: the browser's time zone (e.g. Europe/Budapest), default the system's;
+ * - flows: the flows Node-RED starts with (flows.json), if any;
+ * - login: { username, password } for Node-RED's login dialog, with adminAuth in settings.
  */
-async function openEditor({ install = 'link', settings = localSettings(), locale = 'en-US', timezoneId, viewport = { width: 1400, height: 1000 } } = {}) {
+async function openEditor({ install = 'link', settings = localSettings(), locale = 'en-US', timezoneId, viewport = { width: 1400, height: 1000 }, flows, login } = {}) {
   const session = { blocked: [], pageErrors: [], WAIT_MS };
   const packageDir = install === 'link' ? root : install;
   session.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-e2e-'));
@@ -58,6 +60,7 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
   fs.mkdirSync(path.dirname(link), { recursive: true });
   fs.symlinkSync(packageDir, link, 'dir');
   fs.writeFileSync(path.join(session.userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: '*' } }));
+  if (flows) fs.writeFileSync(path.join(session.userDir, settings.flowFile || 'flows.json'), JSON.stringify(flows));
 
   session.close = async () => {
     if (session.context) await session.context.close().catch(() => undefined);
@@ -89,6 +92,11 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
     session.page = page;
     page.on('pageerror', (error) => session.pageErrors.push(error.message));
     await page.goto(`http://127.0.0.1:${session.nodeRed.port}/`, { timeout: 60000 });
+    if (login) {
+      await page.fill('#node-dialog-login-username', login.username);
+      await page.fill('#node-dialog-login-password', login.password);
+      await page.click('#node-dialog-login-submit');
+    }
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="mypos-pay"]', { timeout: 60000 });
     await waitInEditor(page, () => window.RED && RED.nodes && RED.nodes.getType('mypos-terminal') && $('#red-ui-loading-progress:visible').length === 0, null, 'the editor to load');
   } catch (error) {
