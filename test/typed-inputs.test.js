@@ -680,6 +680,11 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
           const known = key.endsWith('.') ? [...keys].some((k) => k.startsWith(key)) : keys.has(key);
           if (!known) problems.push(`${html}: ${key}`);
         }
+        // The myPOS sidebar tab's texts: sidebar.* of the config node's catalog.
+        for (const [, key] of source.matchAll(/\bsidebarText\('([a-zA-Z.-]+)'/g)) {
+          const full = `${prefix}sidebar.${key}`;
+          if (!(full.endsWith('.') ? [...keys].some((k) => k.startsWith(full)) : keys.has(full))) problems.push(`${html}: ${full}`);
+        }
         // The terminal dialog writes requests, amounts and times with the action nodes' catalog, as the runtime does.
         const actionKeys = new Set(catalog('en-US', 'mypos-actions.json').keys());
         for (const [, key] of source.matchAll(/\bactionsText\('([a-zA-Z.-]+)'/g)) {

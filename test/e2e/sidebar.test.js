@@ -115,7 +115,8 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       const ended = Date.now();
       assert.equal(answer.result, 'OK', JSON.stringify(answer));
       const row = rowOf(page, 'LIVE-1');
-      await row.waitFor({ state: 'visible', timeout: 5000 });
+      // The row may show first while the payment is in progress (its begin is news too): wait for its end.
+      await row.locator('.mypos-col-state').filter({ hasText: /^approved$/ }).waitFor({ state: 'visible', timeout: 5000 });
       const shownAfter = Date.now() - ended;
       assert.ok(shownAfter < 1000, `listed ${shownAfter} ms after the payment ended`);
       assert.equal(await row.locator('.mypos-col-action').innerText(), 'payment');
