@@ -342,7 +342,11 @@ function readableCopy(msg: NodeMessage): NodeMessage {
 }
 
 export function statusForResult(result: TransactionResult): NodeStatus {
-  if (result.result === 'OK') return { fill: 'green', shape: 'dot', text: t('status.approved', { what: subject(result) }) };
+  if (result.result === 'OK') {
+    // A cancellation charges nothing: it releases the reserved amount.
+    if (result.action === 'cancel') return { fill: 'green', shape: 'dot', text: t('status.released', { code: result.preauthcode ?? '' }) };
+    return { fill: 'green', shape: 'dot', text: t('status.approved', { what: subject(result) }) };
+  }
   switch (result.code) {
     case 'TERMINAL':
       return { fill: 'red', shape: 'ring', text: declinedText(result) };

@@ -98,6 +98,9 @@ export = function register(RED: NodeAPI): void {
     }
     node.on('close', (_removed, done) => {
       stopNotices?.();
+      // A stop or redeploy leaves no timer behind; the editors read again when they next look.
+      clearTimeout(noticeTimer);
+      noticeTimer = undefined;
       release?.();
       void (journalUse?.release() ?? Promise.resolve()).catch(() => undefined).then(() => done());
     });

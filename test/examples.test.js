@@ -83,6 +83,11 @@ describe('example flows: layout (estimated)', function () {
         }
         for (const { name, shows } of shown) assert.equal(shows, 'msg.payload.message', `debug node "${name}"`);
       });
+
+      it('no debug node shows the whole message, which the sidebar collapses to "msg : Object"', function () {
+        const whole = flow.filter((node) => node.type === 'debug' && (node.targetType === 'full' || node.complete === 'true')).map((node) => node.name);
+        assert.deepEqual(whole, []);
+      });
     });
   }
 });

@@ -845,12 +845,12 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.ok(connecting >= 0 && connecting < waiting, `connecting before waiting: ${JSON.stringify(texts)}`);
     });
 
-    it('success of a cancel shows approved', async function () {
+    it('success of a cancel says the reservation is released, with its code', async function () {
       await deploy([terminalConfig(), ...actionNode('pa', 'preauth'), ...actionNode('act', 'cancel')]);
       const code = await preauthorize('pa', 3);
       const statuses = watchStatus(helper.getNode('act'));
       expectSuccess(await run('act', { preauthcode: code }));
-      assert.match(lastStatusText(statuses), /approved/);
+      assert.equal(lastStatusText(statuses), `released ${code}`);
     });
   });
 

@@ -64,7 +64,7 @@ export const MESSAGES = {
   'reason.other': 'an unexpected system error (__detail__).',
 
   // Busy.
-  'busy.open': 'Another request to the terminal at __terminal__ is still open.',
+  'busy.open': 'The terminal (__terminal__) is busy with another request: try again when it is done.',
   'busy.queueFull': 'The terminal at __terminal__ is busy and __count__ requests are already waiting.',
   'busy.waitedTooLong': 'The terminal at __terminal__ stayed busy for __seconds__ s while this request waited.',
   'busy.lateAnswer': 'The terminal at __terminal__ has not answered an earlier __action__ (__reference__); it may still, for up to __seconds__ s.',

@@ -290,7 +290,10 @@ describe('example flows in the editor (headless Chromium, packed package)', func
 
     it('01 Pay: each button as its name says; a decline reads as a decline in the debug sidebar without expanding anything', async function () {
       const ex = '01 Pay';
-      await click(ex, 'pay 2.00', 'payment approved');
+      // An approval reads at a glance too: the result (amount, ref), not a collapsed msg.
+      const approved = await click(ex, 'pay 2.00', 'payment approved');
+      assert.match(approved, /"2\.00"/, `the sidebar shows: ${approved}`);
+      assert.doesNotMatch(approved, /_msgid/, `the sidebar shows: ${approved}`);
       await click(ex, 'pay 5.00 as ORDER-1001 (again: duplicate)', 'payment approved');
       const sent = pays('pay').length;
       const duplicate = await click(ex, 'pay 5.00 as ORDER-1001 (again: duplicate)', 'payment not approved');
