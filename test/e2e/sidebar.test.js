@@ -50,8 +50,8 @@ function localDay() {
 }
 
 /** The sidebar's row for an invoice (its first: the newest). */
-const rowOf = (page, invoice) => page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row').filter({ has: page.locator('td.mypos-col-invoice', { hasText: invoice }) }).first();
-const helpRowOf = (page, id) => page.locator(`#red-ui-sidebar-content tr.mypos-sidebar-help-row[data-id="${id}"]`);
+const rowOf = (page, invoice) => page.locator('.mypos-sidebar tr.mypos-sidebar-row').filter({ has: page.locator('td.mypos-col-invoice', { hasText: invoice }) }).first();
+const helpRowOf = (page, id) => page.locator(`.mypos-sidebar tr.mypos-sidebar-help-row[data-id="${id}"]`);
 
 async function showTab(page) {
   await page.evaluate((tab) => RED.sidebar.show(tab), TAB);
@@ -151,15 +151,15 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
     it('shows an invoice with markup as its characters, adding no element to the page', async function () {
       const answer = await pay(port, { amount: 1, invoice: HOSTILE_INVOICE });
       assert.equal(answer.result, 'OK', JSON.stringify(answer));
-      const cell = page.locator('#red-ui-sidebar-content td.mypos-col-invoice', { hasText: HOSTILE_INVOICE });
+      const cell = page.locator('.mypos-sidebar td.mypos-col-invoice', { hasText: HOSTILE_INVOICE });
       await cell.waitFor({ state: 'visible' });
       assert.equal(await cell.innerText(), HOSTILE_INVOICE);
       assert.equal(await page.locator('#x').count(), 0, 'no element with id x');
       assert.equal(await cell.locator('b').count(), 0);
       // The invoice filter finds it, as text too.
       await page.fill('.mypos-sidebar-invoice', '<b id');
-      await page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row').filter({ hasNot: page.locator('td.mypos-col-invoice', { hasText: HOSTILE_INVOICE }) }).first().waitFor({ state: 'detached' });
-      assert.equal(await page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row').count(), 1);
+      await page.locator('.mypos-sidebar tr.mypos-sidebar-row').filter({ hasNot: page.locator('td.mypos-col-invoice', { hasText: HOSTILE_INVOICE }) }).first().waitFor({ state: 'detached' });
+      assert.equal(await page.locator('.mypos-sidebar tr.mypos-sidebar-row').count(), 1);
       assert.equal(await page.locator('#x').count(), 0);
       await page.fill('.mypos-sidebar-invoice', '');
       await rowOf(page, 'LIVE-1').waitFor();
@@ -194,7 +194,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       const id = await row.getAttribute('data-id');
       await helpRowOf(page, id).locator('.mypos-sidebar-ref').fill('000482113999');
       await helpRowOf(page, id).locator('.mypos-sidebar-charged').click();
-      await page.locator(`#red-ui-sidebar-content tr.mypos-sidebar-row[data-id="${id}"][data-state="charged"]`).waitFor();
+      await page.locator(`.mypos-sidebar tr.mypos-sidebar-row[data-id="${id}"][data-state="charged"]`).waitFor();
       assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-ref`).innerText(), '000482113999');
       assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-state`).innerText(), 'checked: charged');
       assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-message`).innerText(), 'checked (no Node-RED login)');
@@ -205,12 +205,12 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       const row = rowOf(page, 'TO-1');
       const id = await row.getAttribute('data-id');
       await helpRowOf(page, id).locator('.mypos-sidebar-not-charged').click();
-      await page.locator(`#red-ui-sidebar-content tr.mypos-sidebar-row[data-id="${id}"][data-state="not-charged"]`).waitFor();
+      await page.locator(`.mypos-sidebar tr.mypos-sidebar-row[data-id="${id}"][data-state="not-charged"]`).waitFor();
       assert.equal(await helpRowOf(page, id).count(), 0, 'no longer needs a person');
       assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-state`).innerText(), 'checked: not charged');
       const again = await pay(port, { amount: 3, invoice: 'TO-1' });
       assert.equal(again.result, 'OK', `paid again without allowDuplicate: ${JSON.stringify(again)}`);
-      await page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row[data-state="approved"]').filter({ has: page.locator('td.mypos-col-invoice', { hasText: 'TO-1' }) }).waitFor();
+      await page.locator('.mypos-sidebar tr.mypos-sidebar-row[data-state="approved"]').filter({ has: page.locator('td.mypos-col-invoice', { hasText: 'TO-1' }) }).waitFor();
     });
 
     it('counts what needs a person over every day, and "Show them" lists just those', async function () {
@@ -219,7 +219,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       await rowOf(page, 'LIVE-1').waitFor({ state: 'detached' });
       assert.equal(await page.locator('.mypos-sidebar-day').inputValue(), '', 'every day');
       assert.equal(await page.locator('.mypos-sidebar-state').inputValue(), 'unknown');
-      const rows = page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row');
+      const rows = page.locator('.mypos-sidebar tr.mypos-sidebar-row');
       assert.deepEqual(await rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-state'))), ['unknown']);
       // With no day chosen, the date is shown too.
       assert.match(await rows.first().locator('.mypos-col-time').innerText(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
@@ -238,7 +238,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
     it('filters by outcome and action', async function () {
       await page.selectOption('.mypos-sidebar-state', 'unknown');
       await rowOf(page, 'LIVE-1').waitFor({ state: 'detached' });
-      const states = await page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state')));
+      const states = await page.locator('.mypos-sidebar tr.mypos-sidebar-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state')));
       assert.deepEqual(states, ['unknown']);
       await page.selectOption('.mypos-sidebar-state', '');
       await page.selectOption('.mypos-sidebar-action', 'refund');
@@ -286,7 +286,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       simulator.behaviour = {};
       for (let i = 1; i <= 45; i += 1) assert.equal((await pay(port, { amount: i, invoice: `PG-${i}` })).result, 'OK');
       await page.locator('.mypos-sidebar-page', { hasText: /^1–50\D+51$/ }).waitFor();
-      const rows = page.locator('#red-ui-sidebar-content tr.mypos-sidebar-row');
+      const rows = page.locator('.mypos-sidebar tr.mypos-sidebar-row');
       assert.equal(await rows.count(), 50);
       assert.equal(await rows.first().locator('.mypos-col-invoice').innerText(), 'PG-45', 'newest first');
       assert.ok(await page.locator('.mypos-sidebar-newer').isDisabled());

@@ -77,10 +77,14 @@ async function startNodeRed(userDir, settings = localSettings(), timeoutMs = 600
   };
 
   const deadline = Date.now() + timeoutMs;
+  // Where Node-RED logs at info level, it says when its flows run: an HTTP endpoint of a flow
+  // (POST /pay) exists only from then on, which the admin API answering does not promise.
+  const level = settings.logging?.console?.level;
+  const flowsLogged = ['info', 'debug', 'trace'].includes(level);
   for (;;) {
     if (!running()) throw new Error(`Node-RED exited early (${child.exitCode ?? child.signalCode}):\n${output}`);
     const response = await get(port, settings.adminAuth ? '/auth/login' : '/nodes').catch(() => undefined);
-    if (response && response.status === 200) return handle;
+    if (response && response.status === 200 && (!flowsLogged || /Started flows/.test(output))) return handle;
     if (Date.now() > deadline) {
       await handle.stop();
       throw new Error(`Node-RED did not answer on 127.0.0.1:${port} within ${timeoutMs} ms:\n${output}`);
