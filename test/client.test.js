@@ -452,6 +452,100 @@ describe('client: TerminalClient over TCP against the simulator', function () {
     });
   });
 
+  describe('what holds the terminal (activity) and the link\'s state, with since when', () => {
+    /** Records every activity a listener hears, as `kind invoice`. */
+    function watchActivity(client) {
+      const heard = [];
+      client.onActivity((activity) => heard.push(activity));
+      return heard;
+    }
+    const named = (activity) => (activity.kind === 'idle' ? 'idle' : `${activity.kind} ${activity.request.invoice}`);
+
+    it('idle, then the open request (what, since it began), then idle again: each change heard once', async () => {
+      const { port } = await startSimulator({ delayMs: 300 });
+      const client = makeClient(port);
+      const heard = watchActivity(client);
+      assert.deepEqual(client.activity, { kind: 'idle' });
+      const before = Date.now();
+      const paying = client.pay({ amount: '12.50', invoice: 'ACT-1' });
+      const open = client.activity;
+      assert.equal(open.kind, 'request');
+      assert.equal(open.request.action, 'pay');
+      assert.equal(open.request.amount.text, '12.50');
+      assert.equal(open.request.invoice, 'ACT-1');
+      assert.ok(open.since >= before && open.since <= Date.now(), 'since it left the queue');
+      await sleep(150);
+      assert.equal(client.activity.since, open.since, 'the same time while it stays open');
+      assertOk(await paying, { invoice: 'ACT-1' });
+      assert.deepEqual(client.activity, { kind: 'idle' });
+      await sleep(0);
+      assert.deepEqual(heard.map(named), ['request ACT-1', 'idle']);
+    });
+
+    it('a timed-out request becomes the wait for its late answer (since it ended), heard as one change; idle once the window passed', async () => {
+      const { port } = await startSimulator({ fault: 'silent' });
+      const client = makeClient(port, { responseTimeoutMs: 200, lateAnswerWindowMs: 300 });
+      const heard = watchActivity(client);
+      const result = await client.pay({ amount: '3.00', invoice: 'ACT-LATE' });
+      assert.equal(result.code, 'TIMEOUT');
+      const waiting = client.activity;
+      assert.equal(waiting.kind, 'late-answer');
+      assert.equal(waiting.request.invoice, 'ACT-LATE');
+      assert.ok(Date.now() - waiting.since < 100, 'since the request ended');
+      await sleep(0);
+      assert.equal(heard[1].since - heard[0].since >= 190, true, 'the wait began a timeout after the request');
+      await waitFor(() => client.activity.kind === 'idle', 'the window to pass', 1000);
+      await sleep(0);
+      assert.deepEqual(heard.map(named), ['request ACT-LATE', 'late-answer ACT-LATE', 'idle']);
+    });
+
+    it('a queued request that follows at once is a change of its own; the listener stops when asked, and close() ends it', async () => {
+      const { port } = await startSimulator({ delayMs: 100 });
+      const client = makeClient(port, { queueLimit: 1, answerGuardMs: 0 });
+      const heard = watchActivity(client);
+      let other = 0;
+      const stop = client.onActivity(() => (other += 1));
+      const first = client.pay({ amount: '1.00', invoice: 'Q-1' });
+      const second = client.pay({ amount: '2.00', invoice: 'Q-2' });
+      assert.equal(client.activity.request.invoice, 'Q-1', 'a queued request holds nothing yet');
+      assertOk(await first, { invoice: 'Q-1' });
+      stop();
+      assertOk(await second, { invoice: 'Q-2' });
+      await sleep(0);
+      assert.deepEqual(heard.map(named), ['request Q-1', 'request Q-2', 'idle']);
+      assert.equal(other, 1, 'the stopped listener heard only the first');
+      const late = client.pay({ amount: '3.00', invoice: 'Q-3' });
+      client.close();
+      await late;
+      await sleep(0);
+      assert.deepEqual(heard.map(named), ['request Q-1', 'request Q-2', 'idle'], 'nothing after close');
+    });
+
+    it('keep-open: connected since it came up; disconnected since it went down, however often it tries again', async () => {
+      const { simulator, port } = await startSimulator();
+      const client = makeClient(port, { connectionMode: 'keep-open', reconnectMinMs: 50, reconnectMaxMs: 50 });
+      const down = client.linkState;
+      assert.equal(down.state, 'disconnected');
+      client.start();
+      await waitFor(() => client.connectionState === 'connected', 'the link to come up', 1000);
+      const up = client.linkState;
+      assert.ok(up.since >= down.since && Date.now() - up.since < 500);
+      await sleep(60);
+      assert.equal(client.linkState.since, up.since, 'unchanged while it stays up');
+      await simulator.close();
+      await waitFor(() => client.connectionState !== 'connected', 'the link to go down', 1000);
+      const wentDown = client.linkState.since;
+      assert.ok(wentDown >= up.since);
+      const states = new Set();
+      const stop = client.onConnectionState((state) => states.add(state));
+      await sleep(300);
+      stop();
+      assert.ok(states.has('connecting'), 'it kept trying');
+      assert.notEqual(client.connectionState, 'connected');
+      assert.equal(client.linkState.since, wentDown, 'attempts to reconnect do not move "since"');
+    });
+  });
+
   describe('the connection breaks', () => {
     it("'drop' -> CONNECTION_LOST / unknown", async () => {
       const { simulator, port } = await startSimulator({ fault: 'drop' });

@@ -133,6 +133,29 @@ export interface Readiness {
   readonly reason?: string;
 }
 
+/**
+ * What holds the terminal now, derived from the transaction state: nothing (`idle`), an open
+ * request (`request`, since it left the queue), or the wait for the late answer to a request that
+ * ended unknown (`late-answer`, since it ended). Requests waiting in the queue wait for one of these.
+ */
+export type Activity =
+  | { readonly kind: 'idle' }
+  | {
+      readonly kind: 'request' | 'late-answer';
+      readonly request: TerminalRequest;
+      /** Date.now() when it began. */
+      readonly since: number;
+    };
+
+const IDLE: Activity = Object.freeze({ kind: 'idle' });
+
+/** The link's state, and since when it has been up or down (attempts to reconnect while down do not count). */
+export interface LinkState {
+  readonly state: ConnectionState;
+  /** Date.now() when the link last came up or went down. */
+  readonly since: number;
+}
+
 /** Plain values for the convenience methods, e.g. `client.pay({ amount: '12.50' })`. */
 export interface ActionFields {
   readonly amount?: unknown;
@@ -174,6 +197,8 @@ interface Unsettled {
   /** The link its answer would come on; for a link kept open, whatever link is open. */
   readonly link: Link | undefined;
   readonly endedAt: number;
+  /** Date.now() when it ended: the wait for its answer began. */
+  readonly since: number;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -209,9 +234,13 @@ export class TerminalClient {
   private unsettled: Unsettled | undefined;
   private readonly queue: Transaction[] = [];
   private closed = false;
-  private state: ConnectionState = 'disconnected';
+  private linkNow: LinkState = Object.freeze({ state: 'disconnected', since: Date.now() });
   private readonly stateListeners = new Set<(state: ConnectionState) => void>();
   private readonly lateListeners = new Set<(late: LateAnswer) => void>();
+  private readonly activityListeners = new Set<(activity: Activity) => void>();
+  /** What the activity listeners last heard; changes are told once the client's step is done. */
+  private toldActivity: Activity = IDLE;
+  private activityNoticeQueued = false;
   private idleWaiters: (() => void)[] = [];
   readonly readinessCheckMs: number;
   private readinessNow: Readiness = Object.freeze({ state: 'unknown', since: Date.now() });
@@ -261,7 +290,30 @@ export class TerminalClient {
   }
 
   get connectionState(): ConnectionState {
-    return this.state;
+    return this.linkNow.state;
+  }
+
+  /** The link's state, and since when it has been up (connected) or down. */
+  get linkState(): LinkState {
+    return this.linkNow;
+  }
+
+  /** What holds the terminal now: an open request, the wait for a late answer, or nothing. */
+  get activity(): Activity {
+    const transaction = this.active;
+    if (transaction) return { kind: 'request', request: transaction.request, since: transaction.begunAt ?? Date.now() };
+    const unsettled = this.unsettled;
+    if (unsettled) return { kind: 'late-answer', request: unsettled.transaction.request, since: unsettled.since };
+    return IDLE;
+  }
+
+  /**
+   * Calls listener when the activity changes (a request begins or ends, the wait for a late
+   * answer begins or ends), once the step that changed it is done; returns the function that stops it.
+   */
+  onActivity(listener: (activity: Activity) => void): () => void {
+    this.activityListeners.add(listener);
+    return () => this.activityListeners.delete(listener);
   }
 
   /**
@@ -398,6 +450,7 @@ export class TerminalClient {
     this.discardLink();
     this.stateListeners.clear();
     this.lateListeners.clear();
+    this.activityListeners.clear();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
@@ -421,6 +474,7 @@ export class TerminalClient {
     this.cancelCheck();
     this.active = transaction;
     transaction.enter('preparing');
+    this.activityMayHaveChanged();
     // run() handles every expected failure; anything else still settles the request.
     this.run(transaction).catch((error: unknown) => this.failInternally(transaction, error));
   }
@@ -438,6 +492,7 @@ export class TerminalClient {
       // Settling itself failed: settle it plainly, so the request still gets its one result.
       transaction.settle(failure(request.action, request, transaction.sent ? 'PROTOCOL' : 'CONNECT', explain('internal.failed', { detail: errorText(error) })));
       if (this.active === transaction) this.active = undefined;
+      this.activityMayHaveChanged();
     }
   }
 
@@ -813,6 +868,7 @@ export class TerminalClient {
         transaction,
         link,
         endedAt: performance.now(),
+        since: Date.now(),
         timer: setTimeout(
           () =>
             this.guarded(() => {
@@ -827,6 +883,7 @@ export class TerminalClient {
       // A wait for an answer that may never come must not keep a process alive by itself.
       unsettled.timer.unref();
       this.unsettled = unsettled;
+      this.activityMayHaveChanged();
     } else if (link) {
       this.discardLink();
     }
@@ -839,6 +896,7 @@ export class TerminalClient {
     if (!unsettled) return;
     this.unsettled = undefined;
     clearTimeout(unsettled.timer);
+    this.activityMayHaveChanged();
     if (dropLink && this.link === unsettled.link) this.discardLink();
   }
 
@@ -865,6 +923,7 @@ export class TerminalClient {
     }
     if (this.active === transaction) {
       this.active = undefined;
+      this.activityMayHaveChanged();
       this.lastContactAt = performance.now(); // the next check waits a whole interval after a request
       this.startNext();
     }
@@ -882,9 +941,29 @@ export class TerminalClient {
   }
 
   private setState(state: ConnectionState): void {
-    if (this.state === state) return;
-    this.state = state;
+    const was = this.linkNow;
+    if (was.state === state) return;
+    // Up or down is what changes the time: a reconnect attempt (connecting) leaves a link down since it went down.
+    const since = (was.state === 'connected') === (state === 'connected') ? was.since : Date.now();
+    this.linkNow = Object.freeze({ state, since });
     for (const listener of this.stateListeners) notify(() => listener(state));
+  }
+
+  /**
+   * Tells the activity listeners of a change, once the current step is done: a request that ends
+   * unknown becomes the wait for its late answer in one step, heard as one change.
+   */
+  private activityMayHaveChanged(): void {
+    if (this.activityNoticeQueued || this.activityListeners.size === 0) return;
+    this.activityNoticeQueued = true;
+    queueMicrotask(() => {
+      this.activityNoticeQueued = false;
+      const now = this.activity;
+      const told = this.toldActivity;
+      if (now.kind === told.kind && (now.kind === 'idle' || (told.kind !== 'idle' && now.request === told.request))) return;
+      this.toldActivity = now;
+      for (const listener of this.activityListeners) notify(() => listener(now));
+    });
   }
 
   private setReadiness(state: ReadinessState, why?: string): void {

@@ -51,6 +51,8 @@ export class Transaction {
   readonly staleRefs: string[] = [];
   /** performance.now() by which the answer must have come (state sent). */
   deadline = Infinity;
+  /** When it left the queue for the terminal (Date.now(), state preparing); undefined while queued. */
+  begunAt: number | undefined;
   /** The journal's id for this request once it is recorded; undefined when it was not. Never rejects. */
   journalId: Promise<string | undefined> | undefined;
 
@@ -81,6 +83,7 @@ export class Transaction {
   /** Moves to `state`, with its timer (replacing the last state's). */
   enter(state: Exclude<TransactionState, 'settled'>, timer?: { ms: number; onExpiry: () => void }): void {
     if (this.current === 'settled') return;
+    if (state === 'preparing') this.begunAt ??= Date.now();
     this.current = state;
     this.setTimer(timer);
   }
