@@ -18,7 +18,7 @@ import {
   statusWaiting,
   submitMessage,
 } from './message';
-import type { TerminalConfigNode } from './terminal-settings';
+import { TerminalConfigNode, unresolvedFor } from './terminal-settings';
 import { t, useMessageCatalog } from './i18n';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
 
@@ -50,11 +50,8 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
 
   /** The journal this node's requests are written to: the terminal's (another config node's, if it set the terminal up). */
   const journal = () => terminal?.client?.journal ?? terminal?.journal;
-  /** What needs a person at this node's terminal: unresolved requests (the journal may be shared by several terminals). */
-  const unresolvedHere = () => {
-    const here = terminal?.client?.transport.description ?? terminal?.description;
-    return here === undefined ? [] : (journal()?.unresolvedAt(here) ?? []);
-  };
+  /** What needs a person at this node's terminal. */
+  const unresolvedHere = () => (terminal ? unresolvedFor(terminal) : []);
   // While no request is open, the status shows what the operator must know first: requests whose
   // outcome nobody knows, else a damaged journal, else the state of a link kept open (serial),
   // else, where the terminal is checked while idle (TCP), whether it can be reached.

@@ -18,7 +18,9 @@ import {
 } from './journal-console';
 import { JournalUse, damageKind, journalPath, openJournals, useJournal } from './journals';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
+import { EditorNotice } from './editor-notice';
 import { probeFailed, testConnection } from './terminal-probe';
+import { overviewOf, watchTerminal } from './terminal-overview';
 import { SettingsError, TerminalConfig, TerminalConfigNode, clientOptionsFromConfig } from './terminal-settings';
 
 /**
@@ -30,29 +32,30 @@ import { SettingsError, TerminalConfig, TerminalConfigNode, clientOptionsFromCon
 /** The terminals in use in this runtime. */
 const terminals = new TerminalRegistry();
 
+/** The config nodes running in this runtime, for the sidebar's block of terminals. */
+const configNodes = new Set<TerminalConfigNode>();
+
 /** The topic on which editors hear that a journal changed (the myPOS sidebar reads it again). */
 const JOURNAL_TOPIC = 'mypos/journal';
+/** The topic on which editors hear that a terminal's state changed (the sidebar reads its block again). */
+const TERMINALS_TOPIC = 'mypos/terminals';
 /** Changes within this time make one notice: a payment is begun and ended in a few lines. */
 const NOTICE_DELAY_MS = 100;
+/**
+ * At most one terminals notice a second: a kiosk taking payments back to back flips between
+ * busy and ready many times a minute, and each notice makes every editor read the block again.
+ */
+const TERMINALS_NOTICE_SPACING_MS = 1000;
 
 export = function register(RED: NodeAPI): void {
   // This file's RED translates with the config node's catalog (mypos-terminal.json).
   useMessageCatalog(RED, 'mypos-terminal');
-  // Tells the editors that a journal changed: a small notice, never the entries themselves (an
-  // editor reads them through the admin API, with its user's permissions).
-  let noticeTimer: NodeJS.Timeout | undefined;
-  const noticeToEditors = () => {
-    if (noticeTimer) return;
-    noticeTimer = setTimeout(() => {
-      noticeTimer = undefined;
-      try {
-        RED.comms?.publish(JOURNAL_TOPIC, { changed: new Date().toISOString() }, false);
-      } catch {
-        // No editor to tell: the sidebar reads again when it is opened.
-      }
-    }, NOTICE_DELAY_MS);
-    noticeTimer.unref?.();
-  };
+  // Tells the editors that a journal, or a terminal's state, changed: a small notice, never the
+  // entries or states themselves (an editor reads them through the admin API, with its user's permissions).
+  const journalNotice = new EditorNotice((notice) => RED.comms?.publish(JOURNAL_TOPIC, notice, false), NOTICE_DELAY_MS, NOTICE_DELAY_MS);
+  const terminalsNotice = new EditorNotice((notice) => RED.comms?.publish(TERMINALS_TOPIC, notice, false), NOTICE_DELAY_MS, TERMINALS_NOTICE_SPACING_MS);
+  const noticeToEditors = () => journalNotice.changed();
+  const terminalsChanged = () => terminalsNotice.changed();
 
   RED.nodes.registerType('mypos-terminal', function (this: Node, definition: NodeDefinition) {
     RED.nodes.createNode(this, definition);
@@ -60,8 +63,12 @@ export = function register(RED: NodeAPI): void {
     let journalUse: JournalUse | undefined;
     let release: (() => void) | undefined;
     let stopNotices: (() => void) | undefined;
+    let stopWatchingTerminal: (() => void) | undefined;
+    let closing = false;
+    const config = definition as TerminalConfig;
+    node.connectionKind = config.connection === 'serial' ? 'serial' : 'tcp';
+    configNodes.add(node);
     try {
-      const config = definition as TerminalConfig;
       const options = clientOptionsFromConfig(config);
       // Per request, this node's own: how amounts are read and how long to wait for an answer.
       const rules = amountRules(options.decimals ?? 2, options.maxAmount);
@@ -78,9 +85,16 @@ export = function register(RED: NodeAPI): void {
       lease.client.then(
         (client) => {
           node.client = client;
+          if (closing) return;
+          stopWatchingTerminal = watchTerminal(client, terminalsChanged);
+          terminalsChanged();
         },
-        (error: unknown) =>
-          node.error(refusedUntilFixed(explain('connect.unusable', { terminal: options.transport.description, reason: explainError(error) }))),
+        (error: unknown) => {
+          const unusable = explain('connect.unusable', { terminal: options.transport.description, reason: explainError(error) });
+          node.unusable = { reason: say(unusable), since: Date.now() };
+          if (!closing) terminalsChanged();
+          node.error(refusedUntilFixed(unusable));
+        },
       );
       node.submit = async (draft, transactOptions) => {
         let client: TerminalClient;
@@ -96,13 +110,25 @@ export = function register(RED: NodeAPI): void {
       node.settingsError = error instanceof SettingsError ? error.explanation : explain('settings.failed', { detail: errorText(error) });
       node.error(refusedUntilFixed(explain('node.badSettings', { reason: node.settingsError })));
     }
+    terminalsChanged();
     node.on('close', (_removed, done) => {
+      closing = true;
+      configNodes.delete(node);
       stopNotices?.();
+      stopWatchingTerminal?.();
       // A stop or redeploy leaves no timer behind; the editors read again when they next look.
-      clearTimeout(noticeTimer);
-      noticeTimer = undefined;
+      journalNotice.stop();
+      terminalsNotice.stop();
       release?.();
       void (journalUse?.release() ?? Promise.resolve()).catch(() => undefined).then(() => done());
+    });
+  });
+
+  // The sidebar's block: each terminal in use, its state and since when, what needs a person.
+  RED.httpAdmin.get('/mypos-terminal/terminals', RED.auth.needsPermission('mypos-terminal.read'), (_req: unknown, res: FileResponse) => {
+    void answer(res, async () => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ terminals: await overviewOf(configNodes) });
     });
   });
 

@@ -10,7 +10,7 @@ import {
   amountRules,
 } from '../src/client/terminal-client';
 import type { TransactOptions } from '../src/client/transaction';
-import { Journal } from '../src/journal/journal';
+import { Journal, JournalEntry } from '../src/journal/journal';
 import {
   DEFAULT_REQUEST_ENDING,
   Explanation,
@@ -46,6 +46,21 @@ export interface TerminalConfigNode extends Node {
   journal?: Journal;
   /** What is wrong with the settings, when they are. */
   settingsError?: Explanation;
+  /** How the terminal is reached, as the settings say (also when they are wrong). */
+  connectionKind?: Connection;
+  /** Why the terminal cannot be used (an unknown host name), and since when (Date.now()). */
+  unusable?: { readonly reason: string; readonly since: number };
+}
+
+/**
+ * What needs a person at a config node's terminal: its unresolved requests in the journal its
+ * requests are written to (the terminal's, if another config node set it up; a journal may be
+ * shared by several terminals).
+ */
+export function unresolvedFor(terminal: TerminalConfigNode): JournalEntry[] {
+  const journal = terminal.client?.journal ?? terminal.journal;
+  const here = terminal.client?.transport.description ?? terminal.description;
+  return here === undefined || !journal ? [] : journal.unresolvedAt(here);
 }
 
 /** The `mypos-terminal` config node's properties, as the editor saves them (often as strings). */

@@ -17,14 +17,17 @@ const terminalNode = require('../dist/nodes/mypos-terminal.js');
 const actionNodes = require('../dist/nodes/mypos-actions.js');
 const { nodeRedRoot } = require('./support/node-red-path');
 const { startPaymentNodeRed } = require('./support/payment-node-red');
-const { waitFor } = require('./support/wait');
+const { delay, waitFor } = require('./support/wait');
+const { trackTimers } = require('./support/resources');
+// Node-RED's runtime events: what a node publishes on the editor's comms goes through them.
+const { events: runtimeEvents } = require(require.resolve('@node-red/util', { paths: [nodeRedRoot()] }));
 
 helper.init(require('./support/node-red-path')());
 
 // Node-RED's own bcrypt, for the password hashes adminAuth wants.
 const bcrypt = require(require.resolve('bcryptjs', { paths: [path.join(nodeRedRoot(), 'node_modules'), nodeRedRoot(), require.resolve('@node-red/editor-api')] }));
 
-const USERS = { admin: 'admin-secret-1', viewer: 'viewer-secret-1' };
+const USERS = { admin: 'admin-secret-1', viewer: 'viewer-secret-1', outsider: 'outsider-secret-1' };
 
 /** An HTTP request to 127.0.0.1:port; resolves { status, headers, text, json }. */
 function call(port, method, urlPath, { token, json, form } = {}) {
@@ -134,6 +137,8 @@ describe('operator console API: a real Node-RED with adminAuth', function () {
       users: [
         { username: 'admin', password: bcrypt.hashSync(USERS.admin, 8), permissions: '*' },
         { username: 'viewer', password: bcrypt.hashSync(USERS.viewer, 8), permissions: 'read' },
+        // May see the flows, not the myPOS console.
+        { username: 'outsider', password: bcrypt.hashSync(USERS.outsider, 8), permissions: ['flows.read'] },
       ],
     };
     // Answer within 1 s, and no wait for a late answer: the next payment goes out at once.
@@ -155,6 +160,31 @@ describe('operator console API: a real Node-RED with adminAuth', function () {
       assert.equal((await get(urlPath, 'not-a-token')).status, 401, `${urlPath} with a made-up token`);
     }
     assert.equal((await resolve({ id: 'x', finding: 'charged' })).status, 401);
+  });
+
+  it('GET /mypos-terminal/terminals: 401 without a login or without mypos-terminal.read; a read-only user sees the terminal, its state and what needs a person', async () => {
+    assert.equal((await get('/mypos-terminal/terminals')).status, 401);
+    assert.equal((await get('/mypos-terminal/terminals', 'not-a-token')).status, 401);
+    const outsider = await login('outsider', 'flows.read');
+    const refused = await get('/mypos-terminal/terminals', outsider);
+    assert.ok([401, 403].includes(refused.status), `a user without mypos-terminal.read: ${refused.status}`);
+    assert.equal(refused.json?.terminals, undefined, 'no terminal given away');
+    await unknownPayment('TERMINALS-1');
+    const unknown = await get('/mypos-terminal/journal?outcome=unknown&limit=1', admin);
+    const answer = await get('/mypos-terminal/terminals', viewer);
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.headers['cache-control'], 'no-store');
+    assert.equal(answer.json.terminals.length, 1, answer.text);
+    const [terminal] = answer.json.terminals;
+    assert.deepEqual(terminal.nodes, [{ id: 'term', name: 'terminal term' }]);
+    assert.equal(terminal.connection, `127.0.0.1:${simulator.port}`);
+    assert.equal(terminal.kind, 'tcp');
+    // A timed-out payment's connection opened: the terminal was there; no late answer is awaited (window 0).
+    assert.equal(terminal.state, 'ready', answer.text);
+    assert.ok(Math.abs(Date.parse(terminal.since) - Date.now()) < 60000, terminal.since);
+    assert.equal(terminal.busy, undefined);
+    assert.ok(unknown.json.total >= 1);
+    assert.equal(terminal.attention, unknown.json.total, 'every unknown outcome of its journal is its own');
   });
 
   it('a read-only user lists (200) and exports, but a finding or an acknowledgement gets 403, and nothing changes', async () => {
@@ -429,6 +459,70 @@ describe('operator console API: in-process, without adminAuth', function () {
     const resolved = await helper.request().post('/mypos-terminal/journal/resolve').send({ id: lost.id, finding: 'not-charged' }).expect(200);
     assert.equal(resolved.body.resolved.resolution.by, 'anonymous');
     assert.equal((await paid('pay', 'M-1')).result, 'OK', 'paid again without allowDuplicate');
+  });
+
+  it('GET /mypos-terminal/terminals: config nodes of one terminal as one, a wrong one on its own; busy with what during a slow payment; the editors hear of changes at most once a second, and nothing is left behind', async () => {
+    const timers = trackTimers();
+    const notices = [];
+    const heard = (event) => {
+      if (event.topic === 'mypos/terminals') notices.push({ at: performance.now(), data: event.data });
+    };
+    runtimeEvents.on('comms', heard);
+    try {
+      await helper.load(
+        [terminalNode, actionNodes],
+        [
+          { id: 'tab', type: 'tab', label: 'Tab' },
+          terminal('shared', { responseTimeout: '5' }),
+          { ...terminal('shared'), id: 'alias', name: 'till 2', responseTimeout: '5' },
+          terminal('broken', { host: '' }),
+          { id: 'pay', z: 'tab', type: 'mypos-pay', terminal: 'shared', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
+          { id: 'out', z: 'tab', type: 'helper' },
+        ],
+      );
+      const read = async () => (await helper.request().get('/mypos-terminal/terminals').expect(200)).body.terminals;
+      await waitFor(async () => (await read()).some((one) => one.nodes.length === 2), 'the shared terminal to be identified', 3000);
+      const [broken, shared] = await read();
+      assert.deepEqual(shared.nodes.map((node) => node.id).sort(), ['alias', 'shared'], 'one physical terminal, two config nodes');
+      assert.equal(shared.connection, `127.0.0.1:${simulator.port}`);
+      assert.deepEqual([shared.state, shared.since, shared.attention], ['unknown', null, 0], 'nothing known before the first request (no readiness checks)');
+      assert.deepEqual([broken.nodes, broken.state, broken.since, broken.attention], [[{ id: 'broken', name: 'terminal broken' }], 'settings-error', null, 0]);
+      assert.match(broken.reason, /Host/);
+
+      simulator.nextBehaviours.push({ delayMs: 1500 });
+      const noticesBefore = notices.length;
+      const started = Date.now();
+      const paying = paid('pay', 'BUSY-1');
+      const busy = await waitFor(async () => (await read()).find((one) => one.state === 'busy'), 'the terminal to be busy', 1000);
+      assert.deepEqual(busy.busy, { with: 'request', action: 'pay', amount: '2.00', invoice: 'BUSY-1' });
+      assert.ok(Math.abs(Date.parse(busy.since) - started) < 500, `busy since ${busy.since}`);
+      await waitFor(() => notices.length > noticesBefore, 'a notice that it is busy', 500);
+      assert.deepEqual(Object.keys(notices.at(-1).data), ['changed'], 'a notice, never the state itself');
+      assert.equal((await paying).result, 'OK');
+      const ready = (await read()).find((one) => one.nodes.length === 2);
+      assert.equal(ready.state, 'ready');
+      assert.equal(ready.busy, undefined);
+
+      // A kiosk taking payments back to back: busy and ready again and again, a notice at most once a second.
+      const flood = performance.now();
+      for (let i = 1; i <= 8; i += 1) assert.equal((await paid('pay', `KIOSK-${i}`)).result, 'OK');
+      await delay(1100);
+      const during = notices.filter((notice) => notice.at >= flood);
+      const took = performance.now() - flood;
+      assert.ok(during.length >= 1 && during.length <= Math.ceil(took / 1000) + 1, `${during.length} notices in ${took.toFixed(0)} ms`);
+      for (let i = 1; i < notices.length; i += 1) assert.ok(notices[i].at - notices[i - 1].at >= 990, 'at most one notice a second');
+      // Stopped with a notice still due (a payment just began): its timer ends with the nodes.
+      simulator.nextBehaviours.push({ delayMs: 1500 });
+      helper.getNode('pay').receive({ payload: 2, invoice: 'LAST' });
+      await waitFor(async () => (await read()).some((one) => one.state === 'busy'), 'the last payment to begin', 1000);
+    } finally {
+      runtimeEvents.removeListener('comms', heard);
+    }
+    await helper.unload();
+    await delay(50);
+    const left = timers.pending(/dist[\\/]nodes[\\/](editor-notice|terminal-overview)/);
+    timers.stop();
+    assert.deepEqual(left, [], 'no notice timer left behind');
   });
 
   it('lists an answer that came after the timeout as late-approved, needing nobody; a finding for it is refused (409)', async () => {
