@@ -20,6 +20,7 @@ const { openEditor, requireChromium } = require('../support/editor-session');
 const { localSettings } = require('../support/node-red-process');
 const { paymentFlow } = require('../support/payment-node-red');
 const { PtyPair } = require('../support/pty');
+const { nodeRedVersion } = require('../support/node-red-path');
 
 const TAB = 'mypos-journal';
 /** Checked every second while idle; an answer within 3 s; no wait for a late answer. */
@@ -27,6 +28,14 @@ const TERMINAL = { readinessCheck: '1', responseTimeout: '3', lateAnswerWindow: 
 const SERIAL_NAME = '<i id="serial-x">Till</i>';
 /** A state change reaches the block within: the check's interval, the notice's spacing (1 s), a read. */
 const NOTICED_MS = 5000;
+
+/**
+ * Uncaught errors in the editor, but for one of Node-RED 5's own: its code editor (Monaco) set up
+ * before Monaco's HTML language has loaded, now and then, whatever nodes are installed.
+ */
+function editorErrors(session) {
+  return session.pageErrors.filter((message) => !(nodeRedVersion().startsWith('5.') && message === "Cannot read properties of undefined (reading 'html')"));
+}
 
 /** POST /pay on Node-RED; resolves with the result the flow answered with. */
 function pay(port, body) {
@@ -57,6 +66,25 @@ async function setSidebarWidth(page, wanted) {
     $('#red-ui-sidebar-separator').css('right', width + 'px');
     RED.events.emit('sidebar:resize');
   }, wanted);
+}
+
+/**
+ * Node-RED 5 stacks the myPOS tab above the debug tab, in a pane 300 px high: drags the divider
+ * between them down, as an operator who wants to see more of the journal would. (Node-RED 4 gives
+ * the tab the sidebar's whole height.) Returns the pane's height before.
+ */
+async function dragDividerDown(page, by) {
+  // A line of no height, with a handle that sticks out of it.
+  const divider = page.locator('#red-ui-sidebar > .red-ui-sidebar-section-separator');
+  if ((await divider.count()) === 0) return undefined;
+  const box = await divider.boundingBox();
+  if (!box) return undefined;
+  const before = await page.locator('.mypos-sidebar').evaluate((tab) => tab.parentElement.getBoundingClientRect().height);
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 + by, { steps: 8 });
+  await page.mouse.up();
+  return before;
 }
 
 /** The sidebar, for a screenshot. */
@@ -92,7 +120,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
       { id: 'till', type: 'mypos-terminal', name: SERIAL_NAME, connection: 'serial', serialPath: pty.nodeSide, baudRate: '115200', decimals: '2' },
       { id: 'pay-serial', z: 'tab', type: 'mypos-pay', terminal: 'till', receipt: 'ON', custrcpt: 'ON', x: 200, y: 200, wires: [[], []] },
     ];
-    session = await openEditor({ settings: localSettings({ httpNodeRoot: '/' }), flows, viewport: { width: 1400, height: 760 } });
+    session = await openEditor({ settings: localSettings({ httpNodeRoot: '/' }), flows, viewport: { width: 1400, height: 1000 } });
     page = session.page;
     port = session.nodeRed.port;
     await showTab(page);
@@ -129,7 +157,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     const [block, filters] = await Promise.all(['.mypos-sidebar-terminals', '.mypos-sidebar-filters'].map((selector) => page.locator(selector).boundingBox()));
     assert.ok(block.y + block.height <= filters.y + 1, 'the block above the filters');
     assert.equal(await page.locator('.mypos-sidebar-terminal-attention').count(), 0);
-    assert.deepEqual(session.pageErrors, []);
+    assert.deepEqual(editorErrors(session), []);
   });
 
   it('says "busy: payment 12.50 (invoice …)" while a slow payment is open, then "ready" again', async function () {
@@ -157,6 +185,8 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     const [request] = await Promise.all([page.waitForRequest((one) => /\/mypos-terminal\/journal\?/.test(one.url()) && one.url().includes('node=term')), attention.click()]);
     assert.match(request.url(), /outcome=unknown/);
     const rows = page.locator('.mypos-sidebar tr.mypos-sidebar-row');
+    // The day's list goes, the terminal's entries that need checking come.
+    await page.locator('.mypos-sidebar tr.mypos-sidebar-row:not([data-state="unknown"])').first().waitFor({ state: 'detached' });
     await rows.filter({ has: page.locator('td.mypos-col-invoice', { hasText: 'LOST-1' }) }).waitFor();
     assert.deepEqual(await rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-state'))), ['unknown']);
     assert.equal(await page.locator('.mypos-sidebar-state').inputValue(), 'unknown');
@@ -171,6 +201,12 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     await page.selectOption('.mypos-sidebar-state', '');
     for (let i = 1; i <= 8; i += 1) assert.equal((await pay(port, { amount: i, invoice: `FILL-${i}` })).result, 'OK');
     await page.locator('.mypos-sidebar tr.mypos-sidebar-row').filter({ has: page.locator('td.mypos-col-invoice', { hasText: 'FILL-8' }) }).waitFor();
+    await setSidebarWidth(page, 330);
+    const paneBefore = await dragDividerDown(page, 400);
+    if (paneBefore !== undefined) {
+      const pane = await page.locator('.mypos-sidebar').evaluate((tab) => tab.parentElement.getBoundingClientRect().height);
+      assert.ok(pane > paneBefore + 300, `the divider moved: the pane is ${pane} px, was ${paneBefore} px`);
+    }
     for (const [width, name] of [
       [330, 'sidebar-terminals-en'],
       [700, 'sidebar-terminals-en-wide'],
@@ -182,6 +218,26 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
       assert.ok(fs.statSync(file).size > 5000);
     }
     await setSidebarWidth(page, 330);
+  });
+
+  it('squeezed to a short pane (Node-RED 5 stacks tabs; an operator drags the divider), the list keeps room for two entries and the tab scrolls as a whole', async function () {
+    await page.locator('.mypos-sidebar').evaluate((tab) => $(tab.parentElement).css({ height: '260px', 'flex-grow': 0, 'flex-shrink': 0 }));
+    try {
+      const squeezed = await page.evaluate(() => {
+        const tab = document.querySelector('.mypos-sidebar');
+        const list = document.querySelector('.mypos-sidebar-scroll');
+        return { tab: tab.clientHeight, tabScroll: tab.scrollHeight, across: tab.scrollWidth - tab.clientWidth, list: list.clientHeight, listScroll: list.scrollHeight };
+      });
+      assert.ok(squeezed.tab <= 262, JSON.stringify(squeezed));
+      assert.ok(squeezed.tabScroll > squeezed.tab, `the tab scrolls as a whole ${JSON.stringify(squeezed)}`);
+      assert.ok(squeezed.list >= 118, `the list keeps its least height ${JSON.stringify(squeezed)}`);
+      assert.ok(squeezed.listScroll > squeezed.list, 'and scrolls inside');
+      assert.ok(squeezed.across <= 1);
+      await session.shot('sidebar-terminals-en-squeezed', page.locator('.mypos-sidebar').locator('xpath=..'));
+    } finally {
+      await page.locator('.mypos-sidebar').evaluate((tab) => $(tab.parentElement).css({ height: '', 'flex-grow': '', 'flex-shrink': '' }));
+    }
+    await expectLayout(page, 330);
   });
 
   it('flips to "not reachable" once the simulator stops, and to "ready" once it is back', async function () {
@@ -210,6 +266,8 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     await session.waitInEditor(() => window.RED && RED.sidebar && $('.mypos-sidebar').length > 0 && $('#red-ui-loading-progress:visible').length === 0, null, 'the editor to load again');
     await showTab(page);
     await setSidebarWidth(page, 330);
+    const pane = await page.locator('.mypos-sidebar').evaluate((tab) => tab.parentElement.getBoundingClientRect().height);
+    if (pane < 500) await dragDividerDown(page, 400);
     const tcp = tcpLine();
     await tcp.and(page.locator('[data-state="ready"]')).waitFor({ timeout: NOTICED_MS });
     assert.match(await stateOf(tcp), /^kész \d{2}:\d{2} óta$/);
@@ -225,7 +283,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     assert.equal((await paying).result, 'OK');
     await tcp.and(page.locator('[data-state="ready"]')).waitFor({ timeout: NOTICED_MS });
     assert.match(await stateOf(tcp), /^kész \d{2}:\d{2} óta$/);
-    assert.deepEqual(session.pageErrors, []);
+    assert.deepEqual(editorErrors(session), []);
   });
 });
 
