@@ -496,7 +496,8 @@ describe('operator console API: in-process, without adminAuth', function () {
       const busy = await waitFor(async () => (await read()).find((one) => one.state === 'busy'), 'the terminal to be busy', 1000);
       assert.deepEqual(busy.busy, { with: 'request', action: 'pay', amount: '2.00', invoice: 'BUSY-1' });
       assert.ok(Math.abs(Date.parse(busy.since) - started) < 500, `busy since ${busy.since}`);
-      await waitFor(() => notices.length > noticesBefore, 'a notice that it is busy', 500);
+      // Within the spacing of notices (1 s) after the one before, and the gathering time.
+      await waitFor(() => notices.length > noticesBefore, 'a notice that it is busy', 1500);
       assert.deepEqual(Object.keys(notices.at(-1).data), ['changed'], 'a notice, never the state itself');
       assert.equal((await paying).result, 'OK');
       const ready = (await read()).find((one) => one.nodes.length === 2);
@@ -511,6 +512,18 @@ describe('operator console API: in-process, without adminAuth', function () {
       const took = performance.now() - flood;
       assert.ok(during.length >= 1 && during.length <= Math.ceil(took / 1000) + 1, `${during.length} notices in ${took.toFixed(0)} ms`);
       for (let i = 1; i < notices.length; i += 1) assert.ok(notices[i].at - notices[i - 1].at >= 990, 'at most one notice a second');
+      // One of the two config nodes stops (a partial deploy), the other keeps the terminal: the
+      // stopped one is no longer listed, and the listeners it added to the shared client and
+      // journal are gone. (Counted in the private sets: nothing else shows them.)
+      const client = helper.getNode('shared').client;
+      assert.equal(helper.getNode('alias').client, client, 'one client for both');
+      const listening = () => [client.activityListeners.size, client.readinessListeners.size, client.journal.listeners.size];
+      const [activityBefore, readinessBefore, journalBefore] = listening();
+      await helper.getNode('alias').close(true);
+      assert.deepEqual(listening(), [activityBefore - 1, readinessBefore - 1, journalBefore - 1], 'the stopped node\'s listeners removed');
+      const left = (await read()).find((one) => one.connection === `127.0.0.1:${simulator.port}`);
+      assert.deepEqual(left.nodes, [{ id: 'shared', name: 'terminal shared' }]);
+
       // Stopped with a notice still due (a payment just began): its timer ends with the nodes.
       simulator.nextBehaviours.push({ delayMs: 1500 });
       helper.getNode('pay').receive({ payload: 2, invoice: 'LAST' });
