@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Explanation, MESSAGES, MessageLanguage, render, substitute } from '../src/protocol/messages';
+import { Explanation, MESSAGES, MessageLanguage, localParts, render, substitute } from '../src/protocol/messages';
 import type { NodeAPI } from './node-red';
 
 /**
@@ -106,15 +106,8 @@ export function formatAmount(text: string): string {
 
 /** A moment in the host's local time, as this language writes dates. */
 export function formatTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const two = (n: number) => String(n).padStart(2, '0');
-  return t('format.dateTime', {
-    year: date.getFullYear(),
-    month: two(date.getMonth() + 1),
-    day: two(date.getDate()),
-    time: `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`,
-  });
+  const parts = localParts(iso);
+  return parts ? t('format.dateTime', parts) : iso;
 }
 
 /** What an explanation says, in the runtime's language. */

@@ -402,6 +402,28 @@ export function describeUnknown(result: TransactionFailure, terminal: string | u
   return t('warn.unknown', { request: describeRequestOf(result), terminal: terminal ?? '?', message: localizedMessage(result) });
 }
 
+/**
+ * The status when the answer to one of the node's requests that had ended unknown arrived after
+ * all. A flow hears it through a status node: `msg.status.late` says what it was about and what
+ * the terminal said (`approved`, with its ref, or `declined`, with the code; the node's warning
+ * in the log says why).
+ */
+export function statusForLateAnswer(late: LateAnswer): NodeStatus {
+  const { result } = late;
+  const about = {
+    action: result.action,
+    ...(result.invoice !== undefined && { invoice: result.invoice }),
+    ...(result.amount !== undefined && { amount: result.amount }),
+    ...(result.preauthcode !== undefined && { preauthcode: result.preauthcode }),
+  };
+  if (result.result === 'OK') {
+    // A cancellation's code does not fit beside the words; the log line and msg.status.late have it.
+    const text = result.action === 'cancel' ? t('status.lateReleased') : t('status.lateApproved', { what: subject(result) });
+    return { fill: 'green', shape: 'dot', text, late: { outcome: 'approved', ...about, ref: result.ref } };
+  }
+  return { fill: 'red', shape: 'ring', text: t('status.lateDeclined'), late: { outcome: 'declined', ...about, code: result.code } };
+}
+
 /** The warning when the answer to a request that had ended unknown arrived after all. */
 export function describeLateAnswer(late: LateAnswer, terminal: string): string {
   const { result } = late;

@@ -11,6 +11,7 @@ import {
   statusConnecting,
   statusForConnection,
   statusForDamagedJournal,
+  statusForLateAnswer,
   statusForReadiness,
   statusAfterResult,
   statusForUnresolved,
@@ -18,9 +19,10 @@ import {
   statusWaiting,
   submitMessage,
 } from './message';
+import type { LateAnswer } from '../src/client/terminal-client';
 import type { TerminalConfigNode } from './terminal-settings';
 import { t, useMessageCatalog } from './i18n';
-import { Node, NodeAPI, NodeDefinition } from './node-red';
+import { Node, NodeAPI, NodeDefinition, NodeStatus } from './node-red';
 
 /** The five action nodes: each turns a message into one request and its result into one message. */
 
@@ -55,6 +57,18 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     const here = terminal?.client?.transport.description ?? terminal?.description;
     return here === undefined ? [] : (journal()?.unresolvedAt(here) ?? []);
   };
+  // A request's phases and result are each shown (a status node hears every one); what the node
+  // shows while idle is drawn again only when it changes, so a status node (a kiosk screen) hears
+  // it once however often the journal or the terminal's state asks for it.
+  let shown = '';
+  const show = (status: NodeStatus, always = false) => {
+    const drawn = JSON.stringify(status);
+    if (drawn === shown && !always) return;
+    shown = drawn;
+    node.status(status);
+  };
+  /** The latest late answer to one of this node's requests, shown until the node's next message. */
+  let lateAnswer: LateAnswer | undefined;
   // While no request is open, the status shows what the operator must know first: requests whose
   // outcome nobody knows, else a damaged journal, else the state of a link kept open (serial),
   // else, where the terminal is checked while idle (TCP), whether it can be reached.
@@ -62,7 +76,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   const showIdle = () => {
     if (inFlight.size > 0) return;
     if (!terminal) {
-      node.status(statusNoTerminal());
+      show(statusNoTerminal());
       return;
     }
     const unresolved = unresolvedHere();
@@ -70,11 +84,12 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     const held = terminal?.keepOpen ? terminal.client : undefined;
     const checked = !held && terminal?.client && terminal.client.readinessCheckMs > 0 ? terminal.client : undefined;
     const readiness = checked && statusForReadiness(checked.readiness);
-    if (unresolved.length > 0) node.status(statusForUnresolved(unresolved));
-    else if (damaged > 0) node.status(statusForDamagedJournal(damaged));
-    else if (held) node.status(statusForConnection(held.connectionState));
-    else if (readiness) node.status(readiness);
-    else if (showedAttention) node.status({});
+    if (unresolved.length > 0) show(statusForUnresolved(unresolved));
+    else if (damaged > 0) show(statusForDamagedJournal(damaged));
+    else if (lateAnswer) show(statusForLateAnswer(lateAnswer));
+    else if (held) show(statusForConnection(held.connectionState));
+    else if (readiness) show(readiness);
+    else if (showedAttention) show({});
     showedAttention = unresolved.length > 0 || damaged > 0;
   };
   const stopWatchingJournal = terminal?.journal?.onChange(showIdle);
@@ -90,8 +105,10 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
         stops.push(
           client.onLateAnswer((late) => {
             if (late.owner !== node) return;
+            lateAnswer = late;
             attempt(() => node.warn(describeLateAnswer(late, client.transport.description)));
-            attempt(showIdle);
+            // Shown at once, even while a queued request starts: a status node hears it exactly once.
+            attempt(() => show(statusForLateAnswer(late)));
           }),
         );
         showIdle();
@@ -101,6 +118,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   attempt(showIdle);
 
   node.on('input', (msg, send, done) => {
+    lateAnswer = undefined;
     const submitToTerminal = terminal?.submit;
     let pending: Promise<TransactionResult>;
     if (!terminal) {
@@ -117,7 +135,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
           : submitToTerminal(draft, {
               owner: node,
               allowDuplicate,
-              onPhase: (phase, request) => node.status(phase === 'connecting' ? statusConnecting() : statusWaiting(request)),
+              onPhase: (phase, request) => show(phase === 'connecting' ? statusConnecting() : statusWaiting(request), true),
             });
       // Everything read from the message is read here, where a property that throws is an input error.
       const resolve = () => {
@@ -142,7 +160,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
         // acknowledgement clears it (showIdle draws again when the journal changes).
         attempt(() => {
           const unresolved = unresolvedHere();
-          node.status(terminal ? statusAfterResult(result, unresolved) : statusNoTerminal());
+          show(terminal ? statusAfterResult(result, unresolved) : statusNoTerminal(), true);
           showedAttention = unresolved.length > 0;
         });
       })

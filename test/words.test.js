@@ -350,6 +350,9 @@ function statusesOf(action) {
     ['no terminal (idle)', status.statusNoTerminal().text],
     ['journal damaged', status.statusForDamagedJournal(12).text],
     ['waiting', status.statusWaiting(request).text],
+    ['late answer: approved', status.statusForLateAnswer({ result: results[0][1], afterMs: 1500 }).text],
+    ['late answer: declined', status.statusForLateAnswer({ result: results[1][1], afterMs: 1500 }).text],
+    ['late answer: released', status.statusForLateAnswer({ result: { ...results[0][1], action: 'cancel' }, afterMs: 1500 }).text],
     ...results.map(([what, result]) => [what, status.statusForResult(result).text]),
     // Twelve requests to check at this terminal, the first of any action.
     ...ACTIONS.map((other) => [`to check: ${other} first`, status.statusForUnresolved(unresolved(other)).text]),
@@ -587,6 +590,13 @@ describe('words a person reads, in English and Hungarian', function () {
       assert.equal(Object.keys(body)[0], 'message', 'the sentence comes first, where the debug preview shows it');
       assert.deepEqual([body.code, body.outcome, body.statusName], ['TERMINAL', 'failed', 'TRANSACTION_DECLINED']);
       assert.equal(await statusAfter(nodeRed.port, 'declined', (text) => text !== 'csatlakozás…' && !text.startsWith('a terminálra vár')), 'a bank elutasította');
+    });
+
+    it("lists the declined payment in the myPOS tab's journal in Hungarian too: the entry is said from its message key, not the English stored beside it", async function () {
+      const { body } = await request(nodeRed.port, 'GET', '/mypos-terminal/journal?invoice=HU-1');
+      assert.equal(body.entries.length, 1, JSON.stringify(body));
+      const [entry] = body.entries;
+      assert.deepEqual([entry.state, entry.messageKey, entry.message], ['declined', 'declined.declined', 'A bank elutasította a kártyát.']);
     });
 
     it('says a refused connection in Hungarian, in msg.payload.message and the status', async function () {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Action, Explanation, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, explainError, failureMessage, parseReference, render } from '../protocol';
+import { Action, Explanation, MessageKey, MessageParam, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, explainError, failureMessage, parseReference, render } from '../protocol';
 import { describeType, printable } from '../protocol/amount';
 import { JournalFileSystem, nodeFileSystem } from './file-system';
 import { DamagedLine, JournalContent, JournalFile, JournalUnavailableError, LoadedJournal, PendingLine } from './journal-file';
@@ -44,6 +44,9 @@ export interface JournalEntry {
   status?: number | null;
   statusText?: string | null;
   message?: string;
+  /** The message's key and values, to say it in another language (see src/protocol/messages.ts). */
+  messageKey?: MessageKey;
+  messageParams?: Readonly<Record<string, MessageParam>>;
   /** When a late answer settled an unknown outcome; `outcome` is then what it said. */
   lateAt?: string;
   /** An operator took it off the unresolved list without a finding (see acknowledge). */
@@ -449,8 +452,10 @@ export class Journal implements JournalContent {
       entry.status = result.status;
       entry.statusText = result.statusText;
       entry.message = result.message;
+      entry.messageKey = result.messageKey;
+      entry.messageParams = result.messageParams;
     } else {
-      for (const key of ['code', 'status', 'statusText', 'message'] as const) delete entry[key];
+      for (const key of ['code', 'status', 'statusText', 'message', 'messageKey', 'messageParams'] as const) delete entry[key];
     }
   }
 
@@ -795,6 +800,8 @@ export class Journal implements JournalContent {
 
   private applyEnd(tracked: Tracked, record: JournalRecord): void {
     const { entry } = tracked;
+    // A line says the whole end: a late answer's leaves nothing of the unknown end it replaces.
+    for (const key of ['ref', 'code', 'status', 'statusText', 'message', 'messageKey', 'messageParams'] as const) delete entry[key];
     entry.outcome = record.outcome ?? 'unknown';
     if (record.ref !== undefined) entry.ref = record.ref;
     entry.endedAt = record.at;
@@ -802,6 +809,10 @@ export class Journal implements JournalContent {
     if (record.status !== undefined) entry.status = record.status;
     if (record.statusText !== undefined) entry.statusText = record.statusText;
     if (record.message !== undefined) entry.message = record.message;
+    if (record.messageKey !== undefined) {
+      entry.messageKey = record.messageKey;
+      entry.messageParams = record.messageParams;
+    }
   }
 
   /** Refuses a duplicate; see refusal(). */
@@ -945,6 +956,7 @@ function endRecord(entry: JournalEntry): JournalRecord {
     ...(entry.status !== undefined && { status: entry.status }),
     ...(entry.statusText !== undefined && { statusText: entry.statusText }),
     ...(entry.message !== undefined && { message: entry.message }),
+    ...(entry.messageKey !== undefined && { messageKey: entry.messageKey, messageParams: entry.messageParams ?? {} }),
     ...(entry.lateAt !== undefined && { lateAt: entry.lateAt }),
   };
 }
@@ -1041,6 +1053,8 @@ function view(tracked: Tracked): HistoryEntry {
     status: entry.status,
     statusText: entry.statusText,
     message: entry.message,
+    messageKey: entry.messageKey,
+    messageParams: entry.messageParams,
     lateAt: entry.lateAt,
     acknowledged: entry.acknowledged,
     acknowledgedAt: entry.acknowledgedAt,
