@@ -22,7 +22,7 @@ const {
   parseAmount,
   parseFlatXml,
   readRequest,
-} = require('../dist/src');
+} = require('../dist/src/protocol');
 const { CHILDREN } = require('./support/request-layout');
 
 const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'];

@@ -8,16 +8,15 @@
 const assert = require('node:assert/strict');
 const {
   ACTIONS,
-  InputError,
-  MESSAGES,
-  FramingError,
-  XmlFramer,
   buildRequestXml,
   checkDecimals,
   checkMaxAmount,
   createRequest,
   formatMinor,
+  FramingError,
+  InputError,
   interpretReply,
+  MESSAGES,
   parseAmount,
   parseFlatXml,
   parseReceiptMode,
@@ -25,7 +24,8 @@ const {
   readRequest,
   render,
   resultFromReply,
-} = require('../dist/src');
+  XmlFramer,
+} = require('../dist/src/protocol');
 
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>';
 

@@ -30,7 +30,8 @@ const { failure } = require('../dist/src/protocol');
 const i18n = require('../dist/nodes/i18n');
 const status = require('../dist/nodes/message');
 const { boxesOf, labelTemplates, textWidth } = require('./support/example-layout');
-const { freePort, localSettings, startNodeRed } = require('./support/node-red-process');
+const { localSettings, startNodeRed } = require('./support/node-red-process');
+const { freePort } = require('./support/ports');
 const { terminalConfigNode } = require('./support/terminal-config');
 
 const root = path.join(__dirname, '..');
