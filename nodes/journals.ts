@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Journal, JournalEntry } from '../src/journal/journal';
 import { explain, explainError } from '../src/protocol';
 import { formatTime, say, terminalText } from './i18n';
-import { describeRequestOf } from './message';
+import { describeRequestOf } from './statuses';
 
 /**
  * Journals open in this Node-RED, one per file, shared by every config node that names it.

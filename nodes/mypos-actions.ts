@@ -1,24 +1,19 @@
 import { ACTIONS, Action, DEFAULT_RECEIPT_MODE, ERROR_OUTCOMES, RequestDraft, TransactionResult, errorText, explain, failure } from '../src/protocol';
+import { allowDuplicateOf, applyResult, localized, resolveDraft, submitMessage } from './message';
 import {
-  allowDuplicateOf,
-  applyResult,
   describeLateAnswer,
   describeUnknown,
-  evaluatorFor,
-  localized,
-  resolveDraft,
-  sourcesFromDefinition,
+  statusAfterResult,
   statusConnecting,
   statusForConnection,
   statusForDamagedJournal,
   statusForLateAnswer,
   statusForReadiness,
-  statusAfterResult,
   statusForUnresolved,
   statusNoTerminal,
   statusWaiting,
-  submitMessage,
-} from './message';
+} from './statuses';
+import { evaluatorFor, sourcesFromDefinition } from './typed-inputs';
 import type { LateAnswer } from '../src/client/terminal-client';
 import type { TerminalConfigNode } from './terminal-settings';
 import { t, useMessageCatalog } from './i18n';

@@ -28,7 +28,8 @@ const i18next = require('i18next');
 const { MESSAGES, explain, render } = require('../dist/src/protocol/messages');
 const { failure } = require('../dist/src/protocol');
 const i18n = require('../dist/nodes/i18n');
-const status = require('../dist/nodes/message');
+const status = require('../dist/nodes/statuses');
+const { localized } = require('../dist/nodes/message');
 const { boxesOf, labelTemplates, textWidth } = require('./support/example-layout');
 const { localSettings, startNodeRed } = require('./support/node-red-process');
 const { freePort } = require('./support/ports');
@@ -525,7 +526,7 @@ describe('words a person reads, in English and Hungarian', function () {
       const refused = failure('pay', undefined, 'CONNECT', explain('connect.failed', { terminal: TERMINAL, reason: explain('reason.refused') }));
       const declined = failure('pay', undefined, 'TERMINAL', explain('declined.declined'), { status: 2 });
       const timedOut = failure('pay', undefined, 'TIMEOUT', explain('timeout.noAnswer', { seconds: 180 }));
-      const [r, d, t] = withRuntime(runtime, () => [refused, declined, timedOut].map((result) => status.localized(result)));
+      const [r, d, t] = withRuntime(runtime, () => [refused, declined, timedOut].map((result) => localized(result)));
       assert.equal(d.message, 'A bank elutasította a kártyát.');
       assert.match(r.message, /^A terminál nem érhető el \(192\.168\.1\.20:51042\): .*Payment Interface app.*\. Semmi sem ment el a terminálra\.$/);
       assert.match(t.message, /^A terminál 180 másodpercen belül nem válaszolt\. Lehet, hogy megtörtént: /);
