@@ -30,7 +30,8 @@ const english = new Map<CatalogName, unknown>();
  * rest of the node's own work. The runtime's language does not change while it runs.
  */
 const templates = new Map<string, string>();
-const MARK = '\u0000';
+// A private-use character: no catalog text or substituted value holds one.
+const MARK = '\uE000';
 // i18next picks a plural form by `count`, so a text with a count is looked up each time.
 const UNCACHED = new Set(['count']);
 
@@ -67,7 +68,7 @@ function text(catalog: CatalogName, key: string, substitutions: Substitutions, f
   }
   return names.length === 0
     ? template
-    : template.replace(/\u0000([A-Za-z0-9_]+)\u0000/g, (whole, name: string) => (Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole));
+    : template.replace(/\uE000([A-Za-z0-9_]+)\uE000/g, (whole, name: string) => (Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole));
 }
 
 function lookUp(catalog: CatalogName, key: string, substitutions: Substitutions, fallback: string | undefined): string {

@@ -1,6 +1,6 @@
-import { ACTIONS, Action, explain, failureMessage, localTime } from '../src/protocol';
+import { ACTIONS, explain, textOf, failureMessage, localTime } from '../src/protocol';
 import { runtimeLanguage } from './i18n';
-import { ENTRY_STATES, EntryState, FINDINGS, Finding, HistoryEntry, HistoryQuery, Journal } from '../src/journal/journal';
+import { ENTRY_STATES, FINDINGS, Finding, HistoryEntry, HistoryQuery, Journal } from '../src/journal/journal';
 
 /**
  * What the operator console's admin endpoints read and write (the routes themselves are in
@@ -75,8 +75,8 @@ function withFilters(values: Record<string, string | undefined>, days: Days, pag
     history: {
       ...(days.from && { from: days.from }),
       ...(days.to && { to: days.to }),
-      ...(actions && { actions: actions as Action[] }),
-      ...(states && { states: states as EntryState[] }),
+      ...(actions && { actions }),
+      ...(states && { states }),
       ...(invoice !== undefined && { invoice }),
       ...page,
     },
@@ -221,7 +221,7 @@ export function consoleEntry(entry: HistoryEntry): ConsoleEntry {
 
 /** The host's time zone, as the answers name it. */
 export function timeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'local';
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
 /**
@@ -291,7 +291,7 @@ export function toCsv(entries: readonly HistoryEntry[]): string {
 
 function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
-  let text = String(value);
+  let text = textOf(value);
   // Formula injection: a spreadsheet runs a cell that starts with = + - @ (or a tab or carriage
   // return before one) as a formula. Invoices, refs, status texts and notes come from outside,
   // so such a cell gets a leading apostrophe and is shown as the text it is. (No amount or

@@ -94,7 +94,7 @@ export function resolveDraft(
     receipt: pick('receipt') ?? { value: receipt, field: explain('field.nodeSetting', { name: explain('fieldName.receipt') }) },
     custrcpt: pick('custrcpt') ?? { value: custrcpt, field: explain('field.nodeSetting', { name: explain('fieldName.custrcpt') }) },
   });
-  return inputs.some((input) => input instanceof Promise) ? Promise.all(inputs).then(build) : build(inputs as (Sourced | undefined)[]);
+  return inputs.some((input) => input instanceof Promise) ? Promise.all(inputs.map(async (input) => input)).then(build) : build(inputs as (Sourced | undefined)[]);
 }
 
 /**
@@ -114,7 +114,7 @@ export function submitMessage(
   }
   if (draft instanceof Promise) return draft.then(submit, (error: unknown) => invalidInput(action, error));
   // A submit that throws instead of rejecting still ends in the promise the caller handles.
-  return new Promise((settle) => settle(submit(draft as RequestDraft)));
+  return new Promise((settle) => settle(submit(draft)));
 }
 
 function invalidInput(action: Action, error: unknown): TransactionFailure {
@@ -139,7 +139,7 @@ function unreadable(field: Field, error: unknown): InputError {
 /** An error in words, whatever was thrown (reading it may throw too). */
 function describeError(error: unknown): string {
   try {
-    if (typeof error === 'object' && error !== null && !(error instanceof Error) && 'message' in error) return String((error as { message: unknown }).message);
+    if (typeof error === 'object' && error !== null && !(error instanceof Error) && 'message' in error) return String(error.message);
   } catch {
     return 'an error that cannot be described';
   }

@@ -23,8 +23,8 @@ export function statusForResult(result: TransactionResult): NodeStatus {
     case 'BAD_XML':
       return { fill: 'red', shape: 'ring', text: t('status.notUnderstood') };
     case 'INVALID_INPUT': {
-      const field = result.messageParams.field;
-      return { fill: 'red', shape: 'ring', text: field === undefined ? t('status.invalidInputUnnamed') : t('status.invalidInput', { field: renderParam(field, runtimeLanguage) }) };
+      const params = result.messageParams;
+      return { fill: 'red', shape: 'ring', text: 'field' in params ? t('status.invalidInput', { field: renderParam(params.field, runtimeLanguage) }) : t('status.invalidInputUnnamed') };
     }
     case 'BUSY':
       return { fill: 'yellow', shape: 'ring', text: t('status.busy') };

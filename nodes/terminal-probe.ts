@@ -77,7 +77,7 @@ export const TEST_KEYS: Readonly<Record<ProbeOutcome | 'in-use-deployed', string
 };
 
 function words(outcome: ProbeOutcome, substitutions: Readonly<Record<string, string | number>>): string {
-  return terminalText(TEST_KEYS[outcome === 'in-use' && substitutions.state !== undefined ? 'in-use-deployed' : outcome], substitutions);
+  return terminalText(TEST_KEYS[outcome === 'in-use' && 'state' in substitutions ? 'in-use-deployed' : outcome], substitutions);
 }
 
 /** The answer when the test itself failed (not the connection it tried). */
@@ -137,7 +137,8 @@ export async function testConnection(settings: TerminalConfig, terminals: Termin
 export async function probeTransport(transport: Transport, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
   const target = transport.description;
   const attempt = new AbortController();
-  let timedOut = false;
+  // Set by the timer: a boolean, not the literal false the compiler would otherwise narrow it to.
+  let timedOut = false as boolean;
   const timer = setTimeout(() => {
     timedOut = true;
     attempt.abort();

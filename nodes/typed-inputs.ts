@@ -1,4 +1,4 @@
-import { explain } from '../src/protocol';
+import { errorText, explain, textOf } from '../src/protocol';
 import type { Field } from '../src/protocol';
 import { Node, NodeAPI, NodeMessage } from './node-red';
 
@@ -44,7 +44,7 @@ export function sourcesFromDefinition(definition: Readonly<Record<string, unknow
   const read = (name: InputName): InputSource => {
     const rawType = definition[`${name}Type`];
     const raw = definition[name];
-    const value = raw === undefined || raw === null ? '' : String(raw);
+    const value = raw === null ? '' : textOf(raw);
     if (typeof rawType !== 'string' || rawType === '') {
       return value.trim() === '' ? DEFAULT_SOURCES[name] : { type: name === 'amount' ? 'num' : 'str', value };
     }
@@ -89,12 +89,12 @@ export function evaluatorFor(RED: Pick<NodeAPI, 'util'>, node: Node): Evaluate {
     // Node-RED throws a TypeError for a property below one that is missing (msg.order.ref
     // without msg.order): that value is absent, like any other missing one, not unreadable.
     const absent = (error: unknown) => error instanceof TypeError && PROPERTY_TYPES.includes(source.type);
-    let settled: { error?: unknown; value?: unknown } | undefined;
-    let later: ((error: unknown, value?: unknown) => void) | undefined;
+    let settled: { error?: Error; value?: unknown } | undefined;
+    let later: ((error: Error | undefined, value?: unknown) => void) | undefined;
     try {
       RED.util.evaluateNodeProperty(source.value, source.type, node, msg, (error, value) => {
         if (settled) return;
-        settled = error && !absent(error) ? { error } : { value: error ? undefined : value };
+        settled = error && !absent(error) ? { error: error instanceof Error ? error : new Error(errorText(error)) } : { value: error ? undefined : value };
         later?.(settled.error, settled.value);
       });
     } catch (error) {

@@ -413,7 +413,7 @@ export class Journal implements JournalContent {
    */
   async late(id: string, result: TransactionResult): Promise<void> {
     const tracked = this.entries.get(id);
-    if (!tracked || tracked.entry.outcome !== 'unknown') return;
+    if (tracked?.entry.outcome !== 'unknown') return;
     this.settle(tracked, result);
     tracked.entry.lateAt = tracked.entry.endedAt;
     const line: PendingLine = { text: encodeRecord({ ...endRecord(tracked.entry), event: 'late' }) };
@@ -455,7 +455,7 @@ export class Journal implements JournalContent {
       entry.messageKey = result.messageKey;
       entry.messageParams = result.messageParams;
     } else {
-      for (const key of ['code', 'status', 'statusText', 'message', 'messageKey', 'messageParams'] as const) delete entry[key];
+      forgetFailure(entry);
     }
   }
 
@@ -560,7 +560,7 @@ export class Journal implements JournalContent {
       const { entry } = tracked;
       if (actions && !actions.has(entry.action)) return;
       if (terminal !== undefined && entry.terminal !== undefined && entry.terminal !== terminal) return;
-      if (needle !== undefined && (entry.invoice === undefined || !entry.invoice.toLowerCase().includes(needle))) return;
+      if (needle !== undefined && !entry.invoice?.toLowerCase().includes(needle)) return;
       if (states && !states.has(stateOf(tracked))) return;
       total += 1;
       if (total > offset && entries.length < limit) entries.push(view(tracked));
@@ -801,7 +801,8 @@ export class Journal implements JournalContent {
   private applyEnd(tracked: Tracked, record: JournalRecord): void {
     const { entry } = tracked;
     // A line says the whole end: a late answer's leaves nothing of the unknown end it replaces.
-    for (const key of ['ref', 'code', 'status', 'statusText', 'message', 'messageKey', 'messageParams'] as const) delete entry[key];
+    delete entry.ref;
+    forgetFailure(entry);
     entry.outcome = record.outcome ?? 'unknown';
     if (record.ref !== undefined) entry.ref = record.ref;
     entry.endedAt = record.at;
@@ -1086,8 +1087,18 @@ function refuseDecision(tracked: Tracked): void {
 /** A printable text (any script, no control or formatting characters), 1 to max characters. */
 const PRINTABLE_TEXT = /^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]+$/u;
 
+/** What a failure said, gone: an end that succeeded, or an end read again. */
+function forgetFailure(entry: JournalEntry): void {
+  delete entry.code;
+  delete entry.status;
+  delete entry.statusText;
+  delete entry.message;
+  delete entry.messageKey;
+  delete entry.messageParams;
+}
+
 /** Checks resolve()'s input; a broken rule is a ResolveError naming the field (English: the admin API's words). */
-function checkResolution(input: ResolveInput): ResolveInput {
+function checkResolution(input: unknown): ResolveInput {
   if (typeof input !== 'object' || input === null) throw invalid('input', `must be an object, got ${typeName(input)}`);
   const { finding, ref, by, note } = input as Partial<Record<keyof ResolveInput, unknown>>;
   if (typeof finding !== 'string' || !(FINDINGS as readonly string[]).includes(finding)) {

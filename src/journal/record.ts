@@ -114,8 +114,8 @@ export function decodeLine(line: string): DecodedLine {
 function validRecord(value: unknown): JournalRecord | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const raw = value as Record<string, unknown>;
-  if ((raw.v !== 1 && raw.v !== 2) || typeof raw.id !== 'string' || raw.id === '' || !EVENTS.includes(raw.event as string)) return undefined;
-  const text = (key: string) => (typeof raw[key] === 'string' ? { [key]: raw[key] as string } : undefined);
+  if ((raw.v !== 1 && raw.v !== 2) || typeof raw.id !== 'string' || raw.id === '' || !EVENTS.includes(String(raw.event))) return undefined;
+  const text = (key: string) => (typeof raw[key] === 'string' ? { [key]: raw[key] } : undefined);
   const count = (key: string) => (Number.isSafeInteger(raw[key]) ? { [key]: raw[key] as number } : undefined);
   const nullable = (key: string, type: 'string' | 'number') =>
     raw[key] === null || typeof raw[key] === type ? { [key]: raw[key] as string | number | null } : undefined;

@@ -359,7 +359,9 @@ export function explainedError(explanation: Explanation, code?: string, technica
 }
 
 export function isExplained(error: unknown): error is ExplainedError {
-  return error instanceof Error && typeof (error as Partial<ExplainedError>).explanation === 'object' && (error as Partial<ExplainedError>).explanation !== null;
+  if (!(error instanceof Error)) return false;
+  const explanation: unknown = (error as Partial<ExplainedError>).explanation;
+  return typeof explanation === 'object' && explanation !== null;
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -368,6 +370,22 @@ function errorCode(error: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** A value as text: a string as it is, a number or boolean written out, an object as JSON, nothing as ''. */
+export function textOf(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'object':
+      return JSON.stringify(value);
+    default:
+      return '';
   }
 }
 
