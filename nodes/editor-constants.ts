@@ -1,6 +1,7 @@
 import { ACTIONS, ACTION_SPECS, Action, DECIMAL_PATTERN, DEFAULT_RECEIPT_MODE, DEFAULT_REQUEST_ENDING, MAX_INTEGER_DIGITS, MAX_REFERENCE_LENGTH, PRINTABLE_ASCII, RECEIPT_MODES, REQUEST_ENDINGS } from '../src/protocol';
 import { DEFAULT_CONNECTION_MODE } from '../src/client/terminal-client';
-import { DEFAULT_SOURCES, InputName, SOURCE_TYPES } from './message';
+import { DEFAULT_SOURCES, InputName, SOURCE_TYPES } from './typed-inputs';
+import { TEST_KEYS } from './terminal-probe';
 import { CONNECTIONS, DEFAULT_CONNECTION, NUMBER_SETTINGS, TCP_CONNECTION_MODES } from './terminal-settings';
 
 /**
@@ -42,5 +43,6 @@ export const EDITOR_CONSTANTS = {
     defaultConnectionMode: DEFAULT_CONNECTION_MODE,
     requestEndings: REQUEST_ENDINGS,
     defaultRequestEnding: DEFAULT_REQUEST_ENDING,
+    testKeys: TEST_KEYS,
   },
 };

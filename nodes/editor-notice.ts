@@ -28,7 +28,7 @@ export class EditorNotice {
         // No editor to tell: the sidebar reads again when it is opened.
       }
     }, wait);
-    this.timer.unref?.();
+    this.timer.unref();
   }
 
   /** Drops a notice still due: a stop or redeploy leaves no timer behind (the editors read again when they next look). */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Explanation, MESSAGES, MessageLanguage, render, substitute } from '../src/protocol/messages';
+import { Explanation, MESSAGES, MessageLanguage, localParts, render, substitute } from '../src/protocol/messages';
 import type { NodeAPI } from './node-red';
 
 /**
@@ -30,7 +30,8 @@ const english = new Map<CatalogName, unknown>();
  * rest of the node's own work. The runtime's language does not change while it runs.
  */
 const templates = new Map<string, string>();
-const MARK = '\u0000';
+// A private-use character: no catalog text or substituted value holds one.
+const MARK = '\uE000';
 // i18next picks a plural form by `count`, so a text with a count is looked up each time.
 const UNCACHED = new Set(['count']);
 
@@ -67,7 +68,7 @@ function text(catalog: CatalogName, key: string, substitutions: Substitutions, f
   }
   return names.length === 0
     ? template
-    : template.replace(/\u0000([A-Za-z0-9_]+)\u0000/g, (whole, name: string) => (Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole));
+    : template.replace(/\uE000([A-Za-z0-9_]+)\uE000/g, (whole, name: string) => (Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole));
 }
 
 function lookUp(catalog: CatalogName, key: string, substitutions: Substitutions, fallback: string | undefined): string {
@@ -106,15 +107,8 @@ export function formatAmount(text: string): string {
 
 /** A moment in the host's local time, as this language writes dates. */
 export function formatTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const two = (n: number) => String(n).padStart(2, '0');
-  return t('format.dateTime', {
-    year: date.getFullYear(),
-    month: two(date.getMonth() + 1),
-    day: two(date.getDate()),
-    time: `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`,
-  });
+  const parts = localParts(iso);
+  return parts ? t('format.dateTime', parts) : iso;
 }
 
 /** What an explanation says, in the runtime's language. */

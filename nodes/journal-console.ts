@@ -1,5 +1,6 @@
-import { ACTIONS, Action } from '../src/protocol';
-import { ENTRY_STATES, EntryState, FINDINGS, Finding, HistoryEntry, HistoryQuery, Journal } from '../src/journal/journal';
+import { ACTIONS, explain, textOf, failureMessage, localTime } from '../src/protocol';
+import { runtimeLanguage } from './i18n';
+import { ENTRY_STATES, FINDINGS, Finding, HistoryEntry, HistoryQuery, Journal } from '../src/journal/journal';
 
 /**
  * What the operator console's admin endpoints read and write (the routes themselves are in
@@ -74,8 +75,8 @@ function withFilters(values: Record<string, string | undefined>, days: Days, pag
     history: {
       ...(days.from && { from: days.from }),
       ...(days.to && { to: days.to }),
-      ...(actions && { actions: actions as Action[] }),
-      ...(states && { states: states as EntryState[] }),
+      ...(actions && { actions }),
+      ...(states && { states }),
       ...(invoice !== undefined && { invoice }),
       ...page,
     },
@@ -204,24 +205,23 @@ export function parseResolveBody(body: unknown): ResolveBody {
   return { id, finding: finding as Finding, ...(givenRef !== undefined && { ref: givenRef }), ...(givenNote !== undefined && { note: givenNote }) };
 }
 
-/** A request as the console's endpoints answer with it: the journal's entry and its local time. */
+/**
+ * A request as the console's endpoints answer with it: the journal's entry, its local time, and
+ * its message in the runtime's language (as the node said it in msg.payload.message).
+ */
 export type ConsoleEntry = HistoryEntry & { readonly local: string };
 
 export function consoleEntry(entry: HistoryEntry): ConsoleEntry {
-  return { ...entry, local: localTime(entry.begunAt) };
-}
-
-/** `2026-12-02 10:15:00` in the Node-RED host's time zone. */
-export function localTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+  const message =
+    entry.messageKey === undefined || entry.outcome === undefined || entry.outcome === 'ok'
+      ? entry.message
+      : failureMessage(explain(entry.messageKey, entry.messageParams ?? {}), entry.outcome, runtimeLanguage);
+  return { ...entry, local: localTime(entry.begunAt), ...(message !== undefined && { message }) };
 }
 
 /** The host's time zone, as the answers name it. */
 export function timeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'local';
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
 /**
@@ -277,8 +277,7 @@ export function toCsv(entries: readonly HistoryEntry[]): string {
   const rows = [CSV_COLUMNS.map(csvField).join(',')];
   for (const entry of entries) {
     const cells: Record<string, unknown> = {
-      ...entry,
-      local: localTime(entry.begunAt),
+      ...consoleEntry(entry),
       finding: entry.resolution?.finding,
       findingRef: entry.resolution?.ref,
       resolvedBy: entry.resolution?.by,
@@ -292,7 +291,7 @@ export function toCsv(entries: readonly HistoryEntry[]): string {
 
 function csvField(value: unknown): string {
   if (value === undefined || value === null) return '';
-  let text = String(value);
+  let text = textOf(value);
   // Formula injection: a spreadsheet runs a cell that starts with = + - @ (or a tab or carriage
   // return before one) as a formula. Invoices, refs, status texts and notes come from outside,
   // so such a cell gets a leading apostrophe and is shown as the text it is. (No amount or

@@ -1,10 +1,10 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Journal, JournalEntry } from '../src/journal/journal';
 import { explain, explainError } from '../src/protocol';
 import { formatTime, say, terminalText } from './i18n';
-import { describeRequestOf } from './message';
+import { describeRequestOf } from './statuses';
 
 /**
  * Journals open in this Node-RED, one per file, shared by every config node that names it.
@@ -85,8 +85,7 @@ export function openJournals(): Journal[] {
 function legacyFiles(folder: string): string[] {
   // Read at start-up, before any request: a short synchronous look is simpler than a race.
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const names: string[] = require('node:fs').readdirSync(folder);
+    const names = readdirSync(folder);
     return names.filter((name) => name.endsWith('.jsonl') && name !== JOURNAL_FILE).map((name) => path.join(folder, name));
   } catch {
     return [];

@@ -1,135 +1,13 @@
-import {
-  ACTION_SPECS,
-  Action,
-  InputError,
-  RequestDraft,
-  Sourced,
-  TerminalRequest,
-  TransactionFailure,
-  TransactionResult,
-  errorText,
-  explain,
-  failure,
-  failureMessage,
-  renderParam,
-  withMessage,
-} from '../src/protocol';
+import { ACTION_SPECS, Action, InputError, RequestDraft, Sourced, TransactionFailure, TransactionResult, errorText, explain, failure, failureMessage, withMessage } from '../src/protocol';
 import type { Explanation, Field } from '../src/protocol';
-import type { ConnectionState, LateAnswer, Readiness } from '../src/client/terminal-client';
-import type { JournalEntry } from '../src/journal/journal';
-import { formatAmount, runtimeLanguage, say, t } from './i18n';
-import { Node, NodeAPI, NodeMessage, NodeStatus } from './node-red';
-
-/** The inputs an action node reads through a Node-RED typed input. */
-export type InputName = 'amount' | 'invoice' | 'preauthcode';
-
-/** A typed input: where a value comes from (`type`) and which one (`value`). */
-export interface InputSource {
-  readonly type: string;
-  readonly value: string;
-}
-
-export type InputSources = Readonly<Record<InputName, InputSource>>;
+import { runtimeLanguage } from './i18n';
+import { NodeMessage } from './node-red';
+import { DEFAULT_SOURCES, Evaluate, InputName, InputSources, describeSource, noEvaluation } from './typed-inputs';
 
 /**
- * The places the contract names, where every node looked before typed inputs existed, and
- * still the default. Read with the contract's rules: the amount is `msg.payload`, or
- * `msg.payload.amount` when the payload is an object; invoice and preauthcode are on the message,
- * else in an object payload.
+ * The message contract of the action nodes: what a message asks for (read through the typed
+ * inputs), and how the result is written back onto it for output 1 or 2.
  */
-export const DEFAULT_SOURCES: InputSources = {
-  amount: { type: 'msg', value: 'payload' },
-  invoice: { type: 'msg', value: 'invoice' },
-  preauthcode: { type: 'msg', value: 'preauthcode' },
-};
-
-/** The typed-input types an action node takes; `num` and `str` are a fixed value typed in the node. */
-export const SOURCE_TYPES: readonly string[] = ['msg', 'flow', 'global', 'num', 'str', 'env', 'jsonata'];
-
-/**
- * A node's typed-input settings (`amount`/`amountType`, `invoice`/`invoiceType`,
- * `preauthcode`/`preauthcodeType`). A flow saved before they existed has none, and each input
- * then comes from its default place exactly as before; so does a msg property left blank.
- * A value without a type (a hand-written flow) is taken as a fixed value, so that it fails
- * loudly if it was meant otherwise, rather than charging whatever msg.payload holds.
- */
-export function sourcesFromDefinition(definition: Readonly<Record<string, unknown>>): InputSources {
-  const read = (name: InputName): InputSource => {
-    const rawType = definition[`${name}Type`];
-    const raw = definition[name];
-    const value = raw === undefined || raw === null ? '' : String(raw);
-    if (typeof rawType !== 'string' || rawType === '') {
-      return value.trim() === '' ? DEFAULT_SOURCES[name] : { type: name === 'amount' ? 'num' : 'str', value };
-    }
-    if (rawType === 'msg' && value.trim() === '') return DEFAULT_SOURCES[name];
-    return { type: rawType, value };
-  };
-  return { amount: read('amount'), invoice: read('invoice'), preauthcode: read('preauthcode') };
-}
-
-/**
- * Where a value came from, as error messages and the node status name it: `msg.price`,
- * `flow.amount`, `env.PRICE`, or in words "the node's amount", "the node's amount expression".
- */
-export function describeSource(name: InputName, source: InputSource): Field {
-  const path = (prefix: string) => (source.value.startsWith('[') ? `${prefix}${source.value}` : `${prefix}.${source.value}`);
-  switch (source.type) {
-    case 'msg':
-    case 'flow':
-    case 'global':
-    case 'env':
-      return path(source.type);
-    case 'jsonata':
-      return explain('field.nodeExpression', { name: explain(`fieldName.${name}`) });
-    default:
-      return explain('field.nodeSetting', { name: explain(`fieldName.${name}`) });
-  }
-}
-
-/**
- * Reads one typed input for a message: its value, or a promise of it where reading is
- * asynchronous (JSONata, an asynchronous context store). Throws or rejects when it cannot be read.
- */
-export type Evaluate = (source: InputSource, msg: NodeMessage) => unknown;
-
-/** Typed inputs read with Node-RED's own RED.util.evaluateNodeProperty. */
-export function evaluatorFor(RED: Pick<NodeAPI, 'util'>, node: Node): Evaluate {
-  return (source, msg) => {
-    // A fixed value is used as typed: "2.00" stays text, so the amount rules see what the user
-    // wrote (Number("1e3") would hide an exponent, and floating point never gets a say).
-    if (source.type === 'num' || source.type === 'str') return source.value;
-    if (!SOURCE_TYPES.includes(source.type)) throw new Error(`input type "${source.type}" is not supported here`);
-    // Node-RED throws a TypeError for a property below one that is missing (msg.order.ref
-    // without msg.order): that value is absent, like any other missing one, not unreadable.
-    const absent = (error: unknown) => error instanceof TypeError && PROPERTY_TYPES.includes(source.type);
-    let settled: { error?: unknown; value?: unknown } | undefined;
-    let later: ((error: unknown, value?: unknown) => void) | undefined;
-    try {
-      RED.util.evaluateNodeProperty(source.value, source.type, node, msg, (error, value) => {
-        if (settled) return;
-        settled = error && !absent(error) ? { error } : { value: error ? undefined : value };
-        later?.(settled.error, settled.value);
-      });
-    } catch (error) {
-      if (!absent(error)) throw error;
-      settled ??= { value: undefined };
-    }
-    if (settled) {
-      if (settled.error) throw settled.error;
-      return settled.value;
-    }
-    return new Promise((resolve, reject) => {
-      later = (error, value) => (error ? reject(error) : resolve(value));
-    });
-  };
-}
-
-/** Types that name a property, where a missing parent means a missing value. */
-const PROPERTY_TYPES: readonly string[] = ['msg', 'flow', 'global'];
-
-const noEvaluation: Evaluate = (source) => {
-  throw new Error(`input type "${source.type}" cannot be read here`);
-};
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -216,17 +94,7 @@ export function resolveDraft(
     receipt: pick('receipt') ?? { value: receipt, field: explain('field.nodeSetting', { name: explain('fieldName.receipt') }) },
     custrcpt: pick('custrcpt') ?? { value: custrcpt, field: explain('field.nodeSetting', { name: explain('fieldName.custrcpt') }) },
   });
-  return inputs.some((input) => input instanceof Promise) ? Promise.all(inputs).then(build) : build(inputs as (Sourced | undefined)[]);
-}
-
-/**
- * Where an action node finds its inputs in a message when it has no typed-input settings: the
- * contract's places. A value on the message itself wins over the same key in an object payload;
- * a plain payload is the amount.
- */
-export function draftFromMessage(action: Action, msg: NodeMessage, receipt: unknown, custrcpt: unknown): RequestDraft {
-  // The default sources are read synchronously.
-  return resolveDraft(action, msg, receipt, custrcpt) as RequestDraft;
+  return inputs.some((input) => input instanceof Promise) ? Promise.all(inputs.map(async (input) => input)).then(build) : build(inputs as (Sourced | undefined)[]);
 }
 
 /**
@@ -246,7 +114,7 @@ export function submitMessage(
   }
   if (draft instanceof Promise) return draft.then(submit, (error: unknown) => invalidInput(action, error));
   // A submit that throws instead of rejecting still ends in the promise the caller handles.
-  return new Promise((settle) => settle(submit(draft as RequestDraft)));
+  return new Promise((settle) => settle(submit(draft)));
 }
 
 function invalidInput(action: Action, error: unknown): TransactionFailure {
@@ -271,7 +139,7 @@ function unreadable(field: Field, error: unknown): InputError {
 /** An error in words, whatever was thrown (reading it may throw too). */
 function describeError(error: unknown): string {
   try {
-    if (typeof error === 'object' && error !== null && !(error instanceof Error) && 'message' in error) return String((error as { message: unknown }).message);
+    if (typeof error === 'object' && error !== null && !(error instanceof Error) && 'message' in error) return String(error.message);
   } catch {
     return 'an error that cannot be described';
   }
@@ -288,7 +156,7 @@ export function localized(result: TransactionResult): TransactionResult {
   }
 }
 
-function explanationOf(result: TransactionFailure): Explanation {
+export function explanationOf(result: TransactionFailure): Explanation {
   return { key: result.messageKey, params: result.messageParams };
 }
 
@@ -341,147 +209,8 @@ function readableCopy(msg: NodeMessage): NodeMessage {
   return copy;
 }
 
-export function statusForResult(result: TransactionResult): NodeStatus {
-  if (result.result === 'OK') {
-    // A cancellation charges nothing: it releases the reserved amount.
-    if (result.action === 'cancel') return { fill: 'green', shape: 'dot', text: t('status.released', { code: result.preauthcode ?? '' }) };
-    return { fill: 'green', shape: 'dot', text: t('status.approved', { what: subject(result) }) };
-  }
-  switch (result.code) {
-    case 'TERMINAL':
-      return { fill: 'red', shape: 'ring', text: declinedText(result) };
-    case 'BAD_XML':
-      return { fill: 'red', shape: 'ring', text: t('status.notUnderstood') };
-    case 'INVALID_INPUT': {
-      const field = result.messageParams.field;
-      return { fill: 'red', shape: 'ring', text: field === undefined ? t('status.invalidInputUnnamed') : t('status.invalidInput', { field: renderParam(field, runtimeLanguage) }) };
-    }
-    case 'BUSY':
-      return { fill: 'yellow', shape: 'ring', text: t('status.busy') };
-    case 'CONNECT':
-      return { fill: 'red', shape: 'ring', text: result.messageKey === 'node.noTerminal' ? t('status.noTerminal') : t('status.cannotConnect') };
-    case 'DUPLICATE':
-      return { fill: 'yellow', shape: 'ring', text: t('status.duplicate') };
-    case 'JOURNAL':
-      return { fill: 'red', shape: 'ring', text: t('status.journalUnavailable') };
-    case 'TIMEOUT':
-    case 'CONNECTION_LOST':
-    case 'PROTOCOL':
-      return { fill: 'red', shape: 'dot', text: t('status.unknown') };
-  }
-}
-
-/** The status words for each myPOS status a terminal declines with. */
-const DECLINED_STATUS_KEYS: Readonly<Record<string, string>> = {
-  TRANSACTION_CANCELED: 'status.canceled',
-  TRANSACTION_DECLINED: 'status.cardDeclined',
-  TRANSACTION_FAILED: 'status.terminalFailed',
-  DEVICE_NOT_ACTIVATED: 'status.notActivated',
-  INVALID_CURRENCY: 'status.currency',
-  INVALID_AMOUNT: 'status.amountRefused',
-};
-
-function declinedText(result: TransactionFailure): string {
-  if (result.statusName === 'NO_DATA_FOUND') return t(result.preauthcode === undefined ? 'status.noData' : 'status.codeNotFound');
-  const key = result.statusName === null ? undefined : DECLINED_STATUS_KEYS[result.statusName];
-  if (key !== undefined) return t(key);
-  return result.status === null ? t('status.declined') : t('status.declinedStatus', { status: result.status });
-}
-
-/**
- * The status after a result. While requests at this terminal have an outcome nobody knows, the
- * status stays red and says so, whatever came after, until an operator acknowledges them: the
- * result itself is in the message (its first words), and both together do not fit under a node.
- */
-export function statusAfterResult(result: TransactionResult, unresolved: readonly JournalEntry[]): NodeStatus {
-  return unresolved.length === 0 ? statusForResult(result) : statusForUnresolved(unresolved);
-}
-
-/** The warning for an outcome nobody knows: what, for how much, where, and what to do. */
-export function describeUnknown(result: TransactionFailure, terminal: string | undefined): string {
-  return t('warn.unknown', { request: describeRequestOf(result), terminal: terminal ?? '?', message: localizedMessage(result) });
-}
-
-/** The warning when the answer to a request that had ended unknown arrived after all. */
-export function describeLateAnswer(late: LateAnswer, terminal: string): string {
-  const { result } = late;
-  const said =
-    result.result === 'OK'
-      ? t('warn.lateApproved', { ref: result.ref })
-      : result.code === 'TERMINAL'
-        ? t('warn.lateDeclined', { reason: say(explanationOf(result)) })
-        : localizedMessage(result);
-  return t('warn.late', { terminal, seconds: formatAmount((late.afterMs / 1000).toFixed(1)), request: describeRequestOf(result), said });
-}
-
-function localizedMessage(result: TransactionFailure): string {
+export function localizedMessage(result: TransactionFailure): string {
   return failureMessage(explanationOf(result), result.outcome, runtimeLanguage);
-}
-
-/** "payment 12.50, invoice A-1001", "pre-authorization cancellation, pre-authorization 4821". */
-export function describeRequestOf(result: Pick<TransactionResult, 'action' | 'amount' | 'invoice' | 'preauthcode'>): string {
-  const action = runtimeLanguage.action(result.action);
-  const amount = result.amount === undefined ? '' : formatAmount(result.amount);
-  if (result.invoice !== undefined) return t('warn.requestInvoice', { action, amount, invoice: result.invoice }).trim();
-  if (result.preauthcode !== undefined) return t(amount === '' ? 'warn.requestCodeOnly' : 'warn.requestCode', { action, amount, code: result.preauthcode });
-  return `${action} ${amount}`.trim();
-}
-
-export function statusWaiting(request: TerminalRequest): NodeStatus {
-  const what = request.amount === undefined ? t('status.cancelCode', { code: request.preauthCode ?? '' }) : formatAmount(request.amount.text);
-  return { fill: 'blue', shape: 'dot', text: t('status.waiting', { what }) };
-}
-
-export function statusForUnresolved(entries: readonly JournalEntry[]): NodeStatus {
-  const first = entries[0];
-  // The amount (a cancellation's code) finds it in the terminal's history; the terminal dialog lists the rest.
-  const what = first.amount !== undefined ? formatAmount(first.amount) : (first.preauthcode ?? runtimeLanguage.action(first.action));
-  const more = entries.length > 1 ? ` (+${entries.length - 1})` : '';
-  return { fill: 'red', shape: 'dot', text: t('status.unresolved', { what: `${what}${more}` }) };
-}
-
-export function statusForDamagedJournal(lines: number): NodeStatus {
-  return { fill: 'red', shape: 'dot', text: t('status.journalDamaged', { lines }) };
-}
-
-/** A node deployed without a terminal: nothing it receives can be sent. */
-export function statusNoTerminal(): NodeStatus {
-  return { fill: 'red', shape: 'ring', text: t('status.noTerminal') };
-}
-
-export function statusConnecting(): NodeStatus {
-  return { fill: 'yellow', shape: 'ring', text: t('status.connecting') };
-}
-
-export function statusForConnection(state: ConnectionState): NodeStatus {
-  switch (state) {
-    case 'connected':
-      return { fill: 'green', shape: 'ring', text: t('status.connected') };
-    case 'connecting':
-      return statusConnecting();
-    case 'disconnected':
-      return { fill: 'red', shape: 'ring', text: t('status.disconnected') };
-  }
-}
-
-/**
- * An idle terminal that the readiness checks (or the last request) found there, or not; nothing
- * while that is not known yet.
- */
-export function statusForReadiness(readiness: Readiness): NodeStatus | undefined {
-  switch (readiness.state) {
-    case 'ready':
-      return { fill: 'green', shape: 'ring', text: t('status.ready'), readiness: 'ready' };
-    case 'unreachable':
-      return { fill: 'red', shape: 'ring', text: t('status.unreachable'), readiness: 'unreachable' };
-    default:
-      return undefined;
-  }
-}
-
-function subject(result: TransactionResult): string {
-  if (result.amount !== undefined) return formatAmount(result.amount);
-  return result.preauthcode !== undefined ? t('status.cancelCode', { code: result.preauthcode }) : runtimeLanguage.action(result.action);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,26 +1,23 @@
 import { ACTIONS, Action, DEFAULT_RECEIPT_MODE, ERROR_OUTCOMES, RequestDraft, TransactionResult, errorText, explain, failure } from '../src/protocol';
+import { allowDuplicateOf, applyResult, localized, resolveDraft, submitMessage } from './message';
 import {
-  allowDuplicateOf,
-  applyResult,
   describeLateAnswer,
   describeUnknown,
-  evaluatorFor,
-  localized,
-  resolveDraft,
-  sourcesFromDefinition,
+  statusAfterResult,
   statusConnecting,
   statusForConnection,
   statusForDamagedJournal,
+  statusForLateAnswer,
   statusForReadiness,
-  statusAfterResult,
   statusForUnresolved,
   statusNoTerminal,
   statusWaiting,
-  submitMessage,
-} from './message';
+} from './statuses';
+import { evaluatorFor, sourcesFromDefinition } from './typed-inputs';
+import type { LateAnswer } from '../src/client/terminal-client';
 import { TerminalConfigNode, unresolvedFor } from './terminal-settings';
 import { t, useMessageCatalog } from './i18n';
-import { Node, NodeAPI, NodeDefinition } from './node-red';
+import { Node, NodeAPI, NodeDefinition, NodeStatus } from './node-red';
 
 /** The five action nodes: each turns a message into one request and its result into one message. */
 
@@ -52,6 +49,18 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   const journal = () => terminal?.client?.journal ?? terminal?.journal;
   /** What needs a person at this node's terminal. */
   const unresolvedHere = () => (terminal ? unresolvedFor(terminal) : []);
+  // A request's phases and result are each shown (a status node hears every one); what the node
+  // shows while idle is drawn again only when it changes, so a status node (a kiosk screen) hears
+  // it once however often the journal or the terminal's state asks for it.
+  let shown = '';
+  const show = (status: NodeStatus, always = false) => {
+    const drawn = JSON.stringify(status);
+    if (drawn === shown && !always) return;
+    shown = drawn;
+    node.status(status);
+  };
+  /** The latest late answer to one of this node's requests, shown until the node's next message. */
+  let lateAnswer: LateAnswer | undefined;
   // While no request is open, the status shows what the operator must know first: requests whose
   // outcome nobody knows, else a damaged journal, else the state of a link kept open (serial),
   // else, where the terminal is checked while idle (TCP), whether it can be reached.
@@ -59,7 +68,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   const showIdle = () => {
     if (inFlight.size > 0) return;
     if (!terminal) {
-      node.status(statusNoTerminal());
+      show(statusNoTerminal());
       return;
     }
     const unresolved = unresolvedHere();
@@ -67,11 +76,12 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     const held = terminal?.keepOpen ? terminal.client : undefined;
     const checked = !held && terminal?.client && terminal.client.readinessCheckMs > 0 ? terminal.client : undefined;
     const readiness = checked && statusForReadiness(checked.readiness);
-    if (unresolved.length > 0) node.status(statusForUnresolved(unresolved));
-    else if (damaged > 0) node.status(statusForDamagedJournal(damaged));
-    else if (held) node.status(statusForConnection(held.connectionState));
-    else if (readiness) node.status(readiness);
-    else if (showedAttention) node.status({});
+    if (unresolved.length > 0) show(statusForUnresolved(unresolved));
+    else if (damaged > 0) show(statusForDamagedJournal(damaged));
+    else if (lateAnswer) show(statusForLateAnswer(lateAnswer));
+    else if (held) show(statusForConnection(held.connectionState));
+    else if (readiness) show(readiness);
+    else if (showedAttention) show({});
     showedAttention = unresolved.length > 0 || damaged > 0;
   };
   const stopWatchingJournal = terminal?.journal?.onChange(showIdle);
@@ -87,8 +97,10 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
         stops.push(
           client.onLateAnswer((late) => {
             if (late.owner !== node) return;
+            lateAnswer = late;
             attempt(() => node.warn(describeLateAnswer(late, client.transport.description)));
-            attempt(showIdle);
+            // Shown at once, even while a queued request starts: a status node hears it exactly once.
+            attempt(() => show(statusForLateAnswer(late)));
           }),
         );
         showIdle();
@@ -98,6 +110,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
   attempt(showIdle);
 
   node.on('input', (msg, send, done) => {
+    lateAnswer = undefined;
     const submitToTerminal = terminal?.submit;
     let pending: Promise<TransactionResult>;
     if (!terminal) {
@@ -114,7 +127,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
           : submitToTerminal(draft, {
               owner: node,
               allowDuplicate,
-              onPhase: (phase, request) => node.status(phase === 'connecting' ? statusConnecting() : statusWaiting(request)),
+              onPhase: (phase, request) => show(phase === 'connecting' ? statusConnecting() : statusWaiting(request), true),
             });
       // Everything read from the message is read here, where a property that throws is an input error.
       const resolve = () => {
@@ -139,7 +152,7 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
         // acknowledgement clears it (showIdle draws again when the journal changes).
         attempt(() => {
           const unresolved = unresolvedHere();
-          node.status(terminal ? statusAfterResult(result, unresolved) : statusNoTerminal());
+          show(terminal ? statusAfterResult(result, unresolved) : statusNoTerminal(), true);
           showedAttention = unresolved.length > 0;
         });
       })

@@ -203,23 +203,14 @@ export = function register(RED: NodeAPI): void {
   RED.httpAdmin.get('/mypos-terminal/journal/export.csv', RED.auth.needsPermission('mypos-terminal.read'), (req: QueryRequest, res: FileResponse) => {
     void answer(res, async () => {
       const query = parseExportQuery(req.query);
-      const entries = await exported(RED, query);
-      res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="${exportFileName(query, 'csv')}"`);
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-      res.send(toCsv(entries));
+      sendDownload(res, 'text/csv', exportFileName(query, 'csv'), toCsv(await exported(RED, query)));
     });
   });
   RED.httpAdmin.get('/mypos-terminal/journal/export.json', RED.auth.needsPermission('mypos-terminal.read'), (req: QueryRequest, res: FileResponse) => {
     void answer(res, async () => {
       const query = parseExportQuery(req.query);
       const entries = await exported(RED, query);
-      res.setHeader('Content-Type', 'application/json; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="${exportFileName(query, 'json')}"`);
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-      res.send(JSON.stringify({ from: query.firstDay, to: query.lastDay, timeZone: timeZone(), exportedAt: new Date().toISOString(), count: entries.length, entries: entries.map(consoleEntry) }));
+      sendDownload(res, 'application/json', exportFileName(query, 'json'), JSON.stringify({ from: query.firstDay, to: query.lastDay, timeZone: timeZone(), exportedAt: new Date().toISOString(), count: entries.length, entries: entries.map(consoleEntry) }));
     });
   });
   RED.httpAdmin.post('/mypos-terminal/journal/resolve', ...writePermission(RED), (req: ResolveRequest, res: FileResponse) => {
@@ -234,6 +225,15 @@ export = function register(RED: NodeAPI): void {
     });
   });
 };
+
+/** A file to save, never to show in the editor's page (the journal's texts come from outside). */
+function sendDownload(res: FileResponse, type: string, fileName: string, body: string): void {
+  res.setHeader('Content-Type', `${type}; charset=utf-8`);
+  res.setHeader('Content-Disposition', `attachment; filename="${fileName}"`);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.send(body);
+}
 
 /**
  * Reading needs mypos-terminal.read: with adminAuth, Node-RED answers 401 without a login (or

@@ -17,6 +17,8 @@ export interface NodeStatus {
    * depend on the language: a `status` node's `msg.status.readiness`.
    */
   readiness?: 'ready' | 'unreachable';
+  /** A late answer's status carries what it was about and what it said: a `status` node's `msg.status.late`. */
+  late?: Readonly<Record<string, string>>;
 }
 
 export type SendFunction = (msg: NodeMessage | (NodeMessage | null)[]) => void;

@@ -58,7 +58,11 @@ export interface ProbeResult {
 }
 
 /** The words of an outcome, as the dialog says them (mypos-terminal.json `test.*`). */
-const TEST_KEYS: Readonly<Record<ProbeOutcome, string>> = {
+/**
+ * The catalog key (mypos-terminal.json) of each outcome's words, for the runtime and the editor
+ * alike (nodes/editor-constants.ts); `in-use-deployed` is `in-use` by a node of this Node-RED.
+ */
+export const TEST_KEYS: Readonly<Record<ProbeOutcome | 'in-use-deployed', string>> = {
   connected: 'test.connected',
   refused: 'test.refused',
   timeout: 'test.timeout',
@@ -66,14 +70,14 @@ const TEST_KEYS: Readonly<Record<ProbeOutcome, string>> = {
   'not-found': 'test.notFound',
   denied: 'test.denied',
   'in-use': 'test.inUse',
+  'in-use-deployed': 'test.inUseDeployed',
   busy: 'test.busy',
   invalid: 'test.invalid',
   failed: 'test.failed',
 };
 
 function words(outcome: ProbeOutcome, substitutions: Readonly<Record<string, string | number>>): string {
-  const key = outcome === 'in-use' && substitutions.state !== undefined ? 'test.inUseDeployed' : TEST_KEYS[outcome];
-  return terminalText(key, substitutions);
+  return terminalText(TEST_KEYS[outcome === 'in-use' && 'state' in substitutions ? 'in-use-deployed' : outcome], substitutions);
 }
 
 /** The answer when the test itself failed (not the connection it tried). */
@@ -133,7 +137,8 @@ export async function testConnection(settings: TerminalConfig, terminals: Termin
 export async function probeTransport(transport: Transport, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
   const target = transport.description;
   const attempt = new AbortController();
-  let timedOut = false;
+  // Set by the timer: a boolean, not the literal false the compiler would otherwise narrow it to.
+  let timedOut = false as boolean;
   const timer = setTimeout(() => {
     timedOut = true;
     attempt.abort();

@@ -219,7 +219,7 @@ async function main() {
   }
   console.log(`myPOS terminal simulator on ${HOST}:${simulatorPort} (amounts ending .51 are declined)`);
 
-  const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
+  const nodeRed = spawn(process.execPath, ['--enable-source-maps', require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', path.join(userDir, 'settings.js')], {
     stdio: 'inherit',
   });
   const stop = () => {

@@ -9,13 +9,9 @@
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { spawn } = require('node:child_process');
-const {
-  TerminalClient,
-  TcpTransport,
-  TerminalSimulator,
-  buildRequestXml,
-  createRequest,
-} = require('../dist/src');
+const { TerminalClient, TcpTransport, TerminalSimulator } = require('../dist/src');
+const { buildRequestXml, createRequest } = require('../dist/src/protocol');
+const { freePort } = require('./support/ports');
 
 const HOST = '127.0.0.1';
 const UNKNOWN_ADVICE = /check the terminal.*before trying again/i;
@@ -90,15 +86,6 @@ function onRequests(socket, callback) {
       callback(request);
     }
   });
-}
-
-/** A port on 127.0.0.1 with nothing listening: listen, note the port, close. */
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

@@ -22,14 +22,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
 const helper = require('node-red-node-test-helper');
-const {
-  ACTION_SPECS,
-  Journal,
-  SerialTransport,
-  TcpTransport,
-  TerminalClient,
-  parseFlatXml,
-} = require('../dist/src');
+const { Journal, SerialTransport, TcpTransport, TerminalClient } = require('../dist/src');
+const { ACTION_SPECS, parseFlatXml } = require('../dist/src/protocol');
 const {
   HOST,
   baseline,

@@ -37,7 +37,7 @@ async function reload(memory, label) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         continue;
       }
-      throw new Error(`${label}: the journal does not load after the fault: ${error.message}`);
+      throw new Error(`${label}: the journal does not load after the fault: ${error.message}`, { cause: error });
     }
   }
 }

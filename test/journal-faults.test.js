@@ -160,7 +160,7 @@ describe('journal faults under a real Node-RED runtime', function () {
         execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { stdio: 'pipe' });
       } catch (error) {
         mount = undefined;
-        if (process.env.CI) throw new Error(`CI must be able to mount a tmpfs (it runs as root): ${error.message}`);
+        if (process.env.CI) throw new Error(`CI must be able to mount a tmpfs (it runs as root): ${error.message}`, { cause: error });
         this.skip(); // needs root: runs in CI
       }
     });

@@ -8,7 +8,8 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { Journal, TcpTransport, TerminalClient, TerminalSimulator, compareAmounts, createRequest } = require('../dist/src');
+const { Journal, TcpTransport, TerminalClient, TerminalSimulator } = require('../dist/src');
+const { compareAmounts, createRequest } = require('../dist/src/protocol');
 const { nodeFileSystem } = require('../dist/src/journal/file-system');
 const { FaultFileSystem } = require('./support/fault-fs');
 const { request } = require('./support/journal-workload');
@@ -1047,6 +1048,54 @@ describe('journal: operator findings (resolve) and the history the console reads
     clock = new Date('2026-12-02T12:00:00.000Z');
     await beginId(journal, request('pay', { amount: '1', invoice: 'BACK' }));
     assert.deepEqual(journal.history().entries.map((e) => e.invoice), ['D', 'C', 'BACK', 'B', 'A']);
+  });
+
+  it("keeps a failure's message key and values, so the console can say it in another language; a key or value that does not fit is dropped and the English stays", async () => {
+    const { encodeRecord } = require('../dist/src/journal/record');
+    let journal = journalAt();
+    const why = { key: 'declined.terminalSays', params: { reason: { key: 'declined.amount', params: { amount: { amount: '12.50' } } }, text: 'Too much' } };
+    const id = await beginId(journal, request('pay', { amount: '12.5', invoice: 'KEY-1' }));
+    await journal.end(id, { ...DECLINED, messageKey: why.key, messageParams: why.params });
+    journal = await reopen(journal);
+    const entry = journal.history({ invoice: 'KEY-1' }).entries[0];
+    assert.deepEqual([entry.messageKey, entry.messageParams, entry.message], [why.key, why.params, 'declined']);
+
+    // Lines with a valid checksum whose key is not one of ours, or whose values are of no known kind.
+    const at = '2026-12-02T10:00:00.000Z';
+    const foreign = [
+      ['FOREIGN-KEY', { messageKey: 'declined.noSuchKey', messageParams: {} }],
+      ['FOREIGN-VALUE', { messageKey: 'declined.amount', messageParams: { amount: { html: '<b>x</b>' } } }],
+      ['PROTOTYPE-KEY', { messageKey: 'constructor', messageParams: {} }],
+      ['TOO-DEEP', { messageKey: 'declined.terminalSays', messageParams: { reason: nested(8), text: 'x' } }],
+    ];
+    await journal.close();
+    for (const [invoice, fields] of foreign) {
+      fs.appendFileSync(file, encodeRecord({ v: 2, at, id: invoice, event: 'begin', action: 'pay', invoice, amount: '1.00' }));
+      fs.appendFileSync(file, encodeRecord({ v: 2, at, id: invoice, event: 'end', outcome: 'failed', code: 'TERMINAL', message: 'English', ...fields }));
+    }
+    journal = journalAt();
+    await journal.ready;
+    for (const [invoice] of foreign) {
+      const read = journal.history({ invoice }).entries[0];
+      assert.deepEqual([read.state, read.messageKey, read.messageParams, read.message], ['declined', undefined, undefined, 'English'], invoice);
+    }
+    assert.deepEqual(journal.damaged, [], 'such a line is not damaged: only its key is not used');
+
+    function nested(depth) {
+      return depth === 0 ? { key: 'outcome.notSent', params: {} } : { key: 'declined.terminalSays', params: { reason: nested(depth - 1), text: 'x' } };
+    }
+  });
+
+  it('a late answer replaces what the unknown end said, after a restart as before it: no TIMEOUT code or message is left on an approved entry', async () => {
+    let journal = journalAt();
+    const id = await unknownPayment(journal, 'LATE-RELOAD');
+    await journal.late(id, { result: 'OK', ref: 'R-LATE' });
+    const live = journal.history({ invoice: 'LATE-RELOAD' }).entries[0];
+    journal = await reopen(journal);
+    const reloaded = journal.history({ invoice: 'LATE-RELOAD' }).entries[0];
+    for (const entry of [live, reloaded]) {
+      assert.deepEqual([entry.state, entry.outcome, entry.ref, entry.code, entry.message, entry.status], ['late-approved', 'ok', 'R-LATE', undefined, undefined, undefined]);
+    }
   });
 });
 

@@ -248,6 +248,15 @@ describe('package: npm pack', function () {
     }
   });
 
+  it('ships a source map beside each compiled file: with --enable-source-maps an error names the TypeScript line', function () {
+    for (const js of packed.filter((file) => /^dist\/.*\.js$/.test(file))) assert.ok(packed.includes(`${js}.map`), `${js}.map is not in the tarball`);
+    const program = "const { TerminalClient } = require('./dist/src'); try { new TerminalClient({ transport: {}, responseTimeoutMs: -1 }); } catch (error) { console.log(error.stack); }";
+    const stack = execFileSync(process.execPath, ['--enable-source-maps', '-e', program], { cwd: root, encoding: 'utf8' });
+    assert.match(stack, /at new TerminalClient \(.*[\\/]src[\\/]client[\\/]terminal-client\.ts:\d+:\d+\)/, stack);
+    const map = JSON.parse(fs.readFileSync(path.join(root, 'dist', 'src', 'client', 'terminal-client.js.map'), 'utf8'));
+    assert.deepEqual(map.sources, ['../../../src/client/terminal-client.ts'], 'the source, by its path in the repository');
+  });
+
   it('holds nothing that does not run: no sources, tests, bench, scripts, CI or tool config', function () {
     const forbidden = [
       [/^src\//, 'TypeScript sources'],
@@ -265,7 +274,6 @@ describe('package: npm pack', function () {
       [/^\.mocharc/, 'mocha config'],
       [/^package-lock\.json$/, 'lock file'],
       [/\.tgz$/, 'tarballs'],
-      [/\.map$/, 'source maps'],
     ];
     for (const file of packed) {
       for (const [pattern, what] of forbidden) assert.ok(!pattern.test(file), `${file} is in the tarball (${what})`);

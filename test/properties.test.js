@@ -22,7 +22,7 @@ const {
   parseAmount,
   parseFlatXml,
   readRequest,
-} = require('../dist/src');
+} = require('../dist/src/protocol');
 const { CHILDREN } = require('./support/request-layout');
 
 const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
@@ -37,8 +37,6 @@ const TEXT_CHARS = [...'aZ09 -_.:/', 'á', 'Ő', 'ű', 'ß', '–', '€', '💳
 const text = (maxLength = 12) => fc.string({ unit: fc.constantFrom(...TEXT_CHARS), maxLength });
 /** Comment content: anything but `--` (and not ending in `-`). */
 const commentText = text(10).map((value) => value.replace(/-+/g, '_'));
-/** CDATA content: anything but `]]>`. */
-const cdataText = text(10).map((value) => value.replace(/]]>/g, ']>'));
 const space = fc.constantFrom('', ' ', '\n', '\t', '  \n  ', '\r\n');
 
 /** Every reply root with the action it answers, including the seed's misspellings. */

@@ -8,16 +8,15 @@
 const assert = require('node:assert/strict');
 const {
   ACTIONS,
-  InputError,
-  MESSAGES,
-  FramingError,
-  XmlFramer,
   buildRequestXml,
   checkDecimals,
   checkMaxAmount,
   createRequest,
   formatMinor,
+  FramingError,
+  InputError,
   interpretReply,
+  MESSAGES,
   parseAmount,
   parseFlatXml,
   parseReceiptMode,
@@ -25,7 +24,8 @@ const {
   readRequest,
   render,
   resultFromReply,
-} = require('../dist/src');
+  XmlFramer,
+} = require('../dist/src/protocol');
 
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>';
 
@@ -390,7 +390,7 @@ describe('protocol: references and receipt modes', () => {
 
   it('does not echo control characters in its message', () => {
     assert.throws(() => parseReference('a\nb\u0000', F), (error) => {
-      assert.doesNotMatch(error.message, /[\n\u0000]/);
+      assert.ok(!error.message.includes('\n') && !error.message.includes('\u0000'), error.message);
       return true;
     });
   });

@@ -479,7 +479,6 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
     }
 
     after(function () {
-      // eslint-disable-next-line no-console
       console.log(`      injection points covered: ${covered.size} of ${CASES.length} passed`);
     });
   });

@@ -19,7 +19,8 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { freePort, get } = require('./support/node-red-process');
+const { get } = require('./support/node-red-process');
+const { freePort } = require('./support/ports');
 const { waitFor } = require('./support/wait');
 
 const startScript = path.join(__dirname, '..', 'scripts', 'start.js');

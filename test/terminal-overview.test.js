@@ -29,7 +29,7 @@ async function one(fields) {
   return overview;
 }
 
-describe('the sidebar block\'s state word for a terminal', function () {
+describe("the sidebar block's state word for a terminal", function () {
   it('unknown (no since) before anything is known; ready or unreachable, since when, as readiness says', async function () {
     assert.deepEqual(await one({ client: client() }), {
       connection: '192.168.1.20:51042',

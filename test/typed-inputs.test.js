@@ -22,6 +22,8 @@ helper.init(nodeRedPath);
 const terminalNode = require('../dist/nodes/mypos-terminal.js');
 const actionNodes = require('../dist/nodes/mypos-actions.js');
 const message = require('../dist/nodes/message.js');
+const typedInputs = require('../dist/nodes/typed-inputs.js');
+const statuses = require('../dist/nodes/statuses.js');
 const i18n = require('../dist/nodes/i18n.js');
 const { probeTransport } = require('../dist/nodes/terminal-probe.js');
 const { TerminalSimulator } = require('../dist/src');
@@ -166,15 +168,15 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
   describe('a flow saved before typed inputs existed (name, terminal, receipt, custrcpt only)', function () {
     it('has the default sources: msg.payload, msg.invoice, msg.preauthcode', function () {
       const old = { id: 'a', type: 'mypos-pay', name: '', terminal: 'cfg', receipt: 'ON', custrcpt: 'ON' };
-      assert.deepEqual(message.sourcesFromDefinition(old), message.DEFAULT_SOURCES);
-      assert.deepEqual(message.DEFAULT_SOURCES, {
+      assert.deepEqual(typedInputs.sourcesFromDefinition(old), typedInputs.DEFAULT_SOURCES);
+      assert.deepEqual(typedInputs.DEFAULT_SOURCES, {
         amount: { type: 'msg', value: 'payload' },
         invoice: { type: 'msg', value: 'invoice' },
         preauthcode: { type: 'msg', value: 'preauthcode' },
       });
       // The editor's defaults for a new node, and a msg property left blank, mean the same places.
       const saved = { amount: 'payload', amountType: 'msg', invoice: '', invoiceType: 'msg', preauthcode: 'preauthcode', preauthcodeType: 'msg' };
-      assert.deepEqual(message.sourcesFromDefinition(saved), message.DEFAULT_SOURCES);
+      assert.deepEqual(typedInputs.sourcesFromDefinition(saved), typedInputs.DEFAULT_SOURCES);
     });
 
     it('pay: amount from msg.payload (number and string), or msg.payload.amount when the payload is an object', async function () {
@@ -718,23 +720,23 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       };
       try {
         i18n.useMessageCatalog(translateIn('hu'));
-        assert.equal(message.statusForResult(approved).text, 'jóváhagyva: 12,50');
-        assert.equal(message.statusForResult(declined).text, 'a bank elutasította');
-        assert.equal(message.statusForResult(unknownOutcome).text, 'ismeretlen: nézze meg a terminált');
-        assert.equal(message.statusForResult(badInput).text, 'hibás adat: a node »Összeg« beállítása');
-        assert.equal(message.statusWaiting({ action: 'cancel', preauthCode: 'P1' }).text, 'a terminálra vár: visszavonás P1');
+        assert.equal(statuses.statusForResult(approved).text, 'jóváhagyva: 12,50');
+        assert.equal(statuses.statusForResult(declined).text, 'a bank elutasította');
+        assert.equal(statuses.statusForResult(unknownOutcome).text, 'ismeretlen: nézze meg a terminált');
+        assert.equal(statuses.statusForResult(badInput).text, 'hibás adat: a node »Összeg« beállítása');
+        assert.equal(statuses.statusWaiting({ action: 'cancel', preauthCode: 'P1' }).text, 'a terminálra vár: visszavonás P1');
         assert.equal(message.localized(declined).message, 'A bank elutasította a kártyát.');
-        assert.equal(message.statusForConnection('connected').text, 'csatlakozva');
-        assert.equal(message.statusForConnection('disconnected').text, 'nincs kapcsolat');
-        assert.equal(message.statusConnecting().text, 'csatlakozás…');
+        assert.equal(statuses.statusForConnection('connected').text, 'csatlakozva');
+        assert.equal(statuses.statusForConnection('disconnected').text, 'nincs kapcsolat');
+        assert.equal(statuses.statusConnecting().text, 'csatlakozás…');
         i18n.useMessageCatalog(translateIn('en-US'));
-        assert.equal(message.statusForResult(approved).text, 'approved 12.50');
-        assert.equal(message.statusForResult(badInput).text, "invalid input: the node's amount");
+        assert.equal(statuses.statusForResult(approved).text, 'approved 12.50');
+        assert.equal(statuses.statusForResult(badInput).text, "invalid input: the node's amount");
         // A runtime whose RED._ answers with the key gets English from the en-US catalog.
         i18n.useMessageCatalog({ _: (key) => key });
-        assert.equal(message.statusForResult(unknownOutcome).text, 'outcome unknown: check terminal');
+        assert.equal(statuses.statusForResult(unknownOutcome).text, 'outcome unknown: check terminal');
         assert.equal(message.localized(declined).message, 'Card declined by the bank.');
-        assert.equal(message.statusForConnection('connected').text, 'connected');
+        assert.equal(statuses.statusForConnection('connected').text, 'connected');
       } finally {
         i18n.useMessageCatalog({ _: (key) => key });
       }

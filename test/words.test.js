@@ -28,9 +28,11 @@ const i18next = require('i18next');
 const { MESSAGES, explain, render } = require('../dist/src/protocol/messages');
 const { failure } = require('../dist/src/protocol');
 const i18n = require('../dist/nodes/i18n');
-const status = require('../dist/nodes/message');
+const status = require('../dist/nodes/statuses');
+const { localized } = require('../dist/nodes/message');
 const { boxesOf, labelTemplates, textWidth } = require('./support/example-layout');
-const { freePort, localSettings, startNodeRed } = require('./support/node-red-process');
+const { localSettings, startNodeRed } = require('./support/node-red-process');
+const { freePort } = require('./support/ports');
 const { terminalConfigNode } = require('./support/terminal-config');
 
 const root = path.join(__dirname, '..');
@@ -350,6 +352,9 @@ function statusesOf(action) {
     ['no terminal (idle)', status.statusNoTerminal().text],
     ['journal damaged', status.statusForDamagedJournal(12).text],
     ['waiting', status.statusWaiting(request).text],
+    ['late answer: approved', status.statusForLateAnswer({ result: results[0][1], afterMs: 1500 }).text],
+    ['late answer: declined', status.statusForLateAnswer({ result: results[1][1], afterMs: 1500 }).text],
+    ['late answer: released', status.statusForLateAnswer({ result: { ...results[0][1], action: 'cancel' }, afterMs: 1500 }).text],
     ...results.map(([what, result]) => [what, status.statusForResult(result).text]),
     // Twelve requests to check at this terminal, the first of any action.
     ...ACTIONS.map((other) => [`to check: ${other} first`, status.statusForUnresolved(unresolved(other)).text]),
@@ -521,7 +526,7 @@ describe('words a person reads, in English and Hungarian', function () {
       const refused = failure('pay', undefined, 'CONNECT', explain('connect.failed', { terminal: TERMINAL, reason: explain('reason.refused') }));
       const declined = failure('pay', undefined, 'TERMINAL', explain('declined.declined'), { status: 2 });
       const timedOut = failure('pay', undefined, 'TIMEOUT', explain('timeout.noAnswer', { seconds: 180 }));
-      const [r, d, t] = withRuntime(runtime, () => [refused, declined, timedOut].map((result) => status.localized(result)));
+      const [r, d, t] = withRuntime(runtime, () => [refused, declined, timedOut].map((result) => localized(result)));
       assert.equal(d.message, 'A bank elutasította a kártyát.');
       assert.match(r.message, /^A terminál nem érhető el \(192\.168\.1\.20:51042\): .*Payment Interface app.*\. Semmi sem ment el a terminálra\.$/);
       assert.match(t.message, /^A terminál 180 másodpercen belül nem válaszolt\. Lehet, hogy megtörtént: /);
@@ -587,6 +592,13 @@ describe('words a person reads, in English and Hungarian', function () {
       assert.equal(Object.keys(body)[0], 'message', 'the sentence comes first, where the debug preview shows it');
       assert.deepEqual([body.code, body.outcome, body.statusName], ['TERMINAL', 'failed', 'TRANSACTION_DECLINED']);
       assert.equal(await statusAfter(nodeRed.port, 'declined', (text) => text !== 'csatlakozás…' && !text.startsWith('a terminálra vár')), 'a bank elutasította');
+    });
+
+    it("lists the declined payment in the myPOS tab's journal in Hungarian too: the entry is said from its message key, not the English stored beside it", async function () {
+      const { body } = await request(nodeRed.port, 'GET', '/mypos-terminal/journal?invoice=HU-1');
+      assert.equal(body.entries.length, 1, JSON.stringify(body));
+      const [entry] = body.entries;
+      assert.deepEqual([entry.state, entry.messageKey, entry.message], ['declined', 'declined.declined', 'A bank elutasította a kártyát.']);
     });
 
     it('says a refused connection in Hungarian, in msg.payload.message and the status', async function () {

@@ -41,9 +41,10 @@ function listTs(dir) {
   return found;
 }
 
-/** The package's public API (TerminalClient, TcpTransport, TerminalSimulator, ...). */
+/** The package's public API (TerminalClient, TcpTransport, TerminalSimulator, ...) and the client's defaults (internal). */
 function loadApi(dir) {
-  return require(path.join(packageDir(dir), 'dist', 'src'));
+  const dist = path.join(packageDir(dir), 'dist', 'src');
+  return { ...require(dist), ...require(path.join(dist, 'client', 'terminal-client')) };
 }
 
 /** What was measured: the commit, and whether the working tree's src/ or nodes/ differed from it. */

@@ -59,7 +59,7 @@ runSection(async (options) => {
     await sleep(300); // an output sent twice would arrive about now
     const { records } = await sims.call('records');
     for (const run of [...runs, ...groupCommit.rounds.flatMap((r) => [r.one, r.all])]) run.check = verify(run, records);
-    const withoutResults = ({ results, ...rest }) => rest;
+    const withoutResults = (run) => Object.fromEntries(Object.entries(run).filter(([key]) => key !== 'results'));
     return {
       terminals,
       perTerminal,

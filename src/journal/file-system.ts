@@ -62,15 +62,17 @@ export interface JournalFileSystem {
 const { O_RDONLY, O_RDWR, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_DSYNC, O_NONBLOCK } = constants;
 // O_NONBLOCK: a FIFO or device put where the journal should be fails or returns at once
 // instead of blocking a thread-pool thread forever; regular files ignore it.
-const NONBLOCK = O_NONBLOCK ?? 0;
+// Both are undefined on Windows, whatever @types/node says.
+const NONBLOCK = (O_NONBLOCK as number | undefined) ?? 0;
+const DSYNC = (O_DSYNC as number | undefined) ?? 0;
 
 /** The real file system, through node:fs promises (thread pool: never on the event loop). */
 export const nodeFileSystem: JournalFileSystem = {
-  syncWrites: Boolean(O_DSYNC),
+  syncWrites: DSYNC !== 0,
   async open(path, mode) {
     const flags =
       mode === 'journal'
-        ? O_RDWR | O_APPEND | O_CREAT | NONBLOCK | (O_DSYNC ?? 0)
+        ? O_RDWR | O_APPEND | O_CREAT | NONBLOCK | DSYNC
         : mode === 'create'
           ? O_WRONLY | O_CREAT | O_EXCL | NONBLOCK
           : O_RDONLY | NONBLOCK;

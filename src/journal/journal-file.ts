@@ -152,8 +152,8 @@ export class JournalFile {
     const folder = path.dirname(requested);
     // 0700: payment records are nobody else's business. Only folders created here get it.
     await timed(`create ${folder}`, fs.mkdir(folder, 0o700));
-    const real = await timed(`resolve ${requested}`, fs.realpath(requested)).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
+    const real = await timed(`resolve ${requested}`, fs.realpath(requested)).catch(async (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       return path.join(await timed(`resolve ${folder}`, fs.realpath(folder)), path.basename(requested));
     });
     const directory = path.dirname(real);
@@ -267,7 +267,7 @@ export class JournalFile {
     const temporary = `${this.path}.compacting`;
     let created = false;
     try {
-      const { cut, base } = await this.exclusive(async () => ({ cut: this.lastSeq, base: this.size }));
+      const { cut, base } = await this.exclusive(() => Promise.resolve({ cut: this.lastSeq, base: this.size }));
       const lines = await this.content.snapshot(cut);
       const output = await this.createTemporary(temporary);
       created = true;
@@ -315,7 +315,7 @@ export class JournalFile {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     const limit = Math.min(CLOSE_WAIT_MS, this.ioTimeoutMs);
-    const drained = this.exclusive(async () => undefined);
+    const drained = this.exclusive(() => Promise.resolve());
     const inTime = await Promise.race([drained.then(() => true), delay(limit).then(() => false)]);
     this.state = 'closed';
     for (const waiting of this.queue.splice(0)) {
@@ -472,7 +472,7 @@ export class JournalFile {
     // identity check finds the handle stale and writes the journal anew.
     await this.timed(`sync ${this.directory}`, this.fs.syncDirectory(this.directory));
     const handle = await this.timed(`open ${this.path}`, this.fs.open(this.path, 'journal'));
-    const stats = await this.timed(`stat ${this.path}`, handle.stat()).catch(async (error: Error) => {
+    const stats = await this.timed(`stat ${this.path}`, handle.stat()).catch(async (error: unknown) => {
       await this.tidy(`close ${this.path}`, () => handle.close());
       throw error;
     });
@@ -489,8 +489,8 @@ export class JournalFile {
   }
 
   private async createTemporary(temporary: string): Promise<JournalHandle> {
-    await this.timed(`remove ${temporary}`, this.fs.unlink(temporary)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
+    await this.timed(`remove ${temporary}`, this.fs.unlink(temporary)).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     });
     return this.timed(`create ${temporary}`, this.fs.open(temporary, 'create'));
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Action, Explanation, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, explainError, failureMessage, parseReference, render } from '../protocol';
+import { Action, Explanation, MessageKey, MessageParam, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, explainError, failureMessage, parseReference, render } from '../protocol';
 import { describeType, printable } from '../protocol/amount';
 import { JournalFileSystem, nodeFileSystem } from './file-system';
 import { DamagedLine, JournalContent, JournalFile, JournalUnavailableError, LoadedJournal, PendingLine } from './journal-file';
@@ -44,6 +44,9 @@ export interface JournalEntry {
   status?: number | null;
   statusText?: string | null;
   message?: string;
+  /** The message's key and values, to say it in another language (see src/protocol/messages.ts). */
+  messageKey?: MessageKey;
+  messageParams?: Readonly<Record<string, MessageParam>>;
   /** When a late answer settled an unknown outcome; `outcome` is then what it said. */
   lateAt?: string;
   /** An operator took it off the unresolved list without a finding (see acknowledge). */
@@ -410,7 +413,7 @@ export class Journal implements JournalContent {
    */
   async late(id: string, result: TransactionResult): Promise<void> {
     const tracked = this.entries.get(id);
-    if (!tracked || tracked.entry.outcome !== 'unknown') return;
+    if (tracked?.entry.outcome !== 'unknown') return;
     this.settle(tracked, result);
     tracked.entry.lateAt = tracked.entry.endedAt;
     const line: PendingLine = { text: encodeRecord({ ...endRecord(tracked.entry), event: 'late' }) };
@@ -449,8 +452,10 @@ export class Journal implements JournalContent {
       entry.status = result.status;
       entry.statusText = result.statusText;
       entry.message = result.message;
+      entry.messageKey = result.messageKey;
+      entry.messageParams = result.messageParams;
     } else {
-      for (const key of ['code', 'status', 'statusText', 'message'] as const) delete entry[key];
+      forgetFailure(entry);
     }
   }
 
@@ -555,7 +560,7 @@ export class Journal implements JournalContent {
       const { entry } = tracked;
       if (actions && !actions.has(entry.action)) return;
       if (terminal !== undefined && entry.terminal !== undefined && entry.terminal !== terminal) return;
-      if (needle !== undefined && (entry.invoice === undefined || !entry.invoice.toLowerCase().includes(needle))) return;
+      if (needle !== undefined && !entry.invoice?.toLowerCase().includes(needle)) return;
       if (states && !states.has(stateOf(tracked))) return;
       total += 1;
       if (total > offset && entries.length < limit) entries.push(view(tracked));
@@ -795,6 +800,9 @@ export class Journal implements JournalContent {
 
   private applyEnd(tracked: Tracked, record: JournalRecord): void {
     const { entry } = tracked;
+    // A line says the whole end: a late answer's leaves nothing of the unknown end it replaces.
+    delete entry.ref;
+    forgetFailure(entry);
     entry.outcome = record.outcome ?? 'unknown';
     if (record.ref !== undefined) entry.ref = record.ref;
     entry.endedAt = record.at;
@@ -802,6 +810,10 @@ export class Journal implements JournalContent {
     if (record.status !== undefined) entry.status = record.status;
     if (record.statusText !== undefined) entry.statusText = record.statusText;
     if (record.message !== undefined) entry.message = record.message;
+    if (record.messageKey !== undefined) {
+      entry.messageKey = record.messageKey;
+      entry.messageParams = record.messageParams;
+    }
   }
 
   /** Refuses a duplicate; see refusal(). */
@@ -945,6 +957,7 @@ function endRecord(entry: JournalEntry): JournalRecord {
     ...(entry.status !== undefined && { status: entry.status }),
     ...(entry.statusText !== undefined && { statusText: entry.statusText }),
     ...(entry.message !== undefined && { message: entry.message }),
+    ...(entry.messageKey !== undefined && { messageKey: entry.messageKey, messageParams: entry.messageParams ?? {} }),
     ...(entry.lateAt !== undefined && { lateAt: entry.lateAt }),
   };
 }
@@ -1041,6 +1054,8 @@ function view(tracked: Tracked): HistoryEntry {
     status: entry.status,
     statusText: entry.statusText,
     message: entry.message,
+    messageKey: entry.messageKey,
+    messageParams: entry.messageParams,
     lateAt: entry.lateAt,
     acknowledged: entry.acknowledged,
     acknowledgedAt: entry.acknowledgedAt,
@@ -1072,8 +1087,18 @@ function refuseDecision(tracked: Tracked): void {
 /** A printable text (any script, no control or formatting characters), 1 to max characters. */
 const PRINTABLE_TEXT = /^[\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}]+$/u;
 
+/** What a failure said, gone: an end that succeeded, or an end read again. */
+function forgetFailure(entry: JournalEntry): void {
+  delete entry.code;
+  delete entry.status;
+  delete entry.statusText;
+  delete entry.message;
+  delete entry.messageKey;
+  delete entry.messageParams;
+}
+
 /** Checks resolve()'s input; a broken rule is a ResolveError naming the field (English: the admin API's words). */
-function checkResolution(input: ResolveInput): ResolveInput {
+function checkResolution(input: unknown): ResolveInput {
   if (typeof input !== 'object' || input === null) throw invalid('input', `must be an object, got ${typeName(input)}`);
   const { finding, ref, by, note } = input as Partial<Record<keyof ResolveInput, unknown>>;
   if (typeof finding !== 'string' || !(FINDINGS as readonly string[]).includes(finding)) {

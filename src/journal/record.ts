@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { ACTIONS, Action } from '../protocol';
+import { ACTIONS, Action, MessageKey, MessageParam, readExplanation } from '../protocol';
 
 /**
  * One line of the journal: a JSON object on one line, ending in a CRC-32 of the rest of the
@@ -57,6 +57,9 @@ export interface JournalRecord {
   readonly status?: number | null;
   readonly statusText?: string | null;
   readonly message?: string;
+  /** The message's key and values (see src/protocol/messages.ts), so it can be said in another language. */
+  readonly messageKey?: MessageKey;
+  readonly messageParams?: Readonly<Record<string, MessageParam>>;
   /** `end` written by compaction: when a late answer settled an unknown outcome. */
   readonly lateAt?: string;
   /** `resolved`: what the operator found, and who it was (`ref` is the ref they typed, if any). */
@@ -111,11 +114,13 @@ export function decodeLine(line: string): DecodedLine {
 function validRecord(value: unknown): JournalRecord | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const raw = value as Record<string, unknown>;
-  if ((raw.v !== 1 && raw.v !== 2) || typeof raw.id !== 'string' || raw.id === '' || !EVENTS.includes(raw.event as string)) return undefined;
-  const text = (key: string) => (typeof raw[key] === 'string' ? { [key]: raw[key] as string } : undefined);
+  if ((raw.v !== 1 && raw.v !== 2) || typeof raw.id !== 'string' || raw.id === '' || !EVENTS.includes(String(raw.event))) return undefined;
+  const text = (key: string) => (typeof raw[key] === 'string' ? { [key]: raw[key] } : undefined);
   const count = (key: string) => (Number.isSafeInteger(raw[key]) ? { [key]: raw[key] as number } : undefined);
   const nullable = (key: string, type: 'string' | 'number') =>
     raw[key] === null || typeof raw[key] === type ? { [key]: raw[key] as string | number | null } : undefined;
+  // Both or neither: a key whose values do not fit is dropped, and the English message stands.
+  const why = readExplanation(raw.messageKey, raw.messageParams);
   return {
     v: raw.v,
     at: typeof raw.at === 'string' && !Number.isNaN(Date.parse(raw.at)) ? raw.at : new Date(0).toISOString(),
@@ -132,6 +137,7 @@ function validRecord(value: unknown): JournalRecord | undefined {
     ...nullable('status', 'number'),
     ...nullable('statusText', 'string'),
     ...text('message'),
+    ...(why && { messageKey: why.key, messageParams: why.params }),
     ...text('lateAt'),
     ...(FINDINGS.includes(raw.finding as Finding) && { finding: raw.finding as Finding }),
     ...text('by'),

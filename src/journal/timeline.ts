@@ -38,7 +38,7 @@ export class Timeline<T> {
    */
   add(value: T, ms: number, live: boolean): TimelineSlot<T> {
     const slot: TimelineSlot<T> = { value, ms: Number.isFinite(ms) ? ms : 0, seq: ++this.counter, gone: false };
-    const last = this.slots[this.slots.length - 1];
+    const last = this.slots.at(-1);
     if (last === undefined || last.ms <= slot.ms) {
       this.slots.push(slot);
     } else if (live && this.sorted) {
@@ -64,7 +64,7 @@ export class Timeline<T> {
    * Calls visit for each request begun at or after `from` and before `to`, newest first, until
    * it returns false.
    */
-  scan(from: number, to: number, visit: (value: T) => boolean | void): void {
+  scan(from: number, to: number, visit: (value: T) => unknown): void {
     this.sort();
     const slots = this.slots;
     for (let i = this.before(to) - 1; i >= 0; i -= 1) {

@@ -46,7 +46,7 @@ export function parseAmount(input: unknown, decimals: number, field: Field = 'ms
   const match = DECIMAL_PATTERN.exec(text);
   if (!match) throw new InputError(field, 'input.amountFormat', { got: printable(text) });
   const integerDigits = match[1].replace(/^0+(?=[0-9])/, '');
-  const fraction = (match[2] ?? '').replace(/0+$/, '');
+  const fraction = ((match[2] as string | undefined) ?? '').replace(/0+$/, '');
   if (integerDigits.length > MAX_INTEGER_DIGITS) {
     throw new InputError(field, 'input.amountTooLarge', { digits: MAX_INTEGER_DIGITS });
   }
@@ -74,8 +74,10 @@ export function compareAmounts(a: string, b: string): -1 | 0 | 1 | undefined {
   const left = DECIMAL_PATTERN.exec(a.trim());
   const right = DECIMAL_PATTERN.exec(b.trim());
   if (!left || !right) return undefined;
-  const scale = Math.max(left[2]?.length ?? 0, right[2]?.length ?? 0);
-  const scaled = (match: RegExpExecArray) => BigInt(match[1] + (match[2] ?? '').padEnd(scale, '0'));
+  // The fraction is an optional group: undefined when there is none, whatever the type says.
+  const fractionOf = (match: RegExpExecArray) => (match[2] as string | undefined) ?? '';
+  const scale = Math.max(fractionOf(left).length, fractionOf(right).length);
+  const scaled = (match: RegExpExecArray) => BigInt(match[1] + fractionOf(match).padEnd(scale, '0'));
   const difference = scaled(left) - scaled(right);
   return difference > 0n ? 1 : difference < 0n ? -1 : 0;
 }

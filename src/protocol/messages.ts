@@ -1,4 +1,4 @@
-import { Action } from './actions';
+import { ACTIONS, Action } from './actions';
 
 /**
  * Every sentence a failure can say, in English, by key. A `reason.*` part ends with its own full
@@ -204,6 +204,39 @@ export function explain(key: MessageKey, params: Readonly<Record<string, Message
   return { key, params };
 }
 
+/**
+ * An explanation read back from outside (a journal line): its key known, its values of the
+ * kinds above, nested at most a few levels; undefined otherwise, so a damaged or foreign value
+ * is never rendered.
+ */
+export function readExplanation(key: unknown, params: unknown, depth = 0): Explanation | undefined {
+  if (typeof key !== 'string' || !Object.hasOwn(MESSAGES, key)) return undefined;
+  if (typeof params !== 'object' || params === null || Array.isArray(params) || depth > 4) return undefined;
+  const values: Record<string, MessageParam> = {};
+  for (const [name, value] of Object.entries(params)) {
+    const param = readParam(value, depth);
+    if (param === undefined) return undefined;
+    values[name] = param;
+  }
+  return { key: key as MessageKey, params: values };
+}
+
+function readParam(value: unknown, depth: number): MessageParam | undefined {
+  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const fields = value as Record<string, unknown>;
+  const only = (...names: string[]) => Object.keys(fields).every((name) => names.includes(name));
+  if (typeof fields.amount === 'string' && only('amount')) return { amount: fields.amount };
+  if (typeof fields.time === 'string' && only('time')) return { time: fields.time };
+  if (ACTIONS.includes(fields.action as Action) && only('action')) return { action: fields.action as Action };
+  if (typeof fields.setting === 'string' && only('setting', 'choice')) {
+    if (fields.choice === undefined) return { setting: fields.setting };
+    return typeof fields.choice === 'string' ? { setting: fields.setting, choice: fields.choice } : undefined;
+  }
+  if (only('key', 'params')) return readExplanation(fields.key, fields.params, depth + 1);
+  return undefined;
+}
+
 const ACTION_NOUNS: Readonly<Record<Action, string>> = {
   pay: 'payment',
   refund: 'refund',
@@ -236,12 +269,23 @@ export function substitute(template: string, values: Readonly<Record<string, str
   return template.replace(/__([A-Za-z0-9]+)__/g, (whole, name: string) => (Object.hasOwn(values, name) ? values[name] : whole));
 }
 
+/** A moment's date and time of day in the host's time zone, two digits each; undefined for no valid time. */
+export function localParts(iso: string): { year: string; month: string; day: string; time: string } | undefined {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return undefined;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return {
+    year: String(date.getFullYear()),
+    month: two(date.getMonth() + 1),
+    day: two(date.getDate()),
+    time: `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`,
+  };
+}
+
 /** `2026-12-02 15:04:05`, in the host's time zone: what the terminal's own history shows. */
 export function localTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+  const parts = localParts(iso);
+  return parts ? `${parts.year}-${parts.month}-${parts.day} ${parts.time}` : iso;
 }
 
 /** The explanation in words, in `language` (English by default). */
@@ -315,7 +359,9 @@ export function explainedError(explanation: Explanation, code?: string, technica
 }
 
 export function isExplained(error: unknown): error is ExplainedError {
-  return error instanceof Error && typeof (error as Partial<ExplainedError>).explanation === 'object' && (error as Partial<ExplainedError>).explanation !== null;
+  if (!(error instanceof Error)) return false;
+  const explanation: unknown = (error as Partial<ExplainedError>).explanation;
+  return typeof explanation === 'object' && explanation !== null;
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -324,6 +370,22 @@ function errorCode(error: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** A value as text: a string as it is, a number or boolean written out, an object as JSON, nothing as ''. */
+export function textOf(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'object':
+      return JSON.stringify(value);
+    default:
+      return '';
   }
 }
 

@@ -37,7 +37,8 @@ export function interpretReply(frame: Uint8Array | string, action: Action): Repl
   }
   const statusField = fields.get('status');
   const status = statusField !== undefined && /^[0-9]{1,9}$/.test(statusField) ? Number(statusField) : null;
-  const statusText = fields.get('status_text') || null;
+  const statusTextField = fields.get('status_text');
+  const statusText = statusTextField === undefined || statusTextField === '' ? null : statusTextField;
   // A retry after a "decline" that was really an approval charges twice: an answer that says
   // both is taken for neither.
   if (result === 'OK') {

@@ -56,7 +56,7 @@ export function createRequest(draft: RequestDraft, rules: AmountRules, newInvoic
   let invoice: string | undefined;
   if (spec.hasInvoice) {
     const source = draft.invoice;
-    const absent = source === undefined || source.value === undefined || source.value === null;
+    const absent = source?.value === undefined || source.value === null;
     invoice = absent ? newInvoice() : parseReference(source.value, source.field);
   }
   let preauthCode: string | undefined;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { errorText } from '../protocol/messages';
 import { SimulatorFault, TerminalSimulator } from './simulator';
 
 const FAULTS: readonly SimulatorFault[] = ['none', 'decline', 'silent', 'drop', 'halfway', 'bytewise', 'garbage', 'twice', 'bad-xml', 'wrong-root'];
@@ -49,12 +50,12 @@ function main(): void {
   if (serialPath) {
     simulator.serveSerial(serialPath).then(
       () => console.log(`myPOS terminal simulator serving ${serialPath}`),
-      (error: Error) => fail(`cannot open ${serialPath}: ${error.message}`),
+      (error: unknown) => fail(`cannot open ${serialPath}: ${errorText(error)}`),
     );
   } else {
     simulator.listen(port, values.host).then(
       (listening) => console.log(`myPOS terminal simulator listening on ${values.host}:${listening}`),
-      (error: Error) => fail(`cannot listen on ${values.host}:${port}: ${error.message}`),
+      (error: unknown) => fail(`cannot listen on ${values.host}:${port}: ${errorText(error)}`),
     );
   }
   const stop = () => {

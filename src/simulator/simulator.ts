@@ -265,7 +265,7 @@ export class TerminalSimulator {
 
     if (request.action === 'complete' || request.action === 'cancel') {
       const preauth = this.preauths.get(request.preauthCode ?? '');
-      if (!preauth || preauth.state !== 'open') return errorReply(roots.error, 5);
+      if (preauth?.state !== 'open') return errorReply(roots.error, 5);
       if (request.action === 'complete') {
         if (toMinor(request.sum ?? '') > preauth.minor) return errorReply(roots.error, 7);
         preauth.state = 'completed';

@@ -76,7 +76,7 @@ export class TerminalRegistry {
         shared.users += 1;
         const applying = shared.options;
         const settings: string[] = differences(applying, options);
-        const described = settings.map((key) => `${key} (${String(applying[key as keyof TerminalClientOptions] ?? 'default')})`);
+        const described = settings.map((key) => `${key} (${settingText(applying[key as keyof TerminalClientOptions])})`);
         if (options.journal && applying.journal && options.journal !== applying.journal) {
           settings.push('journal');
           described.push(`journal (${applying.journal.path})`);
@@ -144,4 +144,10 @@ export class TerminalRegistry {
 
 function differences(first: TerminalClientOptions, second: TerminalClientOptions): (typeof LINK_SETTINGS)[number][] {
   return LINK_SETTINGS.filter((key) => first[key] !== second[key]);
+}
+
+/** A setting's value for a log line: numbers, words and switches as they are; a journal or transport only as set. */
+function settingText(value: unknown): string {
+  if (value === undefined) return 'default';
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : 'set';
 }

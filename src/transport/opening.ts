@@ -29,7 +29,7 @@ export function openLink(
       return;
     }
     let state: 'opening' | 'open' | 'ended' = 'opening';
-    let release = () => undefined as void;
+    let release: () => void = () => undefined;
     const settle = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

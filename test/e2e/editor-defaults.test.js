@@ -15,7 +15,8 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Journal, TerminalSimulator, createRequest, explain, failure } = require('../../dist/src');
+const { Journal, TerminalSimulator } = require('../../dist/src');
+const { createRequest, explain, failure } = require('../../dist/src/protocol');
 const { EDITOR_CONSTANTS } = require('../../dist/nodes/editor-constants');
 const { NUMBER_SETTINGS } = require('../../dist/nodes/terminal-settings');
 const { openEditor, requireChromium, root } = require('../support/editor-session');

@@ -69,7 +69,7 @@ describe('editor in a real browser (headless Chromium)', function () {
       await payload.click();
       await message.locator('.red-ui-debug-msg-object-key:visible', { hasText: /^result$/ }).first().waitFor({ timeout: WAIT_MS });
     } catch (error) {
-      throw new Error(`cannot open msg.payload in the debug sidebar (${error.message.split('\n')[0]}):\n${await message.innerHTML()}`);
+      throw new Error(`cannot open msg.payload in the debug sidebar (${error.message.split('\n')[0]}):\n${await message.innerHTML()}`, { cause: error });
     }
     return (await message.innerText()).replace(/\s+/g, ' ');
   }

@@ -200,7 +200,10 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
   it('looks right in English: narrow and wide, nothing overlaps, the list scrolls between the block and the pager (screenshots)', async function () {
     await page.selectOption('.mypos-sidebar-state', '');
     for (let i = 1; i <= 8; i += 1) assert.equal((await pay(port, { amount: i, invoice: `FILL-${i}` })).result, 'OK');
-    await page.locator('.mypos-sidebar tr.mypos-sidebar-row').filter({ has: page.locator('td.mypos-col-invoice', { hasText: 'FILL-8' }) }).waitFor();
+    await page
+      .locator('.mypos-sidebar tr.mypos-sidebar-row')
+      .filter({ has: page.locator('td.mypos-col-invoice', { hasText: 'FILL-8' }) })
+      .waitFor();
     await setSidebarWidth(page, 330);
     const paneBefore = await dragDividerDown(page, 400);
     if (paneBefore !== undefined) {
@@ -246,7 +249,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     await tcp.and(page.locator('[data-state="unreachable"]')).waitFor({ timeout: NOTICED_MS });
     assert.match(await stateOf(tcp), /^not reachable since \d{2}:\d{2}$/);
     assert.match(await dotOf(tcp), /mypos-dot-red mypos-dot-ring/);
-    assert.match(await tcp.locator('.mypos-sidebar-terminal-state').getAttribute('title'), /ECONNREFUSED/, 'the system\'s words on hover');
+    assert.match(await tcp.locator('.mypos-sidebar-terminal-state').getAttribute('title'), /ECONNREFUSED/, "the system's words on hover");
     await simulator.listen(terminalPort, '127.0.0.1');
     await tcp.and(page.locator('[data-state="ready"]')).waitFor({ timeout: NOTICED_MS });
   });

@@ -155,7 +155,7 @@ async function waitInEditor(page, fn, arg, what) {
     const handle = await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 50 });
     return await handle.jsonValue();
   } catch (error) {
-    throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}: ${error.message.split('\n')[0]}`);
+    throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}: ${error.message.split('\n')[0]}`, { cause: error });
   }
 }
 

@@ -3,7 +3,6 @@
 // the simulator over TCP (127.0.0.1 only) or over a socat pty pair, with a journal, a record of
 // every request the simulator received and every answer it made, and a check that nothing
 // (socket, server, timer, file handle) is left behind once both ends are closed.
-const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');

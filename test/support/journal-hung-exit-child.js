@@ -3,7 +3,8 @@
 // one reads: a wait a signal can end, as on a hung network mount). It prints what the request
 // got, then exits; Node.js alone would wait for that thread for ever. argv: journal file, FIFO.
 const fs = require('node:fs');
-const { Journal, createRequest } = require('../../dist/src');
+const { Journal } = require('../../dist/src');
+const { createRequest } = require('../../dist/src/protocol');
 const { nodeFileSystem } = require('../../dist/src/journal/file-system');
 
 const [file, fifo] = process.argv.slice(2);

@@ -3,7 +3,7 @@
 // at every operation) and the kill -9 suite (a real process killed at every operation): what
 // the journal promised, and what must hold when it is loaded again.
 const assert = require('node:assert/strict');
-const { createRequest } = require('../../dist/src');
+const { createRequest } = require('../../dist/src/protocol');
 
 const FILE = '/data/mypos-journal/journal.jsonl';
 const NOW = '2026-12-01T10:00:00.000Z';

@@ -4,17 +4,9 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const path = require('node:path');
 const { nodeRedCli } = require('./node-red-path');
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const { freePort } = require('./ports');
 
 /** GET http://127.0.0.1:port/urlPath; resolves { status, headers, body }. */
 function get(port, urlPath, accept = 'application/json') {
@@ -93,4 +85,4 @@ async function startNodeRed(userDir, settings = localSettings(), timeoutMs = 600
   }
 }
 
-module.exports = { freePort, get, localSettings, startNodeRed };
+module.exports = { get, localSettings, startNodeRed };

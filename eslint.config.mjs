@@ -1,0 +1,30 @@
+// ESLint: the TypeScript of src/ and nodes/ with typescript-eslint's strict, type-checked rules;
+// the JavaScript of tests, benchmark and scripts with ESLint's recommended rules.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', '.cache/', '.demo/', 'node_modules/', 'test-artifacts/'] },
+  {
+    files: ['src/**/*.ts', 'nodes/**/*.ts'],
+    extends: [js.configs.recommended, ...tseslint.configs.strictTypeChecked, ...tseslint.configs.stylisticTypeChecked],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // `() => node.warn(…)` and `(x) => list.push(x)` read as what they are.
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // Numbers in messages are written as they are (amounts are text already).
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.mocha } },
+  },
+  {
+    // Functions the browser tests run in the editor's page.
+    files: ['test/e2e/**/*.js', 'test/support/editor-session.js'],
+    languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
+  },
+);
