@@ -4,7 +4,7 @@
  * else is internal and may change in any release; test/public-api.test.js pins this list.
  */
 export { TerminalClient } from './client/terminal-client';
-export type { ActionFields, ConnectionMode, ConnectionState, LateAnswer, Readiness, ReadinessState, TerminalClientOptions } from './client/terminal-client';
+export type { ActionFields, Activity, ConnectionMode, ConnectionState, LateAnswer, LinkState, Readiness, ReadinessState, TerminalClientOptions } from './client/terminal-client';
 export { DEFAULT_TCP_PORT, TcpTransport } from './transport/tcp';
 export type { TcpTransportOptions } from './transport/tcp';
 export { SerialTransport } from './transport/serial';

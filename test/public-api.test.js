@@ -14,6 +14,7 @@ const VALUES = ['ACTIONS', 'DEFAULT_TCP_PORT', 'ERROR_OUTCOMES', 'Journal', 'MES
 const TYPES = [
   'Action',
   'ActionFields',
+  'Activity',
   'Connection',
   'ConnectionHandlers',
   'ConnectionMode',
@@ -30,6 +31,7 @@ const TYPES = [
   'JournalOptions',
   'JournalOutcome',
   'LateAnswer',
+  'LinkState',
   'MessageKey',
   'MessageLanguage',
   'MessageParam',
