@@ -52,6 +52,24 @@ function pay(port, body) {
   });
 }
 
+/** POST /flows: a deploy through the admin API, of the given type (`full`, `nodes`, `flows`). */
+function deploy(port, flows, type) {
+  const data = JSON.stringify(flows);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: '127.0.0.1', port, path: '/flows', method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': type } },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('POST /flows timed out')));
+    request.on('error', reject);
+    request.end(data);
+  });
+}
+
 async function showTab(page) {
   await page.evaluate((tab) => RED.sidebar.show(tab), TAB);
   await page.locator('.mypos-sidebar').waitFor({ state: 'visible' });
@@ -287,6 +305,15 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     await tcp.and(page.locator('[data-state="ready"]')).waitFor({ timeout: NOTICED_MS });
     assert.match(await stateOf(tcp), /^kész \d{2}:\d{2} óta$/);
     assert.deepEqual(editorErrors(session), []);
+  });
+
+  it("a terminal removed by a deploy of the changed nodes only leaves the block (the runtime's deploy notice), the others stay", async function () {
+    await serialLine().waitFor();
+    const answer = await deploy(port, paymentFlow(terminalPort, TERMINAL), 'nodes');
+    assert.ok([200, 204].includes(answer.status), `${answer.status} ${answer.text}`);
+    await serialLine().waitFor({ state: 'detached', timeout: NOTICED_MS });
+    assert.equal(await tcpLine().count(), 1, 'the TCP terminal, not redeployed, stays');
+    assert.equal(await page.locator('.mypos-sidebar .mypos-sidebar-terminal').count(), 1);
   });
 });
 
