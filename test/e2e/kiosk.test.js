@@ -58,6 +58,7 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
   const button = byName('ui-button', 'Pay button');
   const text = byName('ui-text', 'screen text');
   const staff = byName('inject', 'staff: terminal checked');
+  const screenFunction = byName('function', 'kiosk screen');
   const page = example.find((node) => node.type === 'ui-page');
   const base = example.find((node) => node.type === 'ui-base');
 
@@ -170,6 +171,12 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
       element.click();
       element.click();
     });
+    // Both taps reached the flow (the editor shows the function's status): the second was ignored.
+    await session
+      .waitInEditor((id) => /^press ignored: payment open$/.test($(`[id="${id}"] .red-ui-flow-node-status-label`).text()), screenFunction.id, 'the second tap to be ignored')
+      .catch(async (error) => {
+        throw new Error(`${error.message}; the function says "${await session.statusOf(screenFunction.id).textContent()}"`);
+      });
     await screenShows(TEXT.paying, { enabled: false, timeout: CUSTOMER_MS });
     await screenShows(TEXT.approved, { enabled: true });
     assert.equal(pays().length, before + 1, 'the double tap paid twice');
@@ -208,6 +215,10 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
     const pressed = await session.page.evaluate((id) => fetch(`inject/${id}`, { method: 'POST' }).then((response) => response.status), staff.id);
     assert.equal(pressed, 200);
     await screenShows(TEXT.ready, { enabled: true });
-    assert.deepEqual(session.pageErrors, []);
+  });
+
+  it('stayed on 127.0.0.1 and raised no errors in the editor or the dashboard', function () {
+    assert.deepEqual(session.pageErrors, [], 'uncaught errors in a page');
+    assert.deepEqual(session.blocked, [], 'a page asked for something other than 127.0.0.1');
   });
 });
