@@ -122,7 +122,9 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
     async shot(name, locator, clip) {
       // Close Node-RED's notifications ("Imported…", "Successfully deployed") as a user would, so
       // they do not cover what the screenshot is for.
-      for (const notification of await page.locator('.red-ui-notification:visible').all()) await notification.click().catch(() => undefined);
+      // A notification may close by itself between being found and clicked: a short timeout, or
+      // the click would wait the whole WAIT_MS for it.
+      for (const notification of await page.locator('.red-ui-notification:visible').all()) await notification.click({ timeout: 1000 }).catch(() => undefined);
       await page.locator('.red-ui-notification:visible').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
       fs.mkdirSync(artifacts, { recursive: true });
       const file = path.join(artifacts, `${shotPrefix}${name}.png`);
