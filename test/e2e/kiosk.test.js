@@ -81,7 +81,7 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
     session = await openEditor({ install: packedPackage(workDir), flows, modules: [DASHBOARD] });
     kiosk = await session.context.newPage();
     await kiosk.setViewportSize(KIOSK_VIEWPORT);
-    kiosk.on('pageerror', (error) => session.pageErrors.push(`dashboard: ${error.message}`));
+    kiosk.on('pageerror', (error) => session.pageErrors.push(`dashboard: ${error.stack || error.message}`));
     await kiosk.goto(`http://${HOST}:${session.nodeRed.port}${base.path}${page.path}`, { timeout: 60000 });
   });
 

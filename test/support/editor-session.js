@@ -102,7 +102,8 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
     });
     const page = session.context.pages()[0] || (await session.context.newPage());
     session.page = page;
-    page.on('pageerror', (error) => session.pageErrors.push(error.message));
+    // With its stack: an error that happens once in a while must say where.
+    page.on('pageerror', (error) => session.pageErrors.push(error.stack || error.message));
     await page.goto(`http://127.0.0.1:${session.nodeRed.port}/`, { timeout: 60000 });
     if (login) {
       await page.fill('#node-dialog-login-username', login.username);
