@@ -100,7 +100,11 @@ function ensureBuilt() {
   execFileSync(process.execPath, [path.join(__dirname, 'build.js'), '--if-missing'], { stdio: 'inherit' });
 }
 
-/** One tab per example, sharing the config node the examples have in common. */
+/**
+ * One tab per example, sharing the config node the examples have in common. Config nodes (the
+ * terminal, and the kiosk screen's Dashboard 2 page, group, theme and base) have no place on a
+ * canvas and belong to no tab.
+ */
 function demoFlows() {
   const flows = [];
   const seen = new Set();
@@ -111,7 +115,7 @@ function demoFlows() {
     for (const node of JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'))) {
       if (seen.has(node.id)) continue;
       seen.add(node.id);
-      const isConfig = node.type === 'mypos-terminal';
+      const isConfig = typeof node.x !== 'number';
       flows.push(isConfig ? node : { ...node, z: tab.id });
     }
   });
@@ -167,10 +171,23 @@ function prepareFlows(flowFile, simulatorPort) {
   if (changed) fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
 }
 
-function prepareUserDir({ editorPort, simulatorPort }) {
-  const link = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
+/** Packages the demo loads from this checkout's node_modules: the kiosk screen example needs Dashboard 2 (a devDependency). */
+const DEMO_MODULES = ['@flowfuse/node-red-dashboard'];
+
+/** Links `name` into the demo's node_modules from `target`; an existing link is left alone. */
+function linkModule(name, target) {
+  const link = path.join(userDir, 'node_modules', ...name.split('/'));
   fs.mkdirSync(path.dirname(link), { recursive: true });
-  if (!fs.existsSync(link)) fs.symlinkSync(root, link, 'dir');
+  if (!fs.existsSync(link)) fs.symlinkSync(target, link, 'dir');
+}
+
+function prepareUserDir({ editorPort, simulatorPort }) {
+  linkModule('@payment-interface/node-red-mypos', root);
+  for (const name of DEMO_MODULES) {
+    const installed = path.join(root, 'node_modules', ...name.split('/'));
+    if (fs.existsSync(installed)) linkModule(name, installed);
+    else console.warn(`${name} is not installed (npm install): the kiosk screen example will not run.`);
+  }
   prepareFlows(path.join(userDir, 'flows.json'), simulatorPort);
   fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(demoSettings(editorPort), null, 2)};\n`);
 }

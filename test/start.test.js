@@ -203,6 +203,13 @@ describe('npm start (scripts/start.js)', function () {
       assert.ok(terminals.length > 0, 'no terminal in the demo flows');
       for (const terminal of terminals) assert.equal(terminal.port, String(simulatorPort), `${terminal.id} points at ${terminal.port}`);
 
+      // The kiosk screen example runs too: Dashboard 2 (a devDependency, linked into the demo) is
+      // loaded, so no flow waits for missing types, and its page is served.
+      const modules = JSON.parse((await get(editorPort, '/nodes')).body).map((set) => set.module);
+      assert.ok(modules.includes('@flowfuse/node-red-dashboard'), `Dashboard 2 is not loaded: ${[...new Set(modules)].join(', ')}`);
+      await waitFor(async () => (await get(editorPort, '/dashboard/kiosk', 'text/html')).status === 200, `the kiosk screen at /dashboard/kiosk:\n${run.output()}`, 30000);
+      assert.doesNotMatch(run.output(), /missing (node )?types/i);
+
       run.child.kill('SIGTERM');
       const { code, signal } = await exitOf(run, 30000);
       assert.equal(signal, null, run.output());

@@ -31,6 +31,23 @@ const EXAMPLES = fs
   .filter((file) => file.endsWith('.json'))
   .sort()
   .map((file) => file.replace(/\.json$/, ''));
+/**
+ * Node packages an example needs besides this one, installed as devDependencies and linked into
+ * Node-RED's user directory as the palette manager would install them: 09 Kiosk screen needs
+ * FlowFuse Dashboard 2 for its ui- nodes.
+ */
+const NEEDED_MODULES = { 'ui-': '@flowfuse/node-red-dashboard' };
+const MODULES = [
+  ...new Set(
+    EXAMPLES.flatMap((name) =>
+      JSON.parse(fs.readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')).flatMap((node) =>
+        Object.entries(NEEDED_MODULES)
+          .filter(([prefix]) => node.type.startsWith(prefix))
+          .map(([, module]) => module),
+      ),
+    ),
+  ),
+];
 /** Where the user clicks to drop an imported flow, from the canvas's top left corner (as editor.test.js does). */
 const DROP = { x: 150, y: 150 };
 /** Wide enough that the widest example (06 Kiosk) is on screen beside the palette and the sidebar. */
@@ -51,7 +68,7 @@ describe('example flows in the editor (headless Chromium, packed package)', func
     simulator = new TerminalSimulator({ behaviour: { delayMs: 50 } });
     await simulator.listen(0, '127.0.0.1');
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-examples-'));
-    session = await openEditor({ install: packedPackage(workDir), viewport: VIEWPORT });
+    session = await openEditor({ install: packedPackage(workDir), viewport: VIEWPORT, modules: MODULES });
     page = session.page;
   });
 
@@ -371,6 +388,23 @@ describe('example flows in the editor (headless Chromium, packed package)', func
       const refunds = pays('refund').length;
       assert.match(await click(ex, 'customer returns the last sale', 'nothing to refund'), /refunded already/);
       assert.equal(pays('refund').length, refunds, 'the sale was refunded twice');
+    });
+
+    // Its screen in the browser, clicked through: test/e2e/kiosk.test.js.
+    it('09 Kiosk screen (Dashboard 2): deployed with Dashboard 2, its screen is ready and its pay node sees the terminal ready', async function () {
+      const ex = '09 Kiosk screen (Dashboard 2)';
+      await show(ex);
+      for (const [name, what] of [
+        ['kiosk screen', 'the kiosk screen function'],
+        ['mypos-pay', 'the pay node (the terminal checked while idle)'],
+      ]) {
+        const id = await one(ex, name);
+        await session.waitInEditor((id) => $(`[id="${id}"] .red-ui-flow-node-status-label`).text() === 'ready', id, `${what} to say ready`).catch(async (error) => {
+          throw new Error(`${error.message}; it says "${await statusText(id)}"`);
+        });
+      }
+      const loaded = JSON.parse(await page.evaluate(() => fetch('nodes', { headers: { Accept: 'application/json' } }).then((response) => response.text())));
+      assert.ok(loaded.some((set) => set.module === '@flowfuse/node-red-dashboard' && set.types.includes('ui-button') && set.enabled), 'Dashboard 2 is not loaded');
     });
 
     // Last: its unknown outcome keeps the (shared) terminal from taking requests for 10 s.

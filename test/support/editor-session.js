@@ -50,16 +50,28 @@ function requireChromium(context) {
  * - locale: the browser's language (the editor follows it), default en-US;
  * - timezoneId: the browser's time zone (e.g. Europe/Budapest), default the system's;
  * - flows: the flows Node-RED starts with (flows.json), if any;
- * - login: { username, password } for Node-RED's login dialog, with adminAuth in settings.
+ * - login: { username, password } for Node-RED's login dialog, with adminAuth in settings;
+ * - modules: other node packages the flows need, installed as this repository's devDependencies
+ *   (e.g. '@flowfuse/node-red-dashboard'), linked into the user directory beside the package, as
+ *   the palette manager would install them there.
  */
-async function openEditor({ install = 'link', settings = localSettings(), locale = 'en-US', timezoneId, viewport = { width: 1400, height: 1000 }, flows, login } = {}) {
+async function openEditor({ install = 'link', settings = localSettings(), locale = 'en-US', timezoneId, viewport = { width: 1400, height: 1000 }, flows, login, modules = [] } = {}) {
   const session = { blocked: [], pageErrors: [], WAIT_MS };
   const packageDir = install === 'link' ? root : install;
   session.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-e2e-'));
   const link = path.join(session.userDir, 'node_modules', ...pkg.name.split('/'));
   fs.mkdirSync(path.dirname(link), { recursive: true });
   fs.symlinkSync(packageDir, link, 'dir');
-  fs.writeFileSync(path.join(session.userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { [pkg.name]: '*' } }));
+  const dependencies = { [pkg.name]: '*' };
+  for (const name of modules) {
+    if (!pkg.devDependencies || !pkg.devDependencies[name]) throw new Error(`${name} is not a devDependency: the tests only link what npm ci installs`);
+    const installed = path.join(root, 'node_modules', ...name.split('/'));
+    const moduleLink = path.join(session.userDir, 'node_modules', ...name.split('/'));
+    fs.mkdirSync(path.dirname(moduleLink), { recursive: true });
+    fs.symlinkSync(fs.realpathSync(installed), moduleLink, 'dir');
+    dependencies[name] = pkg.devDependencies[name];
+  }
+  fs.writeFileSync(path.join(session.userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies }));
   if (flows) fs.writeFileSync(path.join(session.userDir, settings.flowFile || 'flows.json'), JSON.stringify(flows));
 
   session.close = async () => {
@@ -90,7 +102,8 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
     });
     const page = session.context.pages()[0] || (await session.context.newPage());
     session.page = page;
-    page.on('pageerror', (error) => session.pageErrors.push(error.message));
+    // With its stack: an error that happens once in a while must say where.
+    page.on('pageerror', (error) => session.pageErrors.push(error.stack || error.message));
     await page.goto(`http://127.0.0.1:${session.nodeRed.port}/`, { timeout: 60000 });
     if (login) {
       await page.fill('#node-dialog-login-username', login.username);
@@ -110,7 +123,9 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
     async shot(name, locator, clip) {
       // Close Node-RED's notifications ("Imported…", "Successfully deployed") as a user would, so
       // they do not cover what the screenshot is for.
-      for (const notification of await page.locator('.red-ui-notification:visible').all()) await notification.click().catch(() => undefined);
+      // A notification may close by itself between being found and clicked: a short timeout, or
+      // the click would wait the whole WAIT_MS for it.
+      for (const notification of await page.locator('.red-ui-notification:visible').all()) await notification.click({ timeout: 1000 }).catch(() => undefined);
       await page.locator('.red-ui-notification:visible').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
       fs.mkdirSync(artifacts, { recursive: true });
       const file = path.join(artifacts, `${shotPrefix}${name}.png`);

@@ -72,7 +72,7 @@ function labelOf(node, templates) {
   return node.type;
 }
 
-const NO_INPUT = new Set(['inject', 'comment', 'link in']);
+const NO_INPUT = new Set(['inject', 'comment', 'link in', 'status']);
 
 /**
  * The boxes of a flow's nodes on the canvas: { id, label, type, x, y, w, h, left, right, top,
