@@ -34,7 +34,8 @@ const NOTICED_MS = 5000;
  * before Monaco's HTML language has loaded, now and then, whatever nodes are installed.
  */
 function editorErrors(session) {
-  return session.pageErrors.filter((message) => !(nodeRedVersion().startsWith('5.') && message === "Cannot read properties of undefined (reading 'html')"));
+  // Recorded with its stack where the session keeps one: the first line is the message.
+  return session.pageErrors.filter((error) => !(nodeRedVersion().startsWith('5.') && /^(TypeError: )?Cannot read properties of undefined \(reading 'html'\)$/m.test(error.split('\n')[0])));
 }
 
 /** POST /pay on Node-RED; resolves with the result the flow answered with. */
