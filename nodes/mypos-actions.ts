@@ -34,7 +34,7 @@ export = function register(RED: NodeAPI): void {
 };
 
 function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, action: Action): void {
-  const terminal = RED.nodes.getNode(String(definition.terminal ?? '')) as TerminalConfigNode | null;
+  const terminal = RED.nodes.getNode(typeof definition.terminal === 'string' ? definition.terminal : '') as TerminalConfigNode | null;
   const receipt = definition.receipt ?? DEFAULT_RECEIPT_MODE;
   const custrcpt = definition.custrcpt ?? DEFAULT_RECEIPT_MODE;
   // Typed inputs for amount, invoice and preauthcode; a flow saved without them reads the defaults.
@@ -73,8 +73,8 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     }
     const unresolved = unresolvedHere();
     const damaged = journal()?.damaged.length ?? 0;
-    const held = terminal?.keepOpen ? terminal.client : undefined;
-    const checked = !held && terminal?.client && terminal.client.readinessCheckMs > 0 ? terminal.client : undefined;
+    const held = terminal.keepOpen ? terminal.client : undefined;
+    const checked = !held && terminal.client && terminal.client.readinessCheckMs > 0 ? terminal.client : undefined;
     const readiness = checked && statusForReadiness(checked.readiness);
     if (unresolved.length > 0) show(statusForUnresolved(unresolved));
     else if (damaged > 0) show(statusForDamagedJournal(damaged));
@@ -90,9 +90,9 @@ function setUpActionNode(RED: NodeAPI, node: Node, definition: NodeDefinition, a
     (client) =>
       attempt(() => {
         if (closing) return;
-        if (terminal?.keepOpen) stops.push(client.onConnectionState(showIdle));
+        if (terminal.keepOpen) stops.push(client.onConnectionState(showIdle));
         else if (client.readinessCheckMs > 0) stops.push(client.onReadiness(showIdle));
-        if (client.journal && client.journal !== terminal?.journal) stops.push(client.journal.onChange(showIdle));
+        if (client.journal && client.journal !== terminal.journal) stops.push(client.journal.onChange(showIdle));
         // The answer to one of this node's requests that had ended unknown: now its outcome.
         stops.push(
           client.onLateAnswer((late) => {

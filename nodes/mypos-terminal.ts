@@ -76,7 +76,7 @@ export = function register(RED: NodeAPI): void {
       journalUse = useJournal(journalPath(config.journalPath, RED.settings.userDir), RED.settings.userDir, node);
       const journal = journalUse.journal;
       stopNotices = journal.onHistory(noticeToEditors);
-      const lease = terminals.lease({ ...options, journal }, { label: node.name || node.id, warn: (_message, shared) => warnShared(node, options.transport.description, shared) });
+      const lease = terminals.lease({ ...options, journal }, { label: node.name === undefined || node.name === '' ? node.id : node.name, warn: (_message, shared) => warnShared(node, options.transport.description, shared) });
       release = lease.release;
       node.journal = journal;
       node.description = options.transport.description;
@@ -162,16 +162,26 @@ export = function register(RED: NodeAPI): void {
   RED.httpAdmin.get('/mypos-terminal/:id/unresolved', RED.auth.needsPermission('mypos-terminal.read'), (req: IdRequest, res: JsonResponse) => {
     const journal = journalOf(RED, req.params.id);
     // A config node without a journal (not deployed yet, or with wrong settings) has nothing that needs attention.
-    if (!journal) return res.json({ unresolved: [], damaged: [] });
+    if (!journal) {
+      res.json({ unresolved: [], damaged: [] });
+      return;
+    }
     // A damaged line's `kind` names its damage for the editor's words (catalog `damage.<kind>`).
     journal.ready.then(
-      () => res.json({ journal: journal.path, unresolved: journal.unresolved, damaged: journal.damaged.map((line) => ({ ...line, kind: damageKind(line.reason) })) }),
-      (error: unknown) => res.status(500).json({ error: say(explain('journal.unusable', { path: journal.path, reason: explainError(error, 'file') })) }),
+      () => {
+        res.json({ journal: journal.path, unresolved: journal.unresolved, damaged: journal.damaged.map((line) => ({ ...line, kind: damageKind(line.reason) })) });
+      },
+      (error: unknown) => {
+        res.status(500).json({ error: say(explain('journal.unusable', { path: journal.path, reason: explainError(error, 'file') })) });
+      },
     );
   });
   RED.httpAdmin.post('/mypos-terminal/:id/acknowledge', ...writePermission(RED), (req: IdRequest, res: JsonResponse) => {
     const journal = journalOf(RED, req.params.id);
-    if (!journal) return res.status(404).json({ error: 'no such deployed mypos-terminal node' });
+    if (!journal) {
+      res.status(404).json({ error: 'no such deployed mypos-terminal node' });
+      return;
+    }
     // Optional body { ids: [...] }: only those; without it, everything that needs attention.
     const body = typeof req.body === 'object' && req.body !== null ? (req.body as { ids?: unknown }) : {};
     const ids = Array.isArray(body.ids) ? body.ids.filter((id): id is string => typeof id === 'string') : undefined;
@@ -219,7 +229,10 @@ export = function register(RED: NodeAPI): void {
       // Who: the logged-in user; without adminAuth nobody is logged in.
       const by = typeof req.user?.username === 'string' && req.user.username !== '' ? req.user.username : 'anonymous';
       const journal = await journalHolding(body.id);
-      if (!journal) return res.status(404).json({ error: `id: no journal open in this Node-RED holds a request with this id`, field: 'id' });
+      if (!journal) {
+        res.status(404).json({ error: `id: no journal open in this Node-RED holds a request with this id`, field: 'id' });
+        return;
+      }
       const resolved = await journal.resolve(body.id, { finding: body.finding, by, ...(body.ref !== undefined && { ref: body.ref }), ...(body.note !== undefined && { note: body.note }) });
       res.json({ resolved: consoleEntry(resolved) });
     });
@@ -244,8 +257,14 @@ function sendDownload(res: FileResponse, type: string, fileName: string, body: s
 function writePermission(RED: NodeAPI): unknown[] {
   const mayWrite = (req: AuthenticatedRequest, res: FileResponse, next: () => void) => {
     // No adminAuth: Node-RED lets every request through, and so does this.
-    if (!req.user) return next();
-    if (hasPermission(req.authInfo?.scope, 'mypos-terminal.write')) return next();
+    if (!req.user) {
+      next();
+      return;
+    }
+    if (hasPermission(req.authInfo?.scope, 'mypos-terminal.write')) {
+      next();
+      return;
+    }
     res.status(403).json({ error: 'your Node-RED user may read but not change: the permission mypos-terminal.write is needed' });
   };
   return [RED.auth.needsPermission('mypos-terminal.read'), mayWrite];
@@ -266,13 +285,18 @@ async function answer(res: FileResponse, handle: () => Promise<unknown>): Promis
   try {
     await handle();
   } catch (error) {
-    if (error instanceof FieldError) return void res.status(400).json({ error: error.message, field: error.field });
+    if (error instanceof FieldError) {
+      res.status(400).json({ error: error.message, field: error.field });
+      return;
+    }
     if (error instanceof ResolveError) {
       const status = error.code === 'INVALID_INPUT' ? 400 : error.code === 'NOT_FOUND' ? 404 : 409;
-      return void res.status(status).json({ error: error.message, code: error.code, ...(error.field !== undefined && { field: error.field }) });
+      res.status(status).json({ error: error.message, code: error.code, ...(error.field !== undefined && { field: error.field }) });
+      return;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    res.status(error instanceof JournalUnavailableError || (error as NodeJS.ErrnoException)?.code !== undefined ? 503 : 500).json({ error: message });
+    const message = errorText(error);
+    const systemError = error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined;
+    res.status(error instanceof JournalUnavailableError || systemError ? 503 : 500).json({ error: message });
   }
 }
 
@@ -293,8 +317,8 @@ async function journalsFor(RED: NodeAPI, query: ConsoleQuery): Promise<{ journal
     journals = openJournals();
   }
   for (const journal of journals) {
-    await journal.ready.catch((error: Error) => {
-      throw new JournalUnavailableError(`the journal ${journal.path} cannot be read: ${error.message}`);
+    await journal.ready.catch((error: unknown) => {
+      throw new JournalUnavailableError(`the journal ${journal.path} cannot be read: ${errorText(error)}`);
     });
   }
   return { journals, ...(terminal !== undefined && { terminal }) };
@@ -308,7 +332,11 @@ async function exported(RED: NodeAPI, query: ConsoleQuery): Promise<HistoryEntry
 
 /** How far back the journals go: the oldest request they hold, and the retention period. */
 function held(journals: readonly Journal[]): Record<string, unknown> {
-  const oldest = journals.map((journal) => journal.oldest).filter((at): at is string => at !== undefined).sort()[0];
+  const oldest = journals
+    .map((journal) => journal.oldest)
+    .filter((at): at is string => at !== undefined)
+    .sort()
+    .at(0);
   const retentionDays = journals.length > 0 ? Math.min(...journals.map((journal) => journal.retentionDays)) : DEFAULT_RETENTION_DAYS;
   return { oldest: oldest ?? null, retentionDays, timeZone: timeZone(), journals: journals.map((journal) => journal.path) };
 }

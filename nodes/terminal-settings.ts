@@ -33,7 +33,7 @@ export interface TerminalConfigNode extends Node {
    * Sends a request to this node's terminal, with this node's amount rules and answer timeout.
    * Undefined when the settings are wrong; `settingsError` then says why.
    */
-  submit?(draft: RequestDraft, options: TransactOptions): Promise<TransactionResult>;
+  submit?: (draft: RequestDraft, options: TransactOptions) => Promise<TransactionResult>;
   /** The terminal's client (shared with every config node naming the same terminal), once identified. */
   client?: TerminalClient;
   /** Resolves with `client`; rejects when the terminal cannot be identified (an unknown host). */

@@ -262,8 +262,10 @@ export class TerminalClient {
     this.answerGuardMs = zeroOrMore(options.answerGuardMs ?? DEFAULT_ANSWER_GUARD_MS, 'answerGuardMs');
     this.lateAnswerWindowMs = zeroOrMore(options.lateAnswerWindowMs ?? DEFAULT_LATE_ANSWER_WINDOW_MS, 'lateAnswerWindowMs');
     this.quietAfterDeclineMs = zeroOrMore(options.quietAfterDeclineMs ?? DEFAULT_QUIET_AFTER_DECLINE_MS, 'quietAfterDeclineMs');
-    this.requestEnding = options.requestEnding ?? DEFAULT_REQUEST_ENDING;
-    if (this.requestEnding !== 'newline' && this.requestEnding !== 'none') throw new RangeError('requestEnding must be "newline" or "none"');
+    // Checked as a value: a program in JavaScript may pass anything.
+    const ending: unknown = options.requestEnding ?? DEFAULT_REQUEST_ENDING;
+    if (ending !== 'newline' && ending !== 'none') throw new RangeError('requestEnding must be "newline" or "none"');
+    this.requestEnding = ending;
     this.reconnectMinMs = positive(options.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS, 'reconnectMinMs');
     this.reconnectMaxMs = Math.max(this.reconnectMinMs, options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS);
     this.reconnectDelayMs = this.reconnectMinMs;
@@ -541,6 +543,7 @@ export class TerminalClient {
         this.finish(transaction, failure(request.action, request, outcome.refusal.code, outcome.refusal.why));
         return;
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an abort may settle it while the journal writes; the compiler assumes a getter keeps its value
       if (transaction.settled) return;
     }
     const connection = this.link === link ? link.connection : undefined;
@@ -552,6 +555,7 @@ export class TerminalClient {
     transaction.deadline = performance.now() + (options.responseTimeoutMs ?? this.responseTimeoutMs);
     transaction.enter('sent', { ms: transaction.deadline - performance.now(), onExpiry: () => this.responseTimedOut(transaction) });
     connection.write(buildRequestXml(request, this.requestEnding));
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a write that fails at once settles it (the compiler assumes a getter keeps its value)
     if (!transaction.settled) notify(() => options.onPhase?.('sent', request));
   }
 
@@ -1014,7 +1018,7 @@ export class TerminalClient {
     try {
       attempt = this.transport.connect({ data: () => undefined, closed: () => undefined }, this.connectTimeoutMs, check.signal);
     } catch (error) {
-      attempt = Promise.reject(error);
+      attempt = Promise.reject(error instanceof Error ? error : new Error(errorText(error)));
     }
     attempt.then(
       (connection) => {
@@ -1089,7 +1093,10 @@ function notify(call: () => void): void {
  */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
     const done = () => {
       clearTimeout(timer);
       clearImmediate(immediate);

@@ -14,7 +14,7 @@ export interface TerminalLease {
   readonly client: Promise<TerminalClient>;
   readonly identity: Promise<TerminalIdentity>;
   /** Gives the terminal up; the client closes when its last user does. Safe to call twice. */
-  release(): void;
+  release: () => void;
 }
 
 /** Who uses a terminal, for the message that another configuration shares it. */

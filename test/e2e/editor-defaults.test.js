@@ -390,7 +390,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
     });
 
     it('stayed on 127.0.0.1 and raised no errors in the page', function () {
-      assert.deepEqual(session.pageErrors, [], 'uncaught errors in the editor');
+      assert.deepEqual(session.editorErrors(), [], 'uncaught errors in the editor');
       assert.deepEqual(session.blocked, [], 'the editor asked for something other than 127.0.0.1');
     });
   });
@@ -494,7 +494,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
     });
 
     it('raised no errors in the page', function () {
-      assert.deepEqual(session.pageErrors, []);
+      assert.deepEqual(session.editorErrors(), []);
       assert.deepEqual(session.blocked, []);
     });
   });

@@ -295,7 +295,7 @@ describe('editor in a real browser (headless Chromium)', function () {
   });
 
   it('stayed on 127.0.0.1 and raised no errors in the page', function () {
-    assert.deepEqual(session.pageErrors, [], 'uncaught errors in the editor');
+    assert.deepEqual(session.editorErrors(), [], 'uncaught errors in the editor');
     assert.deepEqual(session.blocked, [], 'the editor asked for something other than 127.0.0.1');
   });
 });

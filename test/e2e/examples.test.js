@@ -466,7 +466,7 @@ describe('example flows in the editor (headless Chromium, packed package)', func
     });
 
     it('stayed on 127.0.0.1 and raised no errors in the page', function () {
-      assert.deepEqual(session.pageErrors, [], 'uncaught errors in the editor');
+      assert.deepEqual(session.editorErrors(), [], 'uncaught errors in the editor');
       assert.deepEqual(session.blocked, [], 'the editor asked for something other than 127.0.0.1');
     });
   });

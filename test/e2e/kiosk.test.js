@@ -218,7 +218,7 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
   });
 
   it('stayed on 127.0.0.1 and raised no errors in the editor or the dashboard', function () {
-    assert.deepEqual(session.pageErrors, [], 'uncaught errors in a page');
+    assert.deepEqual(session.editorErrors(), [], 'uncaught errors in a page');
     assert.deepEqual(session.blocked, [], 'a page asked for something other than 127.0.0.1');
   });
 });

@@ -20,7 +20,6 @@ const { openEditor, requireChromium } = require('../support/editor-session');
 const { localSettings } = require('../support/node-red-process');
 const { paymentFlow } = require('../support/payment-node-red');
 const { PtyPair } = require('../support/pty');
-const { nodeRedVersion } = require('../support/node-red-path');
 
 const TAB = 'mypos-journal';
 /** Checked every second while idle; an answer within 3 s; no wait for a late answer. */
@@ -28,15 +27,6 @@ const TERMINAL = { readinessCheck: '1', responseTimeout: '3', lateAnswerWindow: 
 const SERIAL_NAME = '<i id="serial-x">Till</i>';
 /** A state change reaches the block within: the check's interval, the notice's spacing (1 s), a read. */
 const NOTICED_MS = 5000;
-
-/**
- * Uncaught errors in the editor, but for one of Node-RED 5's own: its code editor (Monaco) set up
- * before Monaco's HTML language has loaded, now and then, whatever nodes are installed.
- */
-function editorErrors(session) {
-  // Recorded with its stack where the session keeps one: the first line is the message.
-  return session.pageErrors.filter((error) => !(nodeRedVersion().startsWith('5.') && /^(TypeError: )?Cannot read properties of undefined \(reading 'html'\)$/m.test(error.split('\n')[0])));
-}
 
 /** POST /pay on Node-RED; resolves with the result the flow answered with. */
 function pay(port, body) {
@@ -176,7 +166,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     const [block, filters] = await Promise.all(['.mypos-sidebar-terminals', '.mypos-sidebar-filters'].map((selector) => page.locator(selector).boundingBox()));
     assert.ok(block.y + block.height <= filters.y + 1, 'the block above the filters');
     assert.equal(await page.locator('.mypos-sidebar-terminal-attention').count(), 0);
-    assert.deepEqual(editorErrors(session), []);
+    assert.deepEqual(session.editorErrors(), []);
   });
 
   it('says "busy: payment 12.50 (invoice …)" while a slow payment is open, then "ready" again', async function () {
@@ -305,7 +295,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     assert.equal((await paying).result, 'OK');
     await tcp.and(page.locator('[data-state="ready"]')).waitFor({ timeout: NOTICED_MS });
     assert.match(await stateOf(tcp), /^kész \d{2}:\d{2} óta$/);
-    assert.deepEqual(editorErrors(session), []);
+    assert.deepEqual(session.editorErrors(), []);
   });
 
   it("a terminal removed by a deploy of the changed nodes only leaves the block (the runtime's deploy notice), the others stay", async function () {

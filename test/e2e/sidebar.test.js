@@ -124,7 +124,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       assert.equal(await row.locator('.mypos-col-state').innerText(), 'approved');
       assert.match(await row.locator('.mypos-col-time').innerText(), /^\d{2}:\d{2}:\d{2}$/);
       assert.ok((await row.locator('.mypos-col-ref').innerText()).length > 0, 'the terminal\'s ref');
-      assert.deepEqual(session.pageErrors, []);
+      assert.deepEqual(session.editorErrors(), []);
     });
 
     it('marks a timed-out payment as needing attention, with the guidance and both findings', async function () {
@@ -278,7 +278,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       assert.equal(await page.locator('.mypos-sidebar-attention-text').innerText(), 'Ellenőrizendő a terminálon: 1');
       const file = await session.shot('sidebar-hu', null, await sidebarClip(page));
       assert.ok(fs.statSync(file).size > 5000);
-      assert.deepEqual(session.pageErrors, []);
+      assert.deepEqual(session.editorErrors(), []);
     });
 
     it('pages 50 at a time, newest first: "Older" and "Newer"', async function () {
@@ -362,7 +362,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       // The CSV link works with the login, too.
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('.mypos-sidebar-csv')]);
       assert.ok(fs.readFileSync(await download.path(), 'utf8').includes('RO-1'));
-      assert.deepEqual(session.pageErrors, []);
+      assert.deepEqual(session.editorErrors(), []);
     });
   });
 });
