@@ -107,10 +107,12 @@ function runSection(name, options, { execArgv = [], timeoutMs } = {}) {
     const child = fork(path.join(__dirname, 'sections', `${name}.js`), [JSON.stringify(options)], { execArgv, stdio: 'inherit' });
     let result;
     let timedOut = false;
-    const timer = timeoutMs && setTimeout(() => {
-      timedOut = true;
-      child.kill(); // its simulators' process ends with it (sim-host.js)
-    }, timeoutMs);
+    const timer =
+      timeoutMs &&
+      setTimeout(() => {
+        timedOut = true;
+        child.kill(); // its simulators' process ends with it (sim-host.js)
+      }, timeoutMs);
     child.on('message', (message) => {
       result = message.result;
     });
@@ -133,7 +135,10 @@ function machine() {
     os: `${os.type()} ${os.release()}`,
     node: process.version,
     nodeRed: require('node-red/package.json').version,
-    loadAverageAtStart: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+    loadAverageAtStart: os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' '),
   };
 }
 

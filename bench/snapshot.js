@@ -56,4 +56,4 @@ fs.symlinkSync(path.join(root, 'node_modules'), path.join(out, 'node_modules'), 
 execFileSync(process.execPath, [path.join(out, 'scripts', 'build.js')], { cwd: out, stdio: 'inherit' });
 const description = { commit, dirty, ...(values.patch && { patch: path.basename(values.patch) }) };
 fs.writeFileSync(path.join(out, '.bench-snapshot.json'), `${JSON.stringify(description)}\n`);
-console.log(`built ${commit}${dirty ? ' with the working tree\'s changes' : ''}${values.patch ? ` + ${values.patch}` : ''} in ${out}`);
+console.log(`built ${commit}${dirty ? " with the working tree's changes" : ''}${values.patch ? ` + ${values.patch}` : ''} in ${out}`);

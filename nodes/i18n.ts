@@ -143,7 +143,5 @@ function englishText(catalog: CatalogName, key: string, substitutions: Substitut
     entry = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[part] : undefined;
   }
   if (typeof entry !== 'string') return fullKey;
-  return entry.replace(/__([A-Za-z0-9_]+?)__/g, (whole, name: string) =>
-    Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole,
-  );
+  return entry.replace(/__([A-Za-z0-9_]+?)__/g, (whole, name: string) => (Object.prototype.hasOwnProperty.call(substitutions, name) ? String(substitutions[name]) : whole));
 }

@@ -132,7 +132,6 @@ function report(journal: Journal, log: JournalLog): void {
       }
       for (const entry of journal.unresolved) log.warn(describeUnresolved(entry));
     },
-    (error: unknown) =>
-      log.error(terminalText('log.refusedUntilFixed', { problem: say(explain('journal.unusable', { path: journal.path, reason: explainError(error, 'file') })) })),
+    (error: unknown) => log.error(terminalText('log.refusedUntilFixed', { problem: say(explain('journal.unusable', { path: journal.path, reason: explainError(error, 'file') })) })),
   );
 }

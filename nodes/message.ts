@@ -101,11 +101,7 @@ export function resolveDraft(
  * Resolves a message's draft and hands it to `submit`. A message whose inputs cannot be read
  * ends as INVALID_INPUT, naming the input, and never reaches `submit`. Never rejects for that.
  */
-export function submitMessage(
-  action: Action,
-  resolve: () => MaybePromise<RequestDraft>,
-  submit: (draft: RequestDraft) => Promise<TransactionResult>,
-): Promise<TransactionResult> {
+export function submitMessage(action: Action, resolve: () => MaybePromise<RequestDraft>, submit: (draft: RequestDraft) => Promise<TransactionResult>): Promise<TransactionResult> {
   let draft: MaybePromise<RequestDraft>;
   try {
     draft = resolve();
@@ -216,4 +212,3 @@ export function localizedMessage(result: TransactionFailure): string {
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
-

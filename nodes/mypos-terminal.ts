@@ -4,18 +4,7 @@ import { Explanation, errorText, explain, explainError, failure } from '../src/p
 import { SharedSettings, TerminalRegistry } from '../src/terminal/registry';
 import { listSerialPorts } from '../src/transport/serial';
 import { runtimeLanguage, say, terminalText, useMessageCatalog } from './i18n';
-import {
-  ConsoleQuery,
-  FieldError,
-  consoleEntry,
-  exportFileName,
-  historyPage,
-  parseExportQuery,
-  parseListQuery,
-  parseResolveBody,
-  timeZone,
-  toCsv,
-} from './journal-console';
+import { ConsoleQuery, FieldError, consoleEntry, exportFileName, historyPage, parseExportQuery, parseListQuery, parseResolveBody, timeZone, toCsv } from './journal-console';
 import { JournalUse, damageKind, journalPath, openJournals, useJournal } from './journals';
 import { Node, NodeAPI, NodeDefinition } from './node-red';
 import { EditorNotice } from './editor-notice';
@@ -76,7 +65,10 @@ export = function register(RED: NodeAPI): void {
       journalUse = useJournal(journalPath(config.journalPath, RED.settings.userDir), RED.settings.userDir, node);
       const journal = journalUse.journal;
       stopNotices = journal.onHistory(noticeToEditors);
-      const lease = terminals.lease({ ...options, journal }, { label: node.name === undefined || node.name === '' ? node.id : node.name, warn: (_message, shared) => warnShared(node, options.transport.description, shared) });
+      const lease = terminals.lease(
+        { ...options, journal },
+        { label: node.name === undefined || node.name === '' ? node.id : node.name, warn: (_message, shared) => warnShared(node, options.transport.description, shared) },
+      );
       release = lease.release;
       node.journal = journal;
       node.description = options.transport.description;
@@ -220,7 +212,12 @@ export = function register(RED: NodeAPI): void {
     void answer(res, async () => {
       const query = parseExportQuery(req.query);
       const entries = await exported(RED, query);
-      sendDownload(res, 'application/json', exportFileName(query, 'json'), JSON.stringify({ from: query.firstDay, to: query.lastDay, timeZone: timeZone(), exportedAt: new Date().toISOString(), count: entries.length, entries: entries.map(consoleEntry) }));
+      sendDownload(
+        res,
+        'application/json',
+        exportFileName(query, 'json'),
+        JSON.stringify({ from: query.firstDay, to: query.lastDay, timeZone: timeZone(), exportedAt: new Date().toISOString(), count: entries.length, entries: entries.map(consoleEntry) }),
+      );
     });
   });
   RED.httpAdmin.post('/mypos-terminal/journal/resolve', ...writePermission(RED), (req: ResolveRequest, res: FileResponse) => {

@@ -59,13 +59,7 @@ export interface NodeAPI {
   _(key: string, substitutions?: Record<string, unknown>): string;
   util: {
     /** Reads a typed input (msg, flow, global, str, num, env, jsonata…); the callback form works for async context stores and JSONata. */
-    evaluateNodeProperty(
-      value: string,
-      type: string,
-      node: Node,
-      msg: NodeMessage,
-      callback: (error: Error | null | undefined, result?: unknown) => void,
-    ): void;
+    evaluateNodeProperty(value: string, type: string, node: Node, msg: NodeMessage, callback: (error: Error | null | undefined, result?: unknown) => void): void;
   };
   settings: { userDir?: string; [key: string]: unknown };
   /** Node-RED's editor comms: a message on a topic to every editor that subscribed to it. */

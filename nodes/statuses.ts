@@ -98,11 +98,7 @@ export function statusForLateAnswer(late: LateAnswer): NodeStatus {
 export function describeLateAnswer(late: LateAnswer, terminal: string): string {
   const { result } = late;
   const said =
-    result.result === 'OK'
-      ? t('warn.lateApproved', { ref: result.ref })
-      : result.code === 'TERMINAL'
-        ? t('warn.lateDeclined', { reason: say(explanationOf(result)) })
-        : localizedMessage(result);
+    result.result === 'OK' ? t('warn.lateApproved', { ref: result.ref }) : result.code === 'TERMINAL' ? t('warn.lateDeclined', { reason: say(explanationOf(result)) }) : localizedMessage(result);
   return t('warn.late', { terminal, seconds: formatAmount((late.afterMs / 1000).toFixed(1)), request: describeRequestOf(result), said });
 }
 

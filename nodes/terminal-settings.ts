@@ -1,28 +1,9 @@
 import { DEFAULT_BAUD_RATE, SerialTransport } from '../src/transport/serial';
 import { DEFAULT_TCP_PORT, TcpTransport } from '../src/transport/tcp';
-import {
-  CONNECTION_MODES,
-  ConnectionMode,
-  DEFAULT_CONNECTION_MODE,
-  DEFAULT_LATE_ANSWER_WINDOW_MS,
-  TerminalClient,
-  TerminalClientOptions,
-  amountRules,
-} from '../src/client/terminal-client';
+import { CONNECTION_MODES, ConnectionMode, DEFAULT_CONNECTION_MODE, DEFAULT_LATE_ANSWER_WINDOW_MS, TerminalClient, TerminalClientOptions, amountRules } from '../src/client/terminal-client';
 import type { TransactOptions } from '../src/client/transaction';
 import { Journal, JournalEntry } from '../src/journal/journal';
-import {
-  DEFAULT_REQUEST_ENDING,
-  Explanation,
-  InputError,
-  MAX_DECIMALS,
-  MIN_DECIMALS,
-  REQUEST_ENDINGS,
-  RequestDraft,
-  RequestEnding,
-  TransactionResult,
-  explain,
-} from '../src/protocol';
+import { DEFAULT_REQUEST_ENDING, Explanation, InputError, MAX_DECIMALS, MIN_DECIMALS, REQUEST_ENDINGS, RequestDraft, RequestEnding, TransactionResult, explain } from '../src/protocol';
 import { Transport } from '../src/transport/transport';
 import { say } from './i18n';
 import { Node } from './node-red';

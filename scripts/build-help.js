@@ -19,7 +19,7 @@ const OUTPUT = 'mypos-actions.html';
 function fill(template, flags, texts, where) {
   const section = /\{\{([#^])(\w+)\}\}\n?([\s\S]*?)\{\{\/\2\}\}\n?/g;
   let text = template;
-  for (let previous; previous !== text; ) {
+  for (let previous; previous !== text;) {
     previous = text;
     text = text.replace(section, (whole, kind, flag, body) => {
       if (!(flag in flags)) throw new Error(`${where}: unknown flag {{${kind}${flag}}}`);

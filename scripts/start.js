@@ -108,7 +108,10 @@ function ensureBuilt() {
 function demoFlows() {
   const flows = [];
   const seen = new Set();
-  const files = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).sort();
+  const files = fs
+    .readdirSync(path.join(root, 'examples'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   files.forEach((file, index) => {
     const tab = { id: `demo-tab-${index}`, type: 'tab', label: file.replace(/\.json$/, '') };
     flows.push(tab);

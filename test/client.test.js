@@ -62,7 +62,10 @@ async function startServer(onConnection) {
   await new Promise((resolve) => server.listen(0, HOST, resolve));
   const timers = new Set();
   const later = (ms, fn) => {
-    const timer = setTimeout(() => { timers.delete(timer); fn(); }, ms);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      fn();
+    }, ms);
     timers.add(timer);
   };
   const close = async () => {
@@ -94,14 +97,21 @@ function onRequests(socket, callback) {
  * server in this process would accept at once.
  */
 async function startUnacceptingListener() {
-  const child = spawn(process.execPath, ['-e', `
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `
     const net = require('net'), fs = require('fs');
     const server = net.createServer();
     server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
       fs.writeSync(1, server.address().port + '\\n');
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
     });
-  `], { stdio: ['ignore', 'pipe', 'ignore'] });
+  `,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const port = await new Promise((resolve, reject) => {
     child.stdout.once('data', (data) => resolve(Number(String(data).trim())));
@@ -122,11 +132,21 @@ async function startUnacceptingListener() {
       fillers.push(socket);
       socket.on('error', () => resolve(false));
       const timer = setTimeout(() => resolve(false), 150);
-      socket.once('connect', () => { clearTimeout(timer); resolve(true); });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
     });
     if (!connected) break;
   }
-  return { port, stopFillers: () => { for (const socket of fillers) socket.destroy(); fillers.length = 0; }, stop };
+  return {
+    port,
+    stopFillers: () => {
+      for (const socket of fillers) socket.destroy();
+      fillers.length = 0;
+    },
+    stop,
+  };
 }
 
 /** The request the client will put on the wire for these fields, for comparing with what arrived. */
@@ -261,7 +281,14 @@ describe('client: TerminalClient over TCP against the simulator', function () {
 
       const cancelled = await client.cancel({ preauthcode: code });
       assertFailure(cancelled, {
-        action: 'cancel', preauthcode: code, code: 'TERMINAL', outcome: 'failed', status: 5, statusName: 'NO_DATA_FOUND', statusText: 'NO_DATA_FOUND', ref: '',
+        action: 'cancel',
+        preauthcode: code,
+        code: 'TERMINAL',
+        outcome: 'failed',
+        status: 5,
+        statusName: 'NO_DATA_FOUND',
+        statusText: 'NO_DATA_FOUND',
+        ref: '',
       });
       assert.ok(!('amount' in cancelled));
       assert.equal(simulator.received.length, 3);
@@ -288,7 +315,14 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       assertOk(pre);
       const tooMuch = await client.complete({ amount: '10.01', preauthcode: pre.ref });
       assertFailure(tooMuch, {
-        action: 'complete', amount: '10.01', preauthcode: pre.ref, code: 'TERMINAL', outcome: 'failed', status: 7, statusName: 'INVALID_AMOUNT', statusText: 'INVALID_AMOUNT',
+        action: 'complete',
+        amount: '10.01',
+        preauthcode: pre.ref,
+        code: 'TERMINAL',
+        outcome: 'failed',
+        status: 7,
+        statusName: 'INVALID_AMOUNT',
+        statusText: 'INVALID_AMOUNT',
       });
       assert.equal(simulator.preauthState(pre.ref), 'open');
       assertOk(await client.complete({ amount: '10.00', preauthcode: pre.ref }));
@@ -326,7 +360,13 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       const { port } = await startSimulator();
       const client = makeClient(port);
       assertFailure(await client.pay({ amount: '12.51', invoice: 'M-1' }), {
-        action: 'pay', invoice: 'M-1', amount: '12.51', code: 'TERMINAL', outcome: 'failed', status: 2, statusName: 'TRANSACTION_DECLINED',
+        action: 'pay',
+        invoice: 'M-1',
+        amount: '12.51',
+        code: 'TERMINAL',
+        outcome: 'failed',
+        status: 2,
+        statusName: 'TRANSACTION_DECLINED',
       });
       assertFailure(await client.pay({ amount: 0.52 }), { status: 1, statusName: 'TRANSACTION_CANCELED', code: 'TERMINAL' });
       assertFailure(await client.refund({ amount: '1.53' }), { status: 3, statusName: 'TRANSACTION_FAILED', code: 'TERMINAL' });
@@ -419,7 +459,10 @@ describe('client: TerminalClient over TCP against the simulator', function () {
         assert.equal(late[0].result.result, 'OK');
         assert.equal(refCounter(late[0].result.ref), 1, 'request 1 got its own late answer');
         assert.ok(late[0].afterMs >= 50 && late[0].afterMs < 400, `${late[0].afterMs} ms after the timeout`);
-        assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['LATE-1', 'LATE-2']);
+        assert.deepEqual(
+          simulator.received.map((m) => m.request.invoice),
+          ['LATE-1', 'LATE-2'],
+        );
       });
     }
 
@@ -439,7 +482,7 @@ describe('client: TerminalClient over TCP against the simulator', function () {
     });
   });
 
-  describe('what holds the terminal (activity) and the link\'s state, with since when', () => {
+  describe("what holds the terminal (activity) and the link's state, with since when", () => {
     /** Records every activity a listener hears, as `kind invoice`. */
     function watchActivity(client) {
       const heard = [];
@@ -569,7 +612,10 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       const { simulator, port } = await startSimulator({ closeAfterAnswer: true });
       const client = makeClient(port);
       for (let i = 0; i < 6; i++) assertOk(await client.pay({ amount: 1, invoice: `N-${i}` }));
-      assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['N-0', 'N-1', 'N-2', 'N-3', 'N-4', 'N-5']);
+      assert.deepEqual(
+        simulator.received.map((m) => m.request.invoice),
+        ['N-0', 'N-1', 'N-2', 'N-3', 'N-4', 'N-5'],
+      );
     });
 
     it("'bytewise' answers succeed", async () => {
@@ -602,8 +648,14 @@ describe('client: TerminalClient over TCP against the simulator', function () {
         assert.equal(refCounter(result.ref), i + 1, `request ${i} got the answer ${result.ref}`);
       }
       assert.equal(simulator.received.length, plan.length, 'no request was re-sent');
-      assert.deepEqual(simulator.received.map((m) => m.request.invoice), plan.map((_, i) => `TW-${i}`));
-      assert.deepEqual(simulator.received.map((m) => m.request.action), plan);
+      assert.deepEqual(
+        simulator.received.map((m) => m.request.invoice),
+        plan.map((_, i) => `TW-${i}`),
+      );
+      assert.deepEqual(
+        simulator.received.map((m) => m.request.action),
+        plan,
+      );
       assert.equal(new Set(results.map((r) => r.ref)).size, plan.length);
     });
   });
@@ -644,7 +696,13 @@ describe('client: TerminalClient over TCP against the simulator', function () {
       client.onConnectionState((state) => states.push(state));
       const result = await client.pay({ amount: '12,50', invoice: 'X' });
       assertFailure(result, {
-        action: 'pay', code: 'INVALID_INPUT', outcome: 'not-sent', ref: '', status: null, statusName: null, statusText: null,
+        action: 'pay',
+        code: 'INVALID_INPUT',
+        outcome: 'not-sent',
+        ref: '',
+        status: null,
+        statusName: null,
+        statusText: null,
       });
       assert.match(result.message, /amount/);
       assert.match(result.message, /dot/);
@@ -909,7 +967,9 @@ describe('client: TerminalClient over TCP against the simulator', function () {
           count += 1;
           socket.write(`<payresp><result>OK</result><ref>R${count}</ref></payresp>`);
           // a stray answer, after the answer's confirmation window
-          later(150, () => { if (!socket.destroyed) socket.write('<payresp><result>OK</result><ref>STRAY</ref></payresp>'); });
+          later(150, () => {
+            if (!socket.destroyed) socket.write('<payresp><result>OK</result><ref>STRAY</ref></payresp>');
+          });
         });
       });
       const client = makeClient(port, { connectionMode: 'reuse', answerGuardMs: 50 });
@@ -928,7 +988,9 @@ describe('client: TerminalClient over TCP against the simulator', function () {
         onRequests(socket, () => {
           count += 1;
           socket.write(`<payresp><result>OK</result><ref>R${count}</ref></payresp>`);
-          later(40, () => { if (!socket.destroyed) socket.write('<payresp><result>O'); });
+          later(40, () => {
+            if (!socket.destroyed) socket.write('<payresp><result>O');
+          });
         });
       });
       const client = makeClient(port, { connectionMode: 'reuse', answerGuardMs: 10 });
@@ -966,4 +1028,3 @@ describe('client: TerminalClient over TCP against the simulator', function () {
     });
   });
 });
-

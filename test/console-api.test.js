@@ -207,7 +207,10 @@ describe('operator console API: a real Node-RED with adminAuth', function () {
     const entry = await unknownPayment('NC-1');
     assert.deepEqual([entry.state, entry.needsAttention, entry.action, entry.amount, entry.code], ['unknown', true, 'pay', '1.50', 'TIMEOUT']);
     const unresolved = await get('/mypos-terminal/term/unresolved', admin);
-    assert.ok(unresolved.json.unresolved.some((e) => e.id === entry.id), 'also in the config node\'s unresolved list');
+    assert.ok(
+      unresolved.json.unresolved.some((e) => e.id === entry.id),
+      "also in the config node's unresolved list",
+    );
     const refusedBefore = await pay('NC-1');
     assert.equal(refusedBefore.body.code, 'DUPLICATE', 'protected while unknown');
 
@@ -221,7 +224,11 @@ describe('operator console API: a real Node-RED with adminAuth', function () {
     const again = await pay('NC-1');
     assert.equal(again.body.result, 'OK', `paid again without allowDuplicate: ${JSON.stringify(again.body)}`);
     const both = await get('/mypos-terminal/journal?invoice=NC-1', admin);
-    assert.deepEqual(both.json.entries.map((e) => e.state), ['approved', 'not-charged'], 'newest first');
+    assert.deepEqual(
+      both.json.entries.map((e) => e.state),
+      ['approved', 'not-charged'],
+      'newest first',
+    );
   });
 
   it('found "charged" with its ref, the same invoice is refused as DUPLICATE', async () => {
@@ -322,16 +329,25 @@ describe('operator console API: a real Node-RED with adminAuth', function () {
     assert.equal(first.status, 200, first.text);
     assert.equal(first.headers['content-type'], 'application/json; charset=utf-8');
     assert.deepEqual([first.json.total, first.json.offset, first.json.limit], [4, 0, 2]);
-    assert.deepEqual(first.json.entries.map((e) => e.invoice), ['PAGE-D', 'PAGE-3']);
+    assert.deepEqual(
+      first.json.entries.map((e) => e.invoice),
+      ['PAGE-D', 'PAGE-3'],
+    );
     const second = await get(`/mypos-terminal/journal?invoice=page-&limit=2&offset=2&day=${day}`, viewer);
-    assert.deepEqual(second.json.entries.map((e) => e.invoice), ['PAGE-2', 'PAGE-1']);
+    assert.deepEqual(
+      second.json.entries.map((e) => e.invoice),
+      ['PAGE-2', 'PAGE-1'],
+    );
     const declined = await get('/mypos-terminal/journal?invoice=PAGE&outcome=declined', viewer);
-    assert.deepEqual(declined.json.entries.map((e) => [e.invoice, e.state, e.statusText !== undefined]), [['PAGE-D', 'declined', true]]);
+    assert.deepEqual(
+      declined.json.entries.map((e) => [e.invoice, e.state, e.statusText !== undefined]),
+      [['PAGE-D', 'declined', true]],
+    );
     const approved = await get('/mypos-terminal/journal?invoice=PAGE&outcome=approved&action=pay', viewer);
     assert.equal(approved.json.total, 3);
     assert.equal((await get('/mypos-terminal/journal?invoice=PAGE&action=refund', viewer)).json.total, 0);
     const entry = first.json.entries[0];
-    assert.match(entry.local, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'the host\'s local time');
+    assert.match(entry.local, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, "the host's local time");
     assert.equal(entry.local.slice(0, 10), day);
     assert.equal(typeof first.json.timeZone, 'string');
     assert.equal(first.json.retentionDays, 31);
@@ -346,7 +362,11 @@ describe('operator console API: a real Node-RED with adminAuth', function () {
     for (const invoice of invoices) assert.equal((await pay(invoice)).body.result, 'OK', invoice);
     const day = localDay();
     const listed = await get(`/mypos-terminal/journal?day=${day}&limit=500`, viewer);
-    for (const invoice of invoices) assert.ok(listed.json.entries.some((e) => e.invoice === invoice), `JSON holds ${invoice} exactly`);
+    for (const invoice of invoices)
+      assert.ok(
+        listed.json.entries.some((e) => e.invoice === invoice),
+        `JSON holds ${invoice} exactly`,
+      );
 
     const csv = await get(`/mypos-terminal/journal/export.csv?day=${day}`, viewer);
     assert.equal(csv.status, 200, csv.text);
@@ -382,12 +402,20 @@ describe('operator console API: a real Node-RED with adminAuth', function () {
     assert.equal(json.status, 200);
     assert.equal(json.headers['content-disposition'], `attachment; filename="mypos-journal-${day}.json"`);
     assert.deepEqual([json.json.from, json.json.to, json.json.count], [day, day, records.length]);
-    assert.deepEqual(json.json.entries.map((e) => e.invoice), listed.json.entries.map((e) => e.invoice), 'exactly as paid, unguarded');
+    assert.deepEqual(
+      json.json.entries.map((e) => e.invoice),
+      listed.json.entries.map((e) => e.invoice),
+      'exactly as paid, unguarded',
+    );
 
     const yesterday = localDay(new Date(Date.now() - 24 * 3600 * 1000));
     const range = await get(`/mypos-terminal/journal/export.csv?from=${yesterday}&to=${day}&action=pay&outcome=approved`, viewer);
     assert.equal(range.headers['content-disposition'], `attachment; filename="mypos-journal-${yesterday}_${day}.csv"`);
-    assert.ok(parseCsv(range.text.slice(1)).slice(1).every((row) => row[CSV_COLUMNS.indexOf('state')] === 'approved'));
+    assert.ok(
+      parseCsv(range.text.slice(1))
+        .slice(1)
+        .every((row) => row[CSV_COLUMNS.indexOf('state')] === 'approved'),
+    );
   });
 });
 
@@ -420,7 +448,19 @@ describe('operator console API: in-process, without adminAuth', function () {
   });
 
   function terminal(id, extra = {}) {
-    return { id, type: 'mypos-terminal', name: `terminal ${id}`, connection: 'tcp', host: '127.0.0.1', port: String((id === 'own' ? other : simulator).port), responseTimeout: '1', lateAnswerWindow: '0', connectTimeout: '2', decimals: '2', ...extra };
+    return {
+      id,
+      type: 'mypos-terminal',
+      name: `terminal ${id}`,
+      connection: 'tcp',
+      host: '127.0.0.1',
+      port: String((id === 'own' ? other : simulator).port),
+      responseTimeout: '1',
+      lateAnswerWindow: '0',
+      connectTimeout: '2',
+      decimals: '2',
+      ...extra,
+    };
   }
 
   async function paid(node, invoice) {
@@ -448,12 +488,19 @@ describe('operator console API: in-process, without adminAuth', function () {
     assert.equal((await paid('pay', 'M-3')).result, 'OK');
 
     const all = await helper.request().get('/mypos-terminal/journal').expect(200);
-    assert.deepEqual(all.body.entries.map((e) => e.invoice), ['M-3', 'M-2', 'M-1'], 'two journals, one list');
+    assert.deepEqual(
+      all.body.entries.map((e) => e.invoice),
+      ['M-3', 'M-2', 'M-1'],
+      'two journals, one list',
+    );
     assert.equal(all.body.journals.length, 2);
     const page = await helper.request().get('/mypos-terminal/journal?limit=1&offset=1').expect(200);
     assert.deepEqual([page.body.total, page.body.entries.map((e) => e.invoice)], [3, ['M-2']]);
     const ownOnly = await helper.request().get('/mypos-terminal/journal?node=own').expect(200);
-    assert.deepEqual(ownOnly.body.entries.map((e) => e.invoice), ['M-2']);
+    assert.deepEqual(
+      ownOnly.body.entries.map((e) => e.invoice),
+      ['M-2'],
+    );
 
     const lost = all.body.entries.find((e) => e.invoice === 'M-1');
     const resolved = await helper.request().post('/mypos-terminal/journal/resolve').send({ id: lost.id, finding: 'not-charged' }).expect(200);
@@ -520,7 +567,7 @@ describe('operator console API: in-process, without adminAuth', function () {
       const listening = () => [client.activityListeners.size, client.readinessListeners.size, client.journal.listeners.size];
       const [activityBefore, readinessBefore, journalBefore] = listening();
       await helper.getNode('alias').close(true);
-      assert.deepEqual(listening(), [activityBefore - 1, readinessBefore - 1, journalBefore - 1], 'the stopped node\'s listeners removed');
+      assert.deepEqual(listening(), [activityBefore - 1, readinessBefore - 1, journalBefore - 1], "the stopped node's listeners removed");
       const left = (await read()).find((one) => one.connection === `127.0.0.1:${simulator.port}`);
       assert.deepEqual(left.nodes, [{ id: 'shared', name: 'terminal shared' }]);
 

@@ -31,7 +31,14 @@ const { packedPackage } = require('./support/packed-package');
 
 const root = path.join(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const DOCS = ['README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((file) => file.endsWith('.md')).sort().map((file) => `docs/${file}`)];
+const DOCS = [
+  'README.md',
+  ...fs
+    .readdirSync(path.join(root, 'docs'))
+    .filter((file) => file.endsWith('.md'))
+    .sort()
+    .map((file) => `docs/${file}`),
+];
 const RUNNABLE = { js: '.js', cjs: '.cjs', mjs: '.mjs' };
 const SHELL = ['sh', 'bash', 'shell', 'console'];
 /** Lines of the README a reader sees before scrolling, give or take. */

@@ -71,7 +71,7 @@ describe('example flows: layout (estimated)', function () {
         });
       }
 
-      it('a debug node on an action node\'s output 2 shows a sentence (msg.payload.message), not the whole message', function () {
+      it("a debug node on an action node's output 2 shows a sentence (msg.payload.message), not the whole message", function () {
         const byId = new Map(flow.map((node) => [node.id, node]));
         const shown = [];
         for (const node of flow) {

@@ -24,19 +24,7 @@ const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
 const helper = require('node-red-node-test-helper');
 const { Journal, SerialTransport, TcpTransport, TerminalClient } = require('../dist/src');
 const { ACTION_SPECS, parseFlatXml } = require('../dist/src/protocol');
-const {
-  HOST,
-  baseline,
-  keyOf,
-  expectResources,
-  freePort,
-  journalRecords,
-  sleep,
-  serialEnv,
-  tcpEnv,
-  tempDir,
-  waitFor,
-} = require('./support/fault-env');
+const { HOST, baseline, keyOf, expectResources, freePort, journalRecords, sleep, serialEnv, tcpEnv, tempDir, waitFor } = require('./support/fault-env');
 const { CASES: HOSTILE, startHostileServer } = require('./support/hostile-answers');
 const { INPUTS: LONG_INPUTS } = require('./support/long-input-child');
 
@@ -119,10 +107,14 @@ async function assertDelivery(e, action, fields, { result, phases }, sent) {
   assert.equal(phases.filter((phase) => phase === 'sent').length, sent, `onPhase reported "sent" ${phases.join(',')}`);
   assert.equal(e.client.busy, false, 'the client holds no request');
   let records = journalRecords(e.journalFile, key);
-  await waitFor(() => {
-    records = journalRecords(e.journalFile, key);
-    return records.ends.length >= records.begins.length;
-  }, `the journal to record the end of ${key}`, 1000);
+  await waitFor(
+    () => {
+      records = journalRecords(e.journalFile, key);
+      return records.ends.length >= records.begins.length;
+    },
+    `the journal to record the end of ${key}`,
+    1000,
+  );
   assert.equal(records.begins.length, sent, `journal begin lines for ${key}`);
   assert.equal(records.ends.length, sent, `journal end lines for ${key}`);
   if (sent) {
@@ -254,7 +246,7 @@ async function runCase(e, action, kase, { during } = {}) {
     assert.notEqual(next.result.ref, e.log.refsFor(key)[0], 'the late answer was not taken for the follow-up');
     const { lates } = journalRecords(e.journalFile, key);
     if (kase.lateRecorded) {
-      assert.equal(lates.length, 1, 'the late answer is recorded as the request\'s outcome');
+      assert.equal(lates.length, 1, "the late answer is recorded as the request's outcome");
       assert.equal(lates[0].ref, e.log.refsFor(key)[0]);
       assert.equal(lates[0].outcome, JOURNAL_OUTCOME[e.log.answers.find((a) => a.key === key)?.answer?.includes('<result>OK') ? 'OK' : 'TERMINAL']);
     } else {
@@ -596,12 +588,20 @@ describe('faults: hostile answers from the terminal', function () {
     });
     const code = await new Promise((resolve) => child.once('exit', resolve));
     assert.equal(code, 0, `the memory child failed: ${stderr}`);
-    const rows = stdout.trim().split('\n').map((line) => JSON.parse(line));
-    assert.deepEqual(rows.map((row) => row.name), Object.keys(HOSTILE));
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      rows.map((row) => row.name),
+      Object.keys(HOSTILE),
+    );
     const MB = 1024 * 1024;
     for (const row of rows) {
       const growth = (row.after - row.before) / MB;
-      console.log(`        ${row.name.padEnd(30)} ${row.codes.join(',').padEnd(9)} heap ${(row.before / MB).toFixed(2)} -> ${(row.after / MB).toFixed(2)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(2)})`);
+      console.log(
+        `        ${row.name.padEnd(30)} ${row.codes.join(',').padEnd(9)} heap ${(row.before / MB).toFixed(2)} -> ${(row.after / MB).toFixed(2)} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(2)})`,
+      );
       const { expect } = HOSTILE[row.name];
       assert.deepEqual(row.codes, [expect.result === 'OK' ? 'OK' : expect.code], row.name);
       assert.ok(growth < 2, `${row.name}: the heap grew by ${growth.toFixed(2)} MB over 20 answers`);
@@ -618,27 +618,106 @@ const MB_STRING = 'A'.repeat(1024 * 1024);
 /** [label, action, fields, field the message must name]: each must be INVALID_INPUT / not-sent. */
 function rejectedInputs() {
   const amountCases = [
-    ['missing', undefined], ['null', null], ['empty', ''], ['blank', '   '], ['zero', 0], ['"0.00"', '0.00'], ['-1', -1], ['"-1"', '-1'],
-    ['"-0.01"', '-0.01'], ['-0', -0], ['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity], ['"1e3"', '1e3'], ['"1E-2"', '1E-2'],
-    ['".5e1"', '.5e1'], ['1e21', 1e21], ['1e-7', 1e-7], ['"12,50"', '12,50'], ['"1,000.00"', '1,000.00'], ['"12.505"', '12.505'], ['12.505', 12.505],
-    ['0.001', 0.001], ['"1.2.3"', '1.2.3'], ['"abc"', 'abc'], ['"0x10"', '0x10'], ['"+5"', '+5'], ['"5 5"', '5 5'], ['Arabic-Indic digits', '١٢'],
-    ['fullwidth digits', '１２'], ['injection', '12.50</sum><sum>0.01'], ['"5]]>"', '5]]>'], ['quote', '5"'], ['apostrophe', "5'"],
-    ['newline inside', '5\n0'], ['NUL', '\u00005'], ['escape sequence', '\u001b[31m5'], ['13 integer digits', '1234567890123'], ['an object', {}],
-    ['an object with amount', { amount: 5 }], ['an array', [5]], ['an array of a string', ['5']], ['a function', () => 5], ['a Symbol', Symbol('5')],
-    ['a BigInt', 5n], ['true', true], ['a Number object', Object(5)], ['a String object', Object('5')], ['a Buffer', Buffer.from('5')],
-    ['a Date', new Date()], ['a 1 MB string of letters', MB_STRING],
+    ['missing', undefined],
+    ['null', null],
+    ['empty', ''],
+    ['blank', '   '],
+    ['zero', 0],
+    ['"0.00"', '0.00'],
+    ['-1', -1],
+    ['"-1"', '-1'],
+    ['"-0.01"', '-0.01'],
+    ['-0', -0],
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+    ['-Infinity', -Infinity],
+    ['"1e3"', '1e3'],
+    ['"1E-2"', '1E-2'],
+    ['".5e1"', '.5e1'],
+    ['1e21', 1e21],
+    ['1e-7', 1e-7],
+    ['"12,50"', '12,50'],
+    ['"1,000.00"', '1,000.00'],
+    ['"12.505"', '12.505'],
+    ['12.505', 12.505],
+    ['0.001', 0.001],
+    ['"1.2.3"', '1.2.3'],
+    ['"abc"', 'abc'],
+    ['"0x10"', '0x10'],
+    ['"+5"', '+5'],
+    ['"5 5"', '5 5'],
+    ['Arabic-Indic digits', '١٢'],
+    ['fullwidth digits', '１２'],
+    ['injection', '12.50</sum><sum>0.01'],
+    ['"5]]>"', '5]]>'],
+    ['quote', '5"'],
+    ['apostrophe', "5'"],
+    ['newline inside', '5\n0'],
+    ['NUL', '\u00005'],
+    ['escape sequence', '\u001b[31m5'],
+    ['13 integer digits', '1234567890123'],
+    ['an object', {}],
+    ['an object with amount', { amount: 5 }],
+    ['an array', [5]],
+    ['an array of a string', ['5']],
+    ['a function', () => 5],
+    ['a Symbol', Symbol('5')],
+    ['a BigInt', 5n],
+    ['true', true],
+    ['a Number object', Object(5)],
+    ['a String object', Object('5')],
+    ['a Buffer', Buffer.from('5')],
+    ['a Date', new Date()],
+    ['a 1 MB string of letters', MB_STRING],
   ];
   const referenceCases = [
-    ['empty', ''], ['a space', ' '], ['a leading space', ' A'], ['a trailing space', 'A '], ['51 characters', 'A'.repeat(51)], ['é', 'Café-1'],
-    ['€', '€1'], ['a newline', 'A\nB'], ['a CR', 'A\rB'], ['a tab', 'A\tB'], ['NUL', 'A\u0000B'], ['an escape sequence', 'A\u001b[31m'],
-    ['DEL', 'A\u007f'], ['NEL', 'A\u0085'], ['LINE SEPARATOR', 'A\u2028B'], ['a lone surrogate', 'A\ud800'], ['an emoji', 'A💳'],
-    ['injection with a newline', '1</invoice>\n<sum>0.01</sum>'], ['-1', -1], ['1.5', 1.5], ['NaN', NaN], ['Infinity', Infinity],
-    ['2^53', 2 ** 53], ['true', true], ['an object', {}], ['an empty array', []], ['an array', ['A']], ['a function', () => 'A'],
-    ['a Symbol', Symbol('A')], ['a BigInt', 5n], ['a String object', Object('A')], ['a Buffer', Buffer.from('A')], ['a 1 MB string', MB_STRING],
+    ['empty', ''],
+    ['a space', ' '],
+    ['a leading space', ' A'],
+    ['a trailing space', 'A '],
+    ['51 characters', 'A'.repeat(51)],
+    ['é', 'Café-1'],
+    ['€', '€1'],
+    ['a newline', 'A\nB'],
+    ['a CR', 'A\rB'],
+    ['a tab', 'A\tB'],
+    ['NUL', 'A\u0000B'],
+    ['an escape sequence', 'A\u001b[31m'],
+    ['DEL', 'A\u007f'],
+    ['NEL', 'A\u0085'],
+    ['LINE SEPARATOR', 'A\u2028B'],
+    ['a lone surrogate', 'A\ud800'],
+    ['an emoji', 'A💳'],
+    ['injection with a newline', '1</invoice>\n<sum>0.01</sum>'],
+    ['-1', -1],
+    ['1.5', 1.5],
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+    ['2^53', 2 ** 53],
+    ['true', true],
+    ['an object', {}],
+    ['an empty array', []],
+    ['an array', ['A']],
+    ['a function', () => 'A'],
+    ['a Symbol', Symbol('A')],
+    ['a BigInt', 5n],
+    ['a String object', Object('A')],
+    ['a Buffer', Buffer.from('A')],
+    ['a 1 MB string', MB_STRING],
   ];
   const receiptCases = [
-    ['lower case', 'on'], ['mixed case', 'On'], ['YES', 'YES'], ['empty', ''], ['a leading space', ' ON'], ['a trailing space', 'ON '],
-    ['injection', 'ON</receipt><x>'], ['1', 1], ['true', true], ['an object', {}], ['an array', ['ON']], ['a Symbol', Symbol('ON')],
+    ['lower case', 'on'],
+    ['mixed case', 'On'],
+    ['YES', 'YES'],
+    ['empty', ''],
+    ['a leading space', ' ON'],
+    ['a trailing space', 'ON '],
+    ['injection', 'ON</receipt><x>'],
+    ['1', 1],
+    ['true', true],
+    ['an object', {}],
+    ['an array', ['ON']],
+    ['a Symbol', Symbol('ON')],
     ['a 1 MB string', MB_STRING],
   ];
   const cases = [];
@@ -646,7 +725,13 @@ function rejectedInputs() {
     cases.push([`pay amount ${label}`, 'pay', { amount: value, invoice: unique('IN') }, /^amount /]);
   }
   for (const action of ['refund', 'preauth', 'complete']) {
-    for (const [label, value] of [['missing', undefined], ['zero', 0], ['"12,50"', '12,50'], ['an object', {}], ['injection', '1</sum><sum>2']]) {
+    for (const [label, value] of [
+      ['missing', undefined],
+      ['zero', 0],
+      ['"12,50"', '12,50'],
+      ['an object', {}],
+      ['injection', '1</sum><sum>2'],
+    ]) {
       cases.push([`${action} amount ${label}`, action, { amount: value, invoice: unique('IN'), preauthcode: 'CODE-1' }, /^amount /]);
     }
   }
@@ -654,7 +739,11 @@ function rejectedInputs() {
     cases.push([`pay invoice ${label}`, 'pay', { amount: '1.00', invoice: value }, /^invoice /]);
   }
   for (const action of ['refund', 'preauth']) {
-    for (const [label, value] of [['51 characters', 'B'.repeat(51)], ['a newline', 'A\nB'], ['an object', {}]]) {
+    for (const [label, value] of [
+      ['51 characters', 'B'.repeat(51)],
+      ['a newline', 'A\nB'],
+      ['an object', {}],
+    ]) {
       cases.push([`${action} invoice ${label}`, action, { amount: '1.00', invoice: value }, /^invoice /]);
     }
   }
@@ -702,9 +791,19 @@ function acceptedInputs() {
   cases.push(
     ['pay invoice as a whole number', 'pay', { amount: 1, invoice: n }, { action: 'pay', invoice: String(n), sum: '1.00', receipt: 'ON', custrcpt: 'ON' }],
     ['refund amount with spaces around it', 'refund', { amount: ' 12.50 ', invoice: unique('SP') }, { action: 'refund', sum: '12.50', receipt: 'ON', custrcpt: 'ON' }],
-    ['preauth amount 0.1 + 0.2', 'preauth', { amount: 0.1 + 0.2, invoice: unique('FP'), receipt: 'OFF', custrcpt: 'AFTER_CONFIRMATION' }, { action: 'preauth', sum: '0.30', receipt: 'OFF', custrcpt: 'AFTER_CONFIRMATION' }],
+    [
+      'preauth amount 0.1 + 0.2',
+      'preauth',
+      { amount: 0.1 + 0.2, invoice: unique('FP'), receipt: 'OFF', custrcpt: 'AFTER_CONFIRMATION' },
+      { action: 'preauth', sum: '0.30', receipt: 'OFF', custrcpt: 'AFTER_CONFIRMATION' },
+    ],
     ['pay amount with leading zeros', 'pay', { amount: '0012.5', invoice: unique('LZ') }, { action: 'pay', sum: '12.50', receipt: 'ON', custrcpt: 'ON' }],
-    ['complete with a code that injects a sum', 'complete', { amount: '1.00', preauthcode: 'X</preauthcode><sum>999.00</sum>' }, { action: 'complete', preauthCode: 'X</preauthcode><sum>999.00</sum>', sum: '1.00', receipt: 'ON', custrcpt: 'ON' }],
+    [
+      'complete with a code that injects a sum',
+      'complete',
+      { amount: '1.00', preauthcode: 'X</preauthcode><sum>999.00</sum>' },
+      { action: 'complete', preauthCode: 'X</preauthcode><sum>999.00</sum>', sum: '1.00', receipt: 'ON', custrcpt: 'ON' },
+    ],
     ['cancel with a code holding quotes and ]]>', 'cancel', { preauthcode: `"]]>'` }, { action: 'cancel', preauthCode: `"]]>'`, receipt: 'ON', custrcpt: 'ON' }],
   );
   return cases;
@@ -864,7 +963,21 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
     return [
       { id: 'tab', type: 'tab', label: 'faults' },
       // A short window for late answers keeps the suite quick; a queue of one lets the next message wait it out.
-      { id: 'cfg', type: 'mypos-terminal', z: 'tab', name: 'terminal', connection: 'tcp', host: HOST, port: String(port), responseTimeout: '1', connectTimeout: '2', decimals: '2', maxAmount: '', lateAnswerWindow: '0.1', queueLimit: '1' },
+      {
+        id: 'cfg',
+        type: 'mypos-terminal',
+        z: 'tab',
+        name: 'terminal',
+        connection: 'tcp',
+        host: HOST,
+        port: String(port),
+        responseTimeout: '1',
+        connectTimeout: '2',
+        decimals: '2',
+        maxAmount: '',
+        lateAnswerWindow: '0.1',
+        queueLimit: '1',
+      },
       { id: 'pay', type: 'mypos-pay', z: 'tab', name, terminal: 'cfg', receipt: 'ON', custrcpt: 'ON', wires: [['ok'], ['err']] },
       { id: 'ok', type: 'helper', z: 'tab' },
       { id: 'err', type: 'helper', z: 'tab' },
@@ -951,11 +1064,7 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
       const nextKey = keyFor('pay', next);
       await waitFor(() => e.log.refsFor(nextKey).length > 0, `the terminal to answer ${nextKey}`, 3000);
       const taken = e.log.answers.find((entry) => entry.ref === followUp.msg.payload.ref);
-      assert.equal(
-        followUp.msg.payload.ref,
-        e.log.refsFor(nextKey)[0],
-        `the next message took the answer made for ${taken?.key ?? 'nothing the terminal made'} instead of its own`,
-      );
+      assert.equal(followUp.msg.payload.ref, e.log.refsFor(nextKey)[0], `the next message took the answer made for ${taken?.key ?? 'nothing the terminal made'} instead of its own`);
       if (kase.late) {
         await waitFor(() => e.log.refsFor(key).length === 1, 'the late answer to be made', 3000);
         assert.notEqual(followUp.msg.payload.ref, e.log.refsFor(key)[0]);

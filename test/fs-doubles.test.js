@@ -16,7 +16,13 @@ async function stateAfter(promise, ms = 20) {
     timer = setTimeout(resolve, ms, 'pending');
   });
   try {
-    return await Promise.race([promise.then(() => 'settled', () => 'settled'), pending]);
+    return await Promise.race([
+      promise.then(
+        () => 'settled',
+        () => 'settled',
+      ),
+      pending,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -133,12 +139,7 @@ describe('MemoryFileSystem', () => {
     it('gives every inode its own number and every instance its own device', async () => {
       await (await memory.open('/data/a', 'journal')).close();
       await (await memory.open('/data/b', 'create')).close();
-      const inos = new Set([
-        (await memory.stat('/data/journal.jsonl')).ino,
-        (await memory.stat('/data/a')).ino,
-        (await memory.stat('/data/b')).ino,
-        (await memory.stat('/data')).ino,
-      ]);
+      const inos = new Set([(await memory.stat('/data/journal.jsonl')).ino, (await memory.stat('/data/a')).ino, (await memory.stat('/data/b')).ino, (await memory.stat('/data')).ino]);
       assert.equal(inos.size, 4);
       assert.notEqual(new MemoryFileSystem().dev, memory.dev);
       assert.ok(memory.dev >= 1000);
@@ -473,7 +474,10 @@ describe('FaultFileSystem', () => {
     await faulty.stat('/data');
     await faulty.stat('/data');
     assert.equal(faulty.ops, 3);
-    assert.deepEqual(faulty.log.map((entry) => entry.n), [1, 2, 3]);
+    assert.deepEqual(
+      faulty.log.map((entry) => entry.n),
+      [1, 2, 3],
+    );
   });
 
   it('refuses a fault at an operation already done, or of an unknown kind', async () => {

@@ -32,7 +32,7 @@ const SECTIONS = {
  * (restless) or „megnyugtat” (reassure).
  */
 const BANNED_HU = [
-  [/számlaszám/iu, '„Számlaszám” reads as a bank account number; the field is the shop\'s own reference: „hivatkozási szám”'],
+  [/számlaszám/iu, "„Számlaszám” reads as a bank account number; the field is the shop's own reference: „hivatkozási szám”"],
   [/engedélykód/iu, '„Engedélykód” is taken for the authorisation code on every slip; the pre-authorization code is „előengedélyezési kód”'],
   [/nyugta(?![lt])|nyugtá(?!z)/iu, '„nyugta” is the fiscal receipt; card slips are „bizonylat”'],
   [/elutasítva/iu, '„elutasítva” hides who refused: „a bank elutasította”, „a vásárló megszakította”, „nem küldtük el: ismétlődő”, „nem érhető el”'],
@@ -73,7 +73,10 @@ function wordCount(html) {
 /** The repository's web address, from package.json: `git+https://github.com/o/r.git` → `https://github.com/o/r`. */
 function repositoryUrl() {
   const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository.url;
-  return (pkg.homepage || url).replace(/^git\+/, '').replace(/\.git$/, '').replace(/#.*$/, '');
+  return (pkg.homepage || url)
+    .replace(/^git\+/, '')
+    .replace(/\.git$/, '')
+    .replace(/#.*$/, '');
 }
 
 const hrefsOf = (html) => [...html.matchAll(/\bhref="([^"]*)"/g)].map((match) => match[1]);
@@ -108,7 +111,7 @@ describe('help in the editor sidebar (built files in dist/nodes/locales)', funct
       assert.equal(wordCount(`<p>${'word '.repeat(601)}</p>`), 601);
     });
 
-    it('make GitHub\'s anchors from headings, skipping code blocks and numbering repeats', function () {
+    it("make GitHub's anchors from headings, skipping code blocks and numbering repeats", function () {
       assert.equal(githubSlug('`mypos-terminal` (config node)'), 'mypos-terminal-config-node');
       assert.equal(githubSlug('Action nodes: `mypos-pay`, `mypos-refund`'), 'action-nodes-mypos-pay-mypos-refund');
       assert.equal(githubSlug('Bluetooth (serial) connection'), 'bluetooth-serial-connection');
@@ -144,7 +147,11 @@ describe('help in the editor sidebar (built files in dist/nodes/locales)', funct
     for (const lang of LANGUAGES) {
       const files = fs.readdirSync(path.join(LOCALES, lang));
       assert.ok(files.includes('mypos-actions.html'), `${lang}: no mypos-actions.html in dist`);
-      assert.deepEqual(files.filter((file) => file.includes('.help.')), [], `${lang}: template files in dist`);
+      assert.deepEqual(
+        files.filter((file) => file.includes('.help.')),
+        [],
+        `${lang}: template files in dist`,
+      );
     }
   });
 
@@ -180,7 +187,10 @@ describe('help in the editor sidebar (built files in dist/nodes/locales)', funct
           const block = helpFor(lang, type);
           assert.ok(block, `no ${lang} help`);
           const links = hrefsOf(block.body).filter((href) => href.startsWith(repository));
-          assert.ok(links.some((href) => href.includes('#')), `no link to a documentation section (${repository}#…)`);
+          assert.ok(
+            links.some((href) => href.includes('#')),
+            `no link to a documentation section (${repository}#…)`,
+          );
           const escaped = repository.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
           for (const href of links) {
             // The README as GitHub shows it on the repository's page, or a docs/ file on the default branch.

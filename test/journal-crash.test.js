@@ -95,7 +95,10 @@ describe('journal crash consistency (SQLite-style: a fault at every file operati
         total = clean.ops;
         const journal = await reload(clean.memory, 'no fault');
         assert.deepEqual(violations(journal, clean.promised, 'no fault'), []);
-        assert.ok(clean.promised.every((record) => record.sent), 'without a fault every request is recorded');
+        assert.ok(
+          clean.promised.every((record) => record.sent),
+          'without a fault every request is recorded',
+        );
         assert.deepEqual(
           clean.promised.resolutions.map((r) => [r.invoice, r.finding, r.confirmed]),
           [

@@ -321,7 +321,11 @@ describe('journal faults under a real Node-RED runtime', function () {
 
     await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
     await helper.getNode('term').journal.ready;
-    const errors = () => helper.log().args.filter((a) => a[0].level === helper.log().ERROR).map((a) => String(a[0].msg));
+    const errors = () =>
+      helper
+        .log()
+        .args.filter((a) => a[0].level === helper.log().ERROR)
+        .map((a) => String(a[0].msg));
     await waitFor(() => errors().some((m) => m.includes(`Line 1 (byte 0) of the journal ${file} is damaged (its content changed after it was written)`)), 'the damaged line in the log');
     const shown = [];
     helper.getNode('pay').status = (status) => shown.push(status.text);
@@ -330,10 +334,14 @@ describe('journal faults under a real Node-RED runtime', function () {
     const listed = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
     assert.equal(listed.body.damaged.length, 1);
     assert.equal(listed.body.damaged[0].line, 1);
-    assert.equal(listed.body.damaged[0].kind, 'changed', 'the damage named for the editor\'s words (catalog damage.changed)');
+    assert.equal(listed.body.damaged[0].kind, 'changed', "the damage named for the editor's words (catalog damage.changed)");
     // The damaged begin still blocks what it holds (a flipped letter: the invoice as written there).
     assert.equal((await roundTrip('pay', { payload: 3, invoice: 'DAMAGED-PAIE' })).code, 'DUPLICATE');
-    await helper.request().post('/mypos-terminal/term/acknowledge').send({ ids: [listed.body.damaged[0].id] }).expect(200);
+    await helper
+      .request()
+      .post('/mypos-terminal/term/acknowledge')
+      .send({ ids: [listed.body.damaged[0].id] })
+      .expect(200);
     const after = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
     assert.deepEqual(after.body.damaged, []);
   });

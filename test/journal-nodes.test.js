@@ -106,7 +106,10 @@ describe('journal in Node-RED', function () {
     await helper.load([terminalNode, actionNodes], flow());
     const journal = helper.getNode('term').journal;
     await journal.ready;
-    assert.deepEqual(journal.unresolved.map((entry) => entry.invoice), ['LEGACY-OPEN']);
+    assert.deepEqual(
+      journal.unresolved.map((entry) => entry.invoice),
+      ['LEGACY-OPEN'],
+    );
     assert.ok(fs.existsSync(`${legacy}.imported`), 'the old file is renamed once merged');
     assert.ok(!fs.existsSync(legacy));
     assert.equal(fs.statSync(folder).mode & 0o777, 0o700, 'the folder is made owner-only');
@@ -145,12 +148,7 @@ describe('journal in Node-RED', function () {
     const file = path.join(dir, 'crashed.jsonl');
     const crashed = new Journal(file);
     const sourced = (value, field) => ({ value, field });
-    await crashed.begin(
-      createRequest(
-        { action: 'pay', amount: sourced('42.00', 'a'), invoice: sourced('LEFT-1', 'i'), receipt: sourced('ON', 'r'), custrcpt: sourced('ON', 'c') },
-        { decimals: 2 },
-      ),
-    );
+    await crashed.begin(createRequest({ action: 'pay', amount: sourced('42.00', 'a'), invoice: sourced('LEFT-1', 'i'), receipt: sourced('ON', 'r'), custrcpt: sourced('ON', 'c') }, { decimals: 2 }));
     await crashed.close();
 
     const warnings = [];
@@ -165,15 +163,28 @@ describe('journal in Node-RED', function () {
     };
     await term.journal.ready;
     await waitFor(() => {
-      warnings.push(...helper.log().args.filter((a) => a[0].level === helper.log().WARN).map((a) => a[0].msg));
-      return warnings.some((w) => /^Outcome unknown: payment 42\.00, invoice LEFT-1, sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d to a terminal not recorded\. Node-RED stopped before the terminal answered\./.test(String(w)));
+      warnings.push(
+        ...helper
+          .log()
+          .args.filter((a) => a[0].level === helper.log().WARN)
+          .map((a) => a[0].msg),
+      );
+      return warnings.some((w) =>
+        /^Outcome unknown: payment 42\.00, invoice LEFT-1, sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d to a terminal not recorded\. Node-RED stopped before the terminal answered\./.test(String(w)),
+      );
     }, 'the warning naming invoice and amount');
     await waitFor(() => statuses.some((t) => /^check terminal: 42\.00$/.test(t)), 'the unresolved status');
 
     const listed = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
-    assert.deepEqual(listed.body.unresolved.map((e) => e.invoice), ['LEFT-1']);
+    assert.deepEqual(
+      listed.body.unresolved.map((e) => e.invoice),
+      ['LEFT-1'],
+    );
     const acknowledged = await helper.request().post('/mypos-terminal/term/acknowledge').expect(200);
-    assert.deepEqual(acknowledged.body.acknowledged.map((e) => e.invoice), ['LEFT-1']);
+    assert.deepEqual(
+      acknowledged.body.acknowledged.map((e) => e.invoice),
+      ['LEFT-1'],
+    );
     await waitFor(() => statuses[statuses.length - 1] === undefined, 'the status to clear');
     assert.deepEqual(term.journal.unresolved, []);
 
@@ -195,6 +206,9 @@ describe('journal in Node-RED', function () {
     helper.getNode('pay2').receive({ payload: 1, invoice: 'QD' });
     await waitFor(() => results.length === 4, 'four outputs');
     assert.deepEqual(results.slice().sort(), ['QA', 'QB', 'QC', 'error BUSY'].sort());
-    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['QA', 'QB', 'QC']);
+    assert.deepEqual(
+      simulator.received.map((m) => m.request.invoice),
+      ['QA', 'QB', 'QC'],
+    );
   });
 });

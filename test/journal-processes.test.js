@@ -221,7 +221,12 @@ describe('journal on a hung disk (frozen ext4, real Node-RED)', function () {
   before(async function () {
     const missing = () => {
       if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root (to loop-mount and freeze a file system)';
-      for (const [tool, flag] of [['mount', '--version'], ['fsfreeze', '--version'], ['mkfs.ext4', '-V'], ['umount', '--version']]) {
+      for (const [tool, flag] of [
+        ['mount', '--version'],
+        ['fsfreeze', '--version'],
+        ['mkfs.ext4', '-V'],
+        ['umount', '--version'],
+      ]) {
         const probe = spawnSync(tool, [flag], { timeout: 10000 });
         if (probe.error) return `needs ${tool} (${probe.error.code})`;
       }
@@ -316,9 +321,7 @@ describe('journal on a hung disk (frozen ext4, real Node-RED)', function () {
     const exit = await exitWithin(nodeRed.child, 5000);
     assert.ok(exit, `Node-RED pid ${nodeRed.child.pid} still there 5 s after the thaw (${processState(nodeRed.child.pid)})`);
     assert.ok(exit.signal === 'SIGKILL' || exit.code === 137 || exit.code === 0, `exit code ${exit.code}, signal ${exit.signal}`);
-    console.log(
-      `      hung disk: flows stopped ${Math.round(stopMs)} ms after SIGTERM; process gone ${Math.round(performance.now() - thawed)} ms after the thaw (${exit.signal ?? exit.code})`,
-    );
+    console.log(`      hung disk: flows stopped ${Math.round(stopMs)} ms after SIGTERM; process gone ${Math.round(performance.now() - thawed)} ms after the thaw (${exit.signal ?? exit.code})`);
   });
 
   it('after the disk answers again, the second Node-RED takes the journal over and refuses the first invoice as DUPLICATE', async () => {

@@ -21,7 +21,11 @@ function tempFile() {
 }
 
 function lines(file) {
-  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 const OK = { result: 'OK', ref: 'R1' };
@@ -78,11 +82,17 @@ describe('journal file', () => {
 
     journal = new Journal(file);
     await journal.ready;
-    assert.deepEqual(journal.unresolved.map((e) => [e.invoice, e.amount]), [['CRASH-1', '3.00']]);
+    assert.deepEqual(
+      journal.unresolved.map((e) => [e.invoice, e.amount]),
+      [['CRASH-1', '3.00']],
+    );
     let changes = 0;
     journal.onChange(() => (changes += 1));
     const acknowledged = await journal.acknowledge();
-    assert.deepEqual(acknowledged.map((e) => e.invoice), ['CRASH-1']);
+    assert.deepEqual(
+      acknowledged.map((e) => e.invoice),
+      ['CRASH-1'],
+    );
     assert.deepEqual(journal.unresolved, []);
     assert.equal(changes, 1);
     await journal.close();
@@ -129,12 +139,18 @@ describe('journal file', () => {
     assert.equal(fs.statSync(file).size, whole, 'the torn line is cut off as the journal loads');
     assert.match(journal.notes.join('\n'), /The last line of the journal .* was incomplete .*: its 63 bytes from byte \d+ were removed\./);
     // The same for other languages: a key of src/protocol/messages.ts and its values.
-    assert.deepEqual(journal.explainedNotes.map((note) => [note.key, note.params.bytes]), [['journalNote.tornLine', 63]]);
+    assert.deepEqual(
+      journal.explainedNotes.map((note) => [note.key, note.params.bytes]),
+      [['journalNote.tornLine', 63]],
+    );
     assert.deepEqual(journal.unresolved, []);
     assert.deepEqual(journal.damaged, [], 'a torn last line is not damage');
     await beginId(journal, request('pay', { amount: '2', invoice: 'T-2' }));
     const records = lines(file);
-    assert.deepEqual(records.map((r) => r.invoice), ['T-1', 'T-1', 'T-2']);
+    assert.deepEqual(
+      records.map((r) => r.invoice),
+      ['T-1', 'T-1', 'T-2'],
+    );
   });
 
   it('refuses duplicates by action and invoice, and pre-authorization codes used once', async () => {
@@ -205,11 +221,18 @@ describe('journal file', () => {
 
     journal = new Journal(file);
     await journal.ready;
-    assert.deepEqual(journal.unresolved.map((entry) => entry.invoice), ['TRIGGER'], 'only the request left open is unresolved');
+    assert.deepEqual(
+      journal.unresolved.map((entry) => entry.invoice),
+      ['TRIGGER'],
+      'only the request left open is unresolved',
+    );
     assert.equal(journal.refusal(request('pay', { amount: '2', invoice: 'DURING' })).code, 'DUPLICATE');
     assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'OLD-1199' })).code, 'DUPLICATE');
     const duringLines = lines(file).filter((r) => r.invoice === 'DURING');
-    assert.deepEqual(duringLines.map((r) => r.event), ['begin', 'end']);
+    assert.deepEqual(
+      duringLines.map((r) => r.event),
+      ['begin', 'end'],
+    );
   });
 
   it('compacts past its size limit: keeps unresolved and recent requests (declined ones too, for the history), moves the old file to .1', async () => {
@@ -241,7 +264,10 @@ describe('journal file', () => {
     assert.ok(invoices.includes('DECLINED'), 'a recent declined request is kept for the history');
     assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'DECLINED' })), undefined, 'and blocks nothing');
     assert.ok(invoices.includes('NEW-29'));
-    assert.deepEqual(journal.unresolved.map((e) => e.invoice), ['STUCK']);
+    assert.deepEqual(
+      journal.unresolved.map((e) => e.invoice),
+      ['STUCK'],
+    );
     assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'NEW-29' })).code, 'DUPLICATE');
     const held = journal.history().entries.map((e) => e.invoice);
     assert.ok(held.includes('DECLINED') && !held.includes('OLD-DECLINED') && !held.includes('OLD'), `the history holds what the file holds: ${held.join(', ')}`);
@@ -331,7 +357,10 @@ describe('journal file: checks, recovery and one writer', () => {
     await journal.close();
     journal = journalAt(file);
     await journal.ready;
-    assert.deepEqual(journal.damaged.map((d) => d.line), [4]);
+    assert.deepEqual(
+      journal.damaged.map((d) => d.line),
+      [4],
+    );
   });
 
   it('carries a damaged line over compaction as a record of it, until it is acknowledged', async () => {
@@ -344,7 +373,11 @@ describe('journal file: checks, recovery and one writer', () => {
     await journal.close();
     journal = journalAt(file);
     await journal.ready;
-    assert.deepEqual(journal.damaged.map((d) => [d.line, d.text]), [[2, 'not a journal line']], 'still reported, as found');
+    assert.deepEqual(
+      journal.damaged.map((d) => [d.line, d.text]),
+      [[2, 'not a journal line']],
+      'still reported, as found',
+    );
     await journal.acknowledge();
     assert.ok(await journal.file.compact());
     await journal.close();
@@ -363,7 +396,13 @@ describe('journal file: checks, recovery and one writer', () => {
     await journal.ready;
     const completion = (amount, decimals) =>
       createRequest(
-        { action: 'complete', amount: { value: amount, field: 'amount' }, preauthCode: { value: 'CODE-1', field: 'preauthcode' }, receipt: { value: 'ON', field: 'r' }, custrcpt: { value: 'ON', field: 'c' } },
+        {
+          action: 'complete',
+          amount: { value: amount, field: 'amount' },
+          preauthCode: { value: 'CODE-1', field: 'preauthcode' },
+          receipt: { value: 'ON', field: 'r' },
+          custrcpt: { value: 'ON', field: 'c' },
+        },
         { decimals },
       );
     assert.equal(journal.refusal(completion('50', 0)), undefined, '50 (decimals 0) is within 50.50');
@@ -516,7 +555,11 @@ describe('journal file: checks, recovery and one writer', () => {
       const id = await beginId(journal, request('pay', { amount: '1', invoice: `HALF-${n}` }));
       await journal.end(id, OK);
     }
-    assert.deepEqual(counted.log.filter((entry) => entry.op === 'rename'), [], 'no new generation was written');
+    assert.deepEqual(
+      counted.log.filter((entry) => entry.op === 'rename'),
+      [],
+      'no new generation was written',
+    );
     assert.equal(lines(file).length, 40);
   });
 
@@ -643,7 +686,10 @@ describe('client with a journal', function () {
 
     const reopened = new Journal(file + '.crash');
     await reopened.ready;
-    assert.deepEqual(reopened.unresolved.map((e) => [e.action, e.invoice, e.amount]), [['pay', 'KILLED-1', '9.99']]);
+    assert.deepEqual(
+      reopened.unresolved.map((e) => [e.action, e.invoice, e.amount]),
+      [['pay', 'KILLED-1', '9.99']],
+    );
     await reopened.close();
   });
 });
@@ -667,8 +713,19 @@ describe('request queue', function () {
   it('runs waiting requests first in, first out, each with its own result', async () => {
     await start({ queueLimit: 3 });
     const results = await Promise.all(['Q-1', 'Q-2', 'Q-3', 'Q-4'].map((invoice) => client.pay({ amount: 1, invoice })));
-    assert.deepEqual(results.map((r) => [r.invoice, r.result]), [['Q-1', 'OK'], ['Q-2', 'OK'], ['Q-3', 'OK'], ['Q-4', 'OK']]);
-    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['Q-1', 'Q-2', 'Q-3', 'Q-4']);
+    assert.deepEqual(
+      results.map((r) => [r.invoice, r.result]),
+      [
+        ['Q-1', 'OK'],
+        ['Q-2', 'OK'],
+        ['Q-3', 'OK'],
+        ['Q-4', 'OK'],
+      ],
+    );
+    assert.deepEqual(
+      simulator.received.map((m) => m.request.invoice),
+      ['Q-1', 'Q-2', 'Q-3', 'Q-4'],
+    );
     assert.equal(new Set(results.map((r) => r.ref)).size, 4);
   });
 
@@ -681,7 +738,10 @@ describe('request queue', function () {
     assert.match(third.message, /1 requests are already waiting/);
     assert.equal((await first).result, 'OK');
     assert.equal((await second).result, 'OK');
-    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['F-1', 'F-2']);
+    assert.deepEqual(
+      simulator.received.map((m) => m.request.invoice),
+      ['F-1', 'F-2'],
+    );
   });
 
   it('refuses a request that waited too long, without sending it', async () => {
@@ -692,7 +752,10 @@ describe('request queue', function () {
     assert.equal(waited.code, 'BUSY');
     assert.equal(waited.outcome, 'not-sent');
     assert.equal((await first).result, 'OK');
-    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['W-1']);
+    assert.deepEqual(
+      simulator.received.map((m) => m.request.invoice),
+      ['W-1'],
+    );
   });
 
   it('ends waiting requests as not sent when the client closes', async () => {
@@ -761,7 +824,10 @@ describe('journal: operator findings (resolve) and the history the console reads
     let journal = journalAt({ now: () => new Date('2026-12-02T10:00:00.000Z') });
     const id = await unknownPayment(journal, 'NC-1');
     journal = await reopen(journal);
-    assert.deepEqual(journal.unresolved.map((e) => e.id), [id]);
+    assert.deepEqual(
+      journal.unresolved.map((e) => e.id),
+      [id],
+    );
     assert.equal(journal.refusal(request('pay', { amount: '7', invoice: 'NC-1' })).code, 'DUPLICATE');
     let changes = 0;
     journal.onChange(() => (changes += 1));
@@ -802,13 +868,19 @@ describe('journal: operator findings (resolve) and the history the console reads
     const refusal = journal.refusal(request('pay', { amount: '7', invoice: 'CH-1' }));
     assert.equal(refusal.code, 'DUPLICATE');
     assert.match(refusal.message, /found charged on the terminal by béla@shop/);
-    const written = fs.readFileSync(file, 'utf8').split('\n').find((text) => text.includes('"resolved"'));
+    const written = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .find((text) => text.includes('"resolved"'));
     for (let i = 0; i < 60; i += 1) {
       const other = await beginId(journal, request('pay', { amount: '1', invoice: `FILL-${i}` }));
       await journal.end(other, OK);
     }
     assert.ok(await journal.file.compact(), 'compaction ran');
-    const after = fs.readFileSync(file, 'utf8').split('\n').filter((text) => text.includes('"resolved"'));
+    const after = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((text) => text.includes('"resolved"'));
     assert.deepEqual(after, [written], 'the very same line: who, when, finding, ref and note are never rewritten');
     journal = await reopen(journal, { maxBytes: 1 << 30 });
     const entry = journal.find(id);
@@ -824,7 +896,10 @@ describe('journal: operator findings (resolve) and the history the console reads
     const open2 = await beginId(journal, request('pay', { amount: '1', invoice: 'OPEN-CH' }));
     await rejectsWith(journal.resolve(open1, { finding: 'not-charged', by: 'x' }), 'NOT_NEEDED');
     journal = await reopen(journal);
-    assert.deepEqual(journal.history({ states: ['unknown'] }).entries.map((e) => e.invoice), ['OPEN-CH', 'OPEN-NC']);
+    assert.deepEqual(
+      journal.history({ states: ['unknown'] }).entries.map((e) => e.invoice),
+      ['OPEN-CH', 'OPEN-NC'],
+    );
     await journal.resolve(open1, { finding: 'not-charged', by: 'x' });
     await journal.resolve(open2, { finding: 'charged', by: 'x' });
     journal = await reopen(journal);
@@ -889,7 +964,11 @@ describe('journal: operator findings (resolve) and the history the console reads
       [{ finding: 'charged', by: 'x', note: { text: 'x' } }, 'note'],
     ];
     for (const [input, field] of cases) await rejectsWith(journal.resolve(id, input), 'INVALID_INPUT', field);
-    assert.deepEqual(journal.unresolved.map((e) => e.id), [id], 'nothing was recorded');
+    assert.deepEqual(
+      journal.unresolved.map((e) => e.id),
+      [id],
+      'nothing was recorded',
+    );
     const ok = await journal.resolve(id, { finding: 'charged', by: 'x'.repeat(100), ref: 'R'.repeat(50), note: 'ű'.repeat(500) });
     assert.equal(ok.state, 'charged');
   });
@@ -902,12 +981,19 @@ describe('journal: operator findings (resolve) and the history the console reads
       counted.failAt(counted.ops + 1, kind);
       await assert.rejects(journal.resolve(id, { finding: 'not-charged', by: 'x' }));
       counted.clear();
-      assert.deepEqual(journal.unresolved.map((e) => e.id), [id], `${kind}: still unresolved`);
+      assert.deepEqual(
+        journal.unresolved.map((e) => e.id),
+        [id],
+        `${kind}: still unresolved`,
+      );
       assert.equal(journal.refusal(request('pay', { amount: '7', invoice: 'FAIL-1' })).code, 'DUPLICATE', `${kind}: still protected`);
       assert.equal(journal.find(id).resolution, undefined);
     }
     journal = await reopen(journal);
-    assert.deepEqual(journal.unresolved.map((e) => e.id), [id]);
+    assert.deepEqual(
+      journal.unresolved.map((e) => e.id),
+      [id],
+    );
     assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /"resolved"/);
     await journal.resolve(id, { finding: 'not-charged', by: 'x' });
     assert.equal(journal.refusal(request('pay', { amount: '7', invoice: 'FAIL-1' })), undefined, 'works once the disk does');
@@ -975,7 +1061,10 @@ describe('journal: operator findings (resolve) and the history the console reads
     fs.writeFileSync(file, `${v1({ id: 'old', event: 'begin', action: 'pay', invoice: 'OLD-1', amount: '3.00' })}\n${v1({ id: 'old', event: 'end', outcome: 'unknown' })}\n`);
     let journal = journalAt();
     await journal.ready;
-    assert.deepEqual(journal.unresolved.map((e) => e.invoice), ['OLD-1']);
+    assert.deepEqual(
+      journal.unresolved.map((e) => e.invoice),
+      ['OLD-1'],
+    );
     assert.equal(journal.find('old').state, 'unknown');
     await journal.resolve('old', { finding: 'not-charged', by: 'x' });
     await journal.close();
@@ -986,7 +1075,10 @@ describe('journal: operator findings (resolve) and the history the console reads
     await journal.ready;
     assert.equal(journal.damaged.length, 1);
     assert.equal(journal.refusal(request('pay', { amount: '3', invoice: 'OLD-1' })).code, 'DUPLICATE');
-    assert.deepEqual(journal.unresolved.map((e) => e.invoice), ['OLD-1']);
+    assert.deepEqual(
+      journal.unresolved.map((e) => e.invoice),
+      ['OLD-1'],
+    );
   });
 
   it('history: newest first, paged, by local day, action, state, invoice text and terminal; declined requests too; after a restart the same', async () => {
@@ -1003,7 +1095,12 @@ describe('journal: operator findings (resolve) and the history the console reads
     await at(new Date(2026, 11, 2, 0, 0, 0), 'pay', { amount: '2', invoice: 'a-1002' }, DECLINED);
     await at(new Date(2026, 11, 2, 9, 30, 0), 'refund', { amount: '1', invoice: 'A-1001' }, OK);
     const lost = await at(new Date(2026, 11, 2, 12, 0, 0), 'pay', { amount: '3', invoice: 'B-7' }, UNKNOWN, 'tcp:10.0.0.2:51042');
-    await at(new Date(2026, 11, 2, 23, 59, 59, 999), 'pay', { amount: '4', invoice: 'C-1' }, { result: 'ERROR', outcome: 'not-sent', code: 'BUSY', ref: '', status: null, statusText: null, message: 'busy' });
+    await at(
+      new Date(2026, 11, 2, 23, 59, 59, 999),
+      'pay',
+      { amount: '4', invoice: 'C-1' },
+      { result: 'ERROR', outcome: 'not-sent', code: 'BUSY', ref: '', status: null, statusText: null, message: 'busy' },
+    );
     await at(new Date(2026, 11, 3, 0, 0, 0), 'pay', { amount: '5', invoice: 'D-1' }, OK);
     await journal.resolve(lost, { finding: 'not-charged', by: 'x' });
 
@@ -1036,18 +1133,21 @@ describe('journal: operator findings (resolve) and the history the console reads
       JSON.stringify({ v: 1, at, id, event: 'begin', action: 'pay', invoice, amount: '1.00' }),
       JSON.stringify({ v: 1, at, id, event: 'end', outcome: 'ok', ref: id }),
     ];
-    fs.writeFileSync(
-      file,
-      `${[...line('b', '2026-12-02T10:00:00.000Z', 'B'), ...line('c', '2026-12-03T10:00:00.000Z', 'C'), ...line('a', '2026-12-01T10:00:00.000Z', 'A')].join('\n')}\n`,
-    );
+    fs.writeFileSync(file, `${[...line('b', '2026-12-02T10:00:00.000Z', 'B'), ...line('c', '2026-12-03T10:00:00.000Z', 'C'), ...line('a', '2026-12-01T10:00:00.000Z', 'A')].join('\n')}\n`);
     let clock = new Date('2026-12-04T10:00:00.000Z');
     const journal = journalAt({ now: () => clock });
     await journal.ready;
-    assert.deepEqual(journal.history().entries.map((e) => e.invoice), ['C', 'B', 'A']);
+    assert.deepEqual(
+      journal.history().entries.map((e) => e.invoice),
+      ['C', 'B', 'A'],
+    );
     await beginId(journal, request('pay', { amount: '1', invoice: 'D' }));
     clock = new Date('2026-12-02T12:00:00.000Z');
     await beginId(journal, request('pay', { amount: '1', invoice: 'BACK' }));
-    assert.deepEqual(journal.history().entries.map((e) => e.invoice), ['D', 'C', 'BACK', 'B', 'A']);
+    assert.deepEqual(
+      journal.history().entries.map((e) => e.invoice),
+      ['D', 'C', 'BACK', 'B', 'A'],
+    );
   });
 
   it("keeps a failure's message key and values, so the console can say it in another language; a key or value that does not fit is dropped and the English stays", async () => {
@@ -1117,7 +1217,10 @@ describe('journal: a large journal', function () {
       try {
         const page = journal.history({ limit: 3 });
         assert.equal(page.total, 100000);
-        assert.deepEqual(page.entries.map((e) => e.invoice), ['I-99999', 'I-99998', 'I-99997']);
+        assert.deepEqual(
+          page.entries.map((e) => e.invoice),
+          ['I-99999', 'I-99998', 'I-99997'],
+        );
         assert.equal(journal.history({ states: ['declined'], limit: 0 }).total, 10000);
         assert.equal(journal.refusal(request('pay', { amount: '1', invoice: 'I-0' })).code, 'DUPLICATE');
       } finally {

@@ -35,7 +35,6 @@ const { resources, expectResources } = require('./support/resources');
 /** Handles a stopped node must give back. */
 const SOCKETS_AND_TIMERS = ['TCPSocketWrap', 'Timeout'];
 
-
 function terminalConfig(overrides = {}) {
   return terminalConfigNode('cfg', simPort, { name: 'simulated terminal', ...overrides });
 }
@@ -194,9 +193,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
   describe('each action succeeding', function () {
     it('pay: payload {action, result, ref, invoice, amount}, message properties kept, nothing on output 2', async function () {
       await deployOne('pay');
-      const msg = expectSuccess(
-        await run('act', { _msgid: 'msg-pay-1', topic: 'kiosk 3', order: { id: 7 }, payload: 12.5, invoice: 'INV-PAY-1' }),
-      );
+      const msg = expectSuccess(await run('act', { _msgid: 'msg-pay-1', topic: 'kiosk 3', order: { id: 7 }, payload: 12.5, invoice: 'INV-PAY-1' }));
       assert.equal(msg._msgid, 'msg-pay-1');
       assert.equal(msg.topic, 'kiosk 3');
       assert.deepEqual(msg.order, { id: 7 });
@@ -223,9 +220,10 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.match(msg.payload.ref, REF);
       assert.deepEqual(msg.payload, { action: 'refund', result: 'OK', ref: msg.payload.ref, invoice: 'INV-REF-1', amount: '3.20' });
       assert.equal(outputs.act.err.length, 0);
-      assert.deepEqual(simulator.received.map((r) => r.request), [
-        { action: 'refund', invoice: 'INV-REF-1', sum: '3.20', receipt: 'ON', custrcpt: 'OFF' },
-      ]);
+      assert.deepEqual(
+        simulator.received.map((r) => r.request),
+        [{ action: 'refund', invoice: 'INV-REF-1', sum: '3.20', receipt: 'ON', custrcpt: 'OFF' }],
+      );
     });
 
     it('preauth: payload {action, result, ref, invoice, amount} and msg.preauthcode = ref', async function () {
@@ -273,13 +271,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
     });
 
     it('preauth → complete and preauth → cancel, wired through the success output, work end to end in one flow', async function () {
-      await deploy([
-        terminalConfig(),
-        ...actionNode('pa1', 'preauth', {}, ['co']),
-        ...actionNode('co', 'complete'),
-        ...actionNode('pa2', 'preauth', {}, ['ca']),
-        ...actionNode('ca', 'cancel'),
-      ]);
+      await deploy([terminalConfig(), ...actionNode('pa1', 'preauth', {}, ['co']), ...actionNode('co', 'complete'), ...actionNode('pa2', 'preauth', {}, ['ca']), ...actionNode('ca', 'cancel')]);
       helper.getNode('pa1').receive({ topic: 'room 12', payload: '80.00', invoice: 'HOTEL-12' });
       const completed = expectSuccess(await one('co'));
       const preauth1 = expectSuccess(await one('pa1'));
@@ -300,7 +292,12 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
 
       assert.deepEqual(
         simulator.received.map((r) => [r.request.action, r.request.preauthCode ?? r.request.invoice]),
-        [['preauth', 'HOTEL-12'], ['complete', code1], ['preauth', 'HOTEL-14'], ['cancel', code2]],
+        [
+          ['preauth', 'HOTEL-12'],
+          ['complete', code1],
+          ['preauth', 'HOTEL-14'],
+          ['cancel', code2],
+        ],
       );
       for (const id of ['pa1', 'co', 'pa2', 'ca']) assert.equal(outputs[id].err.length, 0, `${id} error output`);
     });
@@ -433,12 +430,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
     });
 
     it('preauthcode from msg.payload.preauthcode (complete and cancel)', async function () {
-      await deploy([
-        terminalConfig(),
-        ...actionNode('pa', 'preauth'),
-        ...actionNode('co', 'complete'),
-        ...actionNode('ca', 'cancel'),
-      ]);
+      await deploy([terminalConfig(), ...actionNode('pa', 'preauth'), ...actionNode('co', 'complete'), ...actionNode('ca', 'cancel')]);
       const code1 = await preauthorize('pa', 10);
       const completed = expectSuccess(await run('co', { payload: { amount: '9.99', preauthcode: code1 } }));
       assert.equal(completed.payload.preauthcode, code1);
@@ -520,10 +512,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
         assert.equal(msg.payload.status, null);
         assert.equal(msg.payload.statusName, null);
         assert.equal(msg.payload.statusText, null);
-        assert.ok(
-          msg.error.message.includes(`${c.field} `),
-          `the message names ${c.field}: "${msg.error.message}"`,
-        );
+        assert.ok(msg.error.message.includes(`${c.field} `), `the message names ${c.field}: "${msg.error.message}"`);
         assert.match(msg.error.message, /nothing was sent/i);
         assert.equal(outputs.act.ok.length, 0);
         assert.equal(simulator.received.length, 0, 'the simulator received nothing');
@@ -580,7 +569,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.equal(msg.payload.statusText, 'TRANSACTION_CANCELED');
     });
 
-    it('TERMINAL: complete of an unknown code (the app\'s malformed < preautcompletionhresp > reply) → status 5', async function () {
+    it("TERMINAL: complete of an unknown code (the app's malformed < preautcompletionhresp > reply) → status 5", async function () {
       await deployOne('complete');
       const msg = expectError(await run('act', { payload: 5, preauthcode: 'UNKNOWN-CODE' }), 'TERMINAL', 'failed');
       assert.equal(msg.payload.action, 'complete');
@@ -626,7 +615,11 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
 
       const first = expectSuccess(await one('first', 2000));
       assert.equal(first.payload.invoice, 'FIRST');
-      assert.deepEqual(simulator.received.map((r) => r.request.invoice), ['FIRST'], 'the second request never reached the terminal');
+      assert.deepEqual(
+        simulator.received.map((r) => r.request.invoice),
+        ['FIRST'],
+        'the second request never reached the terminal',
+      );
       assert.equal(count('second'), 1);
     });
 
@@ -657,7 +650,10 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.match(msg.error.message, /nothing was sent/i);
       assert.ok(msg.error.message.includes(String(port)), `names the address: ${msg.error.message}`);
       assert.equal(lastStatusText(statuses), 'terminal not reachable');
-      assert.ok(statuses.some((s) => /connecting/.test(s.text)), 'showed connecting first');
+      assert.ok(
+        statuses.some((s) => /connecting/.test(s.text)),
+        'showed connecting first',
+      );
     });
 
     it('TIMEOUT: fault "silent" with responseTimeout 1 s → outcome unknown; status says to check that amount on the terminal', async function () {
@@ -673,7 +669,10 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.equal(msg.payload.amount, '5.00');
       assert.equal(simulator.received.length, 1);
       assert.equal(lastStatusText(statuses), 'check terminal: 5.00');
-      assert.ok(statuses.some((s) => /waiting/.test(s.text) && s.text.includes('5.00')), 'showed waiting with the amount');
+      assert.ok(
+        statuses.some((s) => /waiting/.test(s.text) && s.text.includes('5.00')),
+        'showed waiting with the amount',
+      );
     });
 
     it('CONNECTION_LOST: fault "drop" → outcome unknown; status says to check that amount on the terminal', async function () {
@@ -739,7 +738,10 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       // connection), or TW-2 got its own answer.
       expectSuccess(next);
       assert.equal(next.msg.payload.invoice, 'TW-2');
-      assert.deepEqual(simulator.received.map((r) => r.request.invoice), ['TW-1', 'TW-2']);
+      assert.deepEqual(
+        simulator.received.map((r) => r.request.invoice),
+        ['TW-1', 'TW-2'],
+      );
     });
 
     it('fault "bytewise" and closeAfterAnswer: answers in pieces and apps that hang up still work', async function () {
@@ -958,7 +960,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       simulator.behaviour = {};
       outputs.b = { ok: [], err: [] };
       expectSuccess(await run('b', { payload: 3, invoice: 'B-3' }));
-      assert.equal(accepted, 1, 'all of b\'s requests went over the first connection');
+      assert.equal(accepted, 1, "all of b's requests went over the first connection");
       assert.equal(simulator.connectionCount, 1);
     });
 
@@ -976,7 +978,10 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
       assert.equal(helper.getNode('a').name, 'a renamed');
       assert.equal(helper.getNode('cfg').client, client, 'the config node was not restarted');
       // Only the modified node restarts: the helper nodes (and their listeners) are the same.
-      assert.deepEqual(['a-ok', 'a-err', 'b-ok', 'b-err'].map((id) => helper.getNode(id)), helpersBefore);
+      assert.deepEqual(
+        ['a-ok', 'a-err', 'b-ok', 'b-err'].map((id) => helper.getNode(id)),
+        helpersBefore,
+      );
       outputs.a = { ok: [], err: [] };
       outputs.b = { ok: [], err: [] };
 
@@ -1020,7 +1025,7 @@ describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
 
       // The terminal is free again for the nodes that remain, once A-OPEN's late answer can no longer come.
       const client = helper.getNode('cfg').client;
-      assert.equal(client.busy, true, 'kept for A-OPEN\'s late answer');
+      assert.equal(client.busy, true, "kept for A-OPEN's late answer");
       await waitFor(() => !client.busy, 'the window for a late answer to pass', 1000);
       expectSuccess(await run('b', { payload: 7, invoice: 'B-AFTER' }));
       assert.equal(simulator.received[simulator.received.length - 1].request.invoice, 'B-AFTER');

@@ -108,9 +108,7 @@ describe('package: Flow Library scorecard checks', function () {
   });
 
   it('links a repository or a bug tracker', function () {
-    const urls = [pkg.repository && (pkg.repository.url || pkg.repository), pkg.bugs && (pkg.bugs.url || pkg.bugs)].filter(
-      (url) => typeof url === 'string',
-    );
+    const urls = [pkg.repository && (pkg.repository.url || pkg.repository), pkg.bugs && (pkg.bugs.url || pkg.bugs)].filter((url) => typeof url === 'string');
     assert.ok(urls.length > 0, 'neither repository nor bugs is set');
     for (const url of urls) assert.match(url, /^(git\+)?https:\/\/[^\s/]+\/\S+/, `not a URL: ${url}`);
   });
@@ -279,10 +277,7 @@ describe('package: npm pack', function () {
       for (const [pattern, what] of forbidden) assert.ok(!pattern.test(file), `${file} is in the tarball (${what})`);
     }
     for (const file of packed) {
-      assert.ok(
-        /^(dist|examples)\//.test(file) || ['package.json', 'README.md', 'LICENSE'].includes(file),
-        `${file}: unexpected file in the tarball`,
-      );
+      assert.ok(/^(dist|examples)\//.test(file) || ['package.json', 'README.md', 'LICENSE'].includes(file), `${file}: unexpected file in the tarball`);
     }
   });
 
@@ -299,7 +294,12 @@ describe('package: npm pack', function () {
       installLog = npmWithWarnings([...installArgs, '--offline'], { cwd: userDir });
     } catch (error) {
       // The runtime dependencies are missing from the npm cache (no `npm ci` ran on this machine?).
-      console.warn(`      offline install failed, trying --prefer-offline: ${String(error.stderr || error.message).trim().split('\n').pop()}`);
+      console.warn(
+        `      offline install failed, trying --prefer-offline: ${String(error.stderr || error.message)
+          .trim()
+          .split('\n')
+          .pop()}`,
+      );
       installLog = npmWithWarnings([...installArgs, '--prefer-offline'], { cwd: userDir });
     }
     const installed = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
@@ -308,7 +308,11 @@ describe('package: npm pack', function () {
     // prepack): npm has none to run or to warn about. Dependencies' scripts (serialport's native
     // binding) are theirs.
     const installedScripts = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')).scripts || {};
-    assert.deepEqual(INSTALL_SCRIPTS.filter((name) => name in installedScripts), [], 'the packed package.json has install scripts');
+    assert.deepEqual(
+      INSTALL_SCRIPTS.filter((name) => name in installedScripts),
+      [],
+      'the packed package.json has install scripts',
+    );
     const aboutUs = installLog.split('\n').filter((line) => /warn/i.test(line) && line.includes(pkg.name));
     assert.deepEqual(aboutUs, [], `npm warned about the package while installing it:\n${installLog}`);
     assert.ok(fs.lstatSync(installed).isDirectory() && !fs.lstatSync(installed).isSymbolicLink(), 'not installed as a copy');

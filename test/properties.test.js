@@ -10,19 +10,7 @@
 
 const assert = require('node:assert/strict');
 const fc = require('fast-check');
-const {
-  ACTION_SPECS,
-  InputError,
-  XmlFramer,
-  buildRequestXml,
-  createRequest,
-  escapeXmlText,
-  formatMinor,
-  interpretReply,
-  parseAmount,
-  parseFlatXml,
-  readRequest,
-} = require('../dist/src/protocol');
+const { ACTION_SPECS, InputError, XmlFramer, buildRequestXml, createRequest, escapeXmlText, formatMinor, interpretReply, parseAmount, parseFlatXml, readRequest } = require('../dist/src/protocol');
 const { CHILDREN } = require('./support/request-layout');
 
 const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
@@ -52,7 +40,13 @@ const reply = fc
   .record({
     root: fc.constantFrom(...ROOTS),
     declaration: fc.boolean(),
-    leading: fc.array(fc.oneof(commentText.map((c) => `<!--${c}-->`), fc.constant('<?mypos note?>')), { maxLength: 2 }),
+    leading: fc.array(
+      fc.oneof(
+        commentText.map((c) => `<!--${c}-->`),
+        fc.constant('<?mypos note?>'),
+      ),
+      { maxLength: 2 },
+    ),
     attribute: fc.boolean(),
     spacedTags: fc.boolean(),
     ok: fc.boolean(),
@@ -118,22 +112,23 @@ describe('properties: framing', function () {
 
   it('a stream of replies gives the same frames however it is cut, and each frame reads back as written', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.tuple(space, reply), { minLength: 1, maxLength: 5 }),
-        space,
-        fc.array(fc.nat(), { maxLength: 40 }),
-        (messages, trailing, positions) => {
-          const stream = Buffer.from(messages.map(([gap, message]) => `${gap}${message.xml}`).join('') + trailing, 'utf8');
-          const expected = messages.map(([, message]) => Buffer.from(message.xml, 'utf8'));
-          const { frames, framer } = frameAll(cut(stream, positions));
-          assert.deepEqual(frames.map((frame) => frame.toString('utf8')), expected.map((frame) => frame.toString('utf8')));
-          assert.ok(frames.every((frame, i) => frame.equals(expected[i])), 'byte for byte');
-          assert.equal(framer.inFrame, false, 'nothing left over');
-          messages.forEach(([, message], i) => {
-            assert.deepEqual(interpretReply(frames[i], message.action), message.verdict, message.xml);
-          });
-        },
-      ),
+      fc.property(fc.array(fc.tuple(space, reply), { minLength: 1, maxLength: 5 }), space, fc.array(fc.nat(), { maxLength: 40 }), (messages, trailing, positions) => {
+        const stream = Buffer.from(messages.map(([gap, message]) => `${gap}${message.xml}`).join('') + trailing, 'utf8');
+        const expected = messages.map(([, message]) => Buffer.from(message.xml, 'utf8'));
+        const { frames, framer } = frameAll(cut(stream, positions));
+        assert.deepEqual(
+          frames.map((frame) => frame.toString('utf8')),
+          expected.map((frame) => frame.toString('utf8')),
+        );
+        assert.ok(
+          frames.every((frame, i) => frame.equals(expected[i])),
+          'byte for byte',
+        );
+        assert.equal(framer.inFrame, false, 'nothing left over');
+        messages.forEach(([, message], i) => {
+          assert.deepEqual(interpretReply(frames[i], message.action), message.verdict, message.xml);
+        });
+      }),
       RUNS,
     );
   });
@@ -334,15 +329,18 @@ describe('properties: amounts', function () {
 
   it('formatMinor -> parseAmount gives back the same minor units and text (up to 12 integer digits)', () => {
     fc.assert(
-      fc.property(decimalsArb.chain((d) => fc.tuple(fc.constant(d), fc.bigInt({ min: 1n, max: 10n ** BigInt(12 + d) - 1n }))), ([d, minor]) => {
-        const text = formatMinor(minor, d);
-        const amount = parseAmount(text, d);
-        assert.equal(amount.minor, minor);
-        assert.equal(amount.text, text);
-        // Trailing zeros do not change the amount.
-        const padded = d === 0 ? `${text}.000` : `${text}00`;
-        assert.equal(parseAmount(padded, d).minor, minor);
-      }),
+      fc.property(
+        decimalsArb.chain((d) => fc.tuple(fc.constant(d), fc.bigInt({ min: 1n, max: 10n ** BigInt(12 + d) - 1n }))),
+        ([d, minor]) => {
+          const text = formatMinor(minor, d);
+          const amount = parseAmount(text, d);
+          assert.equal(amount.minor, minor);
+          assert.equal(amount.text, text);
+          // Trailing zeros do not change the amount.
+          const padded = d === 0 ? `${text}.000` : `${text}00`;
+          assert.equal(parseAmount(padded, d).minor, minor);
+        },
+      ),
       RUNS,
     );
   });
@@ -376,7 +374,12 @@ describe('properties: amounts', function () {
   it('a number with more digits after the point than `decimals` is refused, never rounded', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 3 }).chain((d) => fc.tuple(fc.constant(d), fc.integer({ min: 1, max: 10 ** 13 }).filter((u) => u % 10 !== 0))),
+        fc.integer({ min: 0, max: 3 }).chain((d) =>
+          fc.tuple(
+            fc.constant(d),
+            fc.integer({ min: 1, max: 10 ** 13 }).filter((u) => u % 10 !== 0),
+          ),
+        ),
         ([d, units]) => {
           const value = units / 10 ** (d + 1);
           assert.throws(() => parseAmount(value, d), InputError, `${value} with ${d} decimals`);

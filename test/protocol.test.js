@@ -179,10 +179,10 @@ function resultFor(frame, action) {
 }
 
 function assertFailureShape(result, action, expected) {
-  assert.deepEqual(Object.keys(result).sort(), [
-    ...Object.keys(requestFields(action)),
-    'result', 'ref', 'status', 'statusName', 'statusText', 'code', 'outcome', 'message', 'messageKey', 'messageParams',
-  ].sort());
+  assert.deepEqual(
+    Object.keys(result).sort(),
+    [...Object.keys(requestFields(action)), 'result', 'ref', 'status', 'statusName', 'statusText', 'code', 'outcome', 'message', 'messageKey', 'messageParams'].sort(),
+  );
   assert.equal(Object.keys(result)[0], 'message', "the person's sentence comes first, where Node-RED's debug preview shows it");
   const { message, messageKey, messageParams, ...rest } = result;
   assert.deepEqual(rest, { ...requestFields(action), result: 'ERROR', ...expected });
@@ -200,7 +200,12 @@ function assertProtocol(frame, action, reasonPattern) {
   if (reasonPattern) assert.match(verdict.reason, reasonPattern);
   const result = resultFromReply(sampleRequest(action), verdict);
   assertFailureShape(result, action, {
-    ref: '', status: null, statusName: null, statusText: null, code: 'PROTOCOL', outcome: 'unknown',
+    ref: '',
+    status: null,
+    statusName: null,
+    statusText: null,
+    code: 'PROTOCOL',
+    outcome: 'unknown',
   });
   return result;
 }
@@ -297,11 +302,14 @@ describe('protocol: amounts', () => {
     });
 
     it('does not echo control characters from the input in its message', () => {
-      assert.throws(() => parseAmount('12\n<b>', 2, F), (error) => {
-        assert.ok(error instanceof InputError);
-        assert.doesNotMatch(error.message, /\n/);
-        return true;
-      });
+      assert.throws(
+        () => parseAmount('12\n<b>', 2, F),
+        (error) => {
+          assert.ok(error instanceof InputError);
+          assert.doesNotMatch(error.message, /\n/);
+          return true;
+        },
+      );
     });
   });
 
@@ -334,11 +342,7 @@ describe('protocol: amounts', () => {
     });
 
     it('is applied by createRequest', () => {
-      assertInputError(
-        () => createRequest(draft('pay', { amount: 600 }), { decimals: 2, maxAmount: max }),
-        'msg.payload',
-        /above this terminal's limit of 500\.00/,
-      );
+      assertInputError(() => createRequest(draft('pay', { amount: 600 }), { decimals: 2, maxAmount: max }), 'msg.payload', /above this terminal's limit of 500\.00/);
       const ok = createRequest(draft('pay', { amount: 500 }), { decimals: 2, maxAmount: max });
       assert.equal(ok.amount.text, '500.00');
     });
@@ -389,10 +393,13 @@ describe('protocol: references and receipt modes', () => {
   }
 
   it('does not echo control characters in its message', () => {
-    assert.throws(() => parseReference('a\nb\u0000', F), (error) => {
-      assert.ok(!error.message.includes('\n') && !error.message.includes('\u0000'), error.message);
-      return true;
-    });
+    assert.throws(
+      () => parseReference('a\nb\u0000', F),
+      (error) => {
+        assert.ok(!error.message.includes('\n') && !error.message.includes('\u0000'), error.message);
+        return true;
+      },
+    );
   });
 
   it('rejects a leading or trailing space', () => {
@@ -434,61 +441,76 @@ describe('protocol: requests', () => {
   describe('exact XML for each action, as in the seed', () => {
     it('pay: invoice, sum, receipt, custrcpt', () => {
       const xml = buildRequestXml(request('pay', { amount: 12.5, invoice: 'INV-1', receipt: 'ON', custrcpt: 'OFF' }));
-      assert.equal(xml, `${DECLARATION}
+      assert.equal(
+        xml,
+        `${DECLARATION}
 <pay>
   <invoice>INV-1</invoice>
   <sum>12.50</sum>
   <receipt>ON</receipt>
   <custrcpt>OFF</custrcpt>
 </pay>
-`);
+`,
+      );
     });
 
     it('refund: invoice, sum, receipt, custrcpt', () => {
       const xml = buildRequestXml(request('refund', { amount: '3', invoice: 'R-9', receipt: 'AFTER_CONFIRMATION', custrcpt: 'ON' }));
-      assert.equal(xml, `${DECLARATION}
+      assert.equal(
+        xml,
+        `${DECLARATION}
 <refund>
   <invoice>R-9</invoice>
   <sum>3.00</sum>
   <receipt>AFTER_CONFIRMATION</receipt>
   <custrcpt>ON</custrcpt>
 </refund>
-`);
+`,
+      );
     });
 
     it('preauth: invoice, sum, receipt, custrcpt', () => {
       const xml = buildRequestXml(request('preauth', { amount: '100.1', invoice: 'P 1', receipt: 'OFF', custrcpt: 'AFTER_CONFIRMATION' }));
-      assert.equal(xml, `${DECLARATION}
+      assert.equal(
+        xml,
+        `${DECLARATION}
 <preauth>
   <invoice>P 1</invoice>
   <sum>100.10</sum>
   <receipt>OFF</receipt>
   <custrcpt>AFTER_CONFIRMATION</custrcpt>
 </preauth>
-`);
+`,
+      );
     });
 
     it('complete: preauthcode, sum, receipt, custrcpt; root preauthcompletion', () => {
       const xml = buildRequestXml(request('complete', { amount: '7.5', preauthcode: '123456000001', invoice: 'ignored' }));
-      assert.equal(xml, `${DECLARATION}
+      assert.equal(
+        xml,
+        `${DECLARATION}
 <preauthcompletion>
   <preauthcode>123456000001</preauthcode>
   <sum>7.50</sum>
   <receipt>ON</receipt>
   <custrcpt>OFF</custrcpt>
 </preauthcompletion>
-`);
+`,
+      );
     });
 
     it('cancel: preauthcode, receipt, custrcpt; root preauthcancel; no sum', () => {
       const xml = buildRequestXml(request('cancel', { amount: '5', preauthcode: 'PA-1', invoice: 'ignored' }));
-      assert.equal(xml, `${DECLARATION}
+      assert.equal(
+        xml,
+        `${DECLARATION}
 <preauthcancel>
   <preauthcode>PA-1</preauthcode>
   <receipt>ON</receipt>
   <custrcpt>OFF</custrcpt>
 </preauthcancel>
-`);
+`,
+      );
     });
 
     it('honours the decimals rule in <sum>', () => {
@@ -501,19 +523,33 @@ describe('protocol: requests', () => {
   describe('createRequest', () => {
     it('returns exactly the fields each action carries', () => {
       assert.deepEqual(request('pay', { amount: '1', invoice: 'I' }), {
-        action: 'pay', amount: { text: '1.00', minor: 100n }, invoice: 'I', receipt: 'ON', custrcpt: 'OFF',
+        action: 'pay',
+        amount: { text: '1.00', minor: 100n },
+        invoice: 'I',
+        receipt: 'ON',
+        custrcpt: 'OFF',
       });
       assert.deepEqual(request('complete', { amount: '1', preauthcode: 'C', invoice: 'I' }), {
-        action: 'complete', amount: { text: '1.00', minor: 100n }, preauthCode: 'C', receipt: 'ON', custrcpt: 'OFF',
+        action: 'complete',
+        amount: { text: '1.00', minor: 100n },
+        preauthCode: 'C',
+        receipt: 'ON',
+        custrcpt: 'OFF',
       });
       assert.deepEqual(request('cancel', { amount: '1', preauthcode: 'C', invoice: 'I' }), {
-        action: 'cancel', preauthCode: 'C', receipt: 'ON', custrcpt: 'OFF',
+        action: 'cancel',
+        preauthCode: 'C',
+        receipt: 'ON',
+        custrcpt: 'OFF',
       });
     });
 
     it('generates an invoice when none is given, or when its value is undefined', () => {
       const calls = [];
-      const made = createRequest(draft('pay', { amount: 1 }), RULES, () => { calls.push(1); return 'GEN-1'; });
+      const made = createRequest(draft('pay', { amount: 1 }), RULES, () => {
+        calls.push(1);
+        return 'GEN-1';
+      });
       assert.equal(made.invoice, 'GEN-1');
       const made2 = createRequest(draft('refund', { amount: 1, invoice: undefined }), RULES, () => 'GEN-2');
       assert.equal(made2.invoice, 'GEN-2');
@@ -666,7 +702,7 @@ describe('protocol: XmlFramer', () => {
     assert.equal(frames[0].toString('utf8'), REPLY);
   });
 
-  it('does not copy-alias the caller\'s buffer for partial frames', () => {
+  it("does not copy-alias the caller's buffer for partial frames", () => {
     const framer = new XmlFramer();
     const chunk = Buffer.from('<payresp><result>OK');
     assert.deepEqual(framer.push(chunk), []);
@@ -725,13 +761,16 @@ describe('protocol: XmlFramer', () => {
   describe('errors', () => {
     function assertFramingError(pieces, pattern) {
       const framer = new XmlFramer();
-      assert.throws(() => {
-        for (const piece of pieces) framer.push(Buffer.from(piece));
-      }, (error) => {
-        assert.ok(error instanceof FramingError, `expected FramingError, got ${error}`);
-        assert.match(error.message, pattern);
-        return true;
-      });
+      assert.throws(
+        () => {
+          for (const piece of pieces) framer.push(Buffer.from(piece));
+        },
+        (error) => {
+          assert.ok(error instanceof FramingError, `expected FramingError, got ${error}`);
+          assert.match(error.message, pattern);
+          return true;
+        },
+      );
       return framer;
     }
 
@@ -787,8 +826,7 @@ describe('protocol: XmlFramer', () => {
     });
 
     it('comments, CDATA and processing instructions split anywhere frame exactly as when whole', () => {
-      const stream = Buffer.from(`<?xml version="1.0"?><!-- a > b - ->--><payresp><!---->` +
-        `<ref><![CDATA[x]>]]]]><![CDATA[>]]></ref><?pi ? > ?><result>OK</result></payresp><!-- - -->`);
+      const stream = Buffer.from(`<?xml version="1.0"?><!-- a > b - ->--><payresp><!---->` + `<ref><![CDATA[x]>]]]]><![CDATA[>]]></ref><?pi ? > ?><result>OK</result></payresp><!-- - -->`);
       const whole = new XmlFramer().push(stream).map(String);
       assert.equal(whole.length, 1);
       assert.ok(whole[0].endsWith('</payresp>'));
@@ -877,7 +915,12 @@ describe('protocol: replies', () => {
         const xml = SEED_BY_ACTION[action].error;
         assert.deepEqual(interpretReply(xml, action), { kind: 'declined', ref: '', status: 3, statusText: 'TRANSACTION_FAILED' });
         const message = assertFailureShape(resultFor(xml, action), action, {
-          ref: '', status: 3, statusName: 'TRANSACTION_FAILED', statusText: 'TRANSACTION_FAILED', code: 'TERMINAL', outcome: 'failed',
+          ref: '',
+          status: 3,
+          statusName: 'TRANSACTION_FAILED',
+          statusText: 'TRANSACTION_FAILED',
+          code: 'TERMINAL',
+          outcome: 'failed',
         });
         // In words, not the terminal's constant: the status stays in the machine fields.
         assert.match(message, /^The terminal reports that it failed: check its transaction history/);
@@ -887,7 +930,12 @@ describe('protocol: replies', () => {
       it(`${action}: the Hibás XML answer (always payresp) is BAD_XML / failed`, () => {
         assert.deepEqual(interpretReply(SEED.badXml, action), { kind: 'bad-xml', ref: 'Hibás XML' });
         const message = assertFailureShape(resultFor(SEED.badXml, action), action, {
-          ref: 'Hibás XML', status: null, statusName: null, statusText: null, code: 'BAD_XML', outcome: 'failed',
+          ref: 'Hibás XML',
+          status: null,
+          statusName: null,
+          statusText: null,
+          code: 'BAD_XML',
+          outcome: 'failed',
         });
         assert.match(message, /could not read/);
       });
@@ -910,7 +958,12 @@ describe('protocol: replies', () => {
       assert.deepEqual(interpretReply(ok, 'complete'), { kind: 'ok', ref: 'C1' });
       const err = '<preauthcompletionresp><result>ERROR</result><status>7</status><status_text>INVALID_AMOUNT</status_text><ref></ref></preauthcompletionresp>';
       assertFailureShape(resultFor(err, 'complete'), 'complete', {
-        ref: '', status: 7, statusName: 'INVALID_AMOUNT', statusText: 'INVALID_AMOUNT', code: 'TERMINAL', outcome: 'failed',
+        ref: '',
+        status: 7,
+        statusName: 'INVALID_AMOUNT',
+        statusText: 'INVALID_AMOUNT',
+        code: 'TERMINAL',
+        outcome: 'failed',
       });
       assertProtocol(ok, 'cancel');
       assertProtocol(ok, 'preauth');
@@ -921,7 +974,12 @@ describe('protocol: replies', () => {
       assert.deepEqual(interpretReply(ok, 'cancel'), { kind: 'ok', ref: 'X1' });
       const err = '<preauthcancelresp >\n<result>ERROR</result><status>5</status><status_text>NO_DATA_FOUND</status_text><ref/></preauthcancelresp >';
       assertFailureShape(resultFor(err, 'cancel'), 'cancel', {
-        ref: '', status: 5, statusName: 'NO_DATA_FOUND', statusText: 'NO_DATA_FOUND', code: 'TERMINAL', outcome: 'failed',
+        ref: '',
+        status: 5,
+        statusName: 'NO_DATA_FOUND',
+        statusText: 'NO_DATA_FOUND',
+        code: 'TERMINAL',
+        outcome: 'failed',
       });
       assertProtocol(ok, 'complete');
     });
@@ -960,16 +1018,18 @@ describe('protocol: replies', () => {
   });
 
   describe('status and status_text', () => {
-    const NAMES = [
-      'TRANSACTION_SUCCESS', 'TRANSACTION_CANCELED', 'TRANSACTION_DECLINED', 'TRANSACTION_FAILED',
-      'DEVICE_NOT_ACTIVATED', 'NO_DATA_FOUND', 'INVALID_CURRENCY', 'INVALID_AMOUNT',
-    ];
+    const NAMES = ['TRANSACTION_SUCCESS', 'TRANSACTION_CANCELED', 'TRANSACTION_DECLINED', 'TRANSACTION_FAILED', 'DEVICE_NOT_ACTIVATED', 'NO_DATA_FOUND', 'INVALID_CURRENCY', 'INVALID_AMOUNT'];
     NAMES.forEach((name, status) => {
       if (status === 0) return; // ERROR with TRANSACTION_SUCCESS contradicts itself: below
       it(`status ${status} -> ${name}`, () => {
         const xml = `<payresp><result>ERROR</result><status>${status}</status><status_text>text ${status}</status_text><ref></ref></payresp>`;
         assertFailureShape(resultFor(xml, 'pay'), 'pay', {
-          ref: '', status, statusName: name, statusText: `text ${status}`, code: 'TERMINAL', outcome: 'failed',
+          ref: '',
+          status,
+          statusName: name,
+          statusText: `text ${status}`,
+          code: 'TERMINAL',
+          outcome: 'failed',
         });
       });
     });
@@ -988,7 +1048,12 @@ describe('protocol: replies', () => {
     it('an unknown status keeps its number and has no name', () => {
       const xml = '<refundresp><result>ERROR</result><status>42</status><status_text>SOMETHING_NEW</status_text><ref>r</ref></refundresp>';
       const message = assertFailureShape(resultFor(xml, 'refund'), 'refund', {
-        ref: 'r', status: 42, statusName: null, statusText: 'SOMETHING_NEW', code: 'TERMINAL', outcome: 'failed',
+        ref: 'r',
+        status: 42,
+        statusName: null,
+        statusText: 'SOMETHING_NEW',
+        code: 'TERMINAL',
+        outcome: 'failed',
       });
       assert.match(message, /^Not approved by the terminal \(status 42\)\.$/);
     });
@@ -1001,7 +1066,7 @@ describe('protocol: replies', () => {
       assert.equal(result.status, 2);
     });
 
-    it('status_text is not mapped from the status: the terminal\'s own words are kept', () => {
+    it("status_text is not mapped from the status: the terminal's own words are kept", () => {
       const xml = '<payresp><result>ERROR</result><status>2</status><status_text>Card expired</status_text><ref></ref></payresp>';
       const result = resultFor(xml, 'pay');
       assert.equal(result.statusText, 'Card expired');
@@ -1057,7 +1122,7 @@ describe('protocol: replies', () => {
       }
     });
 
-    it('from the action\'s own reply root is BAD_XML too', () => {
+    it("from the action's own reply root is BAD_XML too", () => {
       const xml = '<refundresp><result>ERROR</result><ref>Hibás XML</ref></refundresp>';
       assert.equal(interpretReply(xml, 'refund').kind, 'bad-xml');
     });
@@ -1136,11 +1201,7 @@ describe('protocol: replies', () => {
     });
 
     it('invalid UTF-8 bytes', () => {
-      const make = (bytes) => Buffer.concat([
-        Buffer.from('<payresp><result>ERROR</result><status>2</status><status_text>'),
-        Buffer.from(bytes),
-        Buffer.from('</status_text><ref></ref></payresp>'),
-      ]);
+      const make = (bytes) => Buffer.concat([Buffer.from('<payresp><result>ERROR</result><status>2</status><status_text>'), Buffer.from(bytes), Buffer.from('</status_text><ref></ref></payresp>')]);
       assertProtocol(make([0xff, 0xfe]), 'pay', /UTF-8/);
       assertProtocol(make([0xc3]), 'pay', /UTF-8/); // truncated sequence
       assertProtocol(make([0xed, 0xa0, 0x80]), 'pay', /UTF-8/); // encoded surrogate
@@ -1172,7 +1233,12 @@ describe('protocol: replies', () => {
 
     it('a TERMINAL failure without status has status, statusName and statusText null', () => {
       assertFailureShape(resultFor('<payresp><result>ERROR</result><ref></ref></payresp>', 'pay'), 'pay', {
-        ref: '', status: null, statusName: null, statusText: null, code: 'TERMINAL', outcome: 'failed',
+        ref: '',
+        status: null,
+        statusName: null,
+        statusText: null,
+        code: 'TERMINAL',
+        outcome: 'failed',
       });
     });
 

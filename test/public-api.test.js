@@ -59,7 +59,13 @@ function declaredNames() {
   const declarations = fs.readFileSync(path.join(root, 'dist', 'src', 'index.d.ts'), 'utf8');
   assert.doesNotMatch(declarations, /export \*/, 'no wholesale re-export: every name is chosen');
   const names = [];
-  for (const [, list] of declarations.matchAll(/export (?:type )?\{([^}]*)\}/g)) names.push(...list.split(',').map((name) => name.trim()).filter(Boolean));
+  for (const [, list] of declarations.matchAll(/export (?:type )?\{([^}]*)\}/g))
+    names.push(
+      ...list
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    );
   return names.sort();
 }
 

@@ -175,7 +175,11 @@ describe('terminal readiness', function () {
       const noticedAgain = performance.now() - startedAt;
       console.log(`      stopped → unreachable in ${noticed.toFixed(0)} ms, started → ready in ${noticedAgain.toFixed(0)} ms (interval ${INTERVAL} ms)`);
 
-      assert.deepEqual(changes.map((readiness) => readiness.state), ['ready', 'unreachable', 'ready'], 'a listener hears changes only');
+      assert.deepEqual(
+        changes.map((readiness) => readiness.state),
+        ['ready', 'unreachable', 'ready'],
+        'a listener hears changes only',
+      );
       assert.equal(changes[2].reason, undefined);
       assert.equal(simulator.bytesReceived, 0, 'bytes received from check connections');
       assert.equal(simulator.received.length, 0);
@@ -183,7 +187,7 @@ describe('terminal readiness', function () {
       await waitFor(() => simulator.connectionLog.every((connection) => connection.closed), 'every check connection closed', 500);
     });
 
-    it('never checks while a request is open: the slow answer\'s connection is the only one; the next check comes a whole interval after it', async function () {
+    it("never checks while a request is open: the slow answer's connection is the only one; the next check comes a whole interval after it", async function () {
       const INTERVAL = 300;
       const { simulator, port } = await startSimulator({ delayMs: 1500 });
       const times = watchConnections(simulator);
@@ -253,7 +257,7 @@ describe('terminal readiness', function () {
         assert.equal(checks[0].signal.aborted, true, 'the check gave way');
         assert.equal(client.readiness.state, 'ready');
         const withBytes = simulator.connectionLog.filter((connection) => connection.bytes > 0);
-        assert.equal(withBytes.length, 1, 'one connection carried bytes: the request\'s');
+        assert.equal(withBytes.length, 1, "one connection carried bytes: the request's");
         assert.equal(withBytes[0].messages, 1);
         assert.equal(simulator.received.length, 1);
         expectSilentChecks(simulator);
@@ -294,7 +298,10 @@ describe('terminal readiness', function () {
       const { simulator } = await startSimulator({}, port);
       const paid = await client.pay({ amount: '1.00', invoice: 'R-2' });
       assert.equal(paid.result, 'OK');
-      assert.deepEqual(changes.map((readiness) => readiness.state), ['unreachable', 'ready']);
+      assert.deepEqual(
+        changes.map((readiness) => readiness.state),
+        ['unreachable', 'ready'],
+      );
       assert.ok(changes[1].since >= changes[0].since);
       await sleep(200);
       assert.equal(simulator.connectionsAccepted, 1, 'with the checks off only requests connect');
@@ -431,7 +438,10 @@ describe('terminal readiness', function () {
       assert.equal(simulator.connectionsAccepted, accepted + 1, 'no check beside a payment open for 2.5 s');
       assert.equal(simulator.connectionLog[accepted].messages, 1);
       const during = outputs.statuses.slice(shownBefore);
-      assert.ok(during.every((status) => status.readiness === undefined), 'no readiness status while the payment was open');
+      assert.ok(
+        during.every((status) => status.readiness === undefined),
+        'no readiness status while the payment was open',
+      );
       await sleep(1200);
       assert.match(lastStatus().text, /^approved 4\.00/, 'the result stays: readiness did not change');
       expectSilentChecks(simulator);
@@ -501,7 +511,7 @@ describe('terminal readiness', function () {
       assert.equal(clientOptionsFromConfig({ connection: 'tcp', host: HOST }).readinessCheckMs, 0);
     });
 
-    it('unloading with the check on leaves no socket and no timer, unref\'d ones included', async function () {
+    it("unloading with the check on leaves no socket and no timer, unref'd ones included", async function () {
       await sleep(20);
       const before = resources(['TCPSocketWrap', 'Timeout']);
       const timers = trackTimers();
@@ -523,7 +533,7 @@ describe('terminal readiness', function () {
   });
 
   describe('editor and texts', function () {
-    it('the setting\'s range and default are one rule, served to the editor: whole seconds 0 (off) to 3600, default 0', function () {
+    it("the setting's range and default are one rule, served to the editor: whole seconds 0 (off) to 3600, default 0", function () {
       assert.deepEqual(NUMBER_SETTINGS.readinessCheck, { min: 0, max: 3600, integer: true, fallback: 0 });
       assert.deepEqual(EDITOR_CONSTANTS.terminal.numbers.readinessCheck, NUMBER_SETTINGS.readinessCheck);
       const html = fs.readFileSync(path.join(__dirname, '..', 'dist', 'nodes', 'mypos-terminal.html'), 'utf8');

@@ -132,7 +132,10 @@ async function handMadeTcp(connectionMode, clientOptions = {}) {
     socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    socket.on('data', requestReader(terminal, (text) => !socket.destroyed && socket.write(text)));
+    socket.on(
+      'data',
+      requestReader(terminal, (text) => !socket.destroyed && socket.write(text)),
+    );
   });
   await new Promise((resolve) => server.listen(0, HOST, resolve));
   const dir = tempDir('mypos-reply-rules-');
@@ -174,7 +177,10 @@ async function handMadeSerial(clientOptions = {}) {
   const far = new SerialPort({ path: pty.terminalSide, baudRate: 115200, autoOpen: false, lock: false });
   await new Promise((resolve, reject) => far.open((error) => (error ? reject(error) : resolve())));
   terminal.connections = 1;
-  far.on('data', requestReader(terminal, (text) => far.isOpen && far.write(text)));
+  far.on(
+    'data',
+    requestReader(terminal, (text) => far.isOpen && far.write(text)),
+  );
   const dir = tempDir('mypos-reply-rules-serial-');
   const journalFile = path.join(dir, 'journal.jsonl');
   const journal = new Journal(journalFile);
@@ -303,7 +309,10 @@ describe('reply rules: how an answer is matched to its request, in each connecti
               const sentAt = wire.received.get(`pay:${next}`);
               const ownAnswerAt = wire.writes.find((write) => !write.repeat && write.at > sentAt).at;
               const repeatDue = answeredAt + repeatAt;
-              assert.ok(sentAt < repeatDue && repeatDue < ownAnswerAt, `the next was open from +${(sentAt - answeredAt).toFixed(0)} to +${(ownAnswerAt - answeredAt).toFixed(0)} ms, the repeat came at +${repeatAt} ms`);
+              assert.ok(
+                sentAt < repeatDue && repeatDue < ownAnswerAt,
+                `the next was open from +${(sentAt - answeredAt).toFixed(0)} to +${(ownAnswerAt - answeredAt).toFixed(0)} ms, the repeat came at +${repeatAt} ms`,
+              );
             });
           });
         }
@@ -329,7 +338,10 @@ describe('reply rules: how an answer is matched to its request, in each connecti
         const sentAt = wire.received.get(`pay:${next}`);
         const repeats = wire.writes.filter((write) => write.repeat);
         assert.equal(repeats.length, 2);
-        assert.ok(repeats.every((write) => write.delivered), 'both repeats reached the client (a serial link stays open)');
+        assert.ok(
+          repeats.every((write) => write.delivered),
+          'both repeats reached the client (a serial link stays open)',
+        );
         const lastRepeatAt = repeats[repeats.length - 1].at;
         console.log(
           `      serial: the next request went out ${(sentAt - declinedAt).toFixed(0)} ms after the decline ` +
@@ -375,7 +387,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
           const queued = e.client.pay({ amount: '2.00', invoice: next }, { responseTimeoutMs: 5000 });
           const [a, b] = await Promise.all([timedOut, queued]);
           assert.equal(`${a.code}/${a.outcome}`, 'TIMEOUT/unknown', summary(a));
-          assert.equal(late.length, 1, 'the late answer was taken as the first request\'s');
+          assert.equal(late.length, 1, "the late answer was taken as the first request's");
           assertOk(b, e.log.refsFor(`pay:${next}`)[0], `${next} after a repeated late ${kind}`);
         });
       });
@@ -416,7 +428,10 @@ describe('reply rules: how an answer is matched to its request, in each connecti
             let records;
             await waitFor(() => (records = journalRecords(t.journalFile, `pay:${invoice}`)).ends.length === 1, 'the end line');
             assert.equal(records.ends[0].outcome, 'unknown');
-            assert.deepEqual(t.journal.unresolved.map((entry) => entry.invoice), [invoice]);
+            assert.deepEqual(
+              t.journal.unresolved.map((entry) => entry.invoice),
+              [invoice],
+            );
           });
         });
       }

@@ -86,7 +86,7 @@ async function deploy(config = {}, extra = []) {
   const cfg = helper.getNode('cfg');
   const client = await cfg.whenClient;
   await cfg.journal.ready;
-  assert.equal(client.journal, cfg.journal, 'the shared client writes the config node\'s journal');
+  assert.equal(client.journal, cfg.journal, "the shared client writes the config node's journal");
   return { cfg, client, journal: cfg.journal, pay: helper.getNode('pay') };
 }
 
@@ -148,7 +148,6 @@ async function expectStillWorks(client, before) {
 }
 
 // ---------------------------------------------------------------------------------------------
-
 
 /**
  * An injection for CASES: for one case, target(ctx)[method] records its calls and throws, or
@@ -293,7 +292,10 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
           await waitFor(() => undo.calls.length === 1, 'the late answer to reach journal.late', 3000);
           await client.idle();
           // Not recorded, so still unresolved: the safe side.
-          assert.deepEqual(journal.unresolved.map((e) => e.invoice), [out.msg.payload.invoice]);
+          assert.deepEqual(
+            journal.unresolved.map((e) => e.invoice),
+            [out.msg.payload.invoice],
+          );
         },
       },
       {
@@ -337,8 +339,14 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         received: 1,
         check: ({ undo }) => {
           const texts = undo.seen.map((s) => s.text);
-          assert.ok(texts.some((t) => /waiting for terminal/.test(t)), `onPhase tried to show the wait (${texts})`);
-          assert.ok(texts.some((t) => /approved/.test(t)), `the result status was tried (${texts})`);
+          assert.ok(
+            texts.some((t) => /waiting for terminal/.test(t)),
+            `onPhase tried to show the wait (${texts})`,
+          );
+          assert.ok(
+            texts.some((t) => /approved/.test(t)),
+            `the result status was tried (${texts})`,
+          );
         },
       },
       {
@@ -350,7 +358,11 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         },
         expect: ['PROTOCOL', 'unknown'],
         received: 1,
-        check: ({ undo }) => assert.ok(undo.seen.some((s) => /outcome unknown|check terminal/.test(s.text ?? '')), 'the unknown outcome status was tried'),
+        check: ({ undo }) =>
+          assert.ok(
+            undo.seen.some((s) => /outcome unknown|check terminal/.test(s.text ?? '')),
+            'the unknown outcome status was tried',
+          ),
       },
       {
         name: 'node.warn throws for an unknown outcome (unreadable answer)',
@@ -544,9 +556,11 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       return { output: index + 1, msg, payload };
     }
 
-    const thrower = (what = 'injected') => () => {
-      throw new Error(`${what}: cannot read`);
-    };
+    const thrower =
+      (what = 'injected') =>
+      () => {
+        throw new Error(`${what}: cannot read`);
+      };
     const getterThrows = (key, base = {}) => Object.defineProperty({ _msgid: 'm1', ...base }, key, { get: thrower(key), enumerable: true, configurable: true });
     const proxyThrowing = (target, keys, extraTraps = {}) =>
       new Proxy(target, {
@@ -573,11 +587,33 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       { name: 'an allowDuplicate getter that throws', msg: () => getterThrows('allowDuplicate', { payload: 1, invoice: invoice() }), expect: { invalid: 'msg.allowDuplicate' } },
       { name: 'a receipt getter that throws', msg: () => getterThrows('receipt', { payload: 1, invoice: invoice() }), expect: { invalid: 'msg.receipt' } },
       { name: 'a custrcpt getter that throws', msg: () => getterThrows('custrcpt', { payload: 1, invoice: invoice() }), expect: { invalid: 'msg.custrcpt' } },
-      { name: 'a payload getter inherited from the prototype that throws', msg: () => Object.assign(Object.create(getterThrows('payload')), { _msgid: 'm1', invoice: invoice() }), expect: { invalid: 'msg.payload' } },
-      { name: 'a payload getter that throws a string', msg: () => Object.defineProperty({ _msgid: 'm1' }, 'payload', { get() { throw 'plain string thrown'; } }), expect: { invalid: 'msg.payload', says: /plain string thrown/ } },
+      {
+        name: 'a payload getter inherited from the prototype that throws',
+        msg: () => Object.assign(Object.create(getterThrows('payload')), { _msgid: 'm1', invoice: invoice() }),
+        expect: { invalid: 'msg.payload' },
+      },
+      {
+        name: 'a payload getter that throws a string',
+        msg: () =>
+          Object.defineProperty({ _msgid: 'm1' }, 'payload', {
+            get() {
+              throw 'plain string thrown';
+            },
+          }),
+        expect: { invalid: 'msg.payload', says: /plain string thrown/ },
+      },
       {
         name: 'a payload getter that throws an object whose message getter throws',
-        msg: () => Object.defineProperty({ _msgid: 'm1' }, 'payload', { get() { throw { get message() { throw new Error('no'); } }; } }),
+        msg: () =>
+          Object.defineProperty({ _msgid: 'm1' }, 'payload', {
+            get() {
+              throw {
+                get message() {
+                  throw new Error('no');
+                },
+              };
+            },
+          }),
         expect: { invalid: 'msg.payload' },
       },
       {
@@ -595,7 +631,11 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       },
       { name: 'a Proxy msg whose get trap throws for payload', msg: () => proxyThrowing({ _msgid: 'm1', payload: 1, invoice: invoice() }, ['payload']), expect: { invalid: 'msg.payload' } },
       { name: 'a Proxy msg whose get trap throws for invoice', msg: () => proxyThrowing({ _msgid: 'm1', payload: 1, invoice: invoice() }, ['invoice']), expect: { invalid: 'msg.invoice' } },
-      { name: 'a Proxy msg whose get trap throws for allowDuplicate', msg: () => proxyThrowing({ _msgid: 'm1', payload: 1, invoice: invoice() }, ['allowDuplicate']), expect: { invalid: 'msg.allowDuplicate' } },
+      {
+        name: 'a Proxy msg whose get trap throws for allowDuplicate',
+        msg: () => proxyThrowing({ _msgid: 'm1', payload: 1, invoice: invoice() }, ['allowDuplicate']),
+        expect: { invalid: 'msg.allowDuplicate' },
+      },
       // allowDuplicate is the first property the node reads.
       { name: 'a Proxy msg whose get trap throws for every key', msg: () => proxyThrowing({ _msgid: 'm1', payload: 1, invoice: invoice() }, 'all'), expect: { invalid: 'msg.allowDuplicate' } },
       { name: 'a revoked Proxy as the msg', msg: () => revoked(), expect: { invalid: 'msg.allowDuplicate' } },
@@ -656,7 +696,11 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         msg: () => ({ _msgid: 'm1', invoice: invoice(), payload: getterThrows('invoice', { amount: '6.20' }) }),
         expect: { ok: '6.20' },
       },
-      { name: 'a payload that is a Proxy whose get trap throws', msg: () => ({ _msgid: 'm1', invoice: invoice(), payload: proxyThrowing({ amount: 1 }, 'all') }), expect: { invalid: 'msg.payload.amount' } },
+      {
+        name: 'a payload that is a Proxy whose get trap throws',
+        msg: () => ({ _msgid: 'm1', invoice: invoice(), payload: proxyThrowing({ amount: 1 }, 'all') }),
+        expect: { invalid: 'msg.payload.amount' },
+      },
       {
         name: 'a payload that is a Proxy whose getPrototypeOf trap throws',
         msg: () => ({ _msgid: 'm1', invoice: invoice(), payload: new Proxy({ amount: 1 }, { getPrototypeOf: thrower('getPrototypeOf') }) }),
@@ -750,7 +794,10 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       assert.equal(second.output, 2, JSON.stringify(second.payload));
       assert.equal(second.payload.code, 'BUSY');
       assert.equal(second.payload.outcome, 'not-sent');
-      assert.deepEqual(simulator.received.map((r) => r.request.invoice), [innerInvoice]);
+      assert.deepEqual(
+        simulator.received.map((r) => r.request.invoice),
+        [innerInvoice],
+      );
       await expectNodeRedUp();
     });
   });
@@ -786,7 +833,10 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       pay.receive({ payload: '9.10', invoice: lost });
       expectError(await oneOutput(), 'PROTOCOL', 'unknown');
       await client.idle();
-      assert.deepEqual(journal.unresolved.map((e) => e.invoice), [lost]);
+      assert.deepEqual(
+        journal.unresolved.map((e) => e.invoice),
+        [lost],
+      );
 
       outputs.length = 0;
       pay.receive({ payload: '9.20', invoice: invoice() });
@@ -797,8 +847,15 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       assert.equal(afterApproval.fill, 'red');
 
       const id = journal.unresolved[0].id;
-      const acknowledged = await helper.request().post('/mypos-terminal/cfg/acknowledge').send({ ids: [id] }).expect(200);
-      assert.deepEqual(acknowledged.body.acknowledged.map((e) => e.id), [id]);
+      const acknowledged = await helper
+        .request()
+        .post('/mypos-terminal/cfg/acknowledge')
+        .send({ ids: [id] })
+        .expect(200);
+      assert.deepEqual(
+        acknowledged.body.acknowledged.map((e) => e.id),
+        [id],
+      );
 
       outputs.length = 0;
       pay.receive({ payload: '9.30', invoice: invoice() });
@@ -821,7 +878,11 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       pay.receive({ payload: '9.50', invoice: invoice() });
       expectOk(await oneOutput());
       assert.match(seen[seen.length - 1].text, /check terminal/);
-      const acknowledged = await helper.request().post('/mypos-terminal/cfg/acknowledge').send({ ids: [journal.unresolved[0].id] }).expect(200);
+      const acknowledged = await helper
+        .request()
+        .post('/mypos-terminal/cfg/acknowledge')
+        .send({ ids: [journal.unresolved[0].id] })
+        .expect(200);
       assert.equal(acknowledged.body.acknowledged.length, 1);
       assert.deepEqual(journal.unresolved, []);
       // Nothing else happens on the node: the acknowledgement alone must take the red warning away.
@@ -840,12 +901,25 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         await client.idle();
       }
       const listed = await helper.request().get('/mypos-terminal/cfg/unresolved').expect(200);
-      assert.deepEqual(listed.body.unresolved.map((e) => e.invoice), invoices);
+      assert.deepEqual(
+        listed.body.unresolved.map((e) => e.invoice),
+        invoices,
+      );
       const [first, second] = listed.body.unresolved;
-      const acknowledged = await helper.request().post('/mypos-terminal/cfg/acknowledge').send({ ids: [first.id] }).expect(200);
-      assert.deepEqual(acknowledged.body.acknowledged.map((e) => e.id), [first.id]);
+      const acknowledged = await helper
+        .request()
+        .post('/mypos-terminal/cfg/acknowledge')
+        .send({ ids: [first.id] })
+        .expect(200);
+      assert.deepEqual(
+        acknowledged.body.acknowledged.map((e) => e.id),
+        [first.id],
+      );
       const after = await helper.request().get('/mypos-terminal/cfg/unresolved').expect(200);
-      assert.deepEqual(after.body.unresolved.map((e) => e.id), [second.id]);
+      assert.deepEqual(
+        after.body.unresolved.map((e) => e.id),
+        [second.id],
+      );
       assert.equal(after.body.unresolved[0].invoice, invoices[1]);
       await expectNodeRedUp();
     });
@@ -858,7 +932,10 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       pay.receive({ payload: '11.11', invoice: inv });
       expectError(await oneOutput(), 'TIMEOUT', 'unknown');
       await waitFor(() => seen.some((s) => /check terminal/.test(s.text ?? '')), 'the unresolved status after the timeout');
-      assert.deepEqual(journal.unresolved.map((e) => e.invoice), [inv]);
+      assert.deepEqual(
+        journal.unresolved.map((e) => e.invoice),
+        [inv],
+      );
 
       const late = await waitFor(() => warnings().find((w) => w.id === 'pay' && /Late answer/.test(w.msg)), 'the late-answer warning', 3000);
       await client.idle();

@@ -109,10 +109,7 @@ describe('serial link (socat pty pair)', function () {
       const terminal = newClient();
       const pending = terminal.pay({ amount: '5.00', invoice: 'UTF-1' });
       await waitFor(() => request.includes('</pay>'), 'the request to arrive');
-      const answer = Buffer.from(
-        '<payresp><result>ERROR</result><status>1</status><status_text>Ügyfél megszakította – Hibás</status_text><ref></ref></payresp>',
-        'utf8',
-      );
+      const answer = Buffer.from('<payresp><result>ERROR</result><status>1</status><status_text>Ügyfél megszakította – Hibás</status_text><ref></ref></payresp>', 'utf8');
       // Cut inside the two-byte "Ü" and inside the three-byte dash.
       const cuts = [answer.indexOf(0xc3) + 1, answer.indexOf(0xe2) + 1, answer.indexOf(0xe2) + 2];
       let start = 0;
@@ -164,7 +161,10 @@ describe('serial link (socat pty pair)', function () {
     const back = await terminal.pay({ amount: '9.00', invoice: 'BACK-1' });
     assert.equal(back.result, 'OK', back.message);
     // Nothing written to the dead port went out later: the new terminal saw only the new request.
-    assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['BACK-1']);
+    assert.deepEqual(
+      simulator.received.map((m) => m.request.invoice),
+      ['BACK-1'],
+    );
     assert.ok(states.includes('disconnected'));
     assert.equal(states[states.length - 1], 'connected');
   });
@@ -218,7 +218,10 @@ describe('serial link in Node-RED', function () {
     assert.equal(msg.payload.result, 'OK');
     assert.equal(msg.payload.amount, '11.00');
     assert.equal(simulator.received[0].request.invoice, 'NR-SERIAL-1');
-    assert.ok(statuses.some((text) => /approved 11\.00/.test(text)), statuses.join(' | '));
+    assert.ok(
+      statuses.some((text) => /approved 11\.00/.test(text)),
+      statuses.join(' | '),
+    );
 
     await simulator.close();
     await pty.stop();
@@ -229,13 +232,7 @@ describe('serial link in Node-RED', function () {
     const alias = `${pty.nodeSide}-alias`;
     fs.symlinkSync(pty.nodeSide, alias);
     try {
-      const flow = [
-        serialTerminal('first', pty.nodeSide),
-        serialTerminal('second', alias),
-        actionNode('pay1', 'mypos-pay', 'first'),
-        actionNode('pay2', 'mypos-pay', 'second'),
-        ...outputs(),
-      ];
+      const flow = [serialTerminal('first', pty.nodeSide), serialTerminal('second', alias), actionNode('pay1', 'mypos-pay', 'first'), actionNode('pay2', 'mypos-pay', 'second'), ...outputs()];
       await helper.load([terminalNode, actionNodes], flow);
       const first = await helper.getNode('first').whenClient;
       const second = await helper.getNode('second').whenClient;
@@ -250,24 +247,25 @@ describe('serial link in Node-RED', function () {
       await waitFor(() => simulator.received.length === 1, 'SER-1 to reach the terminal');
       helper.getNode('pay2').receive({ payload: 1, invoice: 'SER-2' });
       await waitFor(() => results.length === 2, 'both results', 3000);
-      assert.deepEqual(results.map((r) => [r.invoice, r.result === 'OK' ? 'OK' : r.code]).sort(), [['SER-1', 'OK'], ['SER-2', 'BUSY']]);
+      assert.deepEqual(results.map((r) => [r.invoice, r.result === 'OK' ? 'OK' : r.code]).sort(), [
+        ['SER-1', 'OK'],
+        ['SER-2', 'BUSY'],
+      ]);
       simulator.behaviour = {};
       helper.getNode('pay2').receive({ payload: 1, invoice: 'SER-1' });
       await waitFor(() => results.length === 3, 'the repeat', 3000);
       assert.equal(results[2].code, 'DUPLICATE', 'an invoice paid through one is refused through the other');
-      assert.deepEqual(simulator.received.map((m) => m.request.invoice), ['SER-1']);
+      assert.deepEqual(
+        simulator.received.map((m) => m.request.invoice),
+        ['SER-1'],
+      );
     } finally {
       fs.unlinkSync(alias);
     }
   });
 
   it('keeps the port open for the other nodes when one action node is redeployed', async () => {
-    const flow = [
-      serialTerminal('term', pty.nodeSide),
-      actionNode('pay', 'mypos-pay', 'term'),
-      actionNode('refund', 'mypos-refund', 'term'),
-      ...outputs(),
-    ];
+    const flow = [serialTerminal('term', pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), actionNode('refund', 'mypos-refund', 'term'), ...outputs()];
     await helper.load([terminalNode, actionNodes], flow);
     await waitFor(() => helper.getNode('term').client?.connectionState === 'connected', 'the port to open');
     const client = helper.getNode('term').client;

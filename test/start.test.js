@@ -161,7 +161,9 @@ describe('npm start (scripts/start.js)', function () {
       [{ MYPOS_SIMULATOR_DELAY: 'slow' }, /MYPOS_SIMULATOR_DELAY="slow" is not a delay in milliseconds/],
       [{ NODE_RED_PORT: '51050', MYPOS_SIMULATOR_PORT: '51050' }, /NODE_RED_PORT and MYPOS_SIMULATOR_PORT are both 51050/],
     ]) {
-      it(`when ${Object.entries(env).map(([name, value]) => `${name}=${value}`).join(' ')}: says what is wrong with it`, async function () {
+      it(`when ${Object.entries(env)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' ')}: says what is wrong with it`, async function () {
         const stderr = await refusedStart(env);
         assert.match(stderr, expected);
         assert.doesNotMatch(stderr, /\n\s+at /, 'a stack trace instead of a message');
@@ -180,11 +182,7 @@ describe('npm start (scripts/start.js)', function () {
       const editorUrl = `http://127.0.0.1:${editorPort}/`;
 
       // The address is printed once the editor answers; Node-RED takes a few seconds.
-      await waitFor(
-        () => run.stdout().includes(editorUrl) || run.child.exitCode !== null,
-        `the editor address in start.js's output:\n${run.output()}`,
-        90000,
-      );
+      await waitFor(() => run.stdout().includes(editorUrl) || run.child.exitCode !== null, `the editor address in start.js's output:\n${run.output()}`, 90000);
       assert.equal(run.child.exitCode, null, `start.js exited:\n${run.output()}`);
       assert.match(run.stdout(), new RegExp(`terminal simulator on 127\\.0\\.0\\.1:${simulatorPort}`));
       assert.equal((await get(editorPort, '/', 'text/html')).status, 200);

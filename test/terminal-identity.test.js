@@ -247,11 +247,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
 
   it('four config nodes, four spellings, a queue: four payments at once all go through, one at a time at the terminal', async () => {
     const hosts = ['127.0.0.1', ...SPELLINGS];
-    await deploy([
-      TAB,
-      ...hosts.map((host, index) => terminal(`t${index}`, host, { queueLimit: '3' })),
-      ...hosts.flatMap((_, index) => payNode(`p${index}`, `t${index}`)),
-    ]);
+    await deploy([TAB, ...hosts.map((host, index) => terminal(`t${index}`, host, { queueLimit: '3' })), ...hosts.flatMap((_, index) => payNode(`p${index}`, `t${index}`))]);
     const clients = await Promise.all(hosts.map((_, index) => helper.getNode(`t${index}`).whenClient));
     assert.equal(new Set(clients).size, 1, 'one client for the four config nodes');
     simulator.behaviour = { delayMs: 150 };
@@ -340,7 +336,12 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
     await waitFor(() => watch.received.length === 1, 'the request to reach the terminal');
     const accepted = watch.accepted;
 
-    const probe = (host) => helper.request().post('/mypos-terminal/test').send({ connection: 'tcp', host, port: String(port) }).expect(200);
+    const probe = (host) =>
+      helper
+        .request()
+        .post('/mypos-terminal/test')
+        .send({ connection: 'tcp', host, port: String(port) })
+        .expect(200);
     for (const host of SPELLINGS) {
       const { body } = await probe(host);
       assert.equal(body.outcome, 'busy', `host "${host}": ${JSON.stringify(body)}`);

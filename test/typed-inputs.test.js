@@ -14,9 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
 
-const nodeRedPath = fs.existsSync(path.join(__dirname, 'support', 'node-red-path.js'))
-  ? require('./support/node-red-path')()
-  : require.resolve('node-red');
+const nodeRedPath = fs.existsSync(path.join(__dirname, 'support', 'node-red-path.js')) ? require('./support/node-red-path')() : require.resolve('node-red');
 helper.init(nodeRedPath);
 
 const terminalNode = require('../dist/nodes/mypos-terminal.js');
@@ -46,7 +44,6 @@ let outputs;
 const { delay: sleep, waitFor } = require('./support/wait');
 const { terminalConfigNode } = require('./support/terminal-config');
 const { freePort } = require('./support/ports');
-
 
 /** A unique reference, so no two tests (or runs) share an invoice. */
 let serial = 0;
@@ -214,10 +211,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
     it('refund and preauth read the same places; preauth sets msg.preauthcode', async function () {
       await deploy([...actionNode('r', 'refund'), ...actionNode('p', 'preauth')]);
       const invoice = unique('REFUND');
-      assert.deepEqual(
-        { ...ok(await run('r', { payload: '4.00', invoice })), ref: 'x' },
-        { action: 'refund', result: 'OK', ref: 'x', invoice, amount: '4.00' },
-      );
+      assert.deepEqual({ ...ok(await run('r', { payload: '4.00', invoice })), ref: 'x' }, { action: 'refund', result: 'OK', ref: 'x', invoice, amount: '4.00' });
       const result = await run('p', { payload: { amount: '20.00' } });
       const p = ok(result);
       assert.equal(p.amount, '20.00');
@@ -244,12 +238,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
         pay: { amount: 'payload', amountType: 'msg', invoice: 'invoice', invoiceType: 'msg' },
         cancel: { preauthcode: 'preauthcode', preauthcodeType: 'msg' },
       };
-      await deploy([
-        ...actionNode('oldPay', 'pay'),
-        ...actionNode('newPay', 'pay', defaults.pay),
-        ...actionNode('oldCancel', 'cancel'),
-        ...actionNode('newCancel', 'cancel', defaults.cancel),
-      ]);
+      await deploy([...actionNode('oldPay', 'pay'), ...actionNode('newPay', 'pay', defaults.pay), ...actionNode('oldCancel', 'cancel'), ...actionNode('newCancel', 'cancel', defaults.cancel)]);
       const messages = [
         { payload: 9.99 },
         { payload: { amount: '1.5', receipt: 'OFF' } },
@@ -324,10 +313,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
     });
 
     it('flow and global context, including a key picked by a message property', async function () {
-      await deploy([
-        ...actionNode('f', 'pay', { amount: 'price', amountType: 'flow' }),
-        ...actionNode('g', 'refund', { amount: 'prices[msg.topic]', amountType: 'global' }),
-      ]);
+      await deploy([...actionNode('f', 'pay', { amount: 'price', amountType: 'flow' }), ...actionNode('g', 'refund', { amount: 'prices[msg.topic]', amountType: 'global' })]);
       const context = helper.getNode('f').context();
       context.flow.set('price', 7.25);
       context.global.set('prices', { coffee: '1.80', tea: 1.2 });
@@ -340,10 +326,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
     });
 
     it('env: an environment variable', async function () {
-      await deploy([
-        ...actionNode('e', 'preauth', { amount: 'MYPOS_TEST_PRICE', amountType: 'env' }),
-        ...actionNode('m', 'pay', { amount: 'MYPOS_TEST_MISSING', amountType: 'env' }),
-      ]);
+      await deploy([...actionNode('e', 'preauth', { amount: 'MYPOS_TEST_PRICE', amountType: 'env' }), ...actionNode('m', 'pay', { amount: 'MYPOS_TEST_MISSING', amountType: 'env' })]);
       process.env.MYPOS_TEST_PRICE = '4.40';
       assert.equal(ok(await run('e', {})).amount, '4.40');
       assert.equal(lastRequest().sum, '4.40');
@@ -356,7 +339,12 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
         ...actionNode('bad', 'pay', { amount: '$sum(payload.items', amountType: 'jsonata' }),
         ...actionNode('fails', 'pay', { amount: '$number("twelve")', amountType: 'jsonata' }),
       ]);
-      const basket = { items: [{ price: 2.5, qty: 2 }, { price: 1.2, qty: 1 }] };
+      const basket = {
+        items: [
+          { price: 2.5, qty: 2 },
+          { price: 1.2, qty: 1 },
+        ],
+      };
       assert.equal(ok(await run('j', { payload: basket })).amount, '6.20');
       assert.equal(lastRequest().sum, '6.20');
       const sent = simulator.received.length;
@@ -398,10 +386,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
     });
 
     it('invoice: the reference rules apply, naming the source', async function () {
-      await deploy([
-        ...actionNode('s', 'pay', { invoice: 'Hibás', invoiceType: 'str' }),
-        ...actionNode('f', 'pay', { invoice: 'inv', invoiceType: 'flow' }),
-      ]);
+      await deploy([...actionNode('s', 'pay', { invoice: 'Hibás', invoiceType: 'str' }), ...actionNode('f', 'pay', { invoice: 'inv', invoiceType: 'flow' })]);
       assert.match(invalid(await run('s', { payload: 1 }), "the node's invoice").message, /printable ASCII/);
       helper.getNode('f').context().flow.set('inv', 'x'.repeat(51));
       invalid(await run('f', { payload: 1 }), 'flow.inv');
@@ -484,7 +469,11 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       const node = { id: 'n', on: (event, handler) => (handlers[event] = handler), status() {}, warn() {}, error() {} };
       constructor.call(node, { id: 'n', type: 'mypos-pay', terminal: 'cfg', amount: '$sum(payload)', amountType: 'jsonata' });
       let doneCalled = false;
-      handlers.input({ payload: [1, 2] }, (out) => sent.push(out), () => (doneCalled = true));
+      handlers.input(
+        { payload: [1, 2] },
+        (out) => sent.push(out),
+        () => (doneCalled = true),
+      );
       const closed = new Promise((resolve) => handlers.close(false, resolve));
       finishEvaluation();
       await closed;
@@ -545,7 +534,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       assert.equal(badTimeout.body.reason, '"Connect within" must be a number of seconds from 1 to 300, not "0".');
     });
 
-    it('failed: the reason in words (explainError), the system\'s error text only in `detail`', async function () {
+    it("failed: the reason in words (explainError), the system's error text only in `detail`", async function () {
       const failing = (error) => ({ description: '/dev/ttyMYPOS', connect: () => Promise.reject(error) });
       const busy = await probeTransport(failing(Object.assign(new Error('EBUSY: resource busy or locked, open'), { code: 'EBUSY' })), 1000);
       assert.equal(busy.outcome, 'in-use');
@@ -645,9 +634,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
 
   describe('Hungarian', function () {
     const flatten = (object, prefix = '') =>
-      Object.entries(object).flatMap(([key, value]) =>
-        typeof value === 'object' && value !== null ? flatten(value, `${prefix}${key}.`) : [[`${prefix}${key}`, value]],
-      );
+      Object.entries(object).flatMap(([key, value]) => (typeof value === 'object' && value !== null ? flatten(value, `${prefix}${key}.`) : [[`${prefix}${key}`, value]]));
     const catalog = (lang, file) => new Map(flatten(JSON.parse(fs.readFileSync(path.join(LOCALES, lang, file), 'utf8'))));
     const placeholders = (text) => [...String(text).matchAll(/__([A-Za-z0-9_]+?)__/g)].map((m) => m[1]).sort();
 
@@ -655,9 +642,17 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       it(`${file}: every en-US key exists in hu and vice versa, with the same __placeholders__`, function () {
         const en = catalog('en-US', file);
         const hu = catalog('hu', file);
-        assert.deepEqual([...en.keys()].filter((key) => !hu.has(key)), [], 'keys missing in hu');
+        assert.deepEqual(
+          [...en.keys()].filter((key) => !hu.has(key)),
+          [],
+          'keys missing in hu',
+        );
         // The sentences of src/protocol/messages.ts have their English there, not in en-US (test/words.test.js checks them).
-        assert.deepEqual([...hu.keys()].filter((key) => !en.has(key) && !key.startsWith('mypos-actions.messages.')), [], 'keys only in hu');
+        assert.deepEqual(
+          [...hu.keys()].filter((key) => !en.has(key) && !key.startsWith('mypos-actions.messages.')),
+          [],
+          'keys only in hu',
+        );
         for (const [key, text] of en) {
           assert.deepEqual(placeholders(hu.get(key)), placeholders(text), `placeholders of ${key}`);
           assert.ok(String(hu.get(key)).trim() !== '', `${key} is translated`);
@@ -697,7 +692,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       assert.deepEqual(problems, []);
     });
 
-    it('runtime status texts come out in Hungarian through Node-RED\'s i18n, English otherwise', async function () {
+    it("runtime status texts come out in Hungarian through Node-RED's i18n, English otherwise", async function () {
       const { i18n: nodeRedI18n } = require(require.resolve('@node-red/util', { paths: [path.dirname(nodeRedPath)] }));
       const namespace = '@payment-interface/node-red-mypos/mypos-actions';
       await nodeRedI18n.registerMessageCatalog(namespace, path.join(ROOT, 'dist', 'nodes', 'locales'), 'mypos-actions.json');
@@ -710,12 +705,25 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       };
       const approved = { action: 'pay', result: 'OK', ref: '1', invoice: 'A', amount: '12.50' };
       const declined = {
-        action: 'pay', result: 'ERROR', ref: '', amount: '13.51', status: 2, statusName: 'TRANSACTION_DECLINED',
-        statusText: 'TRANSACTION_DECLINED', code: 'TERMINAL', outcome: 'failed', message: 'x', messageKey: 'declined.declined', messageParams: {},
+        action: 'pay',
+        result: 'ERROR',
+        ref: '',
+        amount: '13.51',
+        status: 2,
+        statusName: 'TRANSACTION_DECLINED',
+        statusText: 'TRANSACTION_DECLINED',
+        code: 'TERMINAL',
+        outcome: 'failed',
+        message: 'x',
+        messageKey: 'declined.declined',
+        messageParams: {},
       };
       const unknownOutcome = { ...declined, status: null, statusName: null, statusText: null, code: 'TIMEOUT', outcome: 'unknown', messageKey: 'timeout.noAnswer', messageParams: { seconds: 60 } };
       const badInput = {
-        ...declined, code: 'INVALID_INPUT', outcome: 'not-sent', messageKey: 'input.notPositive',
+        ...declined,
+        code: 'INVALID_INPUT',
+        outcome: 'not-sent',
+        messageKey: 'input.notPositive',
         messageParams: { field: { key: 'field.nodeSetting', params: { name: { key: 'fieldName.amount', params: {} } } } },
       };
       try {
@@ -769,14 +777,11 @@ describe('the config node\'s words in Hungarian, in a real Node-RED started with
 
   function post(urlPath, body) {
     return new Promise((resolve, reject) => {
-      const request = http.request(
-        { host: '127.0.0.1', port: nodeRed.port, path: urlPath, method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json' } },
-        (response) => {
-          const chunks = [];
-          response.on('data', (chunk) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-        },
-      );
+      const request = http.request({ host: '127.0.0.1', port: nodeRed.port, path: urlPath, method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json' } }, (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      });
       request.on('timeout', () => request.destroy(new Error(`POST ${urlPath} timed out`)));
       request.on('error', reject);
       request.end(JSON.stringify(body));
@@ -818,13 +823,16 @@ describe('the config node\'s words in Hungarian, in a real Node-RED started with
     await waitFor(() => nodeRed.log().includes(expected), `the settings error in the log:\n${expected}`, 20000).catch((error) => {
       throw new Error(`${error.message}\n--- Node-RED's log:\n${nodeRed.log()}`);
     });
-    const line = nodeRed.log().split('\n').find((text) => text.includes(expected));
+    const line = nodeRed
+      .log()
+      .split('\n')
+      .find((text) => text.includes(expected));
     assert.match(line, /\[error\] \[mypos-terminal:Rossz port\]/);
     assert.match(line, /Amíg ez nincs javítva, a node-ok egyetlen kérést sem küldenek ennek a terminálnak\.$/);
     assert.doesNotMatch(line, UNWANTED);
   });
 
-  it('a settings error on the action node\'s error output, in Hungarian', async function () {
+  it("a settings error on the action node's error output, in Hungarian", async function () {
     const answer = await post('/pay', { payload: 1 });
     assert.equal(answer.body.code, 'CONNECT');
     assert.equal(answer.body.messageKey, 'node.badSettings');
@@ -839,7 +847,10 @@ describe('the config node\'s words in Hungarian, in a real Node-RED started with
     await waitFor(() => nodeRed.log().includes(expected), `the journal error in the log:\n${expected}`, 20000).catch((error) => {
       throw new Error(`${error.message}\n--- Node-RED's log:\n${nodeRed.log()}`);
     });
-    const line = nodeRed.log().split('\n').find((text) => text.includes(expected));
+    const line = nodeRed
+      .log()
+      .split('\n')
+      .find((text) => text.includes(expected));
     assert.match(line, /\[error\] \[mypos-terminal:Rossz napló\]/);
     assert.doesNotMatch(line, UNWANTED);
   });
@@ -849,7 +860,7 @@ describe('the config node\'s words in Hungarian, in a real Node-RED started with
     assert.equal(refused.body.outcome, 'refused');
     assert.equal(refused.body.message, fill(terminalHu.test.refused, { target: `127.0.0.1:${closedPort}` }));
     assert.doesNotMatch(refused.body.message, UNWANTED);
-    assert.match(refused.body.detail, /ECONNREFUSED/, 'the system\'s words only in `detail`');
+    assert.match(refused.body.detail, /ECONNREFUSED/, "the system's words only in `detail`");
 
     const invalid = await post('/mypos-terminal/test', { connection: 'tcp', host: '127.0.0.1', port: '70000' });
     assert.equal(invalid.body.outcome, 'invalid');

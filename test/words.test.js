@@ -92,7 +92,7 @@ const ENGLISH_WORDS = new Set(
  * "not completed" beside „lezárás” (a pre-authorization's completion).
  */
 const BANNED_HU = [
-  [/számlaszám/iu, '„Számlaszám” reads as a bank account number: the field is the shop\'s own reference, „hivatkozási szám”'],
+  [/számlaszám/iu, "„Számlaszám” reads as a bank account number: the field is the shop's own reference, „hivatkozási szám”"],
   [/engedélykód/iu, '„Engedélykód” is taken for the authorisation code on every slip: „előengedélyezési kód”'],
   [/nyugta(?![lt])|nyugtá(?!z)/iu, '„nyugta” is the fiscal receipt: card slips are „bizonylat”'],
   [/elutasítva/iu, '„elutasítva” hides who refused: „a bank elutasította”, „megszakították a terminálon”, „már megtörtént, nem küldtük újra”, „nem érhető el”'],
@@ -126,7 +126,15 @@ function constantsIn(text, { receipt = false } = {}) {
 /** A system error in its raw form: an errno code, Node's "connect ECONNREFUSED …", a stack frame. */
 function systemErrorsIn(text) {
   const found = [];
-  for (const pattern of [/\bE[A-Z]{3,}\b/g, /\b(?:connect|read|write|open) E[A-Z]+/g, /\bconnect \d{1,3}\.\d/g, /\n\s*at \S+ \(/g, /\bat \S+ \(\S+:\d+:\d+\)/g, /\.(?:js|ts):\d+/g, /\b(?:Type|Range|Reference|Syntax|System)Error\b/g]) {
+  for (const pattern of [
+    /\bE[A-Z]{3,}\b/g,
+    /\b(?:connect|read|write|open) E[A-Z]+/g,
+    /\bconnect \d{1,3}\.\d/g,
+    /\n\s*at \S+ \(/g,
+    /\bat \S+ \(\S+:\d+:\d+\)/g,
+    /\.(?:js|ts):\d+/g,
+    /\b(?:Type|Range|Reference|Syntax|System)Error\b/g,
+  ]) {
     for (const match of text.matchAll(pattern)) found.push(match[0]);
   }
   return found;
@@ -172,7 +180,14 @@ function personTexts(lang) {
   for (const file of ['mypos-actions.help.html', 'mypos-terminal.html']) {
     const html = fs.readFileSync(path.join(LOCALES, lang, file), 'utf8');
     // Paragraph by paragraph, so a failure points at its place; the receipt settings' <dd> may name their values.
-    for (const part of html.split(/(?=<(?:p|dt|li|h3|h4)\b)/)) add(`${lang} ${file}: ${part.replace(/<[^>]*>/g, ' ').trim().slice(0, 50)}…`, part);
+    for (const part of html.split(/(?=<(?:p|dt|li|h3|h4)\b)/))
+      add(
+        `${lang} ${file}: ${part
+          .replace(/<[^>]*>/g, ' ')
+          .trim()
+          .slice(0, 50)}…`,
+        part,
+      );
   }
   return texts;
 }
@@ -395,7 +410,8 @@ describe('words a person reads, in English and Hungarian', function () {
     });
 
     it('find the misleading Hungarian terms in their inflected forms, and only those', function () {
-      for (const text of ['Számlaszám', 'a számlaszámot', 'Engedélykód', 'nyugta', 'a nyugtát', 'kártya elutasítva', 'lezáratlan kérések']) assert.notDeepEqual(bannedIn(text), [], `not flagged: ${text}`);
+      for (const text of ['Számlaszám', 'a számlaszámot', 'Engedélykód', 'nyugta', 'a nyugtát', 'kártya elutasítva', 'lezáratlan kérések'])
+        assert.notDeepEqual(bannedIn(text), [], `not flagged: ${text}`);
       for (const text of ['hivatkozási szám', 'előengedélyezési kód', 'bizonylat', 'nyugtázza', 'a bank elutasította', 'lezárás']) assert.deepEqual(bannedIn(text), [], `flagged: ${text}`);
     });
 
@@ -407,7 +423,12 @@ describe('words a person reads, in English and Hungarian', function () {
 
     it('measure a status as Chromium draws it (within 2 px for these, checked in the editor)', function () {
       // getBBox() widths of the editor's status label (9pt Arial, Liberation Sans on Linux).
-      for (const [text, px] of [['waiting for terminal: 12345.67', 159], ['declined: TRANSACTION_DECLINED', 205], ['a terminálra vár: visszavonás 403903000011', 239], ['már megtörtént, nem küldtük újra', 176]]) {
+      for (const [text, px] of [
+        ['waiting for terminal: 12345.67', 159],
+        ['declined: TRANSACTION_DECLINED', 205],
+        ['a terminálra vár: visszavonás 403903000011', 239],
+        ['már megtörtént, nem küldtük újra', 176],
+      ]) {
         assert.ok(Math.abs(statusWidth(text) - px) <= 2, `${text}: ${statusWidth(text)} px, Chromium ${px} px`);
       }
     });
@@ -436,7 +457,7 @@ describe('words a person reads, in English and Hungarian', function () {
           assert.deepEqual(found, []);
         });
 
-        it('uses the merchant\'s terms', function () {
+        it("uses the merchant's terms", function () {
           const found = texts.flatMap(({ where, text }) => bannedIn(text).map((why) => `${where}: ${why}`));
           assert.deepEqual(found, []);
         });
@@ -450,14 +471,20 @@ describe('words a person reads, in English and Hungarian', function () {
 
     for (const name of ['mypos-actions', 'mypos-terminal']) {
       it(`${name}.json: the same keys (English sentences of messages.* live in MESSAGES)`, function () {
-        const keys = (catalog) => strings(catalog).map(([key]) => key).filter((key) => !key.startsWith('messages.')).sort();
+        const keys = (catalog) =>
+          strings(catalog)
+            .map(([key]) => key)
+            .filter((key) => !key.startsWith('messages.'))
+            .sort();
         assert.deepEqual(keys(catalogOf('hu', name)), keys(catalogOf('en-US', name)));
       });
     }
 
     it('messages: a sentence for every key of MESSAGES, and for no other', function () {
       assert.equal(en.messages, undefined, 'English sentences belong in src/protocol/messages.ts, not in the en-US catalog');
-      const keys = strings(hu.messages).map(([key]) => key).sort();
+      const keys = strings(hu.messages)
+        .map(([key]) => key)
+        .sort();
       assert.deepEqual(keys, Object.keys(MESSAGES).sort());
     });
 
@@ -489,7 +516,10 @@ describe('words a person reads, in English and Hungarian', function () {
   describe('every message, rendered as the nodes render it (nodes/i18n.ts, i18next)', function () {
     it('has a sample value for every value of MESSAGES', function () {
       const names = new Set(Object.values(MESSAGES).flatMap((text) => [...placeholders(text)]));
-      assert.deepEqual([...names].filter((name) => !(name in SAMPLES)), []);
+      assert.deepEqual(
+        [...names].filter((name) => !(name in SAMPLES)),
+        [],
+      );
     });
 
     for (const lang of LANGUAGES) {
@@ -512,7 +542,9 @@ describe('words a person reads, in English and Hungarian', function () {
 
     it('hu: amounts with a comma, times in local time as Hungarians write them', function () {
       const runtime = runtimeFor('hu', { fallback: false });
-      const text = withRuntime(runtime, () => i18n.say(explain('duplicate.approved', { action: { action: 'pay' }, reference: explain('reference.invoice', { invoice: 'A-1001' }), when: { time: TIME } })));
+      const text = withRuntime(runtime, () =>
+        i18n.say(explain('duplicate.approved', { action: { action: 'pay' }, reference: explain('reference.invoice', { invoice: 'A-1001' }), when: { time: TIME } })),
+      );
       const local = new Date(TIME);
       const two = (n) => String(n).padStart(2, '0');
       assert.ok(text.includes(`${local.getFullYear()}. ${two(local.getMonth() + 1)}. ${two(local.getDate())}. ${two(local.getHours())}:04:05`), text);
@@ -555,7 +587,10 @@ describe('words a person reads, in English and Hungarian', function () {
         const runtime = runtimeFor(lang, { fallback: false });
         const shown = new Set(ACTIONS.flatMap((action) => [...statusKeysShown(runtime, action)]));
         const keys = Object.keys(catalogOf(lang, 'mypos-actions').status).map((key) => `status.${key}`);
-        assert.deepEqual(keys.filter((key) => !shown.has(key)), []);
+        assert.deepEqual(
+          keys.filter((key) => !shown.has(key)),
+          [],
+        );
         assert.deepEqual(runtime.missing, []);
       });
     }
@@ -603,7 +638,10 @@ describe('words a person reads, in English and Hungarian', function () {
 
     it('says a refused connection in Hungarian, in msg.payload.message and the status', async function () {
       const { body } = await post(nodeRed.port, '/pay/refused', { amount: '12.50', invoice: 'HU-2' });
-      assert.match(body.message, /^A terminál nem érhető el \(127\.0\.0\.1:\d+\): ott semmi nem fogad kapcsolatot; nézze meg, nyitva van-e a Payment Interface app a terminálon\. Semmi sem ment el a terminálra\.$/);
+      assert.match(
+        body.message,
+        /^A terminál nem érhető el \(127\.0\.0\.1:\d+\): ott semmi nem fogad kapcsolatot; nézze meg, nyitva van-e a Payment Interface app a terminálon\. Semmi sem ment el a terminálra\.$/,
+      );
       assert.deepEqual([body.code, body.outcome], ['CONNECT', 'not-sent']);
       assert.equal(await statusAfter(nodeRed.port, 'refused', (text) => text !== 'csatlakozás…'), 'a terminál nem érhető el');
     });
@@ -624,7 +662,10 @@ function hungarianFlow(terminalPort, closedPort) {
     { id: 'statuses', z: 'tab', type: 'http in', url: '/statuses', method: 'get', wires: [['read']] },
     { id: 'read', z: 'tab', type: 'function', func: "msg.payload = flow.get('statuses') || {};\nreturn msg;", outputs: 1, wires: [['out']] },
   ];
-  for (const [name, terminal] of [['declined', 'sim'], ['refused', 'closed']]) {
+  for (const [name, terminal] of [
+    ['declined', 'sim'],
+    ['refused', 'closed'],
+  ]) {
     flow.push(
       { id: `in-${name}`, z: 'tab', type: 'http in', url: `/pay/${name}`, method: 'post', wires: [[`pay-${name}`]] },
       { id: `pay-${name}`, z: 'tab', type: 'mypos-pay', terminal, receipt: 'OFF', custrcpt: 'OFF', wires: [['out'], ['out']] },

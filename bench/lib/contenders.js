@@ -23,10 +23,7 @@ const DURABLE_FLOOR_FILE = 'durable-floor.jsonl';
 const { O_WRONLY, O_APPEND, O_CREAT, O_DSYNC } = fs.constants;
 
 function payXml(invoice) {
-  return (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<pay>\n' +
-    `  <invoice>${invoice}</invoice>\n  <sum>${AMOUNT}</sum>\n  <receipt>OFF</receipt>\n  <custrcpt>OFF</custrcpt>\n</pay>\n`
-  );
+  return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<pay>\n' + `  <invoice>${invoice}</invoice>\n  <sum>${AMOUNT}</sum>\n  <receipt>OFF</receipt>\n  <custrcpt>OFF</custrcpt>\n</pay>\n`;
 }
 
 /** A bare socket to the simulator: exchange() writes a request and resolves at the reply's closing tag. */
@@ -121,7 +118,7 @@ function client(api, port, answerGuardMs, journalFolder) {
   return {
     key: journaled ? 'client-guard0-journal' : zero ? 'client-guard0' : 'client',
     label: journaled
-      ? '2j client, answerGuardMs: 0, connection reused, with a journal beside the node\'s'
+      ? "2j client, answerGuardMs: 0, connection reused, with a journal beside the node's"
       : zero
         ? '2z client, answerGuardMs: 0, connection reused, no journal'
         : `2 client (default answerGuardMs ${api.DEFAULT_ANSWER_GUARD_MS} ms), no journal`,

@@ -48,10 +48,12 @@ function countJournalWrites(packageDir) {
     const handle = await open.call(real, file, mode);
     if (mode !== 'journal') return handle;
     // The live journal appends (O_APPEND); a package from before that wrote at positions.
-    const counted = (name) => (...args) => {
-      counter.writes += 1;
-      return handle[name](...args);
-    };
+    const counted =
+      (name) =>
+      (...args) => {
+        counter.writes += 1;
+        return handle[name](...args);
+      };
     return { ...handle, write: counted('write'), ...(handle.append && { append: counted('append') }) };
   };
   return counter;

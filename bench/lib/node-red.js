@@ -59,9 +59,7 @@ class EmbeddedNodeRed {
     });
     await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     await this.RED.start();
-    const missing = ['mypos-pay', 'mypos-terminal', 'bench-probe', 'tcp request', 'xml', 'template', 'catch'].filter(
-      (type) => !this.RED.nodes.getType(type),
-    );
+    const missing = ['mypos-pay', 'mypos-terminal', 'bench-probe', 'tcp request', 'xml', 'template', 'catch'].filter((type) => !this.RED.nodes.getType(type));
     if (missing.length > 0) throw new Error(`Node-RED did not load node types: ${missing.join(', ')}`);
   }
 

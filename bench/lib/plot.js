@@ -94,7 +94,9 @@ function rowShapes(row, x, cy, index, layout) {
   const [p1, p25, p50, p75, p99] = [1, 25, 50, 75, 99].map((p) => percentile(row.samples, p));
   parts.push(`<line x1="${x(p1).toFixed(1)}" y1="${cy}" x2="${x(p99).toFixed(1)}" y2="${cy}" stroke="${colour}" stroke-width="1.5"/>`);
   for (const end of [p1, p99]) parts.push(`<line x1="${x(end).toFixed(1)}" y1="${cy - 6}" x2="${x(end).toFixed(1)}" y2="${cy + 6}" stroke="${colour}" stroke-width="1.5"/>`);
-  parts.push(`<rect x="${x(p25).toFixed(1)}" y="${cy - 8}" width="${Math.max(1, x(p75) - x(p25)).toFixed(1)}" height="16" fill="${colour}" fill-opacity="0.25" stroke="${colour}" stroke-width="1.5"/>`);
+  parts.push(
+    `<rect x="${x(p25).toFixed(1)}" y="${cy - 8}" width="${Math.max(1, x(p75) - x(p25)).toFixed(1)}" height="16" fill="${colour}" fill-opacity="0.25" stroke="${colour}" stroke-width="1.5"/>`,
+  );
   parts.push(`<line x1="${x(p50).toFixed(1)}" y1="${cy - 11}" x2="${x(p50).toFixed(1)}" y2="${cy + 11}" stroke="${colour}" stroke-width="3.5"/>`);
   parts.push(text(layout.x1 + 14, cy + 5, `${ms(p50)} / ${ms(p99)}`, { size: 13 }));
   return parts;

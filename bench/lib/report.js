@@ -68,10 +68,7 @@ function headlineTable(headline) {
     ms(c.paced.p50),
     ms(c.paced.p99),
   ]);
-  return table(
-    ['contender', 'n', 'tx/s', 'ratio to 1', 'p50 ms', 'p99 ms', 'CPU µs/tx', 'max loop delay ms (busy)', 'paced p50 ms', 'paced p99 ms'],
-    rows,
-  );
+  return table(['contender', 'n', 'tx/s', 'ratio to 1', 'p50 ms', 'p99 ms', 'CPU µs/tx', 'max loop delay ms (busy)', 'paced p50 ms', 'paced p99 ms'], rows);
 }
 
 function breaksTable(breaks) {
@@ -103,7 +100,10 @@ function guardTable(guard) {
 }
 
 function enduranceTable(e) {
-  const handles = (snapshot) => Object.entries(snapshot.resources).map(([type, n]) => `${type} ${n}`).join(', ');
+  const handles = (snapshot) =>
+    Object.entries(snapshot.resources)
+      .map(([type, n]) => `${type} ${n}`)
+      .join(', ');
   const memory = (label, snap) => [
     label,
     `heap ${mb(snap.memory.heapUsed)} (${signedMb(snap.memory.heapUsed - e.start.memory.heapUsed)}), RSS ${mb(snap.memory.rss)} (${signedMb(snap.memory.rss - e.start.memory.rss)}), ${entries(snap.journalEntries)}`,
@@ -118,30 +118,45 @@ function enduranceTable(e) {
       ],
       ['time', `${(e.elapsedMs / 1000).toFixed(0)} s (${e.perSecond.toFixed(0)} tx/s in total)`],
       ['longest event-loop delay (busy)', `${ms(e.maxLoopDelayMs)} ms (${ms(e.maxBusyMs)} ms)`],
-      ['outcomes', Object.entries(e.byCode).map(([code, n]) => `${code} ${n}`).join(', ')],
       [
-        'kinds: count, mean ms from input to output (the guard\'s wait included; the wait after an unknown outcome falls on the next one)',
-        Object.entries(e.byKind).sort(([, a], [, b]) => b.count - a.count).map(([kind, k]) => `${kind} ${k.count}, ${ms(k.totalMs / k.count)}`).join('; '),
+        'outcomes',
+        Object.entries(e.byCode)
+          .map(([code, n]) => `${code} ${n}`)
+          .join(', '),
       ],
-      ['outputs per input', e.outputs.extra === 0 && e.outputs.inputs === e.outputs.outputs ? `exactly one, every time (${e.outputs.inputs} inputs)` : `${e.outputs.inputs} inputs, ${e.outputs.outputs} outputs, ${e.outputs.extra} extra`],
+      [
+        "kinds: count, mean ms from input to output (the guard's wait included; the wait after an unknown outcome falls on the next one)",
+        Object.entries(e.byKind)
+          .sort(([, a], [, b]) => b.count - a.count)
+          .map(([kind, k]) => `${kind} ${k.count}, ${ms(k.totalMs / k.count)}`)
+          .join('; '),
+      ],
+      [
+        'outputs per input',
+        e.outputs.extra === 0 && e.outputs.inputs === e.outputs.outputs
+          ? `exactly one, every time (${e.outputs.inputs} inputs)`
+          : `${e.outputs.inputs} inputs, ${e.outputs.outputs} outputs, ${e.outputs.extra} extra`,
+      ],
       ['results about another request (action or invoice)', String(e.wrongRequest)],
       ['results checked against what the simulator did (warm-up included)', String(e.check.checked)],
-      ['approvals the simulator did not give (another request\'s ref)', `${e.check.wrongApproval} of ${e.byCode.OK ?? 0}`],
+      ["approvals the simulator did not give (another request's ref)", `${e.check.wrongApproval} of ${e.byCode.OK ?? 0}`],
       ['stated outcomes contradicting the simulator (wrong approvals, refusals, "not sent")', String(unsafe)],
       ['unknown outcome for a request the simulator approved without a fault (safe)', String(e.check.unknownOnNormal)],
       ['memory after forced GC, start', `heap ${mb(e.start.memory.heapUsed)}, RSS ${mb(e.start.memory.rss)}, ${entries(e.start.journalEntries)}`],
       // The rate of each tenth on its own: a journal that slows down as it grows shows here.
-      ...e.trend.slice(1).map((t, i) => [
-        `… after ${t.done}`,
-        `heap ${mb(t.heapUsed)}, RSS ${mb(t.rss)}, ${entries(t.journalEntries)}; this tenth: ${((t.done - e.trend[i].done) / (t.elapsedS - e.trend[i].elapsedS)).toFixed(0)} tx/s, longest loop delay ${ms(t.loop.maxDelayMs)} ms (busy ${ms(t.loop.maxBusyMs)})`,
-      ]),
+      ...e.trend
+        .slice(1)
+        .map((t, i) => [
+          `… after ${t.done}`,
+          `heap ${mb(t.heapUsed)}, RSS ${mb(t.rss)}, ${entries(t.journalEntries)}; this tenth: ${((t.done - e.trend[i].done) / (t.elapsedS - e.trend[i].elapsedS)).toFixed(0)} tx/s, longest loop delay ${ms(t.loop.maxDelayMs)} ms (busy ${ms(t.loop.maxBusyMs)})`,
+        ]),
       memory('end', e.end),
       memory(`after the retention period (clock moved forward ${e.retentionShiftDays} days, compaction forced)`, e.afterRetention),
       [
         'heap per remembered journal entry',
         e.heapBytesPerJournalEntry === null ? 'n/a' : `${e.heapBytesPerJournalEntry.toFixed(0)} bytes (end minus after the retention period, over the entries released)`,
       ],
-      ['active handles, start (ProcessWrap, PipeWrap: the simulators\' process)', handles(e.start)],
+      ["active handles, start (ProcessWrap, PipeWrap: the simulators' process)", handles(e.start)],
       ['active handles, end', handles(e.end)],
     ],
   );
@@ -182,8 +197,16 @@ function groupCommitTable(t) {
   return table(
     ['answerGuardMs 0 (patched instance), one shared journal', 'payments', 'total tx/s (median of rounds)', 'p50 ms (median of rounds)', 'p99 ms (worst round)', 'journal write() calls per payment'],
     [
-      row('1 terminal, its payments one at a time', g.rounds.map((r) => r.one), g.oneRate),
-      row(`${t.terminals} terminals at once, each one at a time`, g.rounds.map((r) => r.all), g.allRate),
+      row(
+        '1 terminal, its payments one at a time',
+        g.rounds.map((r) => r.one),
+        g.oneRate,
+      ),
+      row(
+        `${t.terminals} terminals at once, each one at a time`,
+        g.rounds.map((r) => r.all),
+        g.allRate,
+      ),
     ],
   );
 }
@@ -268,7 +291,7 @@ function targets(results) {
     const heap = (snap) => snap.memory.heapUsed - e.start.memory.heapUsed;
     const within = (snap) => Math.abs(heap(snap)) <= 5 * 1048576;
     list.push(target(`endurance (${e.count} tx): heap after GC within 5 MB of start, after the retention period`, within(e.afterRetention), signedMb(heap(e.afterRetention))));
-    list.push(target('… at the end, the journal\'s 31 days of approved requests included', within(e.end), signedMb(heap(e.end))));
+    list.push(target("… at the end, the journal's 31 days of approved requests included", within(e.end), signedMb(heap(e.end))));
   }
   return list;
 }
@@ -325,9 +348,15 @@ function checks(results, failures) {
   if (results.endurance) {
     const e = results.endurance;
     list.push(target('endurance: one output per input, each about the request sent', outputsOk(e.outputs) && e.wrongRequest === 0, `${outputs(e.outputs)}, ${e.wrongRequest} about another request`));
-    list.push(target('endurance: no approval carries another request\'s ref', e.check.wrongApproval === 0, `${e.check.wrongApproval} of ${e.check.checked} checked`));
+    list.push(target("endurance: no approval carries another request's ref", e.check.wrongApproval === 0, `${e.check.wrongApproval} of ${e.check.checked} checked`));
     const contradicting = e.check.wrongRefusal + e.check.sentThoughNotSent;
-    list.push(target('endurance: no stated decline, refusal or "not sent" contradicts the simulator', contradicting === 0, `${e.check.wrongRefusal} wrong refusals, ${e.check.sentThoughNotSent} wrong "not sent"`));
+    list.push(
+      target(
+        'endurance: no stated decline, refusal or "not sent" contradicts the simulator',
+        contradicting === 0,
+        `${e.check.wrongRefusal} wrong refusals, ${e.check.sentThoughNotSent} wrong "not sent"`,
+      ),
+    );
     const [start, end] = [e.start, e.end].map((snap) => JSON.stringify(packageHandles(snap.resources)));
     const busy = e.byCode.BUSY ?? 0;
     list.push(target('endurance: no BUSY (each terminal one request at a time, waiting out unknown outcomes)', busy === 0, `${busy} BUSY`));
@@ -341,7 +370,11 @@ function checks(results, failures) {
  * its IPC pipe (which Node refs only while a message is on its way).
  */
 function packageHandles(resources) {
-  return Object.fromEntries(Object.entries(resources).filter(([type]) => type !== 'ProcessWrap' && type !== 'PipeWrap').sort());
+  return Object.fromEntries(
+    Object.entries(resources)
+      .filter(([type]) => type !== 'ProcessWrap' && type !== 'PipeWrap')
+      .sort(),
+  );
 }
 
 function target(name, met, value) {
@@ -354,11 +387,17 @@ function measuredLabel(measured) {
 }
 
 function targetsTable(list) {
-  return table(['target (issue 6)', 'measured', 'met'], list.map((t) => [t.name, t.value, t.met ? 'yes' : '**no**']));
+  return table(
+    ['target (issue 6)', 'measured', 'met'],
+    list.map((t) => [t.name, t.value, t.met ? 'yes' : '**no**']),
+  );
 }
 
 function checksTable(list) {
-  return table(['correctness check', 'measured', 'passed'], list.map((t) => [t.name, t.value, t.met ? 'yes' : '**NO**']));
+  return table(
+    ['correctness check', 'measured', 'passed'],
+    list.map((t) => [t.name, t.value, t.met ? 'yes' : '**NO**']),
+  );
 }
 
 module.exports = {

@@ -6,8 +6,7 @@
  */
 
 const OK_REPLY = '<payresp>\n  <result>OK</result>\n  <ref>482113000001</ref>\n</payresp>\n';
-const DECLINE_REPLY =
-  '<payresp>\n  <result>ERROR</result>\n  <status>2</status>\n  <status_text>TRANSACTION_DECLINED</status_text>\n  <ref></ref>\n</payresp>\n';
+const DECLINE_REPLY = '<payresp>\n  <result>ERROR</result>\n  <status>2</status>\n  <status_text>TRANSACTION_DECLINED</status_text>\n  <ref></ref>\n</payresp>\n';
 // The app's answer to a request it cannot read; "á" is two bytes in UTF-8 (0xC3 0xA1).
 const HIBAS_REPLY = Buffer.from('<payresp>\n  <result>ERROR</result>\n  <ref>Hibás XML</ref>\n</payresp>\n', 'utf8');
 // The seed's completion error reply, spaces inside the tags and all.
@@ -32,19 +31,28 @@ const SCENARIOS = [
   {
     name: 'split-10ms',
     what: 'reply split in two packets 10 ms apart',
-    writes: [[OK_HEAD, 0], [OK_TAIL, 10]],
+    writes: [
+      [OK_HEAD, 0],
+      [OK_TAIL, 10],
+    ],
     expect: { kind: 'ok', ref: '482113000001' },
   },
   {
     name: 'split-100ms',
     what: 'reply split in two packets 100 ms apart (a Wi-Fi hiccup)',
-    writes: [[OK_HEAD, 0], [OK_TAIL, 100]],
+    writes: [
+      [OK_HEAD, 0],
+      [OK_TAIL, 100],
+    ],
     expect: { kind: 'ok', ref: '482113000001' },
   },
   {
     name: 'hibas-split',
     what: '"Hibás XML" reply split inside "á", 10 ms apart',
-    writes: [[HIBAS_REPLY.subarray(0, HIBAS_CUT), 0], [HIBAS_REPLY.subarray(HIBAS_CUT), 10]],
+    writes: [
+      [HIBAS_REPLY.subarray(0, HIBAS_CUT), 0],
+      [HIBAS_REPLY.subarray(HIBAS_CUT), 10],
+    ],
     expect: { kind: 'bad-xml', ref: 'Hibás XML' },
   },
   {
@@ -63,7 +71,10 @@ const SCENARIOS = [
   {
     name: 'twice',
     what: 'the same reply sent twice, 50 ms apart',
-    writes: [[OK_REPLY, 0], [OK_REPLY, 50]],
+    writes: [
+      [OK_REPLY, 0],
+      [OK_REPLY, 50],
+    ],
     expect: { kind: 'ok', ref: '482113000001' },
   },
   {

@@ -84,9 +84,7 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
       flows.tab('endurance'),
       ...fleet.flatMap((term) => [
         flows.terminalConfig(term.cfg, term.port, { responseTimeout: String(RESPONSE_TIMEOUT_S) }),
-        ...ACTIONS.flatMap((action) =>
-          flows.actionWithProbe({ probeId: `e${term.index}-${action}-probe`, nodeId: `e${term.index}-${action}`, action, terminalId: term.cfg }),
-        ),
+        ...ACTIONS.flatMap((action) => flows.actionWithProbe({ probeId: `e${term.index}-${action}-probe`, nodeId: `e${term.index}-${action}`, action, terminalId: term.cfg })),
       ]),
     ]);
     for (const term of fleet) {
@@ -124,10 +122,7 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
       const elapsedS = (performance.now() - startedAt) / 1000;
       const now = await snapshot(journals);
       trend.push({ done, elapsedS, ...trendPoint(now), loop });
-      progress(
-        'endurance',
-        `${done}/${count} (${(done / elapsedS).toFixed(0)}/s), heap ${mb(now.memory.heapUsed)}, RSS ${mb(now.memory.rss)}, ${now.journalEntries} journal entries`,
-      );
+      progress('endurance', `${done}/${count} (${(done / elapsedS).toFixed(0)}/s), heap ${mb(now.memory.heapUsed)}, RSS ${mb(now.memory.rss)}, ${now.journalEntries} journal entries`);
     }
     const elapsedMs = performance.now() - startedAt;
     await settlingPayments(run, 'end');
@@ -143,10 +138,7 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
       await forceCompaction(journal);
     }
     const afterRetention = await snapshot(journals);
-    progress(
-      'endurance',
-      `after the retention period: heap ${mb(afterRetention.memory.heapUsed)}, RSS ${mb(afterRetention.memory.rss)}, ${afterRetention.journalEntries} journal entries`,
-    );
+    progress('endurance', `after the retention period: heap ${mb(afterRetention.memory.heapUsed)}, RSS ${mb(afterRetention.memory.rss)}, ${afterRetention.journalEntries} journal entries`);
     const released = end.journalEntries - afterRetention.journalEntries;
     return {
       count,

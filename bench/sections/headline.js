@@ -23,17 +23,7 @@ const { fileSystemOf, countJournalWrites } = require('../lib/journal-io');
  * guard spends the guard's wait on every payment, so it does only about this much of them.
  */
 runSection(async (options) => {
-  const {
-    packageDir: dirOption,
-    txns = 1000,
-    rounds = 5,
-    paced = 60,
-    thinkMs: thinkOption,
-    warmupFast = 300,
-    warmupSlow = 20,
-    guardedBudgetMs = 20_000,
-    idleMs = 2000,
-  } = options;
+  const { packageDir: dirOption, txns = 1000, rounds = 5, paced = 60, thinkMs: thinkOption, warmupFast = 300, warmupSlow = 20, guardedBudgetMs = 20_000, idleMs = 2000 } = options;
   const packageDir = resolvePackage(dirOption);
   const api = loadApi(packageDir);
   // Paced means the link has been idle longer than the answer guard, as between two customers.

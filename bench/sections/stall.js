@@ -66,7 +66,10 @@ async function measure(kind, client, repeats) {
     message = result.message ?? '';
   }
   client.close();
-  progress('stall', `${kind}: ${[...codes].join(',')}, ended after ${endedAfter.map((v) => v.toFixed(1)).join(', ')} ms; max loop delay ${loopDelays.map((v) => v.toFixed(1)).join(', ')} ms, busy ${busy.map((v) => v.toFixed(1)).join(', ')} ms`);
+  progress(
+    'stall',
+    `${kind}: ${[...codes].join(',')}, ended after ${endedAfter.map((v) => v.toFixed(1)).join(', ')} ms; max loop delay ${loopDelays.map((v) => v.toFixed(1)).join(', ')} ms, busy ${busy.map((v) => v.toFixed(1)).join(', ')} ms`,
+  );
   return {
     kind,
     repeats,

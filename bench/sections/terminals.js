@@ -37,10 +37,7 @@ runSection(async (options) => {
     const ids = ports.map((_, i) => ({ cfg: `t${i}-cfg`, pay: `t${i}-pay`, probe: `t${i}-probe` }));
     await nodeRed.deploy([
       flows.tab('terminals'),
-      ...ports.flatMap((port, i) => [
-        flows.terminalConfig(ids[i].cfg, port),
-        ...flows.actionWithProbe({ probeId: ids[i].probe, nodeId: ids[i].pay, action: 'pay', terminalId: ids[i].cfg }),
-      ]),
+      ...ports.flatMap((port, i) => [flows.terminalConfig(ids[i].cfg, port), ...flows.actionWithProbe({ probeId: ids[i].probe, nodeId: ids[i].pay, action: 'pay', terminalId: ids[i].cfg })]),
     ]);
     const probes = ids.map((id) => new Probe(id.probe));
     // Connect every terminal and warm the code up; these payments are not counted.
@@ -166,9 +163,7 @@ function verify(run, records) {
     for (const o of outcomes) {
       if (o.gotInvoice !== o.invoice) wrongNode += 1;
       const reply = sent.get(o.invoice);
-      const ok = o.declined
-        ? o.result === 'ERROR' && o.code === 'TERMINAL' && o.status === 2 && reply?.status === '2'
-        : o.result === 'OK' && reply?.result === 'OK' && reply.ref === o.ref;
+      const ok = o.declined ? o.result === 'ERROR' && o.code === 'TERMINAL' && o.status === 2 && reply?.status === '2' : o.result === 'OK' && reply?.result === 'OK' && reply.ref === o.ref;
       if (!ok) wrongReply += 1;
     }
     foreignAtSimulator += [...sent.keys()].filter((invoice) => !invoice.startsWith(`T${terminal}-`)).length;

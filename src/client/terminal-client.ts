@@ -406,10 +406,7 @@ export class TerminalClient {
         transaction.enter('queued', {
           ms: this.queueTimeoutMs,
           onExpiry: () =>
-            this.finish(
-              transaction,
-              failure(request.action, request, 'BUSY', explain('busy.waitedTooLong', { terminal: this.transport.description, seconds: this.queueTimeoutMs / 1000 })),
-            ),
+            this.finish(transaction, failure(request.action, request, 'BUSY', explain('busy.waitedTooLong', { terminal: this.transport.description, seconds: this.queueTimeoutMs / 1000 }))),
         });
       } else {
         this.finish(transaction, failure(request.action, request, 'BUSY', this.whyBusy()));
@@ -569,10 +566,7 @@ export class TerminalClient {
       const link = await this.connectShared();
       return transaction.settled ? undefined : link;
     } catch (error) {
-      this.finish(
-        transaction,
-        failure(request.action, request, 'CONNECT', explain('connect.failed', { terminal: this.transport.description, reason: explainError(error) })),
-      );
+      this.finish(transaction, failure(request.action, request, 'CONNECT', explain('connect.failed', { terminal: this.transport.description, reason: explainError(error) })));
       return undefined;
     }
   }
@@ -735,11 +729,7 @@ export class TerminalClient {
       if (sameAnswer(transaction.answer, frame, transaction.request.action)) return; // the same answer again: a repeat
       const first = describeAnswer(transaction.answer.frame);
       const second = describeAnswer(frame);
-      this.endUnknown(
-        transaction,
-        failure(transaction.request.action, transaction.request, 'PROTOCOL', explain('answer.twoAnswers', { first, second })),
-        false,
-      );
+      this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'PROTOCOL', explain('answer.twoAnswers', { first, second })), false);
       return;
     }
     const unsettled = this.unsettled;
@@ -808,11 +798,7 @@ export class TerminalClient {
     transaction.setTimer({
       ms: this.replyStallTimeoutMs,
       onExpiry: () =>
-        this.endUnknown(
-          transaction,
-          failure(transaction.request.action, transaction.request, 'TIMEOUT', explain('timeout.stalled', { seconds: this.replyStallTimeoutMs / 1000 })),
-          false,
-        ),
+        this.endUnknown(transaction, failure(transaction.request.action, transaction.request, 'TIMEOUT', explain('timeout.stalled', { seconds: this.replyStallTimeoutMs / 1000 })), false),
     });
   }
 
@@ -820,10 +806,7 @@ export class TerminalClient {
     const { request } = transaction;
     const ms = transaction.options.responseTimeoutMs ?? this.responseTimeoutMs;
     const seconds = ms / 1000;
-    const why =
-      transaction.staleRefs.length === 0
-        ? explain('timeout.noAnswer', { seconds })
-        : explain('timeout.noAnswerStale', { seconds, refs: transaction.staleRefs.join(', ') });
+    const why = transaction.staleRefs.length === 0 ? explain('timeout.noAnswer', { seconds }) : explain('timeout.noAnswerStale', { seconds, refs: transaction.staleRefs.join(', ') });
     this.endUnknown(transaction, failure(request.action, request, 'TIMEOUT', why), true);
   }
 
@@ -983,10 +966,13 @@ export class TerminalClient {
    */
   private scheduleCheck(waitMs = this.lastContactAt + this.readinessCheckMs - performance.now()): void {
     if (this.readinessCheckMs === 0 || this.closed || this.checkTimer || this.check) return;
-    this.checkTimer = setTimeout(() => {
-      this.checkTimer = undefined;
-      this.checkWhenDue();
-    }, Math.max(0, waitMs));
+    this.checkTimer = setTimeout(
+      () => {
+        this.checkTimer = undefined;
+        this.checkWhenDue();
+      },
+      Math.max(0, waitMs),
+    );
     this.checkTimer.unref();
   }
 
@@ -1069,7 +1055,10 @@ function describeAnswer(frame: Buffer): string {
   const text = frame.toString('utf8');
   const field = (name: string) => new RegExp(`<${name}>\\s*([^<]{0,60}?)\\s*</${name}>`).exec(text)?.[1];
   const parts = [field('result') ?? 'no result', field('status') !== undefined ? `status ${field('status')}` : undefined, field('status_text'), field('ref') ? `ref ${field('ref')}` : undefined];
-  return `"${parts.filter(Boolean).join(', ').replace(/[^\x20-\x7e]/g, '?')}"`;
+  return `"${parts
+    .filter(Boolean)
+    .join(', ')
+    .replace(/[^\x20-\x7e]/g, '?')}"`;
 }
 
 function remember(refs: string[], ref: string): void {

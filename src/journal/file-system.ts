@@ -70,12 +70,7 @@ const DSYNC = (O_DSYNC as number | undefined) ?? 0;
 export const nodeFileSystem: JournalFileSystem = {
   syncWrites: DSYNC !== 0,
   async open(path, mode) {
-    const flags =
-      mode === 'journal'
-        ? O_RDWR | O_APPEND | O_CREAT | NONBLOCK | DSYNC
-        : mode === 'create'
-          ? O_WRONLY | O_CREAT | O_EXCL | NONBLOCK
-          : O_RDONLY | NONBLOCK;
+    const flags = mode === 'journal' ? O_RDWR | O_APPEND | O_CREAT | NONBLOCK | DSYNC : mode === 'create' ? O_WRONLY | O_CREAT | O_EXCL | NONBLOCK : O_RDONLY | NONBLOCK;
     const handle = await fs.open(path, flags, 0o600);
     return {
       read: async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead,

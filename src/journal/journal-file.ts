@@ -603,12 +603,7 @@ async function readOtherFile(fs: JournalFileSystem, file: string, timed: Timed):
  * last newline are a write that never completed (our lines end with one): `tornAt` is where
  * the whole lines end.
  */
-async function readLines(
-  handle: JournalHandle,
-  size: number,
-  file: string,
-  timed: Timed,
-): Promise<{ records: JournalRecord[]; damaged: DamagedLine[]; tornAt: number }> {
+async function readLines(handle: JournalHandle, size: number, file: string, timed: Timed): Promise<{ records: JournalRecord[]; damaged: DamagedLine[]; tornAt: number }> {
   const records: JournalRecord[] = [];
   const damaged: DamagedLine[] = [];
   let lineNumber = 0;

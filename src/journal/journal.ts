@@ -1,5 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Action, Explanation, MessageKey, MessageParam, TerminalRequest, TransactionResult, compareAmounts, errorText, explain, explainError, failureMessage, parseReference, render } from '../protocol';
+import {
+  Action,
+  Explanation,
+  MessageKey,
+  MessageParam,
+  TerminalRequest,
+  TransactionResult,
+  compareAmounts,
+  errorText,
+  explain,
+  explainError,
+  failureMessage,
+  parseReference,
+  render,
+} from '../protocol';
 import { describeType, printable } from '../protocol/amount';
 import { JournalFileSystem, nodeFileSystem } from './file-system';
 import { DamagedLine, JournalContent, JournalFile, JournalUnavailableError, LoadedJournal, PendingLine } from './journal-file';
@@ -90,30 +104,9 @@ export interface ResolveInput {
  * - `late-approved`, `late-declined`: an answer that came after the request had ended unknown
  *   settled it (it wins over an operator's finding made before it came).
  */
-export type EntryState =
-  | 'in-progress'
-  | 'approved'
-  | 'declined'
-  | 'not-sent'
-  | 'unknown'
-  | 'charged'
-  | 'not-charged'
-  | 'acknowledged'
-  | 'late-approved'
-  | 'late-declined';
+export type EntryState = 'in-progress' | 'approved' | 'declined' | 'not-sent' | 'unknown' | 'charged' | 'not-charged' | 'acknowledged' | 'late-approved' | 'late-declined';
 
-export const ENTRY_STATES: readonly EntryState[] = [
-  'in-progress',
-  'approved',
-  'declined',
-  'not-sent',
-  'unknown',
-  'charged',
-  'not-charged',
-  'acknowledged',
-  'late-approved',
-  'late-declined',
-];
+export const ENTRY_STATES: readonly EntryState[] = ['in-progress', 'approved', 'declined', 'not-sent', 'unknown', 'charged', 'not-charged', 'acknowledged', 'late-approved', 'late-declined'];
 
 /** A request as the console lists it: a copy, with where it stands. */
 export interface HistoryEntry extends JournalEntry {
@@ -642,7 +635,17 @@ export class Journal implements JournalContent {
       if (tracked.acknowledgement && upTo(tracked.acknowledgement, cut)) continue;
       const { entry } = tracked;
       lines.push(
-        encodeRecord({ v: JOURNAL_FORMAT_VERSION, at: entry.foundAt, id: entry.id, event: 'damaged', file: entry.file, line: entry.line, offset: entry.offset, text: entry.text, message: entry.reason }),
+        encodeRecord({
+          v: JOURNAL_FORMAT_VERSION,
+          at: entry.foundAt,
+          id: entry.id,
+          event: 'damaged',
+          file: entry.file,
+          line: entry.line,
+          offset: entry.offset,
+          text: entry.text,
+          message: entry.reason,
+        }),
       );
     }
     return lines;
@@ -831,10 +834,7 @@ export class Journal implements JournalContent {
       const authorized = this.preauthByRef.get(request.preauthCode)?.entry.amount;
       // Compared as decimals, whatever the decimals setting is now; an unreadable old amount checks nothing.
       if (authorized !== undefined && compareAmounts(request.amount.text, authorized) === 1) {
-        return refuse(
-          'INVALID_INPUT',
-          explain('input.completionAboveAuthorized', { amount: { amount: request.amount.text }, authorized: { amount: authorized }, code: request.preauthCode }),
-        );
+        return refuse('INVALID_INPUT', explain('input.completionAboveAuthorized', { amount: { amount: request.amount.text }, authorized: { amount: authorized }, code: request.preauthCode }));
       }
     }
     return undefined;

@@ -146,10 +146,7 @@ function lockedError(file: string, holder: Holder | undefined): JournalLockedErr
     : holder.pid === process.pid
       ? explain('journal.lockedHere', { owner: holder.owner })
       : explain('journal.locked', { pid: holder.pid, since: { time: holder.since } });
-  return new JournalLockedError(
-    `the journal ${file} is in use by ${who}; one writer per journal file: stop the other, or give this one its own journal file`,
-    explanation,
-  );
+  return new JournalLockedError(`the journal ${file} is in use by ${who}; one writer per journal file: stop the other, or give this one its own journal file`, explanation);
 }
 
 async function unlinkQuietly(file: string): Promise<void> {

@@ -117,8 +117,7 @@ function validRecord(value: unknown): JournalRecord | undefined {
   if ((raw.v !== 1 && raw.v !== 2) || typeof raw.id !== 'string' || raw.id === '' || !EVENTS.includes(String(raw.event))) return undefined;
   const text = (key: string) => (typeof raw[key] === 'string' ? { [key]: raw[key] } : undefined);
   const count = (key: string) => (Number.isSafeInteger(raw[key]) ? { [key]: raw[key] as number } : undefined);
-  const nullable = (key: string, type: 'string' | 'number') =>
-    raw[key] === null || typeof raw[key] === type ? { [key]: raw[key] as string | number | null } : undefined;
+  const nullable = (key: string, type: 'string' | 'number') => (raw[key] === null || typeof raw[key] === type ? { [key]: raw[key] as string | number | null } : undefined);
   // Both or neither: a key whose values do not fit is dropped, and the English message stands.
   const why = readExplanation(raw.messageKey, raw.messageParams);
   return {

@@ -7,17 +7,7 @@ import { MESSAGES } from './messages';
  */
 export type Outcome = 'failed' | 'not-sent' | 'unknown';
 
-export type ErrorCode =
-  | 'TERMINAL'
-  | 'BAD_XML'
-  | 'INVALID_INPUT'
-  | 'BUSY'
-  | 'CONNECT'
-  | 'TIMEOUT'
-  | 'CONNECTION_LOST'
-  | 'PROTOCOL'
-  | 'DUPLICATE'
-  | 'JOURNAL';
+export type ErrorCode = 'TERMINAL' | 'BAD_XML' | 'INVALID_INPUT' | 'BUSY' | 'CONNECT' | 'TIMEOUT' | 'CONNECTION_LOST' | 'PROTOCOL' | 'DUPLICATE' | 'JOURNAL';
 
 export const ERROR_OUTCOMES: Readonly<Record<ErrorCode, Outcome>> = {
   TERMINAL: 'failed',

@@ -104,7 +104,8 @@ export const MESSAGES = {
   // Duplicate protection and the journal.
   'duplicate.approved': 'A __action__ for __reference__ already went through (__when__). To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
   'duplicate.open': 'A __action__ for __reference__ was sent and never ended (__when__): check the terminal. To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
-  'duplicate.unknown': 'A __action__ for __reference__ ended with an unknown outcome (__when__): check the terminal. To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
+  'duplicate.unknown':
+    'A __action__ for __reference__ ended with an unknown outcome (__when__): check the terminal. To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
   'duplicate.charged': 'A __action__ for __reference__ was found charged on the terminal by __by__ (__when__). To send it again anyway, set allowDuplicate (msg.allowDuplicate in Node-RED) to true.',
   'reference.invoice': 'invoice __invoice__',
   'reference.code': 'pre-authorization __code__',
@@ -314,7 +315,7 @@ export function explainError(error: unknown, about: 'terminal' | 'file' = 'termi
   const code = errorCode(error);
   // serialport says a device another program holds open only in words.
   if (about === 'terminal' && /cannot lock port/i.test(errorText(error))) return explain('reason.deviceBusy', { detail: errorText(error) });
-  const key = code === undefined ? undefined : (about === 'file' ? FILE_REASONS[code] : undefined) ?? REASONS_BY_CODE[code];
+  const key = code === undefined ? undefined : ((about === 'file' ? FILE_REASONS[code] : undefined) ?? REASONS_BY_CODE[code]);
   return explain(key ?? 'reason.other', { detail: errorText(error).replace(/[.\s]+$/, '') });
 }
 

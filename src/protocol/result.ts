@@ -69,13 +69,7 @@ export function failureMessage(why: Explanation, outcome: Outcome, language?: Me
  * A failed result. `why` says what happened; what the outcome means (nothing sent; check the
  * terminal before trying again) is added here, so no caller can forget it.
  */
-export function failure(
-  action: Action,
-  request: TerminalRequest | undefined,
-  code: ErrorCode,
-  why: Explanation,
-  details: FailureDetails = {},
-): TransactionFailure {
+export function failure(action: Action, request: TerminalRequest | undefined, code: ErrorCode, why: Explanation, details: FailureDetails = {}): TransactionFailure {
   const outcome = ERROR_OUTCOMES[code];
   const status = details.status ?? null;
   return {
@@ -143,9 +137,7 @@ export function resultFromReply(request: TerminalRequest, verdict: ReplyVerdict)
         request.action,
         request,
         'PROTOCOL',
-        verdict.root === undefined
-          ? explain('answer.unreadable', { detail: verdict.reason })
-          : explain('answer.notForThis', { action: { action: request.action }, detail: verdict.reason }),
+        verdict.root === undefined ? explain('answer.unreadable', { detail: verdict.reason }) : explain('answer.notForThis', { action: { action: request.action }, detail: verdict.reason }),
       );
     case 'contradictory':
       return failure(

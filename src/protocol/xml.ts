@@ -53,9 +53,7 @@ export function parseFlatXml(frame: Uint8Array | string): FlatDocument {
   if (/<!(DOCTYPE|ENTITY)/i.test(text)) throw new XmlFormatError('DOCTYPE and entity declarations are not accepted');
   // The app's completion error reply is written `< preautcompletionhresp >`: mend the space
   // after `<`, leaving CDATA sections as they are.
-  const xml = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<(\/?)[ \t\r\n]+/g, (match: string, slash: string | undefined) =>
-    match.startsWith('<![CDATA[') ? match : `<${slash ?? ''}`,
-  );
+  const xml = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<(\/?)[ \t\r\n]+/g, (match: string, slash: string | undefined) => (match.startsWith('<![CDATA[') ? match : `<${slash ?? ''}`));
   // Deprecated in fast-xml-parser 5.12 for the fast-xml-validator package: moving is a change of
   // its own, to be proven against the hostile-reply tests first.
   // eslint-disable-next-line @typescript-eslint/no-deprecated
@@ -131,14 +129,7 @@ const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '
 
 /** The characters XML 1.0 allows in a document; control characters other than tab and line ends are not. */
 function isXmlChar(point: number): boolean {
-  return (
-    point === 0x9 ||
-    point === 0xa ||
-    point === 0xd ||
-    (point >= 0x20 && point <= 0xd7ff) ||
-    (point >= 0xe000 && point <= 0xfffd) ||
-    (point >= 0x10000 && point <= 0x10ffff)
-  );
+  return point === 0x9 || point === 0xa || point === 0xd || (point >= 0x20 && point <= 0xd7ff) || (point >= 0xe000 && point <= 0xfffd) || (point >= 0x10000 && point <= 0x10ffff);
 }
 
 export function escapeXmlText(value: string): string {

@@ -1,17 +1,6 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import {
-  Action,
-  FramingError,
-  ReceivedRequest,
-  STATUS_NAMES,
-  XmlFormatError,
-  XmlFramer,
-  decodeUtf8,
-  escapeXmlText,
-  parseFlatXml,
-  readRequest,
-} from '../protocol';
+import { Action, FramingError, ReceivedRequest, STATUS_NAMES, XmlFormatError, XmlFramer, decodeUtf8, escapeXmlText, parseFlatXml, readRequest } from '../protocol';
 
 /**
  * A stand-in for the Payment Interface app on a myPOS terminal, for tests and demos. It answers

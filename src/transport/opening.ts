@@ -16,13 +16,7 @@ export interface LinkEvents {
  * only, and handlers silenced once the link is destroyed. `start` begins opening the link and
  * returns the function that releases it; that function may be called more than once.
  */
-export function openLink(
-  handlers: ConnectionHandlers,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-  what: string,
-  start: (events: LinkEvents) => () => void,
-): Promise<Connection> {
+export function openLink(handlers: ConnectionHandlers, timeoutMs: number, signal: AbortSignal | undefined, what: string, start: (events: LinkEvents) => () => void): Promise<Connection> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(explainedError(explain('reason.cancelled')));

@@ -30,10 +30,24 @@ const ACTION_TYPES = ACTIONS.map((action) => `mypos-${action}`);
  */
 const SEARCHES = {
   'en-US': { myPOS: ACTION_TYPES, mypos: ACTION_TYPES, payment: ['mypos-pay'], refund: ['mypos-refund'], auth: ['mypos-preauth'] },
-  hu: { myPOS: ACTION_TYPES, 'fizetés': ['mypos-pay'], 'visszatérítés': ['mypos-refund'] },
+  hu: { myPOS: ACTION_TYPES, fizetés: ['mypos-pay'], visszatérítés: ['mypos-refund'] },
 };
 /** Settings of an imported terminal as an exported flow holds them: everything the dialog saves. */
-const TERMINAL_SETTINGS = { connection: 'tcp', host: '127.0.0.1', responseTimeout: '180', connectTimeout: '10', decimals: '2', maxAmount: '', journalPath: '', queueLimit: '0', queueTimeout: '60', connectionMode: 'per-request', lateAnswerWindow: '10', requestEnding: 'newline', readinessCheck: '0' };
+const TERMINAL_SETTINGS = {
+  connection: 'tcp',
+  host: '127.0.0.1',
+  responseTimeout: '180',
+  connectTimeout: '10',
+  decimals: '2',
+  maxAmount: '',
+  journalPath: '',
+  queueLimit: '0',
+  queueTimeout: '60',
+  connectionMode: 'per-request',
+  lateAnswerWindow: '10',
+  requestEnding: 'newline',
+  readinessCheck: '0',
+};
 
 /** The message catalog the editor is served (the built one): the action nodes' or the config node's. */
 function catalog(lang, name = 'mypos-actions') {
@@ -48,11 +62,12 @@ function editorActions(session) {
   return {
     /** Imports mypos-terminal config nodes, as a flow file with them would be imported. */
     async importTerminals(terminals) {
-      await page.evaluate(
-        ({ nodes, settings }) => RED.view.importNodes(nodes.map((node) => ({ type: 'mypos-terminal', ...settings, ...node }))),
-        { nodes: terminals, settings: TERMINAL_SETTINGS },
+      await page.evaluate(({ nodes, settings }) => RED.view.importNodes(nodes.map((node) => ({ type: 'mypos-terminal', ...settings, ...node }))), { nodes: terminals, settings: TERMINAL_SETTINGS });
+      await waitInEditor(
+        (ids) => ids.every((id) => RED.nodes.node(id)),
+        terminals.map((node) => node.id),
+        'the terminals to be imported',
       );
-      await waitInEditor((ids) => ids.every((id) => RED.nodes.node(id)), terminals.map((node) => node.id), 'the terminals to be imported');
     },
 
     /** Drags a node from the palette onto the canvas as a user does; returns the new node's id. */
@@ -119,10 +134,7 @@ function editorActions(session) {
     async deploy() {
       await page.click('#red-ui-header-button-deploy');
       const confirm = page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
-      await Promise.race([
-        confirm.waitFor({ state: 'visible' }).then(() => confirm.click()),
-        waitInEditor(() => !RED.nodes.dirty(), null, 'the deploy to finish'),
-      ]);
+      await Promise.race([confirm.waitFor({ state: 'visible' }).then(() => confirm.click()), waitInEditor(() => !RED.nodes.dirty(), null, 'the deploy to finish')]);
       await waitInEditor(() => !RED.nodes.dirty() && $('#red-ui-header-button-deploy').hasClass('disabled'), null, 'the deploy to finish');
     },
 
@@ -268,13 +280,15 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
         assert.equal(await session.statusColour(id), 'red');
       }
       // The nodes with a terminal show nothing: no request has been made.
-      assert.equal(await session.statusOf(ids.pay).count() && (await session.statusOf(ids.pay).textContent()), '');
+      assert.equal((await session.statusOf(ids.pay).count()) && (await session.statusOf(ids.pay).textContent()), '');
     });
 
     it('each dialog shows the tips about its own node only, all of them translated', async function () {
       const english = catalog('en-US');
       for (const action of ACTIONS) {
-        const id = await page.evaluate((type) => RED.nodes.filterNodes({ type })[0]?.id ?? null, `mypos-${action}`) ?? (await editor.dragFromPalette(`mypos-${action}`, 420, 120 + 100 * ACTIONS.indexOf(action)));
+        const id =
+          (await page.evaluate((type) => RED.nodes.filterNodes({ type })[0]?.id ?? null, `mypos-${action}`)) ??
+          (await editor.dragFromPalette(`mypos-${action}`, 420, 120 + 100 * ACTIONS.indexOf(action)));
         await editor.openDialog(id);
         if (action === 'pay') await session.shot('dialog-pay', page.locator('.red-ui-tray').last());
         const tips = await page.locator('.red-ui-tray .form-tips:visible').allInnerTexts();
@@ -291,7 +305,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       }
     });
 
-    it('the editor checks with the runtime\'s rules and defaults', async function () {
+    it("the editor checks with the runtime's rules and defaults", async function () {
       const editorSide = await page.evaluate((types) => {
         const actions = Object.fromEntries(types.map((type) => [type, Object.keys(RED.nodes.getType(type).defaults)]));
         const terminal = RED.nodes.getType('mypos-terminal').defaults;
@@ -317,7 +331,10 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       assert.equal(ok, true);
       for (const refused of [tooPrecise, zero, exponent, comma, tooLarge]) assert.equal(typeof refused, 'string');
       assert.match(tooPrecise, /2/);
-      assert.deepEqual(editorSide.invoices.map((result) => result === true), [true, true, false, false, false]);
+      assert.deepEqual(
+        editorSide.invoices.map((result) => result === true),
+        [true, true, false, false, false],
+      );
       assert.match(editorSide.port, /1 to 65535/);
     });
 
@@ -372,7 +389,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       assert.deepEqual(answer, { unresolved: [], damaged: [] });
     });
 
-    it('palette labels fit on one line, and are the catalog\'s', async function () {
+    it("palette labels fit on one line, and are the catalog's", async function () {
       const english = catalog('en-US');
       for (const label of await editor.paletteLabels()) {
         assert.equal(label.text, english.label[label.type.replace('mypos-', '')]);
@@ -428,7 +445,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       assert.notEqual(shown, catalog('en-US').label.terminal);
     });
 
-    it('palette labels fit on one line, and are the Hungarian catalog\'s', async function () {
+    it("palette labels fit on one line, and are the Hungarian catalog's", async function () {
       const hungarian = catalog('hu');
       for (const label of await editor.paletteLabels()) {
         assert.equal(label.text, hungarian.label[label.type.replace('mypos-', '')]);
@@ -452,8 +469,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       const sentAt = '2026-01-15T10:04:05.000Z'; // 11:04:05 in Budapest (UTC+1 in January)
       const journal = new Journal(file, { now: () => new Date(sentAt) });
       const given = (value) => ({ value, field: 'x' });
-      const request = (action, amount, invoice) =>
-        createRequest({ action, amount: given(amount), invoice: given(invoice), receipt: given('ON'), custrcpt: given('ON') }, { decimals: 2 });
+      const request = (action, amount, invoice) => createRequest({ action, amount: given(amount), invoice: given(invoice), receipt: given('ON'), custrcpt: given('ON') }, { decimals: 2 });
       assert.ok((await journal.begin(request('pay', '12.50', 'HU-CHECK-1'), { terminal: 'tcp:127.0.0.1:51042' })).id);
       const refund = await journal.begin(request('refund', '7.25', 'HU-CHECK-2'), { terminal: 'tcp:127.0.0.1:51043' });
       await journal.end(refund.id, failure('refund', undefined, 'TIMEOUT', explain('timeout.noAnswer', { seconds: 5 })));

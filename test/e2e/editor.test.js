@@ -58,7 +58,10 @@ describe('editor in a real browser (headless Chromium)', function () {
       // A debug node that shows msg.payload itself (the examples' do) opens at the result.
       if (/^msg\.payload\b/.test(await message.locator('.red-ui-debug-msg-topic').innerText())) {
         await message.locator('.red-ui-debug-msg-expandable:visible').first().click();
-        await message.locator('.red-ui-debug-msg-object-key:visible', { hasText: /^result$/ }).first().waitFor({ timeout: WAIT_MS });
+        await message
+          .locator('.red-ui-debug-msg-object-key:visible', { hasText: /^result$/ })
+          .first()
+          .waitFor({ timeout: WAIT_MS });
         return (await message.innerText()).replace(/\s+/g, ' ');
       }
       const payload = row('payload').first();
@@ -67,7 +70,10 @@ describe('editor in a real browser (headless Chromium)', function () {
         await payload.waitFor({ state: 'visible', timeout: WAIT_MS });
       }
       await payload.click();
-      await message.locator('.red-ui-debug-msg-object-key:visible', { hasText: /^result$/ }).first().waitFor({ timeout: WAIT_MS });
+      await message
+        .locator('.red-ui-debug-msg-object-key:visible', { hasText: /^result$/ })
+        .first()
+        .waitFor({ timeout: WAIT_MS });
     } catch (error) {
       throw new Error(`cannot open msg.payload in the debug sidebar (${error.message.split('\n')[0]}):\n${await message.innerHTML()}`, { cause: error });
     }
@@ -137,7 +143,10 @@ describe('editor in a real browser (headless Chromium)', function () {
     await page.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples a');
     const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
     await tree.locator('.red-ui-treeList-label-text', { hasText: pkg.name }).click();
-    await tree.locator('.red-ui-treeList-label-text').filter({ hasText: new RegExp(`^${example.label}$`) }).click();
+    await tree
+      .locator('.red-ui-treeList-label-text')
+      .filter({ hasText: new RegExp(`^${example.label}$`) })
+      .click();
     await page.click('#red-ui-clipboard-dialog-ok');
     await dialog.waitFor({ state: 'hidden' });
     // The imported nodes hang on the pointer until a click on the canvas drops them.
@@ -192,18 +201,12 @@ describe('editor in a real browser (headless Chromium)', function () {
     await openMenu('menu-item-config-nodes');
     const entry = page.locator('.red-ui-palette-node-config', { hasText: ids.configLabel.slice(0, 12) });
     await entry.waitFor({ state: 'visible' });
-    assert.ok(
-      await page.locator('.red-ui-palette-node-config-type', { hasText: /^mypos-terminal$/ }).isVisible(),
-      'no mypos-terminal group in the config sidebar',
-    );
+    assert.ok(await page.locator('.red-ui-palette-node-config-type', { hasText: /^mypos-terminal$/ }).isVisible(), 'no mypos-terminal group in the config sidebar');
     await entry.dblclick();
 
     const field = (name) => page.locator(`#node-config-input-${name}`);
     await field('port').waitFor({ state: 'visible' });
-    const visibility = () =>
-      page.evaluate(() =>
-        Object.fromEntries(['host', 'port', 'serialPath', 'baudRate'].map((name) => [name, $(`#node-config-input-${name}`).is(':visible')])),
-      );
+    const visibility = () => page.evaluate(() => Object.fromEntries(['host', 'port', 'serialPath', 'baudRate'].map((name) => [name, $(`#node-config-input-${name}`).is(':visible')])));
     assert.equal(await field('connection').inputValue(), 'tcp');
     assert.deepEqual(await visibility(), { host: true, port: true, serialPath: false, baudRate: false });
 
@@ -240,10 +243,7 @@ describe('editor in a real browser (headless Chromium)', function () {
 
     await page.click(`[id="${ids.approveInject}"] .red-ui-flow-node-button`);
 
-    const request = await waitForNode(
-      () => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'),
-      'the simulator to receive the payment',
-    );
+    const request = await waitForNode(() => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'), 'the simulator to receive the payment');
     assert.equal(request.request.sum, ids.approveAmount);
     assert.equal(simulator.received.length, before + 1, 'the inject sent more than one request');
 
@@ -269,10 +269,7 @@ describe('editor in a real browser (headless Chromium)', function () {
   it('a declined payment comes out on the error branch, in the debug sidebar and the node status', async function () {
     const before = simulator.received.length;
     await page.click(`[id="${ids.declineInject}"] .red-ui-flow-node-button`);
-    const request = await waitForNode(
-      () => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'),
-      'the simulator to receive the declined payment',
-    );
+    const request = await waitForNode(() => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'), 'the simulator to receive the declined payment');
     assert.equal(request.request.sum, ids.declineAmount);
 
     const message = debugMessages(ids.errDebug);
@@ -284,11 +281,7 @@ describe('editor in a real browser (headless Chromium)', function () {
     // Still only the approved payment on the success output.
     assert.equal(await debugMessages(ids.okDebug).count(), 1);
 
-    await page.waitForFunction(
-      (id) => /declined/i.test($(`[id="${id}"] .red-ui-flow-node-status-label`).text()),
-      ids.pay,
-      { timeout: WAIT_MS },
-    );
+    await page.waitForFunction((id) => /declined/i.test($(`[id="${id}"] .red-ui-flow-node-status-label`).text()), ids.pay, { timeout: WAIT_MS });
     assert.match(await statusOf(ids.pay).textContent(), /declined/i);
     assert.equal(await statusColour(ids.pay), 'red');
     await shot('declined');

@@ -236,7 +236,15 @@ describe('example flows in the editor (headless Chromium, packed package)', func
 
   describe('deployed against the simulator, clicked top to bottom', function () {
     /** Ids of the nodes of an example's flow with this name (or, for an unnamed node, this type). */
-    const ids = (example, name) => page.evaluate(({ tab, name }) => RED.nodes.filterNodes({ z: tab }).filter((node) => node.name === name || (!node.name && node.type === name)).map((node) => node.id), { tab: tabs[example], name });
+    const ids = (example, name) =>
+      page.evaluate(
+        ({ tab, name }) =>
+          RED.nodes
+            .filterNodes({ z: tab })
+            .filter((node) => node.name === name || (!node.name && node.type === name))
+            .map((node) => node.id),
+        { tab: tabs[example], name },
+      );
     async function one(example, name) {
       const found = await ids(example, name);
       assert.equal(found.length, 1, `${example}: one node named "${name}"`);
@@ -361,7 +369,12 @@ describe('example flows in the editor (headless Chromium, packed package)', func
       const ex = '07 Deposit';
       await click(ex, 'check-in: room 101', 'deposit held');
       await click(ex, 'check-in: room 102', 'deposit held');
-      assert.deepEqual(pays('preauth').slice(-2).map((message) => message.request.sum), ['50.00', '50.00']);
+      assert.deepEqual(
+        pays('preauth')
+          .slice(-2)
+          .map((message) => message.request.sum),
+        ['50.00', '50.00'],
+      );
       const completions = pays('complete').length;
       // Refused on output 2 without reaching the terminal: the node knows the pre-authorized amount.
       const refusal = await click(ex, 'check-out: room 101, bill 80.00 (above the deposit)', 'not charged: code kept');
@@ -399,12 +412,17 @@ describe('example flows in the editor (headless Chromium, packed package)', func
         ['mypos-pay', 'the pay node (the terminal checked while idle)'],
       ]) {
         const id = await one(ex, name);
-        await session.waitInEditor((id) => $(`[id="${id}"] .red-ui-flow-node-status-label`).text() === 'ready', id, `${what} to say ready`).catch(async (error) => {
-          throw new Error(`${error.message}; it says "${await statusText(id)}"`);
-        });
+        await session
+          .waitInEditor((id) => $(`[id="${id}"] .red-ui-flow-node-status-label`).text() === 'ready', id, `${what} to say ready`)
+          .catch(async (error) => {
+            throw new Error(`${error.message}; it says "${await statusText(id)}"`);
+          });
       }
       const loaded = JSON.parse(await page.evaluate(() => fetch('nodes', { headers: { Accept: 'application/json' } }).then((response) => response.text())));
-      assert.ok(loaded.some((set) => set.module === '@flowfuse/node-red-dashboard' && set.types.includes('ui-button') && set.enabled), 'Dashboard 2 is not loaded');
+      assert.ok(
+        loaded.some((set) => set.module === '@flowfuse/node-red-dashboard' && set.types.includes('ui-button') && set.enabled),
+        'Dashboard 2 is not loaded',
+      );
     });
 
     // Last: its unknown outcome keeps the (shared) terminal from taking requests for 10 s.
@@ -413,9 +431,11 @@ describe('example flows in the editor (headless Chromium, packed package)', func
       await show(ex);
       const gate = await one(ex, 'one payment at a time');
       const gateSays = (pattern, what) =>
-        session.waitInEditor(({ id, source }) => new RegExp(source).test($(`[id="${id}"] .red-ui-flow-node-status-label`).text()), { id: gate, source: pattern.source }, what).catch(async (error) => {
-          throw new Error(`${error.message}; the gate says "${await statusText(gate)}"`);
-        });
+        session
+          .waitInEditor(({ id, source }) => new RegExp(source).test($(`[id="${id}"] .red-ui-flow-node-status-label`).text()), { id: gate, source: pattern.source }, what)
+          .catch(async (error) => {
+            throw new Error(`${error.message}; the gate says "${await statusText(gate)}"`);
+          });
       await gateSays(/^ready$/, 'the gate to say ready after the deploy');
 
       await click(ex, 'button pressed', 'door relay');

@@ -117,7 +117,11 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
     let seen;
     for (;;) {
       seen = {
-        text: ((await screenText().textContent().catch(() => null)) || '').trim(),
+        text: (
+          (await screenText()
+            .textContent()
+            .catch(() => null)) || ''
+        ).trim(),
         enabled: await payButton()
           .isEnabled({ timeout: 1000 })
           .catch(() => null),
@@ -130,7 +134,9 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
       if (Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.fail(`the screen should read "${expected}" with Pay ${enabled ? 'on' : 'off'} within ${timeout} ms; it reads "${seen.text}" with Pay ${seen.enabled === null ? 'missing' : seen.enabled ? 'on' : 'off'} (opacity ${seen.opacity})`);
+    assert.fail(
+      `the screen should read "${expected}" with Pay ${enabled ? 'on' : 'off'} within ${timeout} ms; it reads "${seen.text}" with Pay ${seen.enabled === null ? 'missing' : seen.enabled ? 'on' : 'off'} (opacity ${seen.opacity})`,
+    );
   }
 
   it('opens with the price and Pay on; the screen reads large, nothing else on it', async function () {

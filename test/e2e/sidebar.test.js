@@ -50,7 +50,11 @@ function localDay() {
 }
 
 /** The sidebar's row for an invoice (its first: the newest). */
-const rowOf = (page, invoice) => page.locator('.mypos-sidebar tr.mypos-sidebar-row').filter({ has: page.locator('td.mypos-col-invoice', { hasText: invoice }) }).first();
+const rowOf = (page, invoice) =>
+  page
+    .locator('.mypos-sidebar tr.mypos-sidebar-row')
+    .filter({ has: page.locator('td.mypos-col-invoice', { hasText: invoice }) })
+    .first();
 const helpRowOf = (page, id) => page.locator(`.mypos-sidebar tr.mypos-sidebar-help-row[data-id="${id}"]`);
 
 async function showTab(page) {
@@ -116,14 +120,17 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       assert.equal(answer.result, 'OK', JSON.stringify(answer));
       const row = rowOf(page, 'LIVE-1');
       // The row may show first while the payment is in progress (its begin is news too): wait for its end.
-      await row.locator('.mypos-col-state').filter({ hasText: /^approved$/ }).waitFor({ state: 'visible', timeout: 5000 });
+      await row
+        .locator('.mypos-col-state')
+        .filter({ hasText: /^approved$/ })
+        .waitFor({ state: 'visible', timeout: 5000 });
       const shownAfter = Date.now() - ended;
       assert.ok(shownAfter < 1000, `listed ${shownAfter} ms after the payment ended`);
       assert.equal(await row.locator('.mypos-col-action').innerText(), 'payment');
       assert.equal(await row.locator('.mypos-col-amount').innerText(), '12.50');
       assert.equal(await row.locator('.mypos-col-state').innerText(), 'approved');
       assert.match(await row.locator('.mypos-col-time').innerText(), /^\d{2}:\d{2}:\d{2}$/);
-      assert.ok((await row.locator('.mypos-col-ref').innerText()).length > 0, 'the terminal\'s ref');
+      assert.ok((await row.locator('.mypos-col-ref').innerText()).length > 0, "the terminal's ref");
       assert.deepEqual(session.editorErrors(), []);
     });
 
@@ -143,7 +150,10 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       assert.match(await page.locator('.mypos-sidebar-attention-text').innerText(), /^To check on the terminal: 1$/);
       // A stronger colour than the other rows.
       const colours = await row.evaluate((element) => [element, element.cells[0]].map((one) => getComputedStyle(one).backgroundColor));
-      assert.ok(colours.some((colour) => colour !== 'rgba(0, 0, 0, 0)'), `background: ${colours}`);
+      assert.ok(
+        colours.some((colour) => colour !== 'rgba(0, 0, 0, 0)'),
+        `background: ${colours}`,
+      );
       // Protected while nobody knows.
       assert.equal((await pay(port, { amount: 3, invoice: 'TO-1' })).code, 'DUPLICATE');
     });
@@ -158,7 +168,11 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       assert.equal(await cell.locator('b').count(), 0);
       // The invoice filter finds it, as text too.
       await page.fill('.mypos-sidebar-invoice', '<b id');
-      await page.locator('.mypos-sidebar tr.mypos-sidebar-row').filter({ hasNot: page.locator('td.mypos-col-invoice', { hasText: HOSTILE_INVOICE }) }).first().waitFor({ state: 'detached' });
+      await page
+        .locator('.mypos-sidebar tr.mypos-sidebar-row')
+        .filter({ hasNot: page.locator('td.mypos-col-invoice', { hasText: HOSTILE_INVOICE }) })
+        .first()
+        .waitFor({ state: 'detached' });
       assert.equal(await page.locator('.mypos-sidebar tr.mypos-sidebar-row').count(), 1);
       assert.equal(await page.locator('#x').count(), 0);
       await page.fill('.mypos-sidebar-invoice', '');
@@ -210,7 +224,10 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       assert.equal(await page.locator(`tr.mypos-sidebar-row[data-id="${id}"] .mypos-col-state`).innerText(), 'checked: not charged');
       const again = await pay(port, { amount: 3, invoice: 'TO-1' });
       assert.equal(again.result, 'OK', `paid again without allowDuplicate: ${JSON.stringify(again)}`);
-      await page.locator('.mypos-sidebar tr.mypos-sidebar-row[data-state="approved"]').filter({ has: page.locator('td.mypos-col-invoice', { hasText: 'TO-1' }) }).waitFor();
+      await page
+        .locator('.mypos-sidebar tr.mypos-sidebar-row[data-state="approved"]')
+        .filter({ has: page.locator('td.mypos-col-invoice', { hasText: 'TO-1' }) })
+        .waitFor();
     });
 
     it('counts what needs a person over every day, and "Show them" lists just those', async function () {
@@ -231,7 +248,10 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
     });
 
     it('reads again on "Refresh"', async function () {
-      const [request] = await Promise.all([page.waitForRequest((one) => /\/mypos-terminal\/journal\?/.test(one.url()) && one.url().includes(`day=${localDay()}`)), page.click('.mypos-sidebar-refresh')]);
+      const [request] = await Promise.all([
+        page.waitForRequest((one) => /\/mypos-terminal\/journal\?/.test(one.url()) && one.url().includes(`day=${localDay()}`)),
+        page.click('.mypos-sidebar-refresh'),
+      ]);
       assert.match(request.url(), /offset=0&limit=50/);
     });
 
@@ -347,7 +367,9 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       const status = await page.evaluate(
         (id) =>
           new Promise((resolve) => {
-            $.ajax({ url: 'mypos-terminal/journal/resolve', method: 'POST', contentType: 'application/json', data: JSON.stringify({ id, finding: 'not-charged' }) }).always((a, b, c) => resolve((c && c.status) || a.status));
+            $.ajax({ url: 'mypos-terminal/journal/resolve', method: 'POST', contentType: 'application/json', data: JSON.stringify({ id, finding: 'not-charged' }) }).always((a, b, c) =>
+              resolve((c && c.status) || a.status),
+            );
           }),
         await row.getAttribute('data-id'),
       );

@@ -302,15 +302,17 @@ function amountText() {
 function planMessage({ isolated, fault = chooseFault(), kind: forced }) {
   sequence += 1;
   const id = `soak-${options.seed}-${sequence}`;
-  const kind = forced ?? pick([
-    [34, 'pay'],
-    [14, 'refund'],
-    [20, 'preauth'],
-    [14, 'complete'],
-    [14, 'cancel'],
-    [3, 'invalid'],
-    [2, 'duplicate'],
-  ]);
+  const kind =
+    forced ??
+    pick([
+      [34, 'pay'],
+      [14, 'refund'],
+      [20, 'preauth'],
+      [14, 'complete'],
+      [14, 'cancel'],
+      [3, 'invalid'],
+      [2, 'duplicate'],
+    ]);
   let node;
   let action;
   let msg;
@@ -514,7 +516,8 @@ async function main() {
             unresolvedAfterRedeploy += 1;
             const record = [...messages.values()].find((m) => m.key === keyOf(entry.action, entry.invoice ?? entry.preauthcode) && !m.duplicate);
             const outcome = record?.outputs[0]?.outcome;
-            if (outcome !== 'unknown') violation(`journal left ${entry.action} ${entry.invoice ?? entry.preauthcode} unresolved after a redeploy, though its result was ${record?.outputs[0]?.code ?? 'not found'}`);
+            if (outcome !== 'unknown')
+              violation(`journal left ${entry.action} ${entry.invoice ?? entry.preauthcode} unresolved after a redeploy, though its result was ${record?.outputs[0]?.code ?? 'not found'}`);
           }
           if (journal.unresolved.length > 0) await journal.acknowledge();
         }
@@ -528,7 +531,13 @@ async function main() {
       const planned = [];
       const used = new Set();
       for (let i = 0; i < size; i++) {
-        const one = planMessage({ isolated: false, fault: pick([[3, { name: 'none', behaviour: {}, expected: 'OK' }], [1, { name: 'delay', behaviour: { delayMs: between(20, 120) }, expected: 'OK' }]]) });
+        const one = planMessage({
+          isolated: false,
+          fault: pick([
+            [3, { name: 'none', behaviour: {}, expected: 'OK' }],
+            [1, { name: 'delay', behaviour: { delayMs: between(20, 120) }, expected: 'OK' }],
+          ]),
+        });
         if (used.has(one.record.node)) one.record.node = ACTION_NODES.find(([id, action]) => action === one.record.action && !used.has(id))?.[0] ?? one.record.node;
         used.add(one.record.node);
         planned.push(one);
@@ -564,7 +573,7 @@ async function main() {
       continue;
     }
     const { code } = record.outputs[0];
-    const received = record.duplicate ? 0 : arrivals.get(record.key) ?? 0;
+    const received = record.duplicate ? 0 : (arrivals.get(record.key) ?? 0);
     if (!NOT_SENT.has(code) && !record.duplicate) mayHaveSent.add(record.key);
     if (NOT_SENT.has(code) && !record.duplicate && received !== 0) {
       violation(`${record.id} ended ${code} (not sent) but the terminal received ${record.key} ${received} times`);
@@ -618,7 +627,7 @@ async function main() {
   row('terminal sockets', options.nagle ? "Nagle's algorithm on (--nagle)" : 'no delay');
   row('transactions (input messages)', inputs);
   row('output messages', outputs);
-  row('duration', `${duration.toFixed(1)} s (${((inputs / duration) || 0).toFixed(0)} per second)`);
+  row('duration', `${duration.toFixed(1)} s (${(inputs / duration || 0).toFixed(0)} per second)`);
   row('redeploys full / nodes / mid-transaction', `${redeploys.full} / ${redeploys.nodes} / ${redeploys.midTransaction}`);
   row('bursts', bursts);
   row('requests received by the terminal', receivedTotal);
@@ -626,7 +635,7 @@ async function main() {
   console.log('  results by code:');
   for (const [code, n] of [...counts].sort((a, b) => b[1] - a[1])) row(`    ${code}`, n);
   row('heapUsed start / after warm-up', `${mb(heapAtStart.heapUsed)} / ${mb(warm.heapUsed)} (after ${warmUpAt} transactions)`);
-  row('heapUsed end, with the soak\'s records', `${mb(heapAtEnd.heapUsed)} (${bookkept} messages recorded)`);
+  row("heapUsed end, with the soak's records", `${mb(heapAtEnd.heapUsed)} (${bookkept} messages recorded)`);
   row('heapUsed end, soak records released', `${mb(heapReleased.heapUsed)} (${growth >= 0 ? '+' : ''}${mb(growth)} since warm-up; limit ${options.heapMb} MB)`);
   row('journal entries held in memory', journalEntries ?? 'n/a');
   row('rss start / end', `${mb(heapAtStart.rss)} / ${mb(heapAtEnd.rss)}`);

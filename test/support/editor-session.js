@@ -19,16 +19,7 @@ const { localSettings, startNodeRed } = require('./node-red-process');
 const root = path.join(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const CHROMIUM = process.env.MYPOS_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** Bound for every wait on the editor: generous for a loaded CI machine, short of mocha's timeout. */
 const WAIT_MS = 20000;
 const artifacts = path.join(root, 'test-artifacts');
@@ -126,7 +117,11 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
       // A notification may close by itself between being found and clicked: a short timeout, or
       // the click would wait the whole WAIT_MS for it.
       for (const notification of await page.locator('.red-ui-notification:visible').all()) await notification.click({ timeout: 1000 }).catch(() => undefined);
-      await page.locator('.red-ui-notification:visible').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+      await page
+        .locator('.red-ui-notification:visible')
+        .first()
+        .waitFor({ state: 'hidden', timeout: 5000 })
+        .catch(() => undefined);
       fs.mkdirSync(artifacts, { recursive: true });
       const file = path.join(artifacts, `${shotPrefix}${name}.png`);
       if (locator) await locator.screenshot({ path: file });

@@ -134,10 +134,7 @@ function wiresOf(flow, boxes) {
         for (let i = 0; i <= 100; i += 1) {
           const t = i / 100;
           const u = 1 - t;
-          points.push([
-            u * u * u * x1 + 3 * u * u * t * c1[0] + 3 * u * t * t * c2[0] + t * t * t * x2,
-            u * u * u * y1 + 3 * u * u * t * c1[1] + 3 * u * t * t * c2[1] + t * t * t * y2,
-          ]);
+          points.push([u * u * u * x1 + 3 * u * u * t * c1[0] + 3 * u * t * t * c2[0] + t * t * t * x2, u * u * u * y1 + 3 * u * u * t * c1[1] + 3 * u * t * t * c2[1] + t * t * t * y2]);
         }
         wires.push({ from: source, to: target, backwards: false, points });
       }

@@ -7,13 +7,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const {
-  Journal,
-  SerialTransport,
-  TcpTransport,
-  TerminalClient,
-  TerminalSimulator,
-} = require('../../dist/src');
+const { Journal, SerialTransport, TcpTransport, TerminalClient, TerminalSimulator } = require('../../dist/src');
 const { PtyPair } = require('./pty');
 
 const HOST = '127.0.0.1';
@@ -203,8 +197,7 @@ async function serialEnv({ clientOptions = {}, behaviour = {} } = {}) {
     return simulator;
   };
   /** Closes every simulator port that is still open. */
-  const closePorts = () =>
-    Promise.all(ports.filter((port) => port.isOpen).map((port) => new Promise((resolve) => port.close(() => resolve()))));
+  const closePorts = () => Promise.all(ports.filter((port) => port.isOpen).map((port) => new Promise((resolve) => port.close(() => resolve()))));
   let simulator = await newSimulator();
   const dir = tempDir('mypos-faults-serial-');
   const journalFile = path.join(dir, 'terminal.jsonl');

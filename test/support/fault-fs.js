@@ -115,8 +115,7 @@ class FaultFileSystem {
     const run = (op, perform, writeLength) => this.#run({ op, path: target, handle: true }, perform, writeLength);
     return {
       read: (buffer, offset, length, position) => run('read', () => handle.read(buffer, offset, length, position)),
-      write: (buffer, offset, length, position) =>
-        run('write', (count = length) => handle.write(buffer, offset, count, position), length),
+      write: (buffer, offset, length, position) => run('write', (count = length) => handle.write(buffer, offset, count, position), length),
       append: (buffer) => run('append', (count = buffer.length) => handle.append(count === buffer.length ? buffer : buffer.subarray(0, count)), buffer.length),
       datasync: () => run('datasync', () => handle.datasync()),
       truncate: (length) => run('truncate', () => handle.truncate(length)),

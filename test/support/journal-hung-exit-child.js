@@ -16,10 +16,7 @@ const hangingWrites = {
   },
 };
 const sourced = (value, field) => ({ value, field });
-const request = createRequest(
-  { action: 'pay', amount: sourced('1', 'a'), invoice: sourced('HUNG', 'i'), receipt: sourced('ON', 'r'), custrcpt: sourced('ON', 'c') },
-  { decimals: 2 },
-);
+const request = createRequest({ action: 'pay', amount: sourced('1', 'a'), invoice: sourced('HUNG', 'i'), receipt: sourced('ON', 'r'), custrcpt: sourced('ON', 'c') }, { decimals: 2 });
 const journal = new Journal(file, { fs: hangingWrites, ioTimeoutMs: 200 });
 journal.begin(request).then(
   () => console.log('recorded'),

@@ -16,8 +16,7 @@ counted.onOperation = (entry) => {
   if (entry.n === n) process.kill(process.pid, 'SIGKILL');
 };
 const journal = new Journal(file, { fs: counted, now: () => new Date(NOW) });
-const report = (record) =>
-  fs.writeSync(1, `${JSON.stringify(record.resolution ? record : { invoice: record.invoice, action: record.action, truth: record.truth, sent: record.sent })}\n`);
+const report = (record) => fs.writeSync(1, `${JSON.stringify(record.resolution ? record : { invoice: record.invoice, action: record.action, truth: record.truth, sent: record.sent })}\n`);
 workload(journal, report)
   .then(() => journal.close())
   .then(() => fs.writeSync(1, `${JSON.stringify({ ops: counted.ops })}\n`));

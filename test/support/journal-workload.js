@@ -141,10 +141,7 @@ function violations(journal, promised, label) {
     if (record.finding === 'not-charged' && refused) found.push(`${label}: ${record.invoice} is still refused after its confirmed "not-charged" finding`);
   }
   for (const record of promised) {
-    const req =
-      record.action === 'complete'
-        ? request('complete', { amount: '40', preauthcode: 'CODE-W' })
-        : request(record.action, { amount: '1', invoice: record.invoice });
+    const req = record.action === 'complete' ? request('complete', { amount: '40', preauthcode: 'CODE-W' }) : request(record.action, { amount: '1', invoice: record.invoice });
     const refusal = journal.refusal(req);
     const key = record.invoice ?? 'CODE-W';
     if (record.sent && ['ok', 'unknown', 'open'].includes(record.truth) && refusal?.code !== 'DUPLICATE' && !freed.has(key)) {

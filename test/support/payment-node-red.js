@@ -45,23 +45,20 @@ function post(port, urlPath, body, headers = {}) {
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const request = http.request(
-      { host: '127.0.0.1', port, path: urlPath, method: 'POST', timeout: 30000, headers: { 'Content-Type': 'application/json', ...headers } },
-      (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: response.statusCode, body: json ?? text, ms: performance.now() - started });
-        });
-      },
-    );
+    const request = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', timeout: 30000, headers: { 'Content-Type': 'application/json', ...headers } }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: response.statusCode, body: json ?? text, ms: performance.now() - started });
+      });
+    });
     request.on('timeout', () => request.destroy(new Error(`POST ${urlPath} timed out`)));
     request.on('error', reject);
     request.end(data);

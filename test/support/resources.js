@@ -32,10 +32,7 @@ async function expectResources(expected, what, ms = 500) {
     actual = resources(kinds);
   }
   for (const name of kinds) {
-    assert.ok(
-      actual[name] <= expected[name],
-      `${what}: ${actual[name]} ${name} left behind, expected at most ${expected[name]} (now ${JSON.stringify(actual)}, before ${JSON.stringify(expected)})`,
-    );
+    assert.ok(actual[name] <= expected[name], `${what}: ${actual[name]} ${name} left behind, expected at most ${expected[name]} (now ${JSON.stringify(actual)}, before ${JSON.stringify(expected)})`);
   }
 }
 
@@ -59,9 +56,7 @@ function trackTimers() {
     .enable();
   return {
     pending: (from) =>
-      [...live.values()]
-        .filter(({ timer, stack }) => !timer._destroyed && (!from || from.test(stack)))
-        .map(({ timer, stack }) => ({ ms: timer._idleTimeout, ref: timer.hasRef(), stack })),
+      [...live.values()].filter(({ timer, stack }) => !timer._destroyed && (!from || from.test(stack))).map(({ timer, stack }) => ({ ms: timer._idleTimeout, ref: timer.hasRef(), stack })),
     stop: () => hook.disable(),
   };
 }
