@@ -19,6 +19,7 @@ const { terminalConfigNode } = require('./support/terminal-config');
 const { waitFor } = require('./support/wait');
 
 helper.init(require('./support/node-red-path')());
+const { events: runtimeEvents } = require(require.resolve('@node-red/util', { paths: [require('./support/node-red-path').nodeRedRoot()] }));
 
 const KILL_CHILD = path.join(__dirname, 'support', 'journal-kill-child.js');
 
@@ -319,6 +320,10 @@ describe('journal faults under a real Node-RED runtime', function () {
     text[0] = text[0].replace('DAMAGED-PAID', 'DAMAGED-PAIE');
     fs.writeFileSync(file, text.join('\n'));
 
+    // What the pay node shows, from its first status on: Node-RED's own event for every status drawn.
+    const shown = [];
+    const heard = ({ id, status }) => id === 'pay' && shown.push(status.text);
+    runtimeEvents.on('node-status', heard);
     await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
     await helper.getNode('term').journal.ready;
     const errors = () =>
@@ -327,10 +332,11 @@ describe('journal faults under a real Node-RED runtime', function () {
         .args.filter((a) => a[0].level === helper.log().ERROR)
         .map((a) => String(a[0].msg));
     await waitFor(() => errors().some((m) => m.includes(`Line 1 (byte 0) of the journal ${file} is damaged (its content changed after it was written)`)), 'the damaged line in the log');
-    const shown = [];
-    helper.getNode('pay').status = (status) => shown.push(status.text);
-    helper.getNode('term').journal.changed();
+    await waitFor(() => shown.length > 0, 'a status on the pay node');
     assert.deepEqual(shown, ['damaged journal lines: 1']);
+    helper.getNode('term').journal.changed();
+    assert.deepEqual(shown, ['damaged journal lines: 1'], 'drawn once: a change that changes nothing draws nothing');
+    runtimeEvents.off('node-status', heard);
     const listed = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
     assert.equal(listed.body.damaged.length, 1);
     assert.equal(listed.body.damaged[0].line, 1);
