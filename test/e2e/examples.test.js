@@ -95,8 +95,20 @@ describe('example flows in the editor (headless Chromium, packed package)', func
     const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
     const ours = tree.locator('.red-ui-treeList-label-text', { hasText: pkg.name });
     const entry = tree.locator('.red-ui-treeList-label-text').filter({ hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) });
-    if (!(await entry.isVisible())) await ours.click();
-    await entry.click();
+    // The tree draws itself in steps: a click on the package while it is opening closes it again,
+    // and a click on an entry before it is chosen leaves Import disabled. Try until it is chosen.
+    const importEnabled = page.locator('#red-ui-clipboard-dialog-ok:not([disabled])');
+    for (let attempt = 1; ; attempt += 1) {
+      await ours.waitFor({ state: 'visible' });
+      if (!(await entry.isVisible())) await ours.click();
+      const chosen = await entry
+        .click({ timeout: 3000 })
+        .then(() => importEnabled.waitFor({ timeout: 3000 }))
+        .then(() => true)
+        .catch(() => false);
+      if (chosen) break;
+      if (attempt === 3) throw new Error(`${name}: not chosen in the Import dialog's examples after ${attempt} tries`);
+    }
     await page.click('#red-ui-clipboard-dialog-import-opt-new');
     const before = await page.evaluate(() => RED.nodes.filterNodes({}).length);
     await page.click('#red-ui-clipboard-dialog-ok');
