@@ -1,5 +1,7 @@
 // ESLint: the TypeScript of src/ and nodes/ with typescript-eslint's strict, type-checked rules;
-// the JavaScript of tests, benchmark and scripts with ESLint's recommended rules.
+// the TypeScript of tests, soak and benchmark with its strict rules and the type-checked ones a
+// test most needs (a promise nobody awaits lets a test pass before its assertions ran); the
+// JavaScript of the build scripts with ESLint's recommended rules.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -18,13 +20,28 @@ export default tseslint.config(
     },
   },
   {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    extends: [js.configs.recommended, ...tseslint.configs.strict, ...tseslint.configs.stylistic],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname },
+      globals: { ...globals.node, ...globals.mocha },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/return-await': ['error', 'error-handling-correctness-only'],
+      '@typescript-eslint/only-throw-error': 'error',
+    },
+  },
+  {
     files: ['**/*.js'],
     extends: [js.configs.recommended],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node, ...globals.mocha } },
   },
   {
     // Functions the browser tests run in the editor's page.
-    files: ['test/e2e/**/*.js', 'test/support/editor-session.js'],
+    files: ['test/e2e/**/*.{js,ts}', 'test/support/editor-session.{js,ts}'],
     languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
   },
 );

@@ -22,7 +22,7 @@ const { trackTimers } = require('./support/resources');
 // Node-RED's runtime events: what a node publishes on the editor's comms goes through them.
 const { events: runtimeEvents } = require(require.resolve('@node-red/util', { paths: [nodeRedRoot()] }));
 
-helper.init(require('./support/node-red-path')());
+helper.init(require('./support/node-red-path').nodeRedPath());
 
 // Node-RED's own bcrypt, for the password hashes adminAuth wants.
 const bcrypt = require(require.resolve('bcryptjs', { paths: [path.join(nodeRedRoot(), 'node_modules'), nodeRedRoot(), require.resolve('@node-red/editor-api')] }));

@@ -28,7 +28,7 @@ const { HOST, baseline, keyOf, expectResources, freePort, journalRecords, sleep,
 const { CASES: HOSTILE, startHostileServer } = require('./support/hostile-answers');
 const { INPUTS: LONG_INPUTS } = require('./support/long-input-child');
 
-helper.init(require('./support/node-red-path')());
+helper.init(require('./support/node-red-path').nodeRedPath());
 const terminalNode = require('../dist/nodes/mypos-terminal.js');
 const actionNodes = require('../dist/nodes/mypos-actions.js');
 const { CHILDREN } = require('./support/request-layout');

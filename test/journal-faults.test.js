@@ -18,7 +18,7 @@ const { HISTORY, NOW, request, resultFor, seedHistory, violations } = require('.
 const { terminalConfigNode } = require('./support/terminal-config');
 const { waitFor } = require('./support/wait');
 
-helper.init(require('./support/node-red-path')());
+helper.init(require('./support/node-red-path').nodeRedPath());
 const { events: runtimeEvents } = require(require.resolve('@node-red/util', { paths: [require('./support/node-red-path').nodeRedRoot()] }));
 
 const KILL_CHILD = path.join(__dirname, 'support', 'journal-kill-child.js');

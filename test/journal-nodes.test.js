@@ -11,7 +11,7 @@ const terminalNode = require('../dist/nodes/mypos-terminal.js');
 const actionNodes = require('../dist/nodes/mypos-actions.js');
 const { waitFor } = require('./support/wait');
 
-helper.init(require('./support/node-red-path')());
+helper.init(require('./support/node-red-path').nodeRedPath());
 
 function nextMessage(id) {
   return new Promise((resolve) => helper.getNode(id).once('input', resolve));

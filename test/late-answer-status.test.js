@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const helper = require('node-red-node-test-helper');
 const { nodeRedRoot } = require('./support/node-red-path');
 
-helper.init(require('./support/node-red-path')());
+helper.init(require('./support/node-red-path').nodeRedPath());
 
 const { TerminalSimulator } = require('../dist/src');
 const terminalNode = require('../dist/nodes/mypos-terminal.js');

@@ -14,7 +14,7 @@ const path = require('node:path');
 const helper = require('node-red-node-test-helper');
 const { nodeRedRoot } = require('./support/node-red-path');
 
-helper.init(require('./support/node-red-path')());
+helper.init(require('./support/node-red-path').nodeRedPath());
 
 const { TerminalClient, TcpTransport, TerminalSimulator } = require('../dist/src');
 const terminalNode = require('../dist/nodes/mypos-terminal.js');

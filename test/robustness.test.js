@@ -19,7 +19,7 @@
 const assert = require('node:assert/strict');
 const helper = require('node-red-node-test-helper');
 
-helper.init(require('./support/node-red-path')());
+helper.init(require('./support/node-red-path').nodeRedPath());
 
 const terminalNode = require('../dist/nodes/mypos-terminal.js');
 const actionNodes = require('../dist/nodes/mypos-actions.js');

@@ -11,7 +11,7 @@ const actionNodes = require('../dist/nodes/mypos-actions.js');
 const { PtyPair } = require('./support/pty');
 const { delay, waitFor } = require('./support/wait');
 
-helper.init(require('./support/node-red-path')());
+helper.init(require('./support/node-red-path').nodeRedPath());
 
 async function openRawPort(path) {
   const port = new SerialPort({ path, baudRate: 115200, autoOpen: false, lock: false });

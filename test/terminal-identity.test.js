@@ -22,7 +22,7 @@ const { baseline, expectResources } = require('./support/resources');
 const { tempDir } = require('./support/fault-env');
 const { delay: sleep, waitFor } = require('./support/wait');
 
-helper.init(require('./support/node-red-path')());
+helper.init(require('./support/node-red-path').nodeRedPath());
 
 const NODES = [terminalNode, actionNodes];
 const TAB = { id: 'tab', type: 'tab', label: 'one terminal' };

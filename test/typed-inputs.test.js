@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
 
-const nodeRedPath = fs.existsSync(path.join(__dirname, 'support', 'node-red-path.js')) ? require('./support/node-red-path')() : require.resolve('node-red');
+const nodeRedPath = fs.existsSync(path.join(__dirname, 'support', 'node-red-path.js')) ? require('./support/node-red-path').nodeRedPath() : require.resolve('node-red');
 helper.init(nodeRedPath);
 
 const terminalNode = require('../dist/nodes/mypos-terminal.js');

@@ -467,7 +467,7 @@ async function main() {
   console.log(`      (repeat with: node test/soak/run.js --transactions ${options.transactions} --seed ${options.seed})`);
   const handlesAtStart = handles();
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-soak-'));
-  helper.init(require('../support/node-red-path')());
+  helper.init(require('../support/node-red-path').nodeRedPath());
   helper.settings({ userDir });
   await new Promise((resolve) => helper.startServer(resolve));
   const simulator = makeSimulator();

@@ -1,7 +1,5 @@
-'use strict';
-
 /** A `mypos-terminal` config node as the editor saves it with its defaults, for 127.0.0.1:port. */
-function terminalConfigNode(id, port, overrides = {}) {
+export function terminalConfigNode(id: string, port: number | string, overrides: Record<string, unknown> = {}): Record<string, unknown> & { id: string; type: string } {
   return {
     id,
     type: 'mypos-terminal',
@@ -18,5 +16,3 @@ function terminalConfigNode(id, port, overrides = {}) {
     ...overrides,
   };
 }
-
-module.exports = { terminalConfigNode };

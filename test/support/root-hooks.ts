@@ -1,14 +1,14 @@
-'use strict';
 // Every test gets a fresh Node-RED user directory, so the terminals' journals (kept there) never
 // carry one test's invoices into another.
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const helper = require('node-red-node-test-helper');
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import helper from 'node-red-node-test-helper';
+import type { RootHookObject } from 'mocha';
 
-let userDir;
+let userDir: string;
 
-exports.mochaHooks = {
+export const mochaHooks: RootHookObject = {
   beforeEach() {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-userdir-'));
     helper.settings({ userDir });

@@ -1,21 +1,24 @@
-'use strict';
 // Which Node-RED runtime the tests use. By default the repository's devDependency (Node-RED 4);
 // scripts/test-node-red-5.sh sets MYPOS_NODE_RED to the main file of a Node-RED 5 installed
 // under .cache/, so the same tests run on both.
-const fs = require('node:fs');
-const path = require('node:path');
+import fs from 'node:fs';
+import path from 'node:path';
 
 /** The path of node-red's main module (lib/red.js), as node-red-node-test-helper's init wants it. */
-function nodeRedPath() {
+export function nodeRedPath(): string {
   return process.env.MYPOS_NODE_RED || require.resolve('node-red');
 }
 
+function packageName(manifest: string): unknown {
+  return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown }).name;
+}
+
 /** The root folder of that node-red package. */
-function nodeRedRoot() {
+export function nodeRedRoot(): string {
   let dir = path.dirname(nodeRedPath());
   for (;;) {
     const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'node-red') return dir;
+    if (fs.existsSync(manifest) && packageName(manifest) === 'node-red') return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error(`no node-red package above ${nodeRedPath()}`);
     dir = parent;
@@ -23,17 +26,11 @@ function nodeRedRoot() {
 }
 
 /** The command-line entry (red.js) of the same node-red, for tests that start Node-RED as a process. */
-function nodeRedCli() {
+export function nodeRedCli(): string {
   return path.join(nodeRedRoot(), 'red.js');
 }
 
 /** Its version, e.g. "4.1.15". */
-function nodeRedVersion() {
-  return JSON.parse(fs.readFileSync(path.join(nodeRedRoot(), 'package.json'), 'utf8')).version;
+export function nodeRedVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(nodeRedRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
-
-module.exports = nodeRedPath;
-module.exports.nodeRedPath = nodeRedPath;
-module.exports.nodeRedRoot = nodeRedRoot;
-module.exports.nodeRedCli = nodeRedCli;
-module.exports.nodeRedVersion = nodeRedVersion;

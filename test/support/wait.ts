@@ -1,9 +1,7 @@
-'use strict';
-
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until check() is truthy, or fails after timeoutMs with the message. */
-async function waitFor(check, message, timeoutMs = 2000) {
+export async function waitFor<T>(check: () => T | Promise<T>, message: string, timeoutMs = 2000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -12,5 +10,3 @@ async function waitFor(check, message, timeoutMs = 2000) {
     await delay(5);
   }
 }
-
-module.exports = { delay, waitFor };

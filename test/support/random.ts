@@ -1,7 +1,5 @@
-'use strict';
-
 /** mulberry32: a small seedable generator, so a run can be repeated exactly from its seed. */
-function seededRandom(seed) {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -11,5 +9,3 @@ function seededRandom(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-module.exports = { seededRandom };

@@ -1,17 +1,16 @@
-'use strict';
-const assert = require('node:assert/strict');
-const { t, useMessageCatalog } = require('../dist/nodes/i18n');
+import assert from 'node:assert/strict';
+import { t, useMessageCatalog } from '../nodes/i18n';
 
 /** A RED._ that substitutes as Node-RED's i18next does (`__name__`, no escaping), counting its calls. */
-function fakeRuntime(catalog) {
-  const calls = [];
+function fakeRuntime(catalog: Record<string, string>): { calls: string[]; _(key: string, substitutions?: Record<string, unknown>): string } {
+  const calls: string[] = [];
   return {
     calls,
     _(key, substitutions = {}) {
       calls.push(key);
       const text = catalog[key];
-      if (text === undefined) return key.split(':').pop(); // i18next answers an unknown key with the key
-      return text.replace(/__([A-Za-z0-9_]+)__/g, (whole, name) => (name in substitutions ? String(substitutions[name]) : whole));
+      if (text === undefined) return key.split(':').pop() ?? key; // i18next answers an unknown key with the key
+      return text.replace(/__([A-Za-z0-9_]+)__/g, (whole, name: string) => (name in substitutions ? String(substitutions[name]) : whole));
     },
   };
 }
@@ -28,7 +27,7 @@ describe('status texts from the message catalog', () => {
   });
 
   it('asks again where the runtime had no translation yet, and answers in English meanwhile', () => {
-    const catalog = {};
+    const catalog: Record<string, string> = {};
     const runtime = fakeRuntime(catalog);
     useMessageCatalog(runtime);
     assert.equal(t('status.approved', { what: 'pay 1.00' }), 'approved pay 1.00');
