@@ -1,9 +1,9 @@
-'use strict';
 // The package's API for programs without Node-RED is a deliberate list (src/index.ts), documented in
 // docs/client.md: adding or removing a name is a decision, so this test names every one.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as api from '../src';
 
 const root = path.join(__dirname, '..');
 
@@ -55,10 +55,10 @@ const TYPES = [
 ];
 
 /** Every name the declaration file exports, values and types, as `export { A, B }` and `export type { C }` lists. */
-function declaredNames() {
+function declaredNames(): string[] {
   const declarations = fs.readFileSync(path.join(root, 'dist', 'src', 'index.d.ts'), 'utf8');
   assert.doesNotMatch(declarations, /export \*/, 'no wholesale re-export: every name is chosen');
-  const names = [];
+  const names: string[] = [];
   for (const [, list] of declarations.matchAll(/export (?:type )?\{([^}]*)\}/g))
     names.push(
       ...list
@@ -71,9 +71,9 @@ function declaredNames() {
 
 describe('public API (src/index.ts)', function () {
   it('exports exactly the values docs/client.md builds on, and nothing internal (escapeXmlText, XmlFramer, decodeUtf8…)', function () {
-    const api = require('../dist/src');
     assert.deepEqual(Object.keys(api).sort(), [...VALUES].sort());
-    for (const internal of ['escapeXmlText', 'XmlFramer', 'decodeUtf8', 'createRequest', 'parseFlatXml', 'failure', 'explain', 'compareAmounts']) assert.equal(api[internal], undefined, internal);
+    for (const internal of ['escapeXmlText', 'XmlFramer', 'decodeUtf8', 'createRequest', 'parseFlatXml', 'failure', 'explain', 'compareAmounts'])
+      assert.equal(Reflect.get(api, internal), undefined, internal);
   });
 
   it('declares exactly those values and the result, error, journal and message types', function () {
@@ -81,13 +81,13 @@ describe('public API (src/index.ts)', function () {
   });
 
   it('the main file of package.json is this index, with its declarations', function () {
-    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main?: unknown; types?: unknown };
     assert.deepEqual([manifest.main, manifest.types], ['dist/src/index.js', 'dist/src/index.d.ts']);
   });
 
   it('what docs/client.md names from the package is exported', function () {
     const docs = fs.readFileSync(path.join(root, 'docs', 'client.md'), 'utf8');
-    const named = new Set();
+    const named = new Set<string>();
     for (const [, list] of docs.matchAll(/(?:const|import) \{([^}]*)\} (?:= require\(|from )'@payment-interface\/node-red-mypos'/g)) for (const name of list.split(',')) named.add(name.trim());
     for (const [, name] of docs.matchAll(/new (\w+)\(/g)) named.add(name);
     assert.ok(named.size >= 4, `names found in docs/client.md: ${[...named]}`);

@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * Property-based tests (fast-check) of the protocol core:
  * - framing gives the same frames however the byte stream is cut;
@@ -8,12 +6,14 @@
  * - amount formatting round-trips, and numbers never leak floating point onto the wire.
  */
 
-const assert = require('node:assert/strict');
-const fc = require('fast-check');
-const { ACTION_SPECS, InputError, XmlFramer, buildRequestXml, createRequest, escapeXmlText, formatMinor, interpretReply, parseAmount, parseFlatXml, readRequest } = require('../dist/src/protocol');
-const { CHILDREN } = require('./support/request-layout');
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ACTION_SPECS, InputError, XmlFramer, buildRequestXml, createRequest, escapeXmlText, formatMinor, interpretReply, parseAmount, parseFlatXml, readRequest } from '../src/protocol';
+import type { Action, ReceivedRequest, ReplyVerdict, RequestDraft, TerminalRequest } from '../src/protocol';
+import { frameBuffers } from './support/framing';
+import { CHILDREN } from './support/request-layout';
 
-const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
+const ACTIONS: readonly Action[] = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
 const RUNS = { numRuns: 300 };
 
 // ---------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ const reply = fc
     const open = spaced ? `< ${root}${r.attribute ? ' note="a>b/"' : ''} >` : `<${root}${r.attribute ? ' note="a>b/"' : ''}>`;
     const close = spaced ? `</ ${root} >` : `</${root}${r.closingSpace ? ' ' : ''}>`;
     const refText = r.ref.trim();
-    let refElement;
+    let refElement: string;
     if (refText === '' && r.refSelfClosing) refElement = '<ref/>';
     else if (r.refAsCdata && !refText.includes(']]>')) refElement = `<ref><![CDATA[${refText}]]></ref>`;
     else refElement = `<ref>${escapeXmlText(refText)}</ref>`;
@@ -79,7 +79,7 @@ const reply = fc
     const xml = `${r.declaration ? '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' : ''}${r.leading.join('\n')}${open}${body}${r.gaps[5]}${close}`;
     const statusText = r.statusText.trim() === '' ? null : r.statusText.trim();
     // ERROR with status 0 (TRANSACTION_SUCCESS) contradicts itself, and is read as such.
-    const verdict = r.ok
+    const verdict: ReplyVerdict = r.ok
       ? { kind: 'ok', ref: refText }
       : r.status === 0
         ? { kind: 'contradictory', reason: `it says ERROR with status 0${statusText ? ` (${statusText})` : ''}`, ref: refText, status: 0, statusText }
@@ -88,7 +88,7 @@ const reply = fc
   });
 
 /** Cuts bytes at the given positions (any numbers; taken modulo the length, sorted, unique). */
-function cut(bytes, positions) {
+function cut(bytes: Buffer, positions: number[]): Buffer[] {
   const points = [...new Set(positions.map((p) => (bytes.length === 0 ? 0 : p % bytes.length)))].sort((a, b) => a - b);
   const chunks = [];
   let start = 0;
@@ -100,11 +100,9 @@ function cut(bytes, positions) {
   return chunks;
 }
 
-function frameAll(chunks) {
+function frameAll(chunks: Buffer[]): { frames: Buffer[]; framer: XmlFramer } {
   const framer = new XmlFramer();
-  const frames = [];
-  for (const chunk of chunks) frames.push(...framer.push(chunk));
-  return { frames, framer };
+  return { frames: frameBuffers(chunks, framer), framer };
 }
 
 describe('properties: framing', function () {
@@ -246,7 +244,7 @@ describe('properties: requests', function () {
         anyReceipt,
         anyReceipt,
         (action, decimals, amount, invoice, preauthcode, receipt, custrcpt) => {
-          const draft = {
+          const draft: RequestDraft = {
             action,
             amount: { value: amount, field: 'amount' },
             invoice: { value: invoice, field: 'invoice' },
@@ -254,11 +252,11 @@ describe('properties: requests', function () {
             receipt: { value: receipt, field: 'receipt' },
             custrcpt: { value: custrcpt, field: 'custrcpt' },
           };
-          let request;
+          let request: TerminalRequest;
           try {
             request = createRequest(draft, { decimals });
           } catch (error) {
-            assert.ok(error instanceof InputError, `only InputError may be thrown, got ${error && error.stack}`);
+            assert.ok(error instanceof InputError, `only InputError may be thrown, got ${error instanceof Error ? error.stack : String(error)}`);
             assert.match(error.message, /^(amount|invoice|preauthcode|receipt|custrcpt) /);
             refused += 1;
             return;
@@ -269,17 +267,21 @@ describe('properties: requests', function () {
           const document = parseFlatXml(xml);
           assert.equal(document.root, spec.requestRoot);
           assert.deepEqual([...document.fields.keys()], CHILDREN[action], 'exactly the seed children, in order');
-          const expected = { action, receipt, custrcpt };
+          const expected: { -readonly [K in keyof ReceivedRequest]: unknown } = { action, receipt, custrcpt };
           if (spec.hasInvoice) {
-            expected.invoice = invoice === undefined || invoice === null ? request.invoice : String(invoice);
-            assert.match(expected.invoice, /^[\x20-\x7e]{1,50}$/);
+            const expectedInvoice = invoice === undefined || invoice === null ? request.invoice : String(invoice);
+            assert.ok(expectedInvoice !== undefined, 'an invoice was generated');
+            expected.invoice = expectedInvoice;
+            assert.match(expectedInvoice, /^[\x20-\x7e]{1,50}$/);
           }
           if (spec.hasPreauthCode) expected.preauthCode = String(preauthcode);
           if (spec.hasAmount) {
-            expected.sum = request.amount.text;
-            assert.match(request.amount.text, decimals === 0 ? /^[0-9]+$/ : new RegExp(`^[0-9]+\\.[0-9]{${decimals}}$`));
-            assert.ok(request.amount.minor > 0n);
-            assert.equal(parseAmount(request.amount.text, decimals).minor, request.amount.minor);
+            const amount = request.amount;
+            assert.ok(amount, 'the request has an amount');
+            expected.sum = amount.text;
+            assert.match(amount.text, decimals === 0 ? /^[0-9]+$/ : new RegExp(`^[0-9]+\\.[0-9]{${decimals}}$`));
+            assert.ok(amount.minor > 0n);
+            assert.equal(parseAmount(amount.text, decimals).minor, amount.minor);
           }
           assert.deepEqual(readRequest(document), expected, xml);
           // Nothing but the request's own markup: one declaration, the root, the children.
@@ -297,14 +299,14 @@ describe('properties: requests', function () {
     fc.assert(
       fc.property(fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 60 })), (invoice) => {
         const valid = /^[\x21-\x7e]([\x20-\x7e]{0,48}[\x21-\x7e])?$/.test(invoice);
-        const draft = {
+        const draft: RequestDraft = {
           action: 'pay',
           amount: { value: '1.00', field: 'amount' },
           invoice: { value: invoice, field: 'invoice' },
           receipt: { value: 'ON', field: 'receipt' },
           custrcpt: { value: 'ON', field: 'custrcpt' },
         };
-        let accepted;
+        let accepted: string | undefined;
         try {
           accepted = createRequest(draft, { decimals: 2 }).invoice;
         } catch (error) {
