@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The words a person reads, in both languages: every sentence of src/protocol/messages.ts and its
  * Hungarian in nodes/locales/hu/mypos-actions.json (`messages`), every text of the catalogs
@@ -15,37 +13,57 @@
  * - Every status fits under its node: measured as the editor draws it (see STATUS_ROOM_PX).
  * - A real Node-RED started with `lang: 'hu'` says a decline and a refused connection in Hungarian.
  *
- * Uses the built dist/ (run `npm run build` first; `npm test` does).
+ * The catalogs Node-RED loads are the built ones (dist/nodes/locales: run `npm run build` first;
+ * `npm test` does), and the real Node-RED runs the built package.
  */
 
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
-const path = require('node:path');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 // The i18next Node-RED itself runs on (a dependency of node-red, a devDependency here).
-const i18next = require('i18next');
-const { MESSAGES, explain, render } = require('../dist/src/protocol/messages');
-const { failure } = require('../dist/src/protocol');
-const i18n = require('../dist/nodes/i18n');
-const status = require('../dist/nodes/statuses');
-const { localized } = require('../dist/nodes/message');
-const { boxesOf, labelTemplates, textWidth } = require('./support/example-layout');
-const { localSettings, startNodeRed } = require('./support/node-red-process');
-const { freePort } = require('./support/ports');
-const { terminalConfigNode } = require('./support/terminal-config');
+import i18next from 'i18next';
+import type { Resource } from 'i18next';
+import { MESSAGES, explain, render } from '../src/protocol/messages';
+import type { MessageKey, MessageParam } from '../src/protocol/messages';
+import { failure } from '../src/protocol';
+import type { Action, ErrorCode, FailureDetails, TerminalRequest, TransactionResult } from '../src/protocol';
+import type { JournalEntry } from '../src/journal/journal';
+import { TerminalSimulator } from '../src/simulator/simulator';
+import * as i18n from '../nodes/i18n';
+import * as status from '../nodes/statuses';
+import { localized } from '../nodes/message';
+import type { NodeStatus } from '../nodes/node-red';
+import { boxesOf, labelTemplates, textWidth } from './support/example-layout';
+import { localSettings, startNodeRed } from './support/node-red-process';
+import { freePort } from './support/ports';
+import { failed } from './support/results';
+import { terminalConfigNode } from './support/terminal-config';
 
 const root = path.join(__dirname, '..');
 const LOCALES = path.join(root, 'nodes', 'locales');
 const LANGUAGES = ['en-US', 'hu'];
-const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
+const ACTIONS: readonly Action[] = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
 /** Node-RED's namespace for the action nodes' catalog (the package name and the node file). */
 const NAMESPACE = '@payment-interface/node-red-mypos/mypos-actions';
 /** The config node's catalog (mypos-terminal.json): the dialog's labels name a setting in a message. */
 const TERMINAL_NAMESPACE = '@payment-interface/node-red-mypos/mypos-terminal';
 
-const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
-const catalogOf = (lang, name) => readJson(path.join(LOCALES, lang, `${name}.json`))[name];
+/** A message catalog as the locale files hold it: texts, in sections. */
+interface Catalog {
+  [key: string]: string | Catalog;
+}
+
+const readJson = (file: string): unknown => JSON.parse(fs.readFileSync(file, 'utf8'));
+const catalogOf = (lang: string, name: string): Catalog => (readJson(path.join(LOCALES, lang, `${name}.json`)) as Record<string, Catalog>)[name];
+
+/** A section of a catalog (`status`, `format`…), which must be there. */
+function sectionOf(catalog: Catalog, key: string): Catalog {
+  const section = catalog[key];
+  assert.ok(typeof section === 'object', `${key} is a section of the catalog`);
+  return section;
+}
 
 // ---------------------------------------------------------------------------------------------
 // The detectors.
@@ -91,7 +109,7 @@ const ENGLISH_WORDS = new Set(
  * the same list as test/help.test.js, for every Hungarian text, plus „lezáratlan”, which reads as
  * "not completed" beside „lezárás” (a pre-authorization's completion).
  */
-const BANNED_HU = [
+const BANNED_HU: [RegExp, string][] = [
   [/számlaszám/iu, "„Számlaszám” reads as a bank account number: the field is the shop's own reference, „hivatkozási szám”"],
   [/engedélykód/iu, '„Engedélykód” is taken for the authorisation code on every slip: „előengedélyezési kód”'],
   [/nyugta(?![lt])|nyugtá(?!z)/iu, '„nyugta” is the fiscal receipt: card slips are „bizonylat”'],
@@ -100,7 +118,7 @@ const BANNED_HU = [
 ];
 
 /** What a person sees of a text: no comments, no <code> (machine values), no tags, no values. */
-function visibleWords(text) {
+function visibleWords(text: string): string {
   return text
     .replace(/<!--[\s\S]*?-->/g, ' ')
     .replace(/<code>[\s\S]*?<\/code>/g, ' ')
@@ -117,15 +135,15 @@ function visibleWords(text) {
 }
 
 /** The all-caps constants in a text that a person should not have to read. */
-function constantsIn(text, { receipt = false } = {}) {
+function constantsIn(text: string, { receipt = false }: { receipt?: boolean } = {}): string[] {
   return [...visibleWords(text).matchAll(/(?<![\p{L}\p{N}_-])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*(?![\p{L}\p{N}_])/gu)]
     .map((match) => match[0])
     .filter((word) => word.length > 1 && !ABBREVIATIONS.has(word) && !(receipt && RECEIPT_VALUES.has(word)));
 }
 
 /** A system error in its raw form: an errno code, Node's "connect ECONNREFUSED …", a stack frame. */
-function systemErrorsIn(text) {
-  const found = [];
+function systemErrorsIn(text: string): string[] {
+  const found: string[] = [];
   for (const pattern of [
     /\bE[A-Z]{3,}\b/g,
     /\b(?:connect|read|write|open) E[A-Z]+/g,
@@ -141,41 +159,41 @@ function systemErrorsIn(text) {
 }
 
 /** English words in a Hungarian text (as written, not in capitals: those are the constants' check). */
-function englishIn(text) {
+function englishIn(text: string): string[] {
   return [...visibleWords(text).matchAll(/[\p{L}'’-]+/gu)]
     .map((match) => match[0].replace(/^[-'’]+|[-'’]+$/g, ''))
     .filter((word) => word !== word.toUpperCase() && ENGLISH_WORDS.has(word.toLowerCase().replace('’', "'")));
 }
 
-function bannedIn(text) {
-  return BANNED_HU.filter(([pattern]) => pattern.test(text)).map(([pattern, why]) => `${pattern.exec(text)[0]}: ${why}`);
+function bannedIn(text: string): string[] {
+  return BANNED_HU.filter(([pattern]) => pattern.test(text)).map(([pattern, why]) => `${pattern.exec(text)?.[0]}: ${why}`);
 }
 
 /** Punctuation that shows a sentence was glued together wrongly: "open?.", "..", " ." */
-function badPunctuationIn(text) {
+function badPunctuationIn(text: string): string[] {
   return [...text.matchAll(/[.?!:;,]\s*[.?!;,]|\s[.?!:;,](?!\d)|\(\s*\)/g)].map((match) => match[0]).filter((mark) => mark !== '...');
 }
 
-const placeholders = (text) => new Set([...text.matchAll(/__([A-Za-z0-9]+)__/g)].map((match) => match[1]));
+const placeholders = (text: string): Set<string> => new Set([...text.matchAll(/__([A-Za-z0-9]+)__/g)].map((match) => match[1]));
 
 // ---------------------------------------------------------------------------------------------
 // The texts.
 
 /** Every string of a nested catalog: [key, text]. */
-function strings(object, prefix = '') {
+function strings(object: string | Catalog, prefix = ''): [string, string][] {
   if (typeof object === 'string') return [[prefix, object]];
   return Object.entries(object).flatMap(([key, value]) => strings(value, prefix ? `${prefix}.${key}` : key));
 }
 
 /** Every text a person reads in `lang`: [where, text, { receipt }]. */
-function personTexts(lang) {
-  const texts = [];
-  const add = (where, text) => texts.push({ where, text, receipt: /receipt/i.test(where) });
+function personTexts(lang: string): { where: string; text: string; receipt: boolean }[] {
+  const texts: { where: string; text: string; receipt: boolean }[] = [];
+  const add = (where: string, text: string) => texts.push({ where, text, receipt: /receipt/i.test(where) });
   const actions = catalogOf(lang, 'mypos-actions');
   for (const [key, text] of strings(actions)) if (!key.startsWith('format.')) add(`${lang} mypos-actions.${key}`, text);
   for (const [key, text] of strings(catalogOf(lang, 'mypos-terminal'))) add(`${lang} mypos-terminal.${key}`, text);
   if (lang === 'en-US') for (const [key, text] of Object.entries(MESSAGES)) add(`MESSAGES ${key}`, text);
-  const helpValues = readJson(path.join(LOCALES, lang, 'mypos-actions.help.json'));
+  const helpValues = readJson(path.join(LOCALES, lang, 'mypos-actions.help.json')) as Catalog;
   for (const [key, text] of strings(helpValues)) add(`${lang} mypos-actions.help.json ${key}`, text);
   for (const file of ['mypos-actions.help.html', 'mypos-terminal.html']) {
     const html = fs.readFileSync(path.join(LOCALES, lang, file), 'utf8');
@@ -195,22 +213,32 @@ function personTexts(lang) {
 // ---------------------------------------------------------------------------------------------
 // Rendering as Node-RED renders: i18next with Node-RED's options, the built catalogs.
 
+/** RED._ as the nodes call it. */
+type Translate = (key: string, substitutions?: Record<string, unknown>) => string;
+
+/** A RED._ for each catalog of the nodes, and the keys it was asked for that its catalog lacks. */
+interface Runtime {
+  readonly missing: string[];
+  readonly _: Translate;
+  readonly terminal?: { readonly _: Translate };
+}
+
 /**
  * A RED._ for `lang` over the built catalogs, as Node-RED's runtime makes it (@node-red/util's
  * i18n: `__name__` values, "." between keys, the node file's namespace before a bare key).
  * `fallback: false` turns off Node-RED's fallback to en-US, so that a missing Hungarian text shows
  * as missing; every key the catalog did not have is recorded in `missing`.
  */
-function runtimeFor(lang, { fallback = true } = {}) {
-  const resources = {};
+function runtimeFor(lang: string, { fallback = true }: { fallback?: boolean } = {}): Runtime {
+  const resources: Resource = {};
   for (const language of LANGUAGES) {
     resources[language] = {
-      [NAMESPACE]: readJson(path.join(root, 'dist', 'nodes', 'locales', language, 'mypos-actions.json')),
-      [TERMINAL_NAMESPACE]: readJson(path.join(root, 'dist', 'nodes', 'locales', language, 'mypos-terminal.json')),
+      [NAMESPACE]: readJson(path.join(root, 'dist', 'nodes', 'locales', language, 'mypos-actions.json')) as Catalog,
+      [TERMINAL_NAMESPACE]: readJson(path.join(root, 'dist', 'nodes', 'locales', language, 'mypos-terminal.json')) as Catalog,
     };
   }
   const instance = i18next.createInstance();
-  instance.init({
+  void instance.init({
     lng: lang,
     fallbackLng: fallback ? 'en-US' : false,
     ns: [NAMESPACE, TERMINAL_NAMESPACE],
@@ -222,12 +250,14 @@ function runtimeFor(lang, { fallback = true } = {}) {
     initAsync: false,
     showSupportNotice: false,
   });
-  const missing = [];
-  const translator = (namespace) => (key, substitutions) => {
-    const full = key.includes(':') ? key : `${namespace}:${key}`;
-    if (!instance.exists(full, substitutions)) missing.push(key);
-    return instance.t(full, substitutions);
-  };
+  const missing: string[] = [];
+  const translator =
+    (namespace: string): Translate =>
+    (key, substitutions) => {
+      const full = key.includes(':') ? key : `${namespace}:${key}`;
+      if (!instance.exists(full, substitutions)) missing.push(key);
+      return instance.t(full, substitutions);
+    };
   return { missing, _: translator(NAMESPACE), terminal: { _: translator(TERMINAL_NAMESPACE) } };
 }
 
@@ -235,7 +265,7 @@ const TIME = '2026-12-02T14:04:05.000Z';
 const TERMINAL = '192.168.1.20:51042';
 
 /** A realistic value for each value name of MESSAGES, long where a value can be long. */
-const SAMPLES = {
+const SAMPLES: Readonly<Record<string, MessageParam>> = {
   code: '403903000011',
   amount: { amount: '12345.67' },
   authorized: { amount: '12000.00' },
@@ -280,24 +310,27 @@ const SAMPLES = {
 };
 
 /** Where a value of one key is of another kind than the same name elsewhere. */
-const KEY_SAMPLES = {
+const KEY_SAMPLES: Readonly<Record<string, Readonly<Record<string, MessageParam>>>> = {
   'declined.terminalSays': { reason: explain('declined.declined') },
   'settings.choice': { setting: { setting: 'connection' }, first: { setting: 'connection', choice: 'tcp' }, second: { setting: 'connection', choice: 'serial' }, got: 'bluetooth' },
   'journalNote.mergeNotWritten': { reason: explain('reason.diskFull') },
   'journalNote.oldNotMerged': { reason: explain('reason.noFilePermission') },
 };
 
+/** The keys of MESSAGES (Object.keys names them only as strings). */
+const MESSAGE_KEYS = Object.keys(MESSAGES) as MessageKey[];
+
 /** Every MESSAGES key with its values (a value name without a sample fails the test that uses it). */
 function explanations() {
-  return Object.keys(MESSAGES).map((key) => {
-    const params = {};
+  return MESSAGE_KEYS.map((key) => {
+    const params: Record<string, MessageParam> = {};
     for (const name of placeholders(MESSAGES[key])) params[name] = KEY_SAMPLES[key]?.[name] ?? SAMPLES[name];
     return explain(key, params);
   });
 }
 
 /** Runs `fn` with `runtime` as the nodes' RED._, then puts an empty one back. */
-function withRuntime(runtime, fn) {
+function withRuntime<T>(runtime: Pick<Runtime, '_' | 'terminal'>, fn: () => T): T {
   i18n.useMessageCatalog(runtime);
   if (runtime.terminal) i18n.useMessageCatalog(runtime.terminal, 'mypos-terminal');
   try {
@@ -322,10 +355,10 @@ const STATUS_ROOM_PX = 20;
 const STATUS_FONT_PX = 12;
 
 /** Width in px of a status text (the example layout's Arial metrics, at the status font size). */
-const statusWidth = (text) => (textWidth(text) * STATUS_FONT_PX) / 14;
+const statusWidth = (text: string): number => (textWidth(text) * STATUS_FONT_PX) / 14;
 
 /** The width of an action node with its default label (e.g. "pay msg.payload") in `lang`. */
-function nodeWidth(action, lang) {
+function nodeWidth(action: Action, lang: string): number {
   const node = { id: 'n', type: `mypos-${action}`, x: 300, y: 100, wires: [[], []] };
   return boxesOf([node], labelTemplates(lang))[0].w;
 }
@@ -333,55 +366,75 @@ function nodeWidth(action, lang) {
 const CODE_ACTIONS = new Set(['complete', 'cancel']);
 
 /** Twelve journal entries to check, the first for `action`, as the journal keeps them. */
-function unresolved(action) {
-  const entry = (of) => ({ action: of, invoice: 'A-1001', ...(of !== 'cancel' && { amount: '12345.67' }), ...(CODE_ACTIONS.has(of) && { preauthcode: '403903000011' }) });
+function unresolved(action: Action): JournalEntry[] {
+  const entry = (of: Action): JournalEntry => ({
+    id: `entry-${of}`,
+    begunAt: TIME,
+    acknowledged: false,
+    action: of,
+    invoice: 'A-1001',
+    ...(of !== 'cancel' && { amount: '12345.67' }),
+    ...(CODE_ACTIONS.has(of) && { preauthcode: '403903000011' }),
+  });
   return [entry(action), ...Array.from({ length: 11 }, () => entry('pay'))];
 }
 
 /** Every status an action node shows, with realistic long values: [what, text]. */
-function statusesOf(action) {
+function statusesOf(action: Action): [string, string][] {
   const withAmount = action !== 'cancel';
-  const request = { action, ...(withAmount && { amount: { text: '12345.67' } }), ...(CODE_ACTIONS.has(action) ? { preauthCode: '403903000011' } : { invoice: 'A-1001' }) };
-  const fields = { amount: 'msg.payload.amount', invoice: 'msg.payload.invoice', preauthcode: 'msg.payload.preauthcode', receipt: 'msg.payload.custrcpt' };
+  const request: TerminalRequest = {
+    action,
+    receipt: 'ON',
+    custrcpt: 'OFF',
+    ...(withAmount && { amount: { text: '12345.67', minor: 1234567n } }),
+    ...(CODE_ACTIONS.has(action) ? { preauthCode: '403903000011' } : { invoice: 'A-1001' }),
+  };
+  const fields: Record<string, string> = { amount: 'msg.payload.amount', invoice: 'msg.payload.invoice', preauthcode: 'msg.payload.preauthcode', receipt: 'msg.payload.custrcpt' };
   const inputs = [...(withAmount ? ['amount'] : []), CODE_ACTIONS.has(action) ? 'preauthcode' : 'invoice', 'receipt'];
-  const fail = (code, key, params = {}, details = {}) => failure(action, request, code, explain(key, params), details);
-  const results = [
-    ['approved', { result: 'OK', action, ref: '403903000011', ...(withAmount && { amount: '12345.67' }), ...(CODE_ACTIONS.has(action) && { preauthcode: '403903000011' }) }],
-    ...[1, 2, 3, 4, 5, 6, 7, 99, null].map((code) => [`declined, status ${code}`, fail('TERMINAL', 'declined.other', { status: code ?? '?' }, { status: code })]),
+  const fail = (code: ErrorCode, key: MessageKey, params: Record<string, MessageParam> = {}, details: FailureDetails = {}) => failure(action, request, code, explain(key, params), details);
+  const approved: TransactionResult = { result: 'OK', action, ref: '403903000011', ...(withAmount && { amount: '12345.67' }), ...(CODE_ACTIONS.has(action) && { preauthcode: '403903000011' }) };
+  const results: [string, TransactionResult][] = [
+    ['approved', approved],
+    ...[1, 2, 3, 4, 5, 6, 7, 99, null].map((code): [string, TransactionResult] => [`declined, status ${code}`, fail('TERMINAL', 'declined.other', { status: code ?? '?' }, { status: code })]),
     ['app could not read', fail('BAD_XML', 'declined.badXml', { ref: 'Hibás XML' })],
-    ...inputs.map((input) => [`invalid ${input}`, fail('INVALID_INPUT', 'input.empty', { field: fields[input] })]),
+    ...inputs.map((input): [string, TransactionResult] => [`invalid ${input}`, fail('INVALID_INPUT', 'input.empty', { field: fields[input] })]),
     ['invalid, no field', fail('INVALID_INPUT', 'input.messageUnreadable', { detail: 'x' })],
     ['busy', fail('BUSY', 'busy.open', { terminal: TERMINAL })],
     ['not reachable', fail('CONNECT', 'connect.failed', { terminal: TERMINAL, reason: explain('reason.refused') })],
     ['no terminal', fail('CONNECT', 'node.noTerminal')],
     ['duplicate', fail('DUPLICATE', 'duplicate.approved', { action: { action }, reference: SAMPLES.reference, when: { time: TIME } })],
     ['journal', fail('JOURNAL', 'journal.unusable', { path: SAMPLES.path, reason: explain('reason.diskFull') })],
-    ...['TIMEOUT', 'CONNECTION_LOST', 'PROTOCOL'].map((code) => [`unknown (${code})`, fail(code, 'timeout.noAnswer', { seconds: 180 })]),
+    ...(['TIMEOUT', 'CONNECTION_LOST', 'PROTOCOL'] as const).map((code): [string, TransactionResult] => [`unknown (${code})`, fail(code, 'timeout.noAnswer', { seconds: 180 })]),
   ];
-  const texts = [
-    ['connecting', status.statusConnecting().text],
-    ['connected', status.statusForConnection('connected').text],
-    ['disconnected', status.statusForConnection('disconnected').text],
-    ['ready', status.statusForReadiness({ state: 'ready', since: TIME }).text],
-    ['unreachable', status.statusForReadiness({ state: 'unreachable', since: TIME, reason: 'x' }).text],
-    ['no terminal (idle)', status.statusNoTerminal().text],
-    ['journal damaged', status.statusForDamagedJournal(12).text],
-    ['waiting', status.statusWaiting(request).text],
-    ['late answer: approved', status.statusForLateAnswer({ result: results[0][1], afterMs: 1500 }).text],
-    ['late answer: declined', status.statusForLateAnswer({ result: results[1][1], afterMs: 1500 }).text],
-    ['late answer: released', status.statusForLateAnswer({ result: { ...results[0][1], action: 'cancel' }, afterMs: 1500 }).text],
-    ...results.map(([what, result]) => [what, status.statusForResult(result).text]),
+  const since = Date.parse(TIME);
+  const statuses: [string, NodeStatus | undefined][] = [
+    ['connecting', status.statusConnecting()],
+    ['connected', status.statusForConnection('connected')],
+    ['disconnected', status.statusForConnection('disconnected')],
+    ['ready', status.statusForReadiness({ state: 'ready', since })],
+    ['unreachable', status.statusForReadiness({ state: 'unreachable', since, reason: 'x' })],
+    ['no terminal (idle)', status.statusNoTerminal()],
+    ['journal damaged', status.statusForDamagedJournal(12)],
+    ['waiting', status.statusWaiting(request)],
+    ['late answer: approved', status.statusForLateAnswer({ request, result: results[0][1], afterMs: 1500 })],
+    ['late answer: declined', status.statusForLateAnswer({ request, result: results[1][1], afterMs: 1500 })],
+    ['late answer: released', status.statusForLateAnswer({ request, result: { ...results[0][1], action: 'cancel' }, afterMs: 1500 })],
+    ...results.map(([what, result]): [string, NodeStatus] => [what, status.statusForResult(result)]),
     // Twelve requests to check at this terminal, the first of any action.
-    ...ACTIONS.map((other) => [`to check: ${other} first`, status.statusForUnresolved(unresolved(other)).text]),
-    ...results.map(([what, result]) => [`${what}, 12 to check`, status.statusAfterResult(result, unresolved(action)).text]),
+    ...ACTIONS.map((other): [string, NodeStatus] => [`to check: ${other} first`, status.statusForUnresolved(unresolved(other))]),
+    ...results.map(([what, result]): [string, NodeStatus] => [`${what}, 12 to check`, status.statusAfterResult(result, unresolved(action))]),
   ];
-  return texts;
+  return statuses.map(([what, shown]) => {
+    const text = shown?.text;
+    assert.ok(text !== undefined, `${what}: a status with a text`);
+    return [what, text];
+  });
 }
 
 /** The status.* keys a node shows (to prove the walk above reaches every one). */
-function statusKeysShown(runtime, action) {
-  const asked = [];
-  const spy = { _: (key, substitutions) => (asked.push(key.replace(/^.*?:/, '').replace(/^mypos-actions\./, '')), runtime._(key, substitutions)) };
+function statusKeysShown(runtime: Runtime, action: Action): Set<string> {
+  const asked: string[] = [];
+  const spy = { _: (key: string, substitutions?: Record<string, unknown>) => (asked.push(key.replace(/^.*?:/, '').replace(/^mypos-actions\./, '')), runtime._(key, substitutions)) };
   withRuntime(spy, () => statusesOf(action));
   return new Set(asked.filter((key) => key.startsWith('status.')));
 }
@@ -428,7 +481,7 @@ describe('words a person reads, in English and Hungarian', function () {
         ['declined: TRANSACTION_DECLINED', 205],
         ['a terminálra vár: visszavonás 403903000011', 239],
         ['már megtörtént, nem küldtük újra', 176],
-      ]) {
+      ] satisfies [string, number][]) {
         assert.ok(Math.abs(statusWidth(text) - px) <= 2, `${text}: ${statusWidth(text)} px, Chromium ${px} px`);
       }
     });
@@ -471,7 +524,7 @@ describe('words a person reads, in English and Hungarian', function () {
 
     for (const name of ['mypos-actions', 'mypos-terminal']) {
       it(`${name}.json: the same keys (English sentences of messages.* live in MESSAGES)`, function () {
-        const keys = (catalog) =>
+        const keys = (catalog: Catalog) =>
           strings(catalog)
             .map(([key]) => key)
             .filter((key) => !key.startsWith('messages.'))
@@ -482,20 +535,20 @@ describe('words a person reads, in English and Hungarian', function () {
 
     it('messages: a sentence for every key of MESSAGES, and for no other', function () {
       assert.equal(en.messages, undefined, 'English sentences belong in src/protocol/messages.ts, not in the en-US catalog');
-      const keys = strings(hu.messages)
+      const keys = strings(sectionOf(hu, 'messages'))
         .map(([key]) => key)
         .sort();
       assert.deepEqual(keys, Object.keys(MESSAGES).sort());
     });
 
     it('the same values: every Hungarian value exists in English, every English value but __detail__ is in Hungarian', function () {
-      const english = [
-        ...Object.entries(MESSAGES).map(([key, text]) => [`messages.${key}`, text, 'mypos-actions']),
-        ...strings(en).map(([key, text]) => [key, text, 'mypos-actions']),
-        ...strings(catalogOf('en-US', 'mypos-terminal')).map(([key, text]) => [key, text, 'mypos-terminal']),
+      const english: (readonly [string, string, 'mypos-actions' | 'mypos-terminal'])[] = [
+        ...Object.entries(MESSAGES).map(([key, text]) => [`messages.${key}`, text, 'mypos-actions'] as const),
+        ...strings(en).map(([key, text]) => [key, text, 'mypos-actions'] as const),
+        ...strings(catalogOf('en-US', 'mypos-terminal')).map(([key, text]) => [key, text, 'mypos-terminal'] as const),
       ];
       const hungarian = { 'mypos-actions': Object.fromEntries(strings(hu)), 'mypos-terminal': Object.fromEntries(strings(catalogOf('hu', 'mypos-terminal'))) };
-      const found = [];
+      const found: string[] = [];
       for (const [key, text, file] of english) {
         const translated = hungarian[file][key];
         if (translated === undefined) continue; // the key test above reports it
@@ -508,8 +561,8 @@ describe('words a person reads, in English and Hungarian', function () {
     });
 
     it('writes amounts with a decimal comma and dates as Hungarians do', function () {
-      assert.equal(hu.format.decimalMark, ',');
-      assert.equal(hu.format.dateTime, '__year__. __month__. __day__. __time__');
+      assert.equal(sectionOf(hu, 'format').decimalMark, ',');
+      assert.equal(sectionOf(hu, 'format').dateTime, '__year__. __month__. __day__. __time__');
     });
   });
 
@@ -525,9 +578,9 @@ describe('words a person reads, in English and Hungarian', function () {
     for (const lang of LANGUAGES) {
       it(`${lang}: fills every value, in its own words, with no doubled punctuation`, function () {
         const runtime = runtimeFor(lang, { fallback: false });
-        const rendered = withRuntime(runtime, () => explanations().map((explanation) => [explanation.key, i18n.say(explanation)]));
+        const rendered = withRuntime(runtime, () => explanations().map((explanation) => [explanation.key, i18n.say(explanation)] as const));
         const english = explanations().map((explanation) => render(explanation));
-        const found = [];
+        const found: string[] = [];
         rendered.forEach(([key, text], index) => {
           if (/__[A-Za-z0-9]+__/.test(text)) found.push(`${key}: a value left unfilled: ${text}`);
           for (const mark of badPunctuationIn(text)) found.push(`${key}: "${mark}" in: ${text}`);
@@ -546,7 +599,7 @@ describe('words a person reads, in English and Hungarian', function () {
         i18n.say(explain('duplicate.approved', { action: { action: 'pay' }, reference: explain('reference.invoice', { invoice: 'A-1001' }), when: { time: TIME } })),
       );
       const local = new Date(TIME);
-      const two = (n) => String(n).padStart(2, '0');
+      const two = (n: number) => String(n).padStart(2, '0');
       assert.ok(text.includes(`${local.getFullYear()}. ${two(local.getMonth() + 1)}. ${two(local.getDate())}. ${two(local.getHours())}:04:05`), text);
       assert.ok(text.includes('fizetés A-1001 hivatkozási számmal'), text);
       const amount = withRuntime(runtime, () => i18n.say(explain('declined.amount', { amount: { amount: '12345.67' } })));
@@ -558,7 +611,7 @@ describe('words a person reads, in English and Hungarian', function () {
       const refused = failure('pay', undefined, 'CONNECT', explain('connect.failed', { terminal: TERMINAL, reason: explain('reason.refused') }));
       const declined = failure('pay', undefined, 'TERMINAL', explain('declined.declined'), { status: 2 });
       const timedOut = failure('pay', undefined, 'TIMEOUT', explain('timeout.noAnswer', { seconds: 180 }));
-      const [r, d, t] = withRuntime(runtime, () => [refused, declined, timedOut].map((result) => localized(result)));
+      const [r, d, t] = withRuntime(runtime, () => [refused, declined, timedOut].map((result) => failed(localized(result))));
       assert.equal(d.message, 'A bank elutasította a kártyát.');
       assert.match(r.message, /^A terminál nem érhető el \(192\.168\.1\.20:51042\): .*Payment Interface app.*\. Semmi sem ment el a terminálra\.$/);
       assert.match(t.message, /^A terminál 180 másodpercen belül nem válaszolt\. Lehet, hogy megtörtént: /);
@@ -586,7 +639,7 @@ describe('words a person reads, in English and Hungarian', function () {
       it(`${lang}: the walk shows every status of the catalog`, function () {
         const runtime = runtimeFor(lang, { fallback: false });
         const shown = new Set(ACTIONS.flatMap((action) => [...statusKeysShown(runtime, action)]));
-        const keys = Object.keys(catalogOf(lang, 'mypos-actions').status).map((key) => `status.${key}`);
+        const keys = Object.keys(sectionOf(catalogOf(lang, 'mypos-actions'), 'status')).map((key) => `status.${key}`);
         assert.deepEqual(
           keys.filter((key) => !shown.has(key)),
           [],
@@ -598,12 +651,17 @@ describe('words a person reads, in English and Hungarian', function () {
 
   describe('a real Node-RED with lang: hu', function () {
     this.timeout(90000);
-    let nodeRed;
-    let simulator;
-    let userDir;
+    let nodeRed: Awaited<ReturnType<typeof startNodeRed>> | undefined;
+    let simulator: TerminalSimulator | undefined;
+    let userDir: string | undefined;
+
+    /** The port of the started Node-RED. */
+    function nodeRedPort(): number {
+      assert.ok(nodeRed, 'Node-RED started');
+      return nodeRed.port;
+    }
 
     before(async function () {
-      const { TerminalSimulator } = require('../dist/src/simulator/simulator');
       simulator = new TerminalSimulator();
       const terminalPort = await simulator.listen(0);
       const closedPort = await freePort(); // nothing listens here: the connection is refused
@@ -622,28 +680,28 @@ describe('words a person reads, in English and Hungarian', function () {
     });
 
     it('says a declined payment in Hungarian, in msg.payload.message and the status', async function () {
-      const { body } = await post(nodeRed.port, '/pay/declined', { amount: '12.51', invoice: 'HU-1' });
+      const { body } = await post<PayAnswer>(nodeRedPort(), '/pay/declined', { amount: '12.51', invoice: 'HU-1' });
       assert.equal(body.message, 'A bank elutasította a kártyát.');
       assert.equal(Object.keys(body)[0], 'message', 'the sentence comes first, where the debug preview shows it');
       assert.deepEqual([body.code, body.outcome, body.statusName], ['TERMINAL', 'failed', 'TRANSACTION_DECLINED']);
-      assert.equal(await statusAfter(nodeRed.port, 'declined', (text) => text !== 'csatlakozás…' && !text.startsWith('a terminálra vár')), 'a bank elutasította');
+      assert.equal(await statusAfter(nodeRedPort(), 'declined', (text) => text !== 'csatlakozás…' && !text.startsWith('a terminálra vár')), 'a bank elutasította');
     });
 
     it("lists the declined payment in the myPOS tab's journal in Hungarian too: the entry is said from its message key, not the English stored beside it", async function () {
-      const { body } = await request(nodeRed.port, 'GET', '/mypos-terminal/journal?invoice=HU-1');
+      const { body } = await request<JournalAnswer>(nodeRedPort(), 'GET', '/mypos-terminal/journal?invoice=HU-1');
       assert.equal(body.entries.length, 1, JSON.stringify(body));
       const [entry] = body.entries;
       assert.deepEqual([entry.state, entry.messageKey, entry.message], ['declined', 'declined.declined', 'A bank elutasította a kártyát.']);
     });
 
     it('says a refused connection in Hungarian, in msg.payload.message and the status', async function () {
-      const { body } = await post(nodeRed.port, '/pay/refused', { amount: '12.50', invoice: 'HU-2' });
+      const { body } = await post<PayAnswer>(nodeRedPort(), '/pay/refused', { amount: '12.50', invoice: 'HU-2' });
       assert.match(
         body.message,
         /^A terminál nem érhető el \(127\.0\.0\.1:\d+\): ott semmi nem fogad kapcsolatot; nézze meg, nyitva van-e a Payment Interface app a terminálon\. Semmi sem ment el a terminálra\.$/,
       );
       assert.deepEqual([body.code, body.outcome], ['CONNECT', 'not-sent']);
-      assert.equal(await statusAfter(nodeRed.port, 'refused', (text) => text !== 'csatlakozás…'), 'a terminál nem érhető el');
+      assert.equal(await statusAfter(nodeRedPort(), 'refused', (text) => text !== 'csatlakozás…'), 'a terminál nem érhető el');
     });
   });
 });
@@ -653,8 +711,8 @@ describe('words a person reads, in English and Hungarian', function () {
  * on a port where nothing listens); a status node per pay node keeps what its node showed, for
  * GET /statuses.
  */
-function hungarianFlow(terminalPort, closedPort) {
-  const flow = [
+function hungarianFlow(terminalPort: number, closedPort: number): object[] {
+  const flow: object[] = [
     { id: 'tab', type: 'tab', label: 'Fizetés' },
     terminalConfigNode('sim', terminalPort, { responseTimeout: '10', connectTimeout: '2' }),
     terminalConfigNode('closed', closedPort, { responseTimeout: '10', connectTimeout: '2' }),
@@ -684,10 +742,10 @@ function hungarianFlow(terminalPort, closedPort) {
 }
 
 /** The first status `name`'s node showed that `settled` accepts, waiting for it. */
-async function statusAfter(port, name, settled) {
+async function statusAfter(port: number, name: string, settled: (text: string) => boolean): Promise<string> {
   const deadline = Date.now() + 10000;
   for (;;) {
-    const { body } = await request(port, 'GET', '/statuses');
+    const { body } = await request<Partial<Record<string, string[]>>>(port, 'GET', '/statuses');
     const shown = (body[name] || []).filter(settled);
     if (shown.length > 0) return shown[0];
     if (Date.now() > deadline) throw new Error(`no settled status for ${name}: ${JSON.stringify(body[name])}`);
@@ -695,20 +753,34 @@ async function statusAfter(port, name, settled) {
   }
 }
 
-const post = (port, urlPath, body) => request(port, 'POST', urlPath, body);
+/** What a pay node answered over HTTP: its msg.payload, a failure here. */
+interface PayAnswer {
+  message: string;
+  code: string;
+  outcome: string;
+  statusName?: string | null;
+}
 
-function request(port, method, urlPath, body) {
+/** GET /mypos-terminal/journal, as far as these tests read it. */
+interface JournalAnswer {
+  entries: { state: string; messageKey: string; message: string }[];
+}
+
+const post = <T>(port: number, urlPath: string, body: unknown) => request<T>(port, 'POST', urlPath, body);
+
+/** An HTTP request to Node-RED; the body is the JSON it answered (of the shape the caller names), or its text. */
+function request<T = unknown>(port: number, method: string, urlPath: string, body?: unknown): Promise<{ status: number | undefined; body: T }> {
   const data = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, timeout: 30000, headers: data ? { 'Content-Type': 'application/json' } : {} }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         try {
-          resolve({ status: response.statusCode, body: JSON.parse(text) });
+          resolve({ status: response.statusCode, body: JSON.parse(text) as T });
         } catch {
-          resolve({ status: response.statusCode, body: text });
+          resolve({ status: response.statusCode, body: text as T });
         }
       });
     });
