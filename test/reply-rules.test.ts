@@ -1,48 +1,91 @@
-'use strict';
 // How an answer is matched to its request ("One terminal, one truth"), in each connection model:
 // TCP per-request (the default), TCP reuse, and serial (kept open, over a socat pty pair). The
 // client is used directly, with a journal in a temporary directory, against the simulator (with
 // a record of what it received and answered, see support/fault-env.js) or a hand-made terminal
 // for answers the simulator cannot make.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const net = require('node:net');
-const path = require('node:path');
-const { performance } = require('node:perf_hooks');
-const { SerialPort } = require('serialport');
-const { Journal, SerialTransport, TcpTransport, TerminalClient } = require('../dist/src');
-const { HOST, baseline, expectResources, journalRecords, keyOf, serialEnv, sleep, tcpEnv, tempDir, waitFor } = require('./support/fault-env');
-const { PtyPair } = require('./support/pty');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { SerialPort } from 'serialport';
+import { Journal, SerialTransport, TcpTransport, TerminalClient } from '../src';
+import type { ConnectionMode, ErrorCode, LateAnswer, SimulatorBehaviour, TerminalClientOptions, TransactionResult } from '../src';
+import type { RequestEnding } from '../src/protocol';
+import { HOST, baseline, expectResources, journalRecords, keyOf, serialEnv, sleep, tcpEnv, tempDir, waitFor } from './support/fault-env';
+import { PtyPair } from './support/pty';
+import { failed } from './support/results';
 
 const UNKNOWN_ADVICE = /check the terminal.*before trying again/i;
 
 let counter = 0;
-const unique = (prefix) => `${prefix}-${process.pid}-${++counter}`;
+const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
+
+/** The options of the client a case sets; the connection is the case's own. */
+type ClientOptions = Partial<TerminalClientOptions>;
+
+interface Model {
+  readonly name: string;
+  readonly kind: 'tcp' | 'serial';
+  readonly connectionMode: ConnectionMode;
+}
 
 /** The three ways to a terminal; `env` opens the client against the simulator (fault-env.js). */
-const MODELS = [
-  { name: 'TCP per-request', kind: 'tcp', connectionMode: 'per-request' },
-  { name: 'TCP reuse', kind: 'tcp', connectionMode: 'reuse' },
-  { name: 'serial (kept open)', kind: 'serial', connectionMode: 'keep-open' },
-];
+const TCP_PER_REQUEST: Model = { name: 'TCP per-request', kind: 'tcp', connectionMode: 'per-request' };
+const TCP_REUSE: Model = { name: 'TCP reuse', kind: 'tcp', connectionMode: 'reuse' };
+const SERIAL: Model = { name: 'serial (kept open)', kind: 'serial', connectionMode: 'keep-open' };
+const MODELS = [TCP_PER_REQUEST, TCP_REUSE, SERIAL];
 const TCP_MODELS = MODELS.filter((model) => model.kind === 'tcp');
 
-function simulatorEnv(model, clientOptions = {}) {
+type SimulatorEnv = Awaited<ReturnType<typeof tcpEnv>> | Awaited<ReturnType<typeof serialEnv>>;
+
+function simulatorEnv(model: Model, clientOptions: ClientOptions = {}): Promise<SimulatorEnv> {
   return model.kind === 'serial' ? serialEnv({ clientOptions }) : tcpEnv({ clientOptions: { connectionMode: model.connectionMode, ...clientOptions } });
 }
 
-const summary = (result) => (result.result === 'OK' ? `OK ref ${result.ref}` : `${result.code}/${result.outcome}: ${result.message}`);
+const summary = (result: TransactionResult) => (result.result === 'OK' ? `OK ref ${result.ref}` : `${result.code}/${result.outcome}: ${result.message}`);
 
-function assertOk(result, ref, what) {
+function assertOk(result: TransactionResult, ref: string | undefined, what: string): void {
   assert.equal(result.result, 'OK', `${what}: ${summary(result)}`);
   assert.equal(result.ref, ref, `${what} carries the answer the terminal made for it (ref ${ref}), not ${result.ref}`);
 }
 
-function assertUnknown(result, code, what) {
+function assertUnknown(result: TransactionResult, code: ErrorCode, what: string): void {
   assert.equal(result.result, 'ERROR', `${what}: ${summary(result)}`);
-  assert.equal(result.code, code, `${what}: ${summary(result)}`);
-  assert.equal(result.outcome, 'unknown', `${what}: ${summary(result)}`);
-  assert.match(result.message, UNKNOWN_ADVICE);
+  const failure = failed(result);
+  assert.equal(failure.code, code, `${what}: ${summary(result)}`);
+  assert.equal(failure.outcome, 'unknown', `${what}: ${summary(result)}`);
+  assert.match(failure.message, UNKNOWN_ADVICE);
+}
+
+/**
+ * A simulator behaviour with the extra faults the tests add around the simulator: `repeatsAfterMs`
+ * (recordWire, below) and `repeatAfterMs` (support/fault-env.js).
+ */
+interface RepeatingBehaviour extends SimulatorBehaviour {
+  readonly repeatsAfterMs?: readonly number[];
+  readonly repeatAfterMs?: number;
+}
+
+/** The `repeatsAfterMs` of a behaviour the simulator was given (its own type does not name it). */
+function repeatsOf(behaviour: SimulatorBehaviour): readonly number[] {
+  const repeats: unknown = 'repeatsAfterMs' in behaviour ? behaviour.repeatsAfterMs : undefined;
+  return Array.isArray(repeats) ? repeats.filter((ms): ms is number => typeof ms === 'number') : [];
+}
+
+/** An answer the simulator wrote: when, what, whether it was a repeat and whether the link was still open for it. */
+interface WireWrite {
+  readonly at: number;
+  readonly text: string;
+  readonly repeat: boolean;
+  readonly delivered: boolean;
+}
+
+interface Wire {
+  /** When each request reached the simulator, by request key (undefined: a message it could not read). */
+  readonly received: Map<string | undefined, number>;
+  readonly writes: WireWrite[];
 }
 
 /**
@@ -50,16 +93,16 @@ function assertUnknown(result, code, what) {
  * (`repeat: true` for a repeat). A behaviour's `repeatsAfterMs: [ms, …]` writes the same answer
  * again that long after the first, on the same link, if it is still open (`delivered`).
  */
-function recordWire(e) {
-  const wire = { received: new Map(), writes: [] };
-  e.log.onReceive((message) => wire.received.set(keyOf(message.request), performance.now()));
+function recordWire(e: SimulatorEnv): Wire {
+  const wire: Wire = { received: new Map(), writes: [] };
+  e.log.onReceive((message: { request?: Parameters<typeof keyOf>[0] }) => wire.received.set(keyOf(message.request), performance.now()));
   const { simulator } = e;
   const send = simulator.send.bind(simulator);
-  simulator.send = (stream, text, behaviour) => {
+  simulator.send = (stream: Duplex, text: string | undefined, behaviour: SimulatorBehaviour) => {
     if (text !== undefined && !stream.destroyed) wire.writes.push({ at: performance.now(), text, repeat: false, delivered: true });
     send(stream, text, behaviour);
     if (text === undefined) return;
-    for (const ms of behaviour.repeatsAfterMs ?? []) {
+    for (const ms of repeatsOf(behaviour)) {
       simulator.later(ms, () => {
         const delivered = !stream.destroyed;
         if (delivered) stream.write(text);
@@ -71,7 +114,7 @@ function recordWire(e) {
 }
 
 /** Runs `body(e)` against the simulator in `model`; closes everything and checks nothing is left. */
-async function withSimulator(model, clientOptions, body) {
+async function withSimulator(model: Model, clientOptions: ClientOptions, body: (e: SimulatorEnv) => Promise<void>): Promise<void> {
   const before = await baseline();
   const e = await simulatorEnv(model, clientOptions);
   try {
@@ -88,8 +131,30 @@ async function withSimulator(model, clientOptions, body) {
 
 const REQUEST_END = /<\/(pay|refund|preauth|preauthcompletion|preauthcancel)>/;
 
+/** Writes an answer on the link a request came by. */
+type Write = (text: string) => unknown;
+
+interface Terminal {
+  raw: string;
+  readonly requests: { xml: string; at: number }[];
+  connections: number;
+  /** Answers the `count`th request, on its link. */
+  onRequest: (xml: string, write: Write, count: number) => void;
+  readonly timers: Set<NodeJS.Timeout>;
+  later(ms: number, fn: () => void): void;
+}
+
+interface HandMade extends Terminal {
+  readonly client: TerminalClient;
+  readonly journal: Journal;
+  readonly journalFile: string;
+  /** The terminal's app restarts: its connections are gone (TCP). */
+  readonly dropConnections?: () => void;
+  close(): Promise<void>;
+}
+
 /** Splits what a link carries into requests; `onRequest(xml, write)` answers on the same link. */
-function requestReader(terminal, write) {
+function requestReader(terminal: Terminal, write: Write): (chunk: Buffer) => void {
   let buffer = '';
   return (chunk) => {
     terminal.raw += chunk.toString('latin1');
@@ -104,8 +169,8 @@ function requestReader(terminal, write) {
   };
 }
 
-function newTerminal() {
-  const timers = new Set();
+function newTerminal(): Terminal {
+  const timers = new Set<NodeJS.Timeout>();
   return {
     raw: '',
     requests: [],
@@ -123,9 +188,9 @@ function newTerminal() {
 }
 
 /** The client (TCP, `connectionMode`) against a hand-made terminal on 127.0.0.1, with a journal. */
-async function handMadeTcp(connectionMode, clientOptions = {}) {
+async function handMadeTcp(connectionMode: ConnectionMode, clientOptions: ClientOptions = {}): Promise<HandMade> {
   const terminal = newTerminal();
-  const sockets = new Set();
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     terminal.connections += 1;
     sockets.add(socket);
@@ -137,12 +202,14 @@ async function handMadeTcp(connectionMode, clientOptions = {}) {
       requestReader(terminal, (text) => !socket.destroyed && socket.write(text)),
     );
   });
-  await new Promise((resolve) => server.listen(0, HOST, resolve));
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object', 'the hand-made terminal listens on a port');
   const dir = tempDir('mypos-reply-rules-');
   const journalFile = path.join(dir, 'journal.jsonl');
   const journal = new Journal(journalFile);
   const client = new TerminalClient({
-    transport: new TcpTransport({ host: HOST, port: server.address().port }),
+    transport: new TcpTransport({ host: HOST, port: address.port }),
     connectionMode,
     responseTimeoutMs: 1500,
     connectTimeoutMs: 2000,
@@ -170,12 +237,12 @@ async function handMadeTcp(connectionMode, clientOptions = {}) {
 }
 
 /** The client (serial, kept open) on one end of a pty pair; the test writes the terminal's answers to the other. */
-async function handMadeSerial(clientOptions = {}) {
+async function handMadeSerial(clientOptions: ClientOptions = {}): Promise<HandMade> {
   const terminal = newTerminal();
   const pty = new PtyPair();
   await pty.start();
   const far = new SerialPort({ path: pty.terminalSide, baudRate: 115200, autoOpen: false, lock: false });
-  await new Promise((resolve, reject) => far.open((error) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) => far.open((error) => (error ? reject(error) : resolve())));
   terminal.connections = 1;
   far.on(
     'data',
@@ -204,7 +271,7 @@ async function handMadeSerial(clientOptions = {}) {
     async close() {
       client.close();
       for (const timer of terminal.timers) clearTimeout(timer);
-      await new Promise((resolve) => (far.isOpen ? far.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => (far.isOpen ? far.close(() => resolve()) : resolve()));
       await journal.close();
       await pty.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -212,11 +279,11 @@ async function handMadeSerial(clientOptions = {}) {
   });
 }
 
-function handMade(model, clientOptions) {
+function handMade(model: Model, clientOptions: ClientOptions): Promise<HandMade> {
   return model.kind === 'serial' ? handMadeSerial(clientOptions) : handMadeTcp(model.connectionMode, clientOptions);
 }
 
-async function withHandMade(model, clientOptions, body) {
+async function withHandMade(model: Model, clientOptions: ClientOptions, body: (t: HandMade) => Promise<void>): Promise<void> {
   const before = await baseline();
   const t = await handMade(model, clientOptions);
   try {
@@ -227,7 +294,7 @@ async function withHandMade(model, clientOptions, body) {
   await expectResources(before, `after the ${model.name} case`);
 }
 
-const approval = (ref) => `<payresp><result>OK</result><ref>${ref}</ref></payresp>`;
+const approval = (ref: string) => `<payresp><result>OK</result><ref>${ref}</ref></payresp>`;
 const DECLINE = '<payresp><result>ERROR</result><status>2</status><status_text>TRANSACTION_DECLINED</status_text><ref></ref></payresp>';
 
 // =============================================================================================
@@ -241,7 +308,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
         // Request 1 times out at 400 ms; its answer comes at 700 ms, within the 3 s window.
         await withSimulator(model, { responseTimeoutMs: 400, lateAnswerWindowMs: 3000, queueLimit: 1 }, async (e) => {
           const wire = recordWire(e);
-          const lates = [];
+          const lates: (LateAnswer & { at: number })[] = [];
           e.client.onLateAnswer((late) => lates.push({ ...late, at: performance.now() }));
           e.simulator.nextBehaviours.push({ delayMs: 700 }, { delayMs: 100 });
           const first = unique('LATE');
@@ -260,17 +327,22 @@ describe('reply rules: how an answer is matched to its request, in each connecti
           assert.equal(late.request.invoice, first);
           assertOk(late.result, e.log.refsFor(firstKey)[0], 'the late answer');
           assertOk(result, e.log.refsFor(`pay:${second}`)[0], second);
-          assert.ok(
-            wire.received.get(`pay:${second}`) > late.at,
-            `${second} reached the terminal ${(late.at - wire.received.get(`pay:${second}`)).toFixed(0)} ms before the late answer to ${first} arrived`,
-          );
+          const secondAt = wire.received.get(`pay:${second}`);
+          assert.ok(secondAt !== undefined, `${second} reached the terminal`);
+          assert.ok(secondAt > late.at, `${second} reached the terminal ${(late.at - secondAt).toFixed(0)} ms before the late answer to ${first} arrived`);
           assert.deepEqual(
             e.log.received.map((message) => message.request.invoice),
             [first, second],
           );
 
-          let records;
-          await waitFor(() => (records = journalRecords(e.journalFile, firstKey)).lates.length === 1, `the late line for ${first}`, 1000);
+          const records = await waitFor(
+            () => {
+              const found = journalRecords(e.journalFile, firstKey);
+              return found.lates?.length === 1 ? { ends: found.ends, lates: found.lates } : undefined;
+            },
+            `the late line for ${first}`,
+            1000,
+          );
           assert.equal(records.ends.length, 1);
           assert.equal(records.ends[0].outcome, 'unknown', 'it ended unknown');
           assert.equal(records.lates[0].outcome, 'ok', 'then its late answer said: approved');
@@ -287,16 +359,17 @@ describe('reply rules: how an answer is matched to its request, in each connecti
 
   describe('a repeated answer never answers the next request (TCP)', () => {
     for (const model of TCP_MODELS) {
-      for (const kind of ['approval', 'decline']) {
+      for (const kind of ['approval', 'decline'] as const) {
         for (const repeatAt of [400, 2000]) {
           it(`${model.name}: ${kind === 'approval' ? 'an' : 'a'} ${kind} repeated ${repeatAt} ms after it, while the next request waits for its own slow answer: the next gets its own answer`, async () => {
             await withSimulator(model, { responseTimeoutMs: 3000 }, async (e) => {
               const wire = recordWire(e);
-              e.simulator.nextBehaviours.push({ ...(kind === 'decline' && { fault: 'decline' }), repeatsAfterMs: [repeatAt] }, { delayMs: 800 });
+              const repeating: RepeatingBehaviour = { ...(kind === 'decline' && { fault: 'decline' }), repeatsAfterMs: [repeatAt] };
+              e.simulator.nextBehaviours.push(repeating, { delayMs: 800 });
               const first = unique('FIRST');
               const result = await e.client.pay({ amount: '1.00', invoice: first });
               if (kind === 'approval') assertOk(result, e.log.refsFor(`pay:${first}`)[0], first);
-              else assert.equal(`${result.code}/${result.outcome}/${result.status}`, 'TERMINAL/failed/2', summary(result));
+              else assert.equal(`${failed(result).code}/${failed(result).outcome}/${failed(result).status}`, 'TERMINAL/failed/2', summary(result));
               const answeredAt = wire.writes[0].at;
 
               // The next request is sent so that it is open at the terminal when the repeat comes.
@@ -307,7 +380,9 @@ describe('reply rules: how an answer is matched to its request, in each connecti
 
               // The case shows what it claims: the repeat was due while the next was open.
               const sentAt = wire.received.get(`pay:${next}`);
-              const ownAnswerAt = wire.writes.find((write) => !write.repeat && write.at > sentAt).at;
+              assert.ok(sentAt !== undefined, `${next} reached the terminal`);
+              const ownAnswerAt = wire.writes.find((write) => !write.repeat && write.at > sentAt)?.at;
+              assert.ok(ownAnswerAt !== undefined, `${next} was answered`);
               const repeatDue = answeredAt + repeatAt;
               assert.ok(
                 sentAt < repeatDue && repeatDue < ownAnswerAt,
@@ -321,14 +396,15 @@ describe('reply rules: how an answer is matched to its request, in each connecti
   });
 
   describe('serial: the link is quiet before the next request', () => {
-    const serial = MODELS.find((model) => model.kind === 'serial');
+    const serial = SERIAL;
 
     it('a decline repeated 400 ms and 1.5 s after it never answers the next request: the next goes out once the link was quiet for 2 s', async () => {
       await withSimulator(serial, { responseTimeoutMs: 3000 }, async (e) => {
         const wire = recordWire(e);
-        e.simulator.nextBehaviours.push({ fault: 'decline', repeatsAfterMs: [400, 1500] }, { delayMs: 800 });
+        const repeating: RepeatingBehaviour = { fault: 'decline', repeatsAfterMs: [400, 1500] };
+        e.simulator.nextBehaviours.push(repeating, { delayMs: 800 });
         const declined = await e.client.pay({ amount: '1.00', invoice: unique('DECLINED') });
-        assert.equal(`${declined.code}/${declined.outcome}/${declined.status}`, 'TERMINAL/failed/2', summary(declined));
+        assert.equal(`${failed(declined).code}/${failed(declined).outcome}/${failed(declined).status}`, 'TERMINAL/failed/2', summary(declined));
         const declinedAt = wire.writes[0].at;
 
         const next = unique('NEXT');
@@ -336,6 +412,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
         assertOk(result, e.log.refsFor(`pay:${next}`)[0], `${next} after a repeated decline`);
 
         const sentAt = wire.received.get(`pay:${next}`);
+        assert.ok(sentAt !== undefined, `${next} reached the terminal`);
         const repeats = wire.writes.filter((write) => write.repeat);
         assert.equal(repeats.length, 2);
         assert.ok(
@@ -356,7 +433,8 @@ describe('reply rules: how an answer is matched to its request, in each connecti
     it('an approval repeated 400 ms after it, while the next request is open, is recognised by its ref and ignored', async () => {
       await withSimulator(serial, { responseTimeoutMs: 3000 }, async (e) => {
         const wire = recordWire(e);
-        e.simulator.nextBehaviours.push({ repeatsAfterMs: [400] }, { delayMs: 800 });
+        const repeating: RepeatingBehaviour = { repeatsAfterMs: [400] };
+        e.simulator.nextBehaviours.push(repeating, { delayMs: 800 });
         const first = unique('FIRST');
         assertOk(await e.client.pay({ amount: '1.00', invoice: first }), e.log.refsFor(`pay:${first}`)[0], first);
         const answeredAt = wire.writes[0].at;
@@ -364,21 +442,24 @@ describe('reply rules: how an answer is matched to its request, in each connecti
         const result = await e.client.pay({ amount: '2.00', invoice: next });
         assertOk(result, e.log.refsFor(`pay:${next}`)[0], `${next} after a repeated approval`);
         const sentAt = wire.received.get(`pay:${next}`);
+        assert.ok(sentAt !== undefined, `${next} reached the terminal`);
         const repeat = wire.writes.find((write) => write.repeat);
+        assert.ok(repeat, 'the approval was repeated');
         assert.ok(repeat.delivered && sentAt < repeat.at, `the repeat (+${(repeat.at - answeredAt).toFixed(0)} ms) came while the next was open (sent +${(sentAt - answeredAt).toFixed(0)} ms)`);
       });
     });
   });
 
   describe('serial: a repeat of a late answer never answers the next request', () => {
-    const serial = MODELS.find((model) => model.kind === 'serial');
+    const serial = SERIAL;
     // The late answer ends the wait; the link stays (a serial port is not replaced for it), so the
     // next request, queued meanwhile, must still wait for the link to be quiet after it.
-    for (const kind of ['approval', 'decline']) {
+    for (const kind of ['approval', 'decline'] as const) {
       it(`a late ${kind} repeated 400 ms later: the queued request goes out after the quiet time and gets its own answer`, async () => {
         await withSimulator(serial, { responseTimeoutMs: 400, lateAnswerWindowMs: 3000, queueLimit: 1 }, async (e) => {
-          e.simulator.nextBehaviours.push({ ...(kind === 'decline' && { fault: 'decline' }), delayMs: 700, repeatAfterMs: 400 }, { delayMs: 800 });
-          const late = [];
+          const repeating: RepeatingBehaviour = { ...(kind === 'decline' && { fault: 'decline' }), delayMs: 700, repeatAfterMs: 400 };
+          e.simulator.nextBehaviours.push(repeating, { delayMs: 800 });
+          const late: LateAnswer[] = [];
           e.client.onLateAnswer((answer) => late.push(answer));
           const first = unique('LATE');
           const next = unique('NEXT');
@@ -386,7 +467,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
           await sleep(50);
           const queued = e.client.pay({ amount: '2.00', invoice: next }, { responseTimeoutMs: 5000 });
           const [a, b] = await Promise.all([timedOut, queued]);
-          assert.equal(`${a.code}/${a.outcome}`, 'TIMEOUT/unknown', summary(a));
+          assert.equal(`${failed(a).code}/${failed(a).outcome}`, 'TIMEOUT/unknown', summary(a));
           assert.equal(late.length, 1, "the late answer was taken as the first request's");
           assertOk(b, e.log.refsFor(`pay:${next}`)[0], `${next} after a repeated late ${kind}`);
         });
@@ -395,7 +476,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
   });
 
   describe('an answer that contradicts itself, or a second different answer, is PROTOCOL with the outcome unknown', () => {
-    const CASES = [
+    const CASES: { name: string; answer: (write: Write, t: HandMade) => void; message: RegExp }[] = [
       {
         name: 'ERROR with status 0 (TRANSACTION_SUCCESS)',
         answer: (write) => write('<payresp><result>ERROR</result><status>0</status><status_text>TRANSACTION_SUCCESS</status_text><ref>C-1</ref></payresp>'),
@@ -419,14 +500,16 @@ describe('reply rules: how an answer is matched to its request, in each connecti
       for (const kase of CASES) {
         it(`${model.name}: ${kase.name} -> PROTOCOL/unknown, recorded unknown`, async () => {
           await withHandMade(model, {}, async (t) => {
-            t.onRequest = (xml, write) => kase.answer(write, t);
+            t.onRequest = (_xml, write) => kase.answer(write, t);
             const invoice = unique('CONTRA');
             const result = await t.client.pay({ amount: '1.00', invoice });
             assertUnknown(result, 'PROTOCOL', invoice);
-            assert.match(result.message, kase.message);
+            assert.match(failed(result).message, kase.message);
             assert.equal(t.requests.length, 1);
-            let records;
-            await waitFor(() => (records = journalRecords(t.journalFile, `pay:${invoice}`)).ends.length === 1, 'the end line');
+            const records = await waitFor(() => {
+              const found = journalRecords(t.journalFile, `pay:${invoice}`);
+              return found.ends.length === 1 ? found : undefined;
+            }, 'the end line');
             assert.equal(records.ends[0].outcome, 'unknown');
             assert.deepEqual(
               t.journal.unresolved.map((entry) => entry.invoice),
@@ -443,9 +526,10 @@ describe('reply rules: how an answer is matched to its request, in each connecti
       it(`${model.name}: after the terminal restarted (new connection, refs counted from the start), an approval with an earlier ref is taken at once`, async () => {
         await withHandMade(model, { responseTimeoutMs: 3000 }, async (t) => {
           let count = 0;
-          t.onRequest = (xml, write) => write(approval(`R-${++count}`));
+          t.onRequest = (_xml, write) => write(approval(`R-${++count}`));
           assertOk(await t.client.pay({ amount: '1.00', invoice: unique('BEFORE') }), 'R-1', 'before the restart');
           // The app restarts: its connection is gone and it counts refs from the start again.
+          assert.ok(t.dropConnections, 'a TCP terminal can drop its connections');
           t.dropConnections();
           count = 0;
           await waitFor(() => t.client.connectionState === 'disconnected', 'the client to see the connection go');
@@ -458,16 +542,16 @@ describe('reply rules: how an answer is matched to its request, in each connecti
       });
     }
 
-    const SAME_LINK = [MODELS.find((model) => model.connectionMode === 'reuse'), MODELS.find((model) => model.kind === 'serial')];
+    const SAME_LINK = [TCP_REUSE, SERIAL];
     for (const model of SAME_LINK) {
       it(`${model.name}: on the same link, an approval carrying an earlier request's ref is a repeat: ignored, and the request times out naming that ref`, async () => {
         await withHandMade(model, { responseTimeoutMs: 600 }, async (t) => {
-          t.onRequest = (xml, write) => write(approval('SAME-REF'));
+          t.onRequest = (_xml, write) => write(approval('SAME-REF'));
           assertOk(await t.client.pay({ amount: '1.00', invoice: unique('FIRST') }), 'SAME-REF', 'the first request');
           const second = unique('SECOND');
           const result = await t.client.pay({ amount: '2.00', invoice: second });
           assertUnknown(result, 'TIMEOUT', second);
-          assert.match(result.message, /approval with ref SAME-REF, which an earlier request had already received/);
+          assert.match(failed(result).message, /approval with ref SAME-REF, which an earlier request had already received/);
           assert.equal(t.requests.length, 2);
           assert.equal(t.connections, 1, 'both went over one link');
         });
@@ -480,10 +564,10 @@ describe('reply rules: how an answer is matched to its request, in each connecti
       for (const [ending, tail] of [
         ['newline', '</pay>\n'],
         ['none', '</pay>'],
-      ]) {
+      ] satisfies [RequestEnding, string][]) {
         it(`${model.name}: requestEnding "${ending}" -> the bytes end with ${JSON.stringify(tail)}`, async () => {
           await withHandMade(model, { requestEnding: ending }, async (t) => {
-            t.onRequest = (xml, write) => write(approval('E-1'));
+            t.onRequest = (_xml, write) => write(approval('E-1'));
             assertOk(await t.client.pay({ amount: '1.00', invoice: unique('END') }), 'E-1', 'the request');
             await sleep(50); // anything sent after the closing tag has arrived by now
             assert.ok(t.raw.startsWith('<?xml'), JSON.stringify(t.raw.slice(0, 20)));
