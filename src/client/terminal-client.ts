@@ -1025,7 +1025,11 @@ export class TerminalClient {
   }
 }
 
-function draftFromFields(action: Action, given: ActionFields | null | undefined): RequestDraft {
+/**
+ * The request draft pay(), refund(), … make of their fields. Exported for the tests (they compare
+ * what reached the terminal with the request built from it); not part of the package's API.
+ */
+export function draftFromFields(action: Action, given: ActionFields | null | undefined): RequestDraft {
   const fields: ActionFields = typeof given === 'object' && given !== null ? given : {};
   return {
     action,
