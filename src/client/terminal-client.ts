@@ -43,6 +43,9 @@ export type { TransactionPhase, TransactOptions, TransactionState } from './tran
 export type ConnectionMode = 'per-request' | 'reuse' | 'keep-open';
 export const CONNECTION_MODES: readonly ConnectionMode[] = ['per-request', 'reuse', 'keep-open'];
 
+/** Test-only seam: the internal steps of a client a test may make fail (TerminalClient.replaceStepForTests). */
+export type ClientStepForTests = 'endUnknown' | 'confirm' | 'onAnswer';
+
 export interface TerminalClientOptions {
   readonly transport: Transport;
   /** Default `per-request`; `keepOpen: true` means `keep-open`. */
@@ -1015,6 +1018,21 @@ export class TerminalClient {
     );
   }
 
+  /**
+   * Test-only seam, not part of the API: test/robustness-steps.test.ts makes these internal steps
+   * fail, in turn, on a running client, to show that every request still ends with exactly one
+   * result. Puts what `replace` makes of the step (it is handed the step itself, for this client)
+   * in its place on this client; returns the undo.
+   */
+  replaceStepForTests(step: ClientStepForTests, replace: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
+    const steps = TerminalClient.prototype;
+    const original = (...args: unknown[]): unknown => (steps[step] as (this: TerminalClient, ...args: unknown[]) => unknown).apply(this, args);
+    Object.defineProperty(this, step, { value: replace(original), writable: true, enumerable: true, configurable: true });
+    return () => {
+      Reflect.deleteProperty(this, step);
+    };
+  }
+
   /** Gives up a readiness check under way: its connection attempt is dropped, its connection closed. */
   private cancelCheck(): void {
     const check = this.check;
@@ -1025,7 +1043,11 @@ export class TerminalClient {
   }
 }
 
-function draftFromFields(action: Action, given: ActionFields | null | undefined): RequestDraft {
+/**
+ * The request draft pay(), refund(), … make of their fields. Exported for the tests (they compare
+ * what reached the terminal with the request built from it); not part of the package's API.
+ */
+export function draftFromFields(action: Action, given: ActionFields | null | undefined): RequestDraft {
   const fields: ActionFields = typeof given === 'object' && given !== null ? given : {};
   return {
     action,

@@ -1,33 +1,53 @@
-'use strict';
 // The five actions over a serial link, with a real pty pair from socat standing in for the
 // terminal's Bluetooth link (/dev/rfcomm0), in the client and in a real Node-RED runtime.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { SerialPort } = require('serialport');
-const helper = require('node-red-node-test-helper');
-const { SerialTransport, TerminalClient, TerminalSimulator } = require('../dist/src');
-const terminalNode = require('../dist/nodes/mypos-terminal.js');
-const actionNodes = require('../dist/nodes/mypos-actions.js');
-const { PtyPair } = require('./support/pty');
-const { delay, waitFor } = require('./support/wait');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { SerialPort } from 'serialport';
+import helper from 'node-red-node-test-helper';
+import { SerialTransport, TerminalClient, TerminalSimulator } from '../src';
+import type { ConnectionState, TerminalClientOptions, TransactionFailure, TransactionResult } from '../src';
+import terminalNode from '../nodes/mypos-terminal';
+import actionNodes from '../nodes/mypos-actions';
+import type { TerminalConfigNode } from '../nodes/terminal-settings';
+import type { Node, NodeStatus } from '../nodes/node-red';
+import { PtyPair } from './support/pty';
+import { delay, waitFor } from './support/wait';
+import { nodeRedPath } from './support/node-red-path';
 
-helper.init(require('./support/node-red-path').nodeRedPath());
+helper.init(nodeRedPath());
 
-async function openRawPort(path) {
+async function openRawPort(path: string): Promise<SerialPort> {
   const port = new SerialPort({ path, baudRate: 115200, autoOpen: false, lock: false });
-  await new Promise((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
   return port;
 }
 
-function closePort(port) {
+function closePort(port: SerialPort): Promise<void> {
   return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
+}
+
+/** The `mypos-terminal` config node of the loaded flow with this id. */
+const configNode = (id: string): TerminalConfigNode => helper.getNode(id) as unknown as TerminalConfigNode;
+
+/** What a failed result said, for the assertion message of a result expected to be OK. */
+const said = (result: TransactionResult): string | undefined => (result.result === 'ERROR' ? result.message : undefined);
+
+/** A result that must be a failure, for reading what failed. */
+function failure(result: TransactionResult): TransactionFailure {
+  assert.equal(result.result, 'ERROR', `expected a failure, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** What a helper node received: a message carrying a result. */
+interface ResultMessage {
+  payload: TransactionResult;
 }
 
 describe('serial link (socat pty pair)', function () {
   this.timeout(15000);
-  let pty;
-  let simulator;
-  let client;
+  let pty: PtyPair;
+  let simulator: TerminalSimulator;
+  let client: TerminalClient | undefined;
 
   beforeEach(async () => {
     pty = new PtyPair();
@@ -39,12 +59,12 @@ describe('serial link (socat pty pair)', function () {
   afterEach(async () => {
     client?.close();
     client = undefined;
-    await simulator?.close();
+    await simulator.close();
     await pty.dispose();
   });
 
-  function newClient(options = {}) {
-    client = new TerminalClient({
+  function newClient(options: Partial<TerminalClientOptions> = {}): TerminalClient {
+    const created = new TerminalClient({
       transport: new SerialTransport({ path: pty.nodeSide }),
       keepOpen: true,
       reconnectMinMs: 50,
@@ -52,27 +72,28 @@ describe('serial link (socat pty pair)', function () {
       responseTimeoutMs: 3000,
       ...options,
     });
-    client.start();
-    return client;
+    client = created;
+    created.start();
+    return created;
   }
 
   it('runs all five actions over the serial link', async () => {
     const terminal = newClient();
     const paid = await terminal.pay({ amount: '12.50', invoice: 'S-1' });
-    assert.equal(paid.result, 'OK', paid.message);
+    assert.equal(paid.result, 'OK', said(paid));
     assert.equal(paid.amount, '12.50');
     const refunded = await terminal.refund({ amount: 2, invoice: 'S-2' });
-    assert.equal(refunded.result, 'OK', refunded.message);
+    assert.equal(refunded.result, 'OK', said(refunded));
     const authorized = await terminal.preauth({ amount: '30', invoice: 'S-3' });
-    assert.equal(authorized.result, 'OK', authorized.message);
+    assert.equal(authorized.result, 'OK', said(authorized));
     assert.ok(authorized.ref.length > 0);
     const completed = await terminal.complete({ amount: '25.00', preauthcode: authorized.ref });
-    assert.equal(completed.result, 'OK', completed.message);
+    assert.equal(completed.result, 'OK', said(completed));
     const second = await terminal.preauth({ amount: '5', invoice: 'S-4' });
     const cancelled = await terminal.cancel({ preauthcode: second.ref });
-    assert.equal(cancelled.result, 'OK', cancelled.message);
+    assert.equal(cancelled.result, 'OK', said(cancelled));
     assert.deepEqual(
-      simulator.received.map((m) => m.request.action),
+      simulator.received.map((m) => m.request?.action),
       ['pay', 'refund', 'preauth', 'complete', 'preauth', 'cancel'],
     );
     assert.equal(simulator.preauthState(authorized.ref), 'completed');
@@ -82,7 +103,7 @@ describe('serial link (socat pty pair)', function () {
   it('reports a decline with the terminal status', async () => {
     const terminal = newClient();
     simulator.behaviour = { fault: 'decline' };
-    const result = await terminal.pay({ amount: '3.00' });
+    const result = failure(await terminal.pay({ amount: '3.00' }));
     assert.equal(result.code, 'TERMINAL');
     assert.equal(result.outcome, 'failed');
     assert.equal(result.status, 2);
@@ -93,13 +114,12 @@ describe('serial link (socat pty pair)', function () {
     const terminal = newClient();
     simulator.behaviour = { fault: 'bytewise', byteDelayMs: 1 };
     const result = await terminal.pay({ amount: '4.00' });
-    assert.equal(result.result, 'OK', result.message);
+    assert.equal(result.result, 'OK', said(result));
     assert.match(result.ref, /^[0-9]+$/);
   });
 
   it('decodes a multi-byte UTF-8 status text split across reads', async () => {
     await simulator.close();
-    simulator = undefined;
     const far = await openRawPort(pty.terminalSide);
     try {
       let request = '';
@@ -119,7 +139,7 @@ describe('serial link (socat pty pair)', function () {
         await delay(30);
         start = cut;
       }
-      const result = await pending;
+      const result = failure(await pending);
       assert.equal(result.code, 'TERMINAL');
       assert.equal(result.statusText, 'Ügyfél megszakította – Hibás');
       assert.equal(result.statusName, 'TRANSACTION_CANCELED');
@@ -130,7 +150,7 @@ describe('serial link (socat pty pair)', function () {
 
   it('ends an open request as CONNECTION_LOST when the device vanishes, refuses promptly while it is away, and works again when it returns', async () => {
     const terminal = newClient({ lateAnswerWindowMs: 200 });
-    const states = [];
+    const states: ConnectionState[] = [];
     terminal.onConnectionState((state) => states.push(state));
     await waitFor(() => terminal.connectionState === 'connected', 'the port to open');
     simulator.behaviour = { delayMs: 5000 };
@@ -139,17 +159,17 @@ describe('serial link (socat pty pair)', function () {
     await simulator.close();
     await pty.stop();
 
-    const lost = await pending;
+    const lost = failure(await pending);
     assert.equal(lost.code, 'CONNECTION_LOST');
     assert.equal(lost.outcome, 'unknown');
     assert.match(lost.message, /check the terminal/);
     assert.equal(terminal.connectionState, 'disconnected');
     // Its answer may still come when the link is back: nothing else goes out until the window passed.
-    assert.equal((await terminal.pay({ amount: '8.00', invoice: 'TOO-SOON' })).code, 'BUSY');
+    assert.equal(failure(await terminal.pay({ amount: '8.00', invoice: 'TOO-SOON' })).code, 'BUSY');
     await waitFor(() => !terminal.busy, 'the window for a late answer to pass');
 
     const startedAt = Date.now();
-    const absent = await terminal.pay({ amount: '8.00', invoice: 'ABSENT-1' });
+    const absent = failure(await terminal.pay({ amount: '8.00', invoice: 'ABSENT-1' }));
     assert.equal(absent.code, 'CONNECT');
     assert.equal(absent.outcome, 'not-sent');
     assert.ok(Date.now() - startedAt < 1000, `refused after ${Date.now() - startedAt} ms`);
@@ -159,10 +179,10 @@ describe('serial link (socat pty pair)', function () {
     await simulator.serveSerial(pty.terminalSide);
     await waitFor(() => terminal.connectionState === 'connected', 'the keep-open loop to reopen the port', 5000);
     const back = await terminal.pay({ amount: '9.00', invoice: 'BACK-1' });
-    assert.equal(back.result, 'OK', back.message);
+    assert.equal(back.result, 'OK', said(back));
     // Nothing written to the dead port went out later: the new terminal saw only the new request.
     assert.deepEqual(
-      simulator.received.map((m) => m.request.invoice),
+      simulator.received.map((m) => m.request?.invoice),
       ['BACK-1'],
     );
     assert.ok(states.includes('disconnected'));
@@ -172,8 +192,8 @@ describe('serial link (socat pty pair)', function () {
 
 describe('serial link in Node-RED', function () {
   this.timeout(15000);
-  let pty;
-  let simulator;
+  let pty: PtyPair;
+  let simulator: TerminalSimulator;
 
   beforeEach(async () => {
     pty = new PtyPair();
@@ -188,15 +208,15 @@ describe('serial link in Node-RED', function () {
     await pty.dispose();
   });
 
-  function serialTerminal(id, path) {
+  function serialTerminal(id: string, path: string): Record<string, string> {
     return { id, type: 'mypos-terminal', name: `Terminal ${id}`, connection: 'serial', serialPath: path, baudRate: '115200', responseTimeout: '5', connectTimeout: '2', decimals: '2', maxAmount: '' };
   }
 
-  function actionNode(id, type, terminal, wires = [['ok'], ['err']]) {
+  function actionNode(id: string, type: string, terminal: string, wires: string[][] = [['ok'], ['err']]): Record<string, unknown> {
     return { id, type, name: `Node ${id}`, terminal, receipt: 'ON', custrcpt: 'ON', wires };
   }
 
-  const outputs = () => [
+  const outputs = (): Record<string, string>[] => [
     { id: 'ok', type: 'helper' },
     { id: 'err', type: 'helper' },
   ];
@@ -205,21 +225,22 @@ describe('serial link in Node-RED', function () {
     const flow = [serialTerminal('term', pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), ...outputs()];
     await helper.load([terminalNode, actionNodes], flow);
     const pay = helper.getNode('pay');
-    const statuses = [];
-    const originalStatus = pay.status.bind(pay);
-    pay.status = (status) => {
+    const shown = pay as unknown as Node;
+    const statuses: (string | undefined)[] = [];
+    const originalStatus = shown.status.bind(shown);
+    shown.status = (status: NodeStatus) => {
       statuses.push(status.text);
       return originalStatus(status);
     };
-    await waitFor(() => helper.getNode('term').client?.connectionState === 'connected', 'the port to open');
-    const received = new Promise((resolve) => helper.getNode('ok').once('input', resolve));
+    await waitFor(() => configNode('term').client?.connectionState === 'connected', 'the port to open');
+    const received = new Promise<ResultMessage>((resolve) => helper.getNode('ok').once('input', resolve));
     pay.receive({ payload: '11.00', invoice: 'NR-SERIAL-1' });
     const msg = await received;
     assert.equal(msg.payload.result, 'OK');
     assert.equal(msg.payload.amount, '11.00');
-    assert.equal(simulator.received[0].request.invoice, 'NR-SERIAL-1');
+    assert.equal(simulator.received[0].request?.invoice, 'NR-SERIAL-1');
     assert.ok(
-      statuses.some((text) => /approved 11\.00/.test(text)),
+      statuses.some((text) => /approved 11\.00/.test(text ?? '')),
       statuses.join(' | '),
     );
 
@@ -234,13 +255,13 @@ describe('serial link in Node-RED', function () {
     try {
       const flow = [serialTerminal('first', pty.nodeSide), serialTerminal('second', alias), actionNode('pay1', 'mypos-pay', 'first'), actionNode('pay2', 'mypos-pay', 'second'), ...outputs()];
       await helper.load([terminalNode, actionNodes], flow);
-      const first = await helper.getNode('first').whenClient;
-      const second = await helper.getNode('second').whenClient;
+      const first = await configNode('first').whenClient;
+      const second = await configNode('second').whenClient;
       assert.equal(first, second, 'one client, so one port');
-      await waitFor(() => first.connectionState === 'connected', 'the port to open');
+      await waitFor(() => first?.connectionState === 'connected', 'the port to open');
       simulator.behaviour = { delayMs: 300 };
-      const results = [];
-      const collect = (msg) => results.push(msg.payload);
+      const results: TransactionResult[] = [];
+      const collect = (msg: ResultMessage): number => results.push(msg.payload);
       helper.getNode('ok').on('input', collect);
       helper.getNode('err').on('input', collect);
       helper.getNode('pay1').receive({ payload: 1, invoice: 'SER-1' });
@@ -254,9 +275,9 @@ describe('serial link in Node-RED', function () {
       simulator.behaviour = {};
       helper.getNode('pay2').receive({ payload: 1, invoice: 'SER-1' });
       await waitFor(() => results.length === 3, 'the repeat', 3000);
-      assert.equal(results[2].code, 'DUPLICATE', 'an invoice paid through one is refused through the other');
+      assert.equal(failure(results[2]).code, 'DUPLICATE', 'an invoice paid through one is refused through the other');
       assert.deepEqual(
-        simulator.received.map((m) => m.request.invoice),
+        simulator.received.map((m) => m.request?.invoice),
         ['SER-1'],
       );
     } finally {
@@ -267,36 +288,36 @@ describe('serial link in Node-RED', function () {
   it('keeps the port open for the other nodes when one action node is redeployed', async () => {
     const flow = [serialTerminal('term', pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), actionNode('refund', 'mypos-refund', 'term'), ...outputs()];
     await helper.load([terminalNode, actionNodes], flow);
-    await waitFor(() => helper.getNode('term').client?.connectionState === 'connected', 'the port to open');
-    const client = helper.getNode('term').client;
-    const states = [];
-    client.onConnectionState((state) => states.push(state));
+    await waitFor(() => configNode('term').client?.connectionState === 'connected', 'the port to open');
+    const client = configNode('term').client;
+    const states: ConnectionState[] = [];
+    client?.onConnectionState((state) => states.push(state));
 
     const changed = flow.map((node) => (node.id === 'refund' ? { ...node, name: 'renamed', receipt: 'OFF' } : node));
     await helper.setFlows(changed, 'nodes');
-    assert.equal(helper.getNode('term').client, client, 'the config node was not restarted');
-    assert.equal(client.connectionState, 'connected');
+    assert.equal(configNode('term').client, client, 'the config node was not restarted');
+    assert.equal(client?.connectionState, 'connected');
     assert.deepEqual(states, []);
 
-    const paid = new Promise((resolve) => helper.getNode('ok').once('input', resolve));
+    const paid = new Promise<ResultMessage>((resolve) => helper.getNode('ok').once('input', resolve));
     helper.getNode('pay').receive({ payload: '2.00' });
     assert.equal((await paid).payload.result, 'OK');
-    const refunded = new Promise((resolve) => helper.getNode('ok').once('input', resolve));
+    const refunded = new Promise<ResultMessage>((resolve) => helper.getNode('ok').once('input', resolve));
     helper.getNode('refund').receive({ payload: '1.00' });
     assert.equal((await refunded).payload.result, 'OK');
-    assert.equal(simulator.received[1].request.receipt, 'OFF');
+    assert.equal(simulator.received[1].request?.receipt, 'OFF');
   });
 
   it('closes the port when the config node is removed', async () => {
     const flow = [serialTerminal('term', pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), ...outputs()];
     await helper.load([terminalNode, actionNodes], flow);
-    await waitFor(() => helper.getNode('term').client?.connectionState === 'connected', 'the port to open');
+    await waitFor(() => configNode('term').client?.connectionState === 'connected', 'the port to open');
     await helper.setFlows(outputs(), 'full');
     // The device can be opened with a lock again: nobody holds it any more.
     await waitFor(async () => {
       try {
         const port = new SerialPort({ path: pty.nodeSide, baudRate: 115200, autoOpen: false, lock: true });
-        await new Promise((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+        await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
         await closePort(port);
         return true;
       } catch {
