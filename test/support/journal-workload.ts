@@ -2,7 +2,7 @@
 // at every operation) and the kill -9 suite (a real process killed at every operation): what
 // the journal promised, and what must hold when it is loaded again.
 import assert from 'node:assert/strict';
-import type { Journal } from '../../src/journal/journal';
+import type { BeginOptions, Journal } from '../../src/journal/journal';
 import type { Finding } from '../../src/journal/record';
 import { createRequest } from '../../src/protocol';
 import type { Action, Field, TerminalRequest, TransactionResult } from '../../src/protocol';
@@ -210,4 +210,11 @@ export function violations(journal: Journal, promised: Expected, label: string):
   }
   if (journal.damaged.length > 0) found.push(`${label}: damaged lines reported: ${journal.damaged.map((d) => `${d.reason} at ${d.offset}`).join(', ')}`);
   return found;
+}
+
+/** Records a request that the journal must accept, and returns its id. */
+export async function beginId(journal: Journal, req: TerminalRequest, options?: BeginOptions): Promise<string> {
+  const begun = await journal.begin(req, options);
+  assert.equal(begun.refusal, undefined, `begin refused: ${begun.refusal?.message}`);
+  return begun.id;
 }
