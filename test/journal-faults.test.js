@@ -21,11 +21,12 @@ const { waitFor } = require('./support/wait');
 helper.init(require('./support/node-red-path').nodeRedPath());
 const { events: runtimeEvents } = require(require.resolve('@node-red/util', { paths: [require('./support/node-red-path').nodeRedRoot()] }));
 
-const KILL_CHILD = path.join(__dirname, 'support', 'journal-kill-child.js');
+const { typeScriptChild } = require('./support/typescript-child');
+const KILL_CHILD = path.join(__dirname, 'support', 'journal-kill-child.ts');
 
 function runChild(file, killAt) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KILL_CHILD, file, String(killAt)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, typeScriptChild(KILL_CHILD, file, String(killAt)), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => (out += chunk));

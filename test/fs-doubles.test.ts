@@ -1,25 +1,27 @@
-'use strict';
 // The file-system doubles the journal's crash-consistency tests stand on: MemoryFileSystem's
 // power-loss model and FaultFileSystem's numbered faults, over memory and over the real disk.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { nodeFileSystem } = require('../dist/src/journal/file-system');
-const { MemoryFileSystem } = require('./support/memory-fs');
-const { FaultFileSystem } = require('./support/fault-fs');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { nodeFileSystem } from '../src/journal/file-system';
+import type { JournalFileSystem, JournalHandle } from '../src/journal/file-system';
+import { MemoryFileSystem } from './support/memory-fs';
+import type { Unsynced } from './support/memory-fs';
+import { FaultFileSystem } from './support/fault-fs';
+import type { FaultKind, OperationEntry } from './support/fault-fs';
 
 /** 'settled' or 'pending' after `ms`, leaving no timer behind. */
-async function stateAfter(promise, ms = 20) {
-  let timer;
-  const pending = new Promise((resolve) => {
+async function stateAfter(promise: Promise<unknown>, ms = 20): Promise<'settled' | 'pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<'pending'>((resolve) => {
     timer = setTimeout(resolve, ms, 'pending');
   });
   try {
     return await Promise.race([
       promise.then(
-        () => 'settled',
-        () => 'settled',
+        () => 'settled' as const,
+        () => 'settled' as const,
       ),
       pending,
     ]);
@@ -28,22 +30,22 @@ async function stateAfter(promise, ms = 20) {
   }
 }
 
-async function writeString(handle, text, position) {
+async function writeString(handle: JournalHandle, text: string, position: number): Promise<number> {
   const buffer = Buffer.from(text);
   return handle.write(buffer, 0, buffer.length, position);
 }
 
-async function readAll(handle) {
+async function readAll(handle: JournalHandle): Promise<string> {
   const { size } = await handle.stat();
   const buffer = Buffer.alloc(size);
   const read = await handle.read(buffer, 0, size, 0);
   return buffer.subarray(0, read).toString();
 }
 
-const text = (memory, file) => memory.readFileSync(file).toString();
+const text = (memory: MemoryFileSystem, file: string): string => memory.readFileSync(file).toString();
 
 /** The careful way to replace a file's content: write a new file, flush it, rename it over, flush the directory. */
-async function replaceAtomically(fileSystem, file, content, { flushData = true } = {}) {
+async function replaceAtomically(fileSystem: JournalFileSystem, file: string, content: string, { flushData = true } = {}): Promise<void> {
   const temporary = `${file}.tmp`;
   const handle = await fileSystem.open(temporary, 'create');
   await writeString(handle, content, 0);
@@ -54,7 +56,7 @@ async function replaceAtomically(fileSystem, file, content, { flushData = true }
 }
 
 describe('MemoryFileSystem', () => {
-  let memory;
+  let memory: MemoryFileSystem;
   beforeEach(() => {
     memory = new MemoryFileSystem();
     memory.writeFileSync('/data/journal.jsonl', 'old');
@@ -205,7 +207,7 @@ describe('MemoryFileSystem', () => {
       const stats = await memory.stat('/data/pipe');
       assert.equal(stats.isFile(), false);
       assert.equal(stats.isDirectory(), false);
-      for (const mode of ['journal', 'read']) {
+      for (const mode of ['journal', 'read'] as const) {
         const handle = await memory.open('/data/pipe', mode);
         assert.equal((await handle.stat()).isFile(), false);
         const operation = mode === 'read' ? handle.read(Buffer.alloc(1), 0, 1, 0) : writeString(handle, 'x', 0);
@@ -301,7 +303,8 @@ describe('MemoryFileSystem', () => {
       assert.equal(text(memory.crash({ unsynced: 'torn' }), '/data/log'), 'abcdefg');
       await handle.truncate(2); // shorter than durable: nothing to tear
       assert.equal(text(memory.crash({ unsynced: 'torn' }), '/data/log'), 'abcd');
-      assert.throws(() => memory.crash({ unsynced: 'maybe' }), TypeError);
+      // A mode the type does not allow, as a JavaScript caller could pass it.
+      assert.throws(() => memory.crash({ unsynced: 'maybe' as Unsynced }), TypeError);
     });
 
     it('makes what survived the durable state of a new device with the same inode numbers', async () => {
@@ -349,8 +352,8 @@ describe('MemoryFileSystem', () => {
 });
 
 describe('FaultFileSystem', () => {
-  let memory;
-  let faulty;
+  let memory: MemoryFileSystem;
+  let faulty: FaultFileSystem;
   beforeEach(() => {
     memory = new MemoryFileSystem();
     memory.writeFileSync('/data/journal.jsonl', 'old');
@@ -358,7 +361,7 @@ describe('FaultFileSystem', () => {
   });
 
   it('numbers and logs every file-system and handle operation, calling onOperation before each', async () => {
-    const seen = [];
+    const seen: (OperationEntry & { existed: boolean })[] = [];
     faulty.onOperation = (entry) => seen.push({ ...entry, existed: memory.existsSync('/data/new') });
     const handle = await faulty.open('/data/new', 'journal');
     await writeString(handle, 'abc', 0);
@@ -378,8 +381,8 @@ describe('FaultFileSystem', () => {
       { n: 6, op: 'rename', path: '/data/new', dest: '/data/renamed' },
       { n: 7, op: 'syncDirectory', path: '/data' },
     ]);
-    assert.equal(seen[0].existed, false, 'the hook runs before the open creates the file');
-    assert.equal(seen[1].existed, true);
+    assert.equal(seen[0]?.existed, false, 'the hook runs before the open creates the file');
+    assert.equal(seen[1]?.existed, true);
     assert.equal(text(memory.crash(), '/data/renamed'), 'abc');
   });
 
@@ -469,7 +472,7 @@ describe('FaultFileSystem', () => {
     await faulty.stat('/data');
     faulty.reset();
     assert.equal(faulty.ops, 0);
-    assert.deepEqual(faulty.log, []);
+    assert.deepEqual([...faulty.log], []); // a copy: asserting on faulty.log itself would narrow it to never[] for the checks below
     await faulty.stat('/data');
     await faulty.stat('/data');
     await faulty.stat('/data');
@@ -484,11 +487,12 @@ describe('FaultFileSystem', () => {
     await faulty.stat('/data');
     assert.throws(() => faulty.failAt(1, 'error'), RangeError);
     assert.throws(() => faulty.failAt(2.5, 'error'), RangeError);
-    assert.throws(() => faulty.failAt(2, 'slow'), TypeError);
+    // A kind the type does not allow, as a JavaScript caller could pass it.
+    assert.throws(() => faulty.failAt(2, 'slow' as FaultKind), TypeError);
   });
 
   it('a crash at every operation of an atomic replace leaves the old or the new content, never else', async () => {
-    const run = async (fileSystem) => replaceAtomically(fileSystem, '/data/journal.jsonl', 'new');
+    const run = async (fileSystem: JournalFileSystem): Promise<void> => replaceAtomically(fileSystem, '/data/journal.jsonl', 'new');
     const withOldContent = () => {
       const fresh = new MemoryFileSystem();
       fresh.writeFileSync('/data/journal.jsonl', 'old');
@@ -496,14 +500,14 @@ describe('FaultFileSystem', () => {
     };
     const counting = new FaultFileSystem(withOldContent());
     await run(counting);
-    const outcomes = new Set();
+    const outcomes = new Set<string>();
     // One run past the last operation: the replace completes.
     for (let n = 1; n <= counting.ops + 1; n += 1) {
       memory = withOldContent();
       faulty = new FaultFileSystem(memory);
       faulty.failAt(n, 'crash');
-      await run(faulty).catch((error) => assert.equal(error.code, 'ECRASH'));
-      for (const unsynced of ['lost', 'kept', 'torn']) {
+      await run(faulty).catch((error: unknown) => assert.equal((error as { code?: unknown }).code, 'ECRASH'));
+      for (const unsynced of ['lost', 'kept', 'torn'] as const) {
         const survived = text(memory.crash({ unsynced }), '/data/journal.jsonl');
         assert.ok(['old', 'new'].includes(survived), `crash at ${n}, ${unsynced}: ${JSON.stringify(survived)}`);
         outcomes.add(survived);
@@ -514,8 +518,8 @@ describe('FaultFileSystem', () => {
 });
 
 describe('FaultFileSystem over the real file system', () => {
-  let dir;
-  let faulty;
+  let dir: string;
+  let faulty: FaultFileSystem;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-fs-doubles-'));
     faulty = new FaultFileSystem(nodeFileSystem);

@@ -1,4 +1,3 @@
-'use strict';
 // An in-memory JournalFileSystem (src/journal/file-system.ts) that models what a power cut keeps.
 // Every file has the content a reader sees now and the content that is on the device; every
 // directory has the names a reader sees now and the names that are on the device. Writes,
@@ -6,15 +5,18 @@
 // and syncDirectory copy it to the device side; crash() builds a new file system from the
 // device side alone.
 
-const { constants } = require('node:fs');
-const posix = require('node:path').posix;
+import { constants } from 'node:fs';
+import { posix } from 'node:path';
+import type { FileStats, JournalFileSystem, JournalHandle, OpenMode } from '../../src/journal/file-system';
 
 const { S_IFREG, S_IFDIR, S_IFIFO } = constants;
-const TYPE_BITS = { file: S_IFREG, directory: S_IFDIR, fifo: S_IFIFO };
-const OPEN_MODES = new Set(['journal', 'create', 'read']);
+type InodeType = 'file' | 'directory' | 'fifo';
+const TYPE_BITS: Record<InodeType, number> = { file: S_IFREG, directory: S_IFDIR, fifo: S_IFIFO };
+const OPEN_MODES = new Set<string>(['journal', 'create', 'read']);
 
 // Node's wording, so that messages read like the real ones.
-const DESCRIPTIONS = {
+type FsErrorCode = 'ENOENT' | 'EEXIST' | 'EBADF' | 'ENOTDIR' | 'EISDIR' | 'EPERM' | 'EINVAL';
+const DESCRIPTIONS: Record<FsErrorCode, string> = {
   ENOENT: 'no such file or directory',
   EEXIST: 'file already exists',
   EBADF: 'bad file descriptor',
@@ -24,14 +26,22 @@ const DESCRIPTIONS = {
   EINVAL: 'invalid argument',
 };
 
-function fsError(code, syscall, target, dest) {
+/** An error as node:fs gives it: `code`, `syscall`, `path` (and `dest` for two paths). */
+export interface FsError extends Error {
+  code: FsErrorCode;
+  syscall: string;
+  path: string;
+  dest?: string;
+}
+
+function fsError(code: FsErrorCode, syscall: string, target: string, dest?: string): FsError {
   const where = dest === undefined ? `'${target}'` : `'${target}' -> '${dest}'`;
   const error = new Error(`${code}: ${DESCRIPTIONS[code]}, ${syscall} ${where}`);
   return Object.assign(error, { code, syscall, path: target }, dest === undefined ? {} : { dest });
 }
 
 /** The names along an absolute path, '.' and '..' resolved. */
-function components(target) {
+function components(target: unknown): string[] {
   if (typeof target !== 'string' || !target.startsWith('/')) {
     throw new TypeError(`MemoryFileSystem takes absolute paths, got ${String(target)}`);
   }
@@ -39,18 +49,22 @@ function components(target) {
 }
 
 class Inode {
-  constructor(ino, type, mode) {
+  readonly ino: number;
+  readonly type: InodeType;
+  mode: number;
+  nlink = 0; // current names only: what stat reports
+  content: Buffer = Buffer.alloc(0); // what a reader sees now
+  durable: Buffer = Buffer.alloc(0); // what is on the device
+  entries = new Map<string, Inode>(); // directories: current name → inode
+  durableEntries = new Map<string, Inode>(); // directories: name → inode on the device
+
+  constructor(ino: number, type: InodeType, mode: number) {
     this.ino = ino;
     this.type = type;
     this.mode = mode & 0o7777;
-    this.nlink = 0; // current names only: what stat reports
-    this.content = Buffer.alloc(0); // what a reader sees now
-    this.durable = Buffer.alloc(0); // what is on the device
-    this.entries = new Map(); // directories: current name → inode
-    this.durableEntries = new Map(); // directories: name → inode on the device
   }
 
-  stats(dev) {
+  stats(dev: number): FileStats {
     const { ino, nlink, type } = this;
     return {
       dev,
@@ -65,7 +79,7 @@ class Inode {
 }
 
 /** Gives `inode` the current name `name` in `dir`, replacing what had it; `durable` also writes the name to the device. */
-function bind(dir, name, inode, durable = false) {
+function bind(dir: Inode, name: string, inode: Inode, durable = false): void {
   const replaced = dir.entries.get(name);
   if (replaced) replaced.nlink -= 1;
   dir.entries.set(name, inode);
@@ -73,18 +87,19 @@ function bind(dir, name, inode, durable = false) {
   if (durable) dir.durableEntries.set(name, inode);
 }
 
-function unbind(dir, name) {
-  dir.entries.get(name).nlink -= 1;
+function unbind(dir: Inode, name: string): void {
+  const inode = dir.entries.get(name);
+  if (inode) inode.nlink -= 1;
   dir.entries.delete(name);
 }
 
-function resized(buffer, length) {
+function resized(buffer: Buffer, length: number): Buffer {
   const out = Buffer.alloc(length);
   buffer.copy(out, 0, 0, Math.min(length, buffer.length));
   return out;
 }
 
-function checkRange(buffer, offset, length, position) {
+function checkRange(buffer: Buffer, offset: number, length: number, position: number): void {
   if (!Number.isInteger(offset) || !Number.isInteger(length) || !Number.isInteger(position)) {
     throw new TypeError('offset, length and position must be integers');
   }
@@ -94,17 +109,20 @@ function checkRange(buffer, offset, length, position) {
 }
 
 // A FIFO with no peer: its reads and writes wait for ever.
-const never = () => new Promise(() => {});
+const never = (): Promise<never> =>
+  new Promise(() => {
+    // never settles
+  });
 
-class MemoryHandle {
-  #inode;
-  #path;
-  #mode;
-  #dev;
-  #syncsWrites;
+class MemoryHandle implements JournalHandle {
+  readonly #inode: Inode;
+  readonly #path: string;
+  readonly #mode: OpenMode;
+  readonly #dev: number;
+  readonly #syncsWrites: boolean;
   #closed = false;
 
-  constructor(inode, target, mode, dev, syncWrites) {
+  constructor(inode: Inode, target: string, mode: OpenMode, dev: number, syncWrites: boolean) {
     this.#inode = inode;
     this.#path = target;
     this.#mode = mode;
@@ -112,12 +130,12 @@ class MemoryHandle {
     this.#syncsWrites = mode === 'journal' && syncWrites;
   }
 
-  #check(syscall, { reading = false, writing = false } = {}) {
+  #check(syscall: string, { reading = false, writing = false } = {}): void {
     const denied = (reading && this.#mode === 'create') || (writing && this.#mode === 'read');
     if (this.#closed || denied) throw fsError('EBADF', syscall, this.#path);
   }
 
-  async read(buffer, offset, length, position) {
+  async read(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
     this.#check('read', { reading: true });
     checkRange(buffer, offset, length, position);
     if (this.#inode.type === 'fifo') return never();
@@ -126,7 +144,7 @@ class MemoryHandle {
     return content.copy(buffer, offset, position, Math.min(content.length, position + length));
   }
 
-  async write(buffer, offset, length, position) {
+  async write(buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
     this.#check('write', { writing: true });
     checkRange(buffer, offset, length, position);
     const inode = this.#inode;
@@ -139,40 +157,42 @@ class MemoryHandle {
   }
 
   /** A write at the end of the file, wherever that is now (O_APPEND): only the journal's own handles append. */
-  async append(buffer) {
+  async append(buffer: Buffer): Promise<number> {
     if (this.#mode !== 'journal') throw fsError('EBADF', 'write', this.#path);
     return this.write(buffer, 0, buffer.length, this.#inode.content.length);
   }
 
-  async datasync() {
+  async datasync(): Promise<void> {
     this.#check('fdatasync');
     this.#inode.durable = Buffer.from(this.#inode.content);
   }
 
-  async truncate(length) {
+  async truncate(length: number): Promise<void> {
     this.#check('ftruncate', { writing: true });
     if (this.#inode.type === 'fifo') throw fsError('EINVAL', 'ftruncate', this.#path);
     this.#inode.content = resized(this.#inode.content, length);
   }
 
-  async stat() {
+  async stat(): Promise<FileStats> {
     this.#check('fstat');
     return this.#inode.stats(this.#dev);
   }
 
-  async chmod(mode) {
+  async chmod(mode: number): Promise<void> {
     this.#check('fchmod');
     this.#inode.mode = mode & 0o7777;
   }
 
-  async close() {
+  async close(): Promise<void> {
     this.#check('close');
     this.#closed = true;
   }
 }
 
 // What a file holds after a power cut, for data written but never made durable.
-const SURVIVING_CONTENT = {
+/** What a power cut keeps of data written but not made durable: none, all, or half of the appended tail. */
+export type Unsynced = 'lost' | 'kept' | 'torn';
+const SURVIVING_CONTENT: Record<Unsynced, (inode: Inode) => Buffer> = {
   lost: (inode) => Buffer.from(inode.durable),
   kept: (inode) => Buffer.from(inode.content),
   // Half of the appended tail reached the device; unsynced overwrites inside the durable length did not.
@@ -185,32 +205,32 @@ const SURVIVING_CONTENT = {
 // Unique across processes too: the journal names its lock after the device, and test files run side by side.
 let nextDev = process.pid * 100000;
 
-class MemoryFileSystem {
-  #dev = nextDev++;
-  #syncWrites;
+export class MemoryFileSystem implements JournalFileSystem {
+  readonly #dev = nextDev++;
+  readonly #syncWrites: boolean;
   #nextIno = 1;
-  #root = this.#newInode('directory', 0o755);
+  readonly #root = this.#newInode('directory', 0o755);
 
-  constructor({ syncWrites = true } = {}) {
+  constructor({ syncWrites = true }: { syncWrites?: boolean } = {}) {
     this.#syncWrites = syncWrites;
     this.#root.nlink = 1;
   }
 
-  get syncWrites() {
+  get syncWrites(): boolean {
     return this.#syncWrites;
   }
 
   /** This instance's device number: a crash gives the new file system another. */
-  get dev() {
+  get dev(): number {
     return this.#dev;
   }
 
-  #newInode(type, mode) {
+  #newInode(type: InodeType, mode: number): Inode {
     return new Inode(this.#nextIno++, type, mode);
   }
 
   /** The parent directory of `target` (which must exist), its last name, and the inode that name has now, if any. */
-  #locate(target, fail) {
+  #locate(target: string, fail: (code: FsErrorCode) => FsError): { parent: Inode; name: string; inode: Inode | undefined } {
     const names = components(target);
     let dir = this.#root;
     for (const name of names.slice(0, -1)) {
@@ -220,23 +240,23 @@ class MemoryFileSystem {
       dir = next;
     }
     const name = names.at(-1);
-    return { parent: dir, name, inode: name === undefined ? this.#root : dir.entries.get(name) };
+    return name === undefined ? { parent: dir, name: '', inode: this.#root } : { parent: dir, name, inode: dir.entries.get(name) };
   }
 
-  #existing(target, syscall) {
-    const fail = (code) => fsError(code, syscall, target);
-    const located = this.#locate(target, fail);
-    if (!located.inode) throw fail('ENOENT');
-    return located;
+  #existing(target: string, syscall: string): { parent: Inode; name: string; inode: Inode } {
+    const fail = (code: FsErrorCode): FsError => fsError(code, syscall, target);
+    const { parent, name, inode } = this.#locate(target, fail);
+    if (!inode) throw fail('ENOENT');
+    return { parent, name, inode };
   }
 
-  #directory(target, syscall) {
+  #directory(target: string, syscall: string): Inode {
     const { inode } = this.#existing(target, syscall);
     if (inode.type !== 'directory') throw fsError('ENOTDIR', syscall, target);
     return inode;
   }
 
-  #makeDirectories(target, mode) {
+  #makeDirectories(target: string, mode: number): void {
     const names = components(target);
     let dir = this.#root;
     names.forEach((name, index) => {
@@ -251,9 +271,9 @@ class MemoryFileSystem {
     });
   }
 
-  async open(target, mode) {
+  async open(target: string, mode: OpenMode): Promise<JournalHandle> {
     if (!OPEN_MODES.has(mode)) throw new TypeError(`unknown open mode ${String(mode)}`);
-    const fail = (code) => fsError(code, 'open', target);
+    const fail = (code: FsErrorCode): FsError => fsError(code, 'open', target);
     const located = this.#locate(target, fail);
     let { inode } = located;
     if (inode && mode === 'create') throw fail('EEXIST');
@@ -266,29 +286,29 @@ class MemoryFileSystem {
     return new MemoryHandle(inode, target, mode, this.#dev, this.#syncWrites);
   }
 
-  async stat(target) {
+  async stat(target: string): Promise<FileStats> {
     return this.#existing(target, 'stat').inode.stats(this.#dev);
   }
 
-  async realpath(target) {
+  async realpath(target: string): Promise<string> {
     this.#existing(target, 'realpath');
     return `/${components(target).join('/')}`;
   }
 
-  async mkdir(target, mode = 0o777) {
+  async mkdir(target: string, mode = 0o777): Promise<void> {
     this.#makeDirectories(target, mode);
   }
 
-  async chmod(target, mode) {
+  async chmod(target: string, mode: number): Promise<void> {
     this.#existing(target, 'chmod').inode.mode = mode & 0o7777;
   }
 
-  async readdir(target) {
+  async readdir(target: string): Promise<string[]> {
     return this.listSync(target);
   }
 
-  async rename(from, to) {
-    const fail = (code) => fsError(code, 'rename', from, to);
+  async rename(from: string, to: string): Promise<void> {
+    const fail = (code: FsErrorCode): FsError => fsError(code, 'rename', from, to);
     const source = this.#locate(from, fail);
     if (!source.inode) throw fail('ENOENT');
     const destination = this.#locate(to, fail);
@@ -301,8 +321,8 @@ class MemoryFileSystem {
     bind(destination.parent, destination.name, source.inode);
   }
 
-  async link(existing, newPath) {
-    const fail = (code) => fsError(code, 'link', existing, newPath);
+  async link(existing: string, newPath: string): Promise<void> {
+    const fail = (code: FsErrorCode): FsError => fsError(code, 'link', existing, newPath);
     const source = this.#locate(existing, fail);
     if (!source.inode) throw fail('ENOENT');
     if (source.inode.type === 'directory') throw fail('EPERM');
@@ -311,13 +331,13 @@ class MemoryFileSystem {
     bind(destination.parent, destination.name, source.inode);
   }
 
-  async unlink(target) {
+  async unlink(target: string): Promise<void> {
     const { parent, name, inode } = this.#existing(target, 'unlink');
     if (inode.type === 'directory') throw fsError('EISDIR', 'unlink', target);
     unbind(parent, name);
   }
 
-  async syncDirectory(target) {
+  async syncDirectory(target: string): Promise<void> {
     const dir = this.#directory(target, 'fsync');
     dir.durableEntries = new Map(dir.entries);
   }
@@ -327,18 +347,19 @@ class MemoryFileSystem {
    * its durable content plus, by `unsynced`, none ('lost'), all ('kept') or half of the appended
    * tail ('torn') of what was written since. Inode numbers stay; the device number and handles do not.
    */
-  crash({ unsynced = 'lost' } = {}) {
+  crash({ unsynced = 'lost' }: { unsynced?: Unsynced | undefined } = {}): MemoryFileSystem {
     if (!Object.hasOwn(SURVIVING_CONTENT, unsynced)) throw new TypeError(`unknown unsynced mode ${String(unsynced)}`);
     const surviving = SURVIVING_CONTENT[unsynced];
     const next = new MemoryFileSystem({ syncWrites: this.#syncWrites });
     next.#nextIno = this.#nextIno;
     // Keyed by inode number, so hard links stay one file.
     const copies = new Map([[this.#root.ino, next.#root]]);
-    const copyEntries = (dir, copy) => {
+    const copyEntries = (dir: Inode, copy: Inode): void => {
       for (const [name, child] of dir.durableEntries) bind(copy, name, copyInode(child), true);
     };
-    const copyInode = (inode) => {
-      if (copies.has(inode.ino)) return copies.get(inode.ino);
+    const copyInode = (inode: Inode): Inode => {
+      const copied = copies.get(inode.ino);
+      if (copied) return copied;
       const copy = new Inode(inode.ino, inode.type, inode.mode);
       copies.set(inode.ino, copy);
       copy.content = surviving(inode);
@@ -351,7 +372,7 @@ class MemoryFileSystem {
   }
 
   /** Test set-up: creates or replaces a file's content and name, durable at once, making its parents. */
-  writeFileSync(target, data) {
+  writeFileSync(target: string, data: string | Uint8Array): void {
     this.#makeDirectories(posix.dirname(target), 0o755);
     const { parent, name, inode: found } = this.#locate(target, (code) => fsError(code, 'open', target));
     if (found && found.type !== 'file') throw fsError('EISDIR', 'open', target);
@@ -363,32 +384,31 @@ class MemoryFileSystem {
   }
 
   /** The content a reader sees now. */
-  readFileSync(target) {
+  readFileSync(target: string): Buffer {
     const { inode } = this.#existing(target, 'open');
     if (inode.type === 'directory') throw fsError('EISDIR', 'read', target);
     return Buffer.from(inode.content);
   }
 
-  existsSync(target) {
+  existsSync(target: string): boolean {
     try {
       return this.#locate(target, (code) => fsError(code, 'access', target)).inode !== undefined;
     } catch (error) {
-      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
+      const { code } = error as Partial<FsError>;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
       throw error;
     }
   }
 
   /** The current names in a directory, sorted. */
-  listSync(target) {
+  listSync(target: string): string[] {
     return [...this.#directory(target, 'scandir').entries.keys()].sort();
   }
 
   /** Test set-up: a FIFO with no peer (durable at once), which the journal must never open. */
-  mkfifo(target) {
+  mkfifo(target: string): void {
     const { parent, name, inode } = this.#locate(target, (code) => fsError(code, 'mkfifo', target));
     if (inode) throw fsError('EEXIST', 'mkfifo', target);
     bind(parent, name, this.#newInode('fifo', 0o644), true);
   }
 }
-
-module.exports = { MemoryFileSystem };

@@ -1,15 +1,54 @@
-'use strict';
 // The journal workload and the checks shared by the crash-consistency suite (in memory, a fault
 // at every operation) and the kill -9 suite (a real process killed at every operation): what
 // the journal promised, and what must hold when it is loaded again.
-const assert = require('node:assert/strict');
-const { createRequest } = require('../../dist/src/protocol');
+import assert from 'node:assert/strict';
+import type { BeginOptions, Journal } from '../../src/journal/journal';
+import type { Finding } from '../../src/journal/record';
+import { createRequest } from '../../src/protocol';
+import type { Action, Field, TerminalRequest, TransactionResult } from '../../src/protocol';
+import { approved, declined, unknownOutcome } from './journal-results';
 
-const FILE = '/data/mypos-journal/journal.jsonl';
-const NOW = '2026-12-01T10:00:00.000Z';
+export const FILE = '/data/mypos-journal/journal.jsonl';
+export const NOW = '2026-12-01T10:00:00.000Z';
 
-function request(action, fields) {
-  const sourced = (value, field) => ({ value, field });
+/** What a test asks for: amount as a decimal string, the invoice or the pre-authorization code. */
+export interface RequestFields {
+  readonly amount?: string;
+  readonly invoice?: string;
+  readonly preauthcode?: string;
+}
+
+/** How a request of the workload really ended; 'open' while it has no end. */
+export type Truth = 'ok' | 'unknown' | 'failed' | 'open';
+
+/** A request the workload tried, and whether begin() resolved (it was sent). */
+export interface RequestRecord {
+  readonly invoice: string | undefined;
+  readonly action: Action;
+  readonly truth: Truth;
+  sent: boolean;
+  id?: string | undefined;
+}
+
+/** An operator's finding the workload tried, and whether resolve() resolved. */
+export interface ResolutionRecord {
+  readonly resolution: true;
+  readonly invoice: string;
+  readonly action: Action;
+  readonly finding: Finding;
+  readonly ref?: string;
+  readonly note?: string;
+  confirmed: boolean;
+}
+
+/** What the journal promised: the requests, and the problems seen while it ran (`live`) and the findings. */
+export type Promised = RequestRecord[] & { live: string[]; resolutions: ResolutionRecord[] };
+
+/** What violations() checks a reloaded journal against. */
+export type Expected = readonly RequestRecord[] & { readonly resolutions?: readonly ResolutionRecord[] };
+
+export function request(action: Action, fields: RequestFields): TerminalRequest {
+  const sourced = (value: string | undefined, field: Field): { value: string | undefined; field: Field } => ({ value, field });
   return createRequest(
     {
       action,
@@ -23,15 +62,14 @@ function request(action, fields) {
   );
 }
 
-function resultFor(outcome, ref) {
-  if (outcome === 'ok') return { result: 'OK', ref };
-  const code = outcome === 'failed' ? 'TERMINAL' : 'TIMEOUT';
-  return { result: 'ERROR', ref: '', outcome, code, status: outcome === 'failed' ? 2 : null, statusText: null, message: outcome };
+export function resultFor(outcome: 'ok' | 'failed' | 'unknown', ref = '', action: Action = 'pay'): TransactionResult {
+  if (outcome === 'ok') return approved(ref, action);
+  return outcome === 'failed' ? declined(outcome) : unknownOutcome(outcome);
 }
 
 /** A journal with history, as an earlier run (version 1 lines) and a later one (version 2) left it. */
-function seedHistory(write) {
-  const v1 = (record) => JSON.stringify({ v: 1, at: NOW, ...record });
+export function seedHistory(write: (text: string) => void): void {
+  const v1 = (record: Record<string, string>): string => JSON.stringify({ v: 1, at: NOW, ...record });
   write(
     [
       v1({ id: 'h-paid', event: 'begin', action: 'pay', invoice: 'H-PAID', amount: '10.00' }),
@@ -46,7 +84,7 @@ function seedHistory(write) {
 }
 
 /** What the history holds, as the truth after any restart. */
-const HISTORY = [
+export const HISTORY: readonly RequestRecord[] = [
   { invoice: 'H-PAID', action: 'pay', truth: 'ok', sent: true },
   { invoice: 'H-LOST', action: 'pay', truth: 'unknown', sent: true },
   { invoice: 'H-OPEN', action: 'pay', truth: 'open', sent: true },
@@ -59,12 +97,10 @@ const HISTORY = [
  * operator's finding tried and whether resolve() resolved (`confirmed`). `report(record)` hears
  * of each request and finding as it is tried and again once it counts.
  */
-async function workload(journal, report = () => undefined) {
-  const promised = [];
-  promised.live = [];
-  promised.resolutions = [];
-  const step = async (action, fields, truth, ref) => {
-    const record = { invoice: fields.invoice, action, truth: truth ?? 'open', sent: false, id: undefined };
+export async function workload(journal: Journal, report: (record: RequestRecord | ResolutionRecord) => void = () => undefined): Promise<Promised> {
+  const promised: Promised = Object.assign([], { live: [], resolutions: [] });
+  const step = async (action: Action, fields: RequestFields, truth?: 'ok' | 'failed' | 'unknown', ref?: string): Promise<RequestRecord> => {
+    const record: RequestRecord = { invoice: fields.invoice, action, truth: truth ?? 'open', sent: false, id: undefined };
     promised.push(record);
     report(record);
     let begun;
@@ -79,14 +115,14 @@ async function workload(journal, report = () => undefined) {
     record.sent = true;
     record.id = begun.id;
     report(record);
-    if (truth) await journal.end(begun.id, resultFor(truth, ref));
+    if (truth) await journal.end(begun.id, resultFor(truth, ref, action));
     return record;
   };
   // An operator's finding for a request of unknown outcome: until it is confirmed, the request
   // stays protected; once it is, "not-charged" frees its invoice at once.
-  const settle = async (id, invoice, finding, extra = {}) => {
+  const settle = async (id: string | undefined, invoice: string, finding: Finding, extra: { ref?: string; note?: string } = {}): Promise<void> => {
     if (id === undefined) return;
-    const record = { resolution: true, invoice, action: 'pay', finding, ...extra, confirmed: false };
+    const record: ResolutionRecord = { resolution: true, invoice, action: 'pay', finding, ...extra, confirmed: false };
     promised.resolutions.push(record);
     report(record);
     const blocked = () => journal.refusal(request('pay', { amount: '1', invoice }))?.code === 'DUPLICATE';
@@ -101,15 +137,19 @@ async function workload(journal, report = () => undefined) {
     if (finding === 'not-charged' && blocked()) promised.live.push(`${invoice}: still refused after its "not-charged" finding was recorded`);
     if (finding === 'charged' && !blocked()) promised.live.push(`${invoice}: no longer refused after its "charged" finding`);
   };
-  await journal.ready.catch(() => undefined);
+  // Open, or not: a journal that could not open stays closed for the workload (it retries after 5 s at the earliest).
+  const open = await journal.ready.then(
+    () => true,
+    () => false,
+  );
   await step('pay', { amount: '1', invoice: 'W-OK' }, 'ok', 'R-1');
   const unknown = await step('pay', { amount: '2', invoice: 'W-UNKNOWN' }, 'unknown');
   await step('pay', { amount: '3', invoice: 'W-OPEN' }); // in flight when the process dies
   await step('pay', { amount: '4', invoice: 'W-DECLINED' }, 'failed');
   await step('preauth', { amount: '50', invoice: 'W-PRE' }, 'ok', 'CODE-W');
   // Before compaction, which must carry it over; the history's lost payment, found charged.
-  if (journal.file) await settle('h-lost', 'H-LOST', 'charged', { ref: 'R-H2', note: 'Found in the myPOS account.' });
-  if (journal.file) await journal.file.compact();
+  if (open) await settle('h-lost', 'H-LOST', 'charged', { ref: 'R-H2', note: 'Found in the myPOS account.' });
+  if (open) await journal.compactNowForTests();
   await step('pay', { amount: '5', invoice: 'W-AFTER' }, 'ok', 'R-5');
   await settle(unknown.id, 'W-UNKNOWN', 'not-charged');
   await step('complete', { amount: '40', preauthcode: 'CODE-W' }, 'ok', 'R-6');
@@ -118,13 +158,14 @@ async function workload(journal, report = () => undefined) {
 }
 
 /** Checks a reloaded journal against what was promised; returns a list of violations. */
-function violations(journal, promised, label) {
-  const found = [];
+export function violations(journal: Journal, promised: Expected, label: string): string[] {
+  const found: string[] = [];
   const unresolved = new Set(journal.unresolved.map((entry) => entry.invoice ?? entry.preauthcode));
   const resolutions = promised.resolutions ?? [];
   // A finding is never invented: each one the journal holds was tried, as it reads.
-  const freed = new Set();
-  for (const { entry } of journal.entries.values()) {
+  const freed = new Set<string | undefined>();
+  const held = journal.history().entries;
+  for (const entry of held) {
     if (!entry.resolution) continue;
     const { finding, ref, note, by } = entry.resolution;
     const key = entry.invoice ?? entry.preauthcode;
@@ -135,8 +176,8 @@ function violations(journal, promised, label) {
   }
   // A finding that resolve() confirmed is never lost, and means what it says.
   for (const record of resolutions.filter((r) => r.confirmed)) {
-    const held = [...journal.entries.values()].find(({ entry }) => entry.invoice === record.invoice && entry.action === record.action);
-    if (held?.entry.resolution?.finding !== record.finding) found.push(`${label}: the confirmed finding ${record.finding} for ${record.invoice} is lost`);
+    const entry = held.find(({ invoice, action }) => invoice === record.invoice && action === record.action);
+    if (entry?.resolution?.finding !== record.finding) found.push(`${label}: the confirmed finding ${record.finding} for ${record.invoice} is lost`);
     const refused = journal.refusal(request(record.action, { amount: '1', invoice: record.invoice }))?.code === 'DUPLICATE';
     if (record.finding === 'not-charged' && refused) found.push(`${label}: ${record.invoice} is still refused after its confirmed "not-charged" finding`);
   }
@@ -152,13 +193,13 @@ function violations(journal, promised, label) {
       found.push(`${label}: ${key} was never sent, yet is refused without being listed unresolved`);
     }
   }
-  for (const entry of journal.entries.values()) {
-    const key = entry.entry.invoice ?? entry.entry.preauthcode;
-    const truth = [...HISTORY, ...promised].find((record) => (record.invoice ?? 'CODE-W') === key && record.action === entry.entry.action);
+  for (const entry of held) {
+    const key = entry.invoice ?? entry.preauthcode;
+    const truth = [...HISTORY, ...promised].find((record) => (record.invoice ?? 'CODE-W') === key && record.action === entry.action);
     if (!truth) found.push(`${label}: an entry for ${key} that nobody began`);
-    else if (entry.entry.outcome === 'ok' && truth.truth !== 'ok') found.push(`${label}: ${key} reads as approved, but was ${truth.truth}`);
-    else if (entry.entry.outcome !== undefined && entry.entry.outcome !== truth.truth) {
-      found.push(`${label}: ${key} reads as ${entry.entry.outcome}, but was ${truth.truth}`);
+    else if (entry.outcome === 'ok' && truth.truth !== 'ok') found.push(`${label}: ${key} reads as approved, but was ${truth.truth}`);
+    else if (entry.outcome !== undefined && entry.outcome !== truth.truth) {
+      found.push(`${label}: ${key} reads as ${entry.outcome}, but was ${truth.truth}`);
     }
   }
   for (const record of HISTORY) {
@@ -171,4 +212,9 @@ function violations(journal, promised, label) {
   return found;
 }
 
-module.exports = { FILE, NOW, HISTORY, request, resultFor, seedHistory, workload, violations };
+/** Records a request that the journal must accept, and returns its id. */
+export async function beginId(journal: Journal, req: TerminalRequest, options?: BeginOptions): Promise<string> {
+  const begun = await journal.begin(req, options);
+  assert.equal(begun.refusal, undefined, `begin refused: ${begun.refusal?.message}`);
+  return begun.id;
+}

@@ -1,4 +1,3 @@
-'use strict';
 // The journal's crash-consistency suite, in the manner of SQLite's I/O-error and crash tests:
 // one workload (load a journal with history, begin and end requests, an operator's finding,
 // compact, begin and end more, another finding, acknowledge) is run once to count its file
@@ -17,14 +16,24 @@
 // was not, list every request begun without an end as unresolved, report no damaged line (a
 // torn write is not damage), keep every finding resolve() confirmed and hold none that was never
 // tried, and go on working, durably, through a second restart.
-const assert = require('node:assert/strict');
-const { Journal } = require('../dist/src');
-const { MemoryFileSystem } = require('./support/memory-fs');
-const { FaultFileSystem } = require('./support/fault-fs');
+import assert from 'node:assert/strict';
+import { Journal } from '../src/journal/journal';
+import { MemoryFileSystem } from './support/memory-fs';
+import type { Unsynced } from './support/memory-fs';
+import { FaultFileSystem } from './support/fault-fs';
+import type { FaultKind } from './support/fault-fs';
+import { FILE, NOW, request, resultFor, seedHistory, workload, violations } from './support/journal-workload';
+import type { Promised, RequestRecord } from './support/journal-workload';
 
-const { FILE, NOW, request, resultFor, seedHistory, workload, violations } = require('./support/journal-workload');
+interface Run {
+  readonly memory: MemoryFileSystem;
+  readonly promised: Promised;
+  readonly ops: number;
+  readonly workloadMs?: number;
+  readonly closeMs?: number;
+}
 
-async function reload(memory, label) {
+async function reload(memory: MemoryFileSystem, label: string): Promise<Journal> {
   // After a hang, the previous writer lets go of the lock once the released operation returns.
   for (let attempt = 0; ; attempt += 1) {
     const journal = new Journal(FILE, { fs: memory, now: () => new Date(NOW), ioTimeoutMs: 1000 });
@@ -33,20 +42,20 @@ async function reload(memory, label) {
       return journal;
     } catch (error) {
       await journal.close();
-      if (error.code === 'ELOCKED' && attempt < 100) {
+      if ((error as { code?: unknown }).code === 'ELOCKED' && attempt < 100) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         continue;
       }
-      throw new Error(`${label}: the journal does not load after the fault: ${error.message}`, { cause: error });
+      throw new Error(`${label}: the journal does not load after the fault: ${(error as Error).message}`, { cause: error });
     }
   }
 }
 
 /** After a restart the journal must take new requests, durably, and survive another restart. */
-async function goesOn(memory, promised, label) {
+async function goesOn(memory: MemoryFileSystem, promised: Promised, label: string): Promise<string[]> {
   const journal = await reload(memory, `${label}, second restart`);
   const found = violations(journal, promised, `${label}, second restart`);
-  const next = { invoice: 'NEXT', action: 'pay', truth: 'ok', sent: true };
+  const next: RequestRecord = { invoice: 'NEXT', action: 'pay', truth: 'ok', sent: true };
   const begun = await journal.begin(request('pay', { amount: '9', invoice: 'NEXT' }));
   if (begun.refusal) found.push(`${label}: a new request is refused: ${begun.refusal.message}`);
   else await journal.end(begun.id, resultFor('ok', 'R-NEXT'));
@@ -59,14 +68,14 @@ async function goesOn(memory, promised, label) {
   return found;
 }
 
-async function runOnce(syncWrites, fault) {
+async function runOnce(syncWrites: boolean, fault?: { n: number; kind: FaultKind }): Promise<Run> {
   const memory = new MemoryFileSystem({ syncWrites });
   seedHistory((text) => memory.writeFileSync(FILE, text));
   const faulty = new FaultFileSystem(memory);
   if (process.env.LOGOPS) faulty.onOperation = (e) => console.log('op', e.n, e.op, e.path, e.handle ? 'handle' : '');
   if (fault) faulty.failAt(fault.n, fault.kind);
   const journal = new Journal(FILE, { fs: faulty, now: () => new Date(NOW), ioTimeoutMs: fault?.kind === 'hang' ? 30 : 1000, maxBytes: 1 << 30 });
-  let promised;
+  let promised: Promised;
   if (fault?.kind === 'hang') {
     const started = performance.now();
     promised = await workload(journal);
@@ -88,7 +97,7 @@ describe('journal crash consistency (SQLite-style: a fault at every file operati
 
   for (const syncWrites of [true, false]) {
     describe(syncWrites ? 'writes durable on return (O_DSYNC)' : 'writes flushed by datasync (no O_DSYNC, e.g. Windows)', () => {
-      let total;
+      let total: number;
 
       before(async () => {
         const clean = await runOnce(syncWrites);
@@ -111,10 +120,11 @@ describe('journal crash consistency (SQLite-style: a fault at every file operati
         assert.ok(total > 40, `the workload does ${total} file operations`);
       });
 
-      for (const kind of ['crash:lost', 'crash:torn', 'crash:kept', 'crash-mid-write:lost', 'error', 'enospc']) {
+      const kinds: readonly [FaultKind, Unsynced?][] = [['crash', 'lost'], ['crash', 'torn'], ['crash', 'kept'], ['crash-mid-write', 'lost'], ['error'], ['enospc']];
+      for (const [fault, unsynced] of kinds) {
+        const kind = unsynced === undefined ? fault : `${fault}:${unsynced}`;
         it(`${kind}: at every operation, nothing approved or unknown is forgotten and nothing reads as approved that was not`, async () => {
-          const [fault, unsynced] = kind.split(':');
-          const found = [];
+          const found: string[] = [];
           for (let n = 1; n <= total; n += 1) {
             const run = await runOnce(syncWrites, { n, kind: fault });
             const label = `${kind} at operation ${n}/${total}`;
@@ -130,12 +140,12 @@ describe('journal crash consistency (SQLite-style: a fault at every file operati
       }
 
       it('hang: at every operation, the request gets JOURNAL within the time limit, close is bounded, and nothing is forgotten once the disk answers', async () => {
-        const found = [];
+        const found: string[] = [];
         let slowestClose = 0;
         for (let n = 1; n <= total; n += 1) {
           const run = await runOnce(syncWrites, { n, kind: 'hang' });
           const label = `hang at operation ${n}/${total}`;
-          slowestClose = Math.max(slowestClose, run.closeMs);
+          slowestClose = Math.max(slowestClose, run.closeMs ?? Infinity);
           const journal = await reload(run.memory, label);
           found.push(...violations(journal, run.promised, label));
           await journal.close();
