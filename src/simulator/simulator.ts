@@ -69,7 +69,7 @@ export interface SimulatorConnection {
 /** What the test-only seam `answeredForTests` is told about an answer. */
 export interface SimulatorAnswerForTests {
   readonly request: ReceivedRequest;
-  /** The answer sent, or undefined when none was. */
+  /** The answer decided on (undefined: none, as for `silent` or `drop`); written unless the link was already gone. */
   readonly answer: string | undefined;
   readonly behaviour: SimulatorBehaviour;
   /** The connection (or serial port) it went out on. */
@@ -116,9 +116,9 @@ export class TerminalSimulator {
   readonly connectionLog: SimulatorConnection[] = [];
   /**
    * Test-only seam (for the fault-injection tests, test/support/fault-env.ts; nothing in the
-   * package sets it): called with every answer decided for a request, right after it was sent
-   * (`answer` undefined: none was, as for `silent` or `drop`), so that a test can tell which answer
-   * was made for which request, and add a fault of its own on the same stream.
+   * package sets it): called with every answer decided for a request, right after it was sent,
+   * so that a test can tell which answer was made for which request, and add a fault of its own
+   * on the same stream.
    */
   answeredForTests: ((answered: SimulatorAnswerForTests) => void) | undefined = undefined;
   private readonly preauths = new Map<string, Preauthorization>();
