@@ -66,6 +66,16 @@ export interface SimulatorConnection {
   closed: boolean;
 }
 
+/** What the test-only seam `answeredForTests` is told about an answer. */
+export interface SimulatorAnswerForTests {
+  readonly request: ReceivedRequest;
+  /** The answer decided on (undefined: none, as for `silent` or `drop`); written unless the link was already gone. */
+  readonly answer: string | undefined;
+  readonly behaviour: SimulatorBehaviour;
+  /** The connection (or serial port) it went out on. */
+  readonly stream: Duplex;
+}
+
 /** How many connections `connectionLog` keeps, newest last: a demo left running must not grow without end. */
 export const CONNECTION_LOG_LIMIT = 1000;
 
@@ -104,6 +114,13 @@ export class TerminalSimulator {
   bytesReceived = 0;
   /** The last CONNECTION_LOG_LIMIT connections, oldest first: a connection that carried no request shows `bytes: 0`. */
   readonly connectionLog: SimulatorConnection[] = [];
+  /**
+   * Test-only seam (for the fault-injection tests, test/support/fault-env.ts; nothing in the
+   * package sets it): called with every answer decided for a request, right after it was sent,
+   * so that a test can tell which answer was made for which request, and add a fault of its own
+   * on the same stream.
+   */
+  answeredForTests: ((answered: SimulatorAnswerForTests) => void) | undefined = undefined;
   private readonly preauths = new Map<string, Preauthorization>();
   private readonly streams = new Set<Duplex>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -224,7 +241,11 @@ export class TerminalSimulator {
     }
     this.received.push({ request, xml });
     const behaviour = this.nextBehaviours.shift() ?? this.behaviour;
-    const answer = () => this.send(stream, this.answer(request, behaviour), behaviour);
+    const answer = () => {
+      const text = this.answer(request, behaviour);
+      this.send(stream, text, behaviour);
+      this.answeredForTests?.({ request, answer: text, behaviour, stream });
+    };
     if (behaviour.delayMs) this.later(behaviour.delayMs, answer);
     else answer();
   }

@@ -1,12 +1,14 @@
-'use strict';
 // Hostile answers from a "terminal": a TCP server on 127.0.0.1 that answers each request with the
 // bytes of the case named in the request's invoice (`<case>#<n>`). It runs in a child process,
 // so that what it costs to produce the bytes (10 MB of them) is not measured as the client's cost.
 //
-//   node test/support/hostile-answers.js     prints "PORT <n>", then "RECV <invoice>" per request
+//   node --require tsx/cjs test/support/hostile-answers.ts     prints "PORT <n>", then "RECV <invoice>" per request
 //
 // Invoices of other shapes get an ordinary OK answer, so a client can show it recovered.
-const net = require('node:net');
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import type { ErrorCode, Outcome } from '../../src';
+import { typeScriptChild } from './typescript-child';
 
 const laughs = (() => {
   const lines = ['<!ENTITY lol "lol">'];
@@ -14,17 +16,31 @@ const laughs = (() => {
   return `<?xml version="1.0"?>\n<!DOCTYPE lolz [\n ${lines.join('\n ')}\n]>\n<payresp><result>OK</result><ref>&lol9;</ref></payresp>\n`;
 })();
 
-const bytes = (...parts) => Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : Buffer.from(part))));
-const withRef = (ref) => bytes('<payresp><result>OK</result><ref>', ref, '</ref></payresp>\n');
+const bytes = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : Buffer.from(part))));
+const withRef = (ref: string | number[]): Buffer => bytes('<payresp><result>OK</result><ref>', ref, '</ref></payresp>\n');
 
-const PROTOCOL = { result: 'ERROR', code: 'PROTOCOL', outcome: 'unknown' };
+/** What the client must make of a hostile answer: an error, or OK with a ref that begins with refPrefix. */
+export type HostileExpectation = { readonly result: 'ERROR'; readonly code: ErrorCode; readonly outcome: Outcome } | { readonly result: 'OK'; readonly refPrefix: string };
+
+/** 10 MB that never end: `stream` first, then `fill` bytes. */
+interface EndlessAnswer {
+  readonly stream: string;
+  readonly fill: number;
+}
+
+export interface HostileCase {
+  readonly answer: Buffer | EndlessAnswer | ((invoice: string) => Buffer);
+  readonly expect: HostileExpectation;
+}
+
+const PROTOCOL: HostileExpectation = { result: 'ERROR', code: 'PROTOCOL', outcome: 'unknown' };
 const TEN_MB = 10 * 1024 * 1024;
 
 /**
  * name → { answer: Buffer, or { stream: prefix, fill: byte } for 10 MB with no end; expect }.
  * `expect` is what the client must make of it.
  */
-const CASES = {
+export const CASES: Readonly<Record<string, HostileCase>> = {
   'doctype-entities': {
     answer: bytes(
       '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE payresp [\n  <!ENTITY ok "OK">\n  <!ENTITY ext SYSTEM "file:///etc/passwd">\n]>\n',
@@ -65,14 +81,14 @@ const CASES = {
   'latin1-hibas-xml': { answer: bytes('<payresp><result>ERROR</result><ref>Hib', [0xe1], 's XML</ref></payresp>'), expect: PROTOCOL },
 };
 
-function answerFor(invoice) {
+function answerFor(invoice: string): Buffer | EndlessAnswer {
   const name = invoice.split('#')[0];
-  const answer = CASES[name]?.answer ?? withRef(`NORMAL-${invoice}`);
+  const answer = (Object.hasOwn(CASES, name) ? CASES[name].answer : undefined) ?? withRef(`NORMAL-${invoice}`);
   return typeof answer === 'function' ? answer(invoice) : answer;
 }
 
 /** Writes `prefix` then `fill` bytes up to 10 MB, minding backpressure, until done or closed. */
-function stream(socket, { stream: prefix, fill }) {
+function stream(socket: net.Socket, { stream: prefix, fill }: EndlessAnswer): void {
   const chunk = Buffer.alloc(64 * 1024, fill);
   let written = 0;
   socket.write(prefix);
@@ -88,12 +104,12 @@ function stream(socket, { stream: prefix, fill }) {
   pump();
 }
 
-function serve() {
+function serve(): void {
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
     let buffer = '';
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       buffer += chunk.toString('utf8');
       let match;
       while ((match = /<invoice>([^<]*)<\/invoice>[\s\S]*?<\/(pay|refund|preauth)>/.exec(buffer))) {
@@ -106,23 +122,30 @@ function serve() {
       }
     });
   });
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`PORT ${server.address().port}\n`));
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`PORT ${(server.address() as net.AddressInfo).port}\n`));
   process.stdin.resume();
   process.stdin.on('end', () => process.exit(0)); // the parent went away
+}
+
+/** The hostile server running in its child process. */
+export interface HostileServer {
+  readonly port: number;
+  /** invoice → how many times it was received. */
+  readonly received: Map<string, number>;
+  stop(): Promise<void>;
 }
 
 /**
  * Starts the server in a child process; resolves with { port, received: Map invoice → count, stop }.
  */
-function startHostileServer() {
-  const { spawn } = require('node:child_process');
-  const child = spawn(process.execPath, [__filename], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const received = new Map();
+export function startHostileServer(): Promise<HostileServer> {
+  const child = spawn(process.execPath, typeScriptChild(__filename), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const received = new Map<string, number>();
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return new Promise((resolve, reject) => {
     let pending = '';
     child.once('exit', (code) => reject(new Error(`hostile server exited with ${code}`)));
-    child.stdout.on('data', (data) => {
+    child.stdout.on('data', (data: Buffer) => {
       pending += data.toString('utf8');
       let newline;
       while ((newline = pending.indexOf('\n')) >= 0) {
@@ -148,5 +171,3 @@ function startHostileServer() {
 }
 
 if (require.main === module) serve();
-
-module.exports = { CASES, startHostileServer };

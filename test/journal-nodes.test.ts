@@ -1,33 +1,52 @@
-'use strict';
 // The journal, duplicate protection and the queue as a Node-RED user meets them.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const helper = require('node-red-node-test-helper');
-const { Journal, TerminalSimulator } = require('../dist/src');
-const { createRequest } = require('../dist/src/protocol');
-const terminalNode = require('../dist/nodes/mypos-terminal.js');
-const actionNodes = require('../dist/nodes/mypos-actions.js');
-const { waitFor } = require('./support/wait');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import helper from 'node-red-node-test-helper';
+import { Journal, TerminalSimulator } from '../src';
+import type { JournalEntry, TransactionResult } from '../src';
+import { createRequest } from '../src/protocol';
+import type { Field } from '../src/protocol/amount';
+import type { Sourced } from '../src/protocol/request';
+import type { TerminalConfigNode } from '../nodes/terminal-settings';
+import terminalNode from '../nodes/mypos-terminal';
+import actionNodes from '../nodes/mypos-actions';
+import { waitFor } from './support/wait';
+import { nodeRedPath } from './support/node-red-path';
 
-helper.init(require('./support/node-red-path').nodeRedPath());
+helper.init(nodeRedPath());
 
-function nextMessage(id) {
+/** An output message of an action node, as far as these tests read it. */
+interface ActionOutput {
+  readonly payload: TransactionResult;
+  readonly error: { readonly message: string; readonly code: string; readonly outcome: string };
+}
+
+/** The code of a failure ('' for a success). */
+const codeOf = (result: TransactionResult): string => (result.result === 'ERROR' ? result.code : '');
+
+function nextMessage(id: string): Promise<ActionOutput> {
   return new Promise((resolve) => helper.getNode(id).once('input', resolve));
+}
+
+/** The config node of that id. */
+const terminalConfig = (id: string): TerminalConfigNode => helper.getNode(id) as unknown as TerminalConfigNode;
+
+/** Its journal, which a config node with valid settings has. */
+function journalOf(id: string): Journal {
+  const { journal } = terminalConfig(id);
+  assert.ok(journal, `config node ${id} has a journal`);
+  return journal;
 }
 
 describe('journal in Node-RED', function () {
   this.timeout(10000);
-  let simulator;
-  let dir;
+  let simulator: TerminalSimulator;
+  let dir: string;
 
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
 
   beforeEach(async () => {
     simulator = new TerminalSimulator();
@@ -41,7 +60,7 @@ describe('journal in Node-RED', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function flow(terminalExtra = {}) {
+  function flow(terminalExtra: Record<string, string> = {}): (Record<string, unknown> & { id: string })[] {
     return [
       { id: 'tab', type: 'tab', label: 'Tab' },
       {
@@ -68,27 +87,29 @@ describe('journal in Node-RED', function () {
     const second = { ...flow()[1], id: 'term2', name: 'Same simulator, second config node' };
     const flowWithTwo = flow();
     flowWithTwo.splice(2, 0, second);
-    flowWithTwo.find((n) => n.id === 'pay2').terminal = 'term2';
+    const pay2 = flowWithTwo.find((n) => n.id === 'pay2');
+    assert.ok(pay2);
+    pay2.terminal = 'term2';
     await helper.load([terminalNode, actionNodes], flowWithTwo);
     const ok = nextMessage('ok');
     helper.getNode('pay').receive({ payload: 2, invoice: 'UD-1' });
     await ok;
-    const folder = path.join(helper.settings().userDir, 'mypos-journal');
+    const folder = path.join(helper.settings().userDir ?? '', 'mypos-journal');
     const file = path.join(folder, 'journal.jsonl');
     await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes('"event":"end"'), 'the end line');
     assert.match(fs.readFileSync(file, 'utf8'), /"invoice":"UD-1"/);
-    assert.equal(helper.getNode('term').journal, helper.getNode('term2').journal, 'both config nodes write the same journal');
+    assert.equal(terminalConfig('term').journal, terminalConfig('term2').journal, 'both config nodes write the same journal');
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     assert.equal(fs.statSync(folder).mode & 0o777, 0o700);
     // Through the other config node: the same invoice is refused.
     const refused = nextMessage('err');
     helper.getNode('pay2').receive({ payload: 2, invoice: 'UD-1' });
-    assert.equal((await refused).payload.code, 'DUPLICATE');
+    assert.equal(codeOf((await refused).payload), 'DUPLICATE');
     assert.equal(simulator.received.length, 1);
   });
 
   it('merges the per-config-node journals of version 0.1 into the shared one, once', async () => {
-    const folder = path.join(helper.settings().userDir, 'mypos-journal');
+    const folder = path.join(helper.settings().userDir ?? '', 'mypos-journal');
     fs.mkdirSync(folder, { recursive: true, mode: 0o755 });
     fs.chmodSync(folder, 0o755);
     const at = new Date().toISOString();
@@ -104,7 +125,7 @@ describe('journal in Node-RED', function () {
         .join('\n') + '\n',
     );
     await helper.load([terminalNode, actionNodes], flow());
-    const journal = helper.getNode('term').journal;
+    const journal = journalOf('term');
     await journal.ready;
     assert.deepEqual(
       journal.unresolved.map((entry) => entry.invoice),
@@ -115,14 +136,14 @@ describe('journal in Node-RED', function () {
     assert.equal(fs.statSync(folder).mode & 0o777, 0o700, 'the folder is made owner-only');
     const refused = nextMessage('err');
     helper.getNode('pay').receive({ payload: 5, invoice: 'LEGACY-PAID' });
-    assert.equal((await refused).payload.code, 'DUPLICATE');
+    assert.equal(codeOf((await refused).payload), 'DUPLICATE');
     assert.equal(simulator.received.length, 0);
     await helper.unload();
     // After a restart the history is in the shared journal itself.
     await helper.load([terminalNode, actionNodes], flow());
     const again = nextMessage('err');
     helper.getNode('pay').receive({ payload: 5, invoice: 'LEGACY-PAID' });
-    assert.equal((await again).payload.code, 'DUPLICATE');
+    assert.equal(codeOf((await again).payload), 'DUPLICATE');
   });
 
   it('refuses a second payment with the same invoice unless msg.allowDuplicate is true', async () => {
@@ -134,7 +155,7 @@ describe('journal in Node-RED', function () {
     const refused = nextMessage('err');
     helper.getNode('pay2').receive({ payload: 3, invoice: 'BOUNCE-1' });
     const msg = await refused;
-    assert.equal(msg.payload.code, 'DUPLICATE');
+    assert.equal(codeOf(msg.payload), 'DUPLICATE');
     assert.equal(msg.error.outcome, 'not-sent');
     assert.equal(simulator.received.length, 1);
 
@@ -147,21 +168,20 @@ describe('journal in Node-RED', function () {
   it('warns about requests a crash left unresolved, shows them on the nodes, and clears them when acknowledged', async () => {
     const file = path.join(dir, 'crashed.jsonl');
     const crashed = new Journal(file);
-    const sourced = (value, field) => ({ value, field });
+    const sourced = (value: unknown, field: Field): Sourced => ({ value, field });
     await crashed.begin(createRequest({ action: 'pay', amount: sourced('42.00', 'a'), invoice: sourced('LEFT-1', 'i'), receipt: sourced('ON', 'r'), custrcpt: sourced('ON', 'c') }, { decimals: 2 }));
     await crashed.close();
 
-    const warnings = [];
+    const warnings: unknown[] = [];
     await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
-    const term = helper.getNode('term');
+    const journal = journalOf('term');
     const pay = helper.getNode('pay');
-    const statuses = [];
-    const status = pay.status.bind(pay);
-    pay.status = (s) => {
-      statuses.push(s.text);
-      return status(s);
-    };
-    await term.journal.ready;
+    const statuses: unknown[] = [];
+    // The statuses the node shows from now on (node-red-node-test-helper reports each call of node.status).
+    pay.on('call:status', (call: { readonly args: readonly [{ readonly text?: unknown }] }) => {
+      statuses.push(call.args[0].text);
+    });
+    await journal.ready;
     await waitFor(() => {
       warnings.push(
         ...helper
@@ -173,33 +193,33 @@ describe('journal in Node-RED', function () {
         /^Outcome unknown: payment 42\.00, invoice LEFT-1, sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d to a terminal not recorded\. Node-RED stopped before the terminal answered\./.test(String(w)),
       );
     }, 'the warning naming invoice and amount');
-    await waitFor(() => statuses.some((t) => /^check terminal: 42\.00$/.test(t)), 'the unresolved status');
+    await waitFor(() => statuses.some((t) => /^check terminal: 42\.00$/.test(String(t))), 'the unresolved status');
 
     const listed = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
     assert.deepEqual(
-      listed.body.unresolved.map((e) => e.invoice),
+      (listed.body as { unresolved: JournalEntry[] }).unresolved.map((e) => e.invoice),
       ['LEFT-1'],
     );
     const acknowledged = await helper.request().post('/mypos-terminal/term/acknowledge').expect(200);
     assert.deepEqual(
-      acknowledged.body.acknowledged.map((e) => e.invoice),
+      (acknowledged.body as { acknowledged: JournalEntry[] }).acknowledged.map((e) => e.invoice),
       ['LEFT-1'],
     );
     await waitFor(() => statuses[statuses.length - 1] === undefined, 'the status to clear');
-    assert.deepEqual(term.journal.unresolved, []);
+    assert.deepEqual(journal.unresolved, []);
 
     // The invoice stays protected: its outcome is still unknown.
     const refused = nextMessage('err');
     pay.receive({ payload: 42, invoice: 'LEFT-1' });
-    assert.equal((await refused).payload.code, 'DUPLICATE');
+    assert.equal(codeOf((await refused).payload), 'DUPLICATE');
   });
 
   it('queues requests from several nodes when the config node allows it', async () => {
     simulator.behaviour = { delayMs: 50 };
     await helper.load([terminalNode, actionNodes], flow({ queueLimit: '2', queueTimeout: '5', journalPath: path.join(dir, 'q.jsonl') }));
-    const results = [];
-    helper.getNode('ok').on('input', (msg) => results.push(msg.payload.invoice));
-    helper.getNode('err').on('input', (msg) => results.push(`error ${msg.payload.code}`));
+    const results: (string | undefined)[] = [];
+    helper.getNode('ok').on('input', (msg) => results.push((msg as unknown as ActionOutput).payload.invoice));
+    helper.getNode('err').on('input', (msg) => results.push(`error ${codeOf((msg as unknown as ActionOutput).payload)}`));
     helper.getNode('pay').receive({ payload: 1, invoice: 'QA' });
     helper.getNode('pay2').receive({ payload: 1, invoice: 'QB' });
     helper.getNode('pay').receive({ payload: 1, invoice: 'QC' });
@@ -207,7 +227,7 @@ describe('journal in Node-RED', function () {
     await waitFor(() => results.length === 4, 'four outputs');
     assert.deepEqual(results.slice().sort(), ['QA', 'QB', 'QC', 'error BUSY'].sort());
     assert.deepEqual(
-      simulator.received.map((m) => m.request.invoice),
+      simulator.received.map((m) => m.request?.invoice),
       ['QA', 'QB', 'QC'],
     );
   });

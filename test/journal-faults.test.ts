@@ -5,52 +5,87 @@
 // pre-authorization open, and damaged lines, all through a real Node-RED runtime and the
 // simulator on 127.0.0.1. (Whole processes: two Node-RED on one file, a frozen disk, SIGTERM:
 // test/journal-processes.test.js. Every operation in memory, with power cuts: journal-crash.)
-const assert = require('node:assert/strict');
-const { execFileSync, spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const helper = require('node-red-node-test-helper');
-const { Journal, TerminalSimulator } = require('../dist/src');
-const terminalNode = require('../dist/nodes/mypos-terminal.js');
-const actionNodes = require('../dist/nodes/mypos-actions.js');
-const { HISTORY, NOW, request, resultFor, seedHistory, violations } = require('./support/journal-workload');
-const { terminalConfigNode } = require('./support/terminal-config');
-const { waitFor } = require('./support/wait');
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import helper from 'node-red-node-test-helper';
+import { Journal, TerminalSimulator } from '../src';
+import type { DamagedEntry, JournalEntry, TransactionFailure, TransactionResult } from '../src';
+import type { TerminalConfigNode } from '../nodes/terminal-settings';
+import terminalNode from '../nodes/mypos-terminal';
+import actionNodes from '../nodes/mypos-actions';
+import { HISTORY, NOW, request, seedHistory, violations } from './support/journal-workload';
+import { terminalConfigNode } from './support/terminal-config';
+import { waitFor } from './support/wait';
+import { nodeRedPath, nodeRedRoot } from './support/node-red-path';
 
-helper.init(require('./support/node-red-path').nodeRedPath());
-const { events: runtimeEvents } = require(require.resolve('@node-red/util', { paths: [require('./support/node-red-path').nodeRedRoot()] }));
+helper.init(nodeRedPath());
+/** Node-RED's runtime events (@node-red/util of the Node-RED under test). */
+const { events: runtimeEvents } = createRequire(__filename)(require.resolve('@node-red/util', { paths: [nodeRedRoot()] })) as { events: EventEmitter };
 
 const { typeScriptChild } = require('./support/typescript-child');
 const KILL_CHILD = path.join(__dirname, 'support', 'journal-kill-child.ts');
 
-function runChild(file, killAt) {
+/** A line the kill child printed: its count of operations, a request as it stood, or a finding. */
+interface KillReport {
+  readonly ops?: number;
+  readonly action?: string;
+  readonly invoice?: string;
+  readonly resolution?: unknown;
+  readonly [field: string]: unknown;
+}
+
+/** A result as these checks read it: a success has no code, message or outcome (undefined here). */
+type ResultView = TransactionResult & Partial<Pick<TransactionFailure, 'code' | 'message' | 'outcome'>>;
+
+/** What GET /mypos-terminal/:id/unresolved answers. */
+interface Listing {
+  readonly unresolved: JournalEntry[];
+  /** Each damaged line with `kind`, which names its damage for the editor's words. */
+  readonly damaged: (DamagedEntry & { readonly kind: string })[];
+}
+
+/** The requests a killed child promised, with the findings it tried. */
+type Promised = KillReport[] & { resolutions?: KillReport[] };
+
+interface ChildRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly err: string;
+  readonly reports: KillReport[];
+}
+
+function runChild(file: string, killAt: number): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, typeScriptChild(KILL_CHILD, file, String(killAt)), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       const reports = out
         .split('\n')
         .filter(Boolean)
-        .map((line) => JSON.parse(line));
+        .map((line) => JSON.parse(line) as KillReport);
       resolve({ code, signal, err, reports });
     });
   });
 }
 
 /** The requests a killed child tried, as it last reported each: sent or not; and its findings, confirmed or not. */
-function promisedBy(reports) {
-  const byKey = new Map();
-  const findings = new Map();
+function promisedBy(reports: KillReport[]): Promised {
+  const byKey = new Map<string, KillReport>();
+  const findings = new Map<string, KillReport>();
   for (const report of reports) {
     if (report.resolution) findings.set(`${report.action}:${report.invoice}`, report);
     else if (report.invoice !== undefined || report.action) byKey.set(`${report.action}:${report.invoice}`, report);
   }
-  const promised = [...byKey.values()].filter((report) => report.action);
+  const promised: Promised = [...byKey.values()].filter((report) => report.action);
   promised.resolutions = [...findings.values()];
   return promised;
 }
@@ -61,15 +96,15 @@ describe('journal: a process killed with SIGKILL at every file operation (real f
   it('after each kill, nothing approved or unknown is forgotten, nothing reads as approved that was not, and the journal goes on', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-kill-'));
     try {
-      const seed = (file) => seedHistory((text) => fs.writeFileSync(file, text));
+      const seed = (file: string) => seedHistory((text: string) => fs.writeFileSync(file, text));
       const cleanFile = path.join(dir, 'clean', 'journal.jsonl');
       fs.mkdirSync(path.dirname(cleanFile));
       seed(cleanFile);
       const clean = await runChild(cleanFile, 0);
       assert.equal(clean.code, 0, clean.err);
-      const total = clean.reports.find((report) => report.ops !== undefined).ops;
+      const total = clean.reports.find((report) => report.ops !== undefined)?.ops ?? 0;
       assert.ok(total > 40, `the workload does ${total} operations`);
-      const found = [];
+      const found: string[] = [];
       for (let n = 1; n <= total; n += 1) {
         const file = path.join(dir, String(n), 'journal.jsonl');
         fs.mkdirSync(path.dirname(file));
@@ -79,10 +114,10 @@ describe('journal: a process killed with SIGKILL at every file operation (real f
         const journal = new Journal(file, { now: () => new Date(NOW) });
         await journal.ready;
         const promised = promisedBy(run.reports);
-        found.push(...violations(journal, promised, `killed at operation ${n}/${total}`));
+        found.push(...(violations(journal, promised, `killed at operation ${n}/${total}`) as string[]));
         const next = await journal.begin(request('pay', { amount: '9', invoice: 'NEXT' }));
         if (next.refusal) found.push(`killed at operation ${n}: a new request is refused: ${next.refusal.message}`);
-        else await journal.end(next.id, resultFor('ok', 'R-NEXT'));
+        else await journal.end(next.id, { result: 'OK', action: 'pay', ref: 'R-NEXT' });
         await journal.close();
       }
       console.log(`      ${total} kill points covered`);
@@ -96,19 +131,23 @@ describe('journal: a process killed with SIGKILL at every file operation (real f
 
 describe('journal faults under a real Node-RED runtime', function () {
   this.timeout(30000);
-  let simulator;
-  let dir;
+  let simulator: TerminalSimulator;
+  let port: number;
+  let dir: string;
 
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+
+  /** The journal of a config node (one with valid settings has one). */
+  function journalOf(id: string): Journal {
+    const { journal } = helper.getNode(id) as unknown as TerminalConfigNode;
+    assert.ok(journal, `config node ${id} has a journal`);
+    return journal;
+  }
 
   beforeEach(async () => {
     simulator = new TerminalSimulator();
-    await simulator.listen(0, '127.0.0.1');
+    port = await simulator.listen(0, '127.0.0.1');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-journal-faults-'));
   });
 
@@ -119,30 +158,30 @@ describe('journal faults under a real Node-RED runtime', function () {
   });
 
   /** With secondTerminal, a second config node and pay node, for another terminal (secondTerminal.port) unless it says otherwise. */
-  function flow(terminal = {}, secondTerminal) {
-    const nodes = [
+  function flow(terminal: Record<string, string> = {}, secondTerminal?: Record<string, string>): object[] {
+    const nodes: object[] = [
       { id: 'tab', type: 'tab', label: 'Tab' },
-      terminalConfigNode('term', simulator.port, { responseTimeout: '2', connectTimeout: '2', ...terminal }),
+      terminalConfigNode('term', port, { responseTimeout: '2', connectTimeout: '2', ...terminal }),
       { id: 'pay', z: 'tab', type: 'mypos-pay', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
       { id: 'preauth', z: 'tab', type: 'mypos-preauth', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
       { id: 'complete', z: 'tab', type: 'mypos-complete', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
       { id: 'out', z: 'tab', type: 'helper' },
     ];
     if (secondTerminal) {
-      nodes.push(terminalConfigNode('term2', secondTerminal.port ?? simulator.port, { responseTimeout: '2', connectTimeout: '2', ...secondTerminal }));
+      nodes.push(terminalConfigNode('term2', secondTerminal.port ?? port, { responseTimeout: '2', connectTimeout: '2', ...secondTerminal }));
       nodes.push({ id: 'pay2', z: 'tab', type: 'mypos-pay', terminal: 'term2', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] });
     }
     return nodes;
   }
 
   /** Sends msg to a node and resolves with the one message that comes out. */
-  function roundTrip(nodeId, msg) {
+  function roundTrip(nodeId: string, msg: Record<string, unknown>): Promise<ResultView> {
     return new Promise((resolve) => {
       const out = helper.getNode('out');
-      const listener = (message) => {
+      const listener = (message: Record<string, unknown>): void => {
         if (message._trip !== trip) return;
         out.removeListener('input', listener);
-        resolve(message.payload);
+        resolve(message.payload as ResultView);
       };
       const trip = Math.random();
       out.on('input', listener);
@@ -153,7 +192,7 @@ describe('journal faults under a real Node-RED runtime', function () {
   const received = () => simulator.received.map((message) => message.request?.invoice ?? message.request?.preauthCode);
 
   describe('a full disk (a 64 KiB tmpfs filled up)', () => {
-    let mount;
+    let mount: string | undefined;
 
     beforeEach(function () {
       mount = path.join(dir, 'tmpfs');
@@ -162,7 +201,7 @@ describe('journal faults under a real Node-RED runtime', function () {
         execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { stdio: 'pipe' });
       } catch (error) {
         mount = undefined;
-        if (process.env.CI) throw new Error(`CI must be able to mount a tmpfs (it runs as root): ${error.message}`, { cause: error });
+        if (process.env.CI) throw new Error(`CI must be able to mount a tmpfs (it runs as root): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
         this.skip(); // needs root: runs in CI
       }
     });
@@ -172,15 +211,17 @@ describe('journal faults under a real Node-RED runtime', function () {
     });
 
     it('refuses with JOURNAL what it cannot record whole, sends none of it, leaves no fragment, and goes on once there is room', async () => {
-      const file = path.join(mount, 'journal.jsonl');
+      assert.ok(mount, 'the tmpfs is mounted');
+      const tmpfs = mount;
+      const file = path.join(tmpfs, 'journal.jsonl');
       await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
-      await helper.getNode('term').journal.ready;
+      await journalOf('term').ready;
       // Fill the disk to within two 4 KiB blocks of full: a dozen payments.
-      const filler = path.join(mount, 'filler');
-      const free = () => Number(execFileSync('df', ['--output=avail', '-B1', mount]).toString().trim().split('\n').pop());
+      const filler = path.join(tmpfs, 'filler');
+      const free = () => Number(execFileSync('df', ['--output=avail', '-B1', tmpfs]).toString().trim().split('\n').pop());
       fs.writeFileSync(filler, Buffer.alloc(Math.max(0, free() - 8192)));
-      const approved = [];
-      const refused = [];
+      const approved: string[] = [];
+      const refused: string[] = [];
       for (let n = 0; n < 40 && refused.length < 3; n += 1) {
         const invoice = `FULL-${n}`;
         const result = await roundTrip('pay', { payload: 1, invoice });
@@ -210,7 +251,7 @@ describe('journal faults under a real Node-RED runtime', function () {
       await helper.unload();
 
       await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
-      const journal = helper.getNode('term').journal;
+      const journal = journalOf('term');
       await journal.ready;
       assert.deepEqual(journal.unresolved, [], 'ends that could not be written while the disk was full were written since');
       assert.deepEqual(journal.damaged, []);
@@ -254,14 +295,14 @@ describe('journal faults under a real Node-RED runtime', function () {
   });
 
   it('a journal that is a FIFO or a link to /dev/null gives JOURNAL at once, and a redeploy is quick', async () => {
-    for (const make of [(file) => execFileSync('mkfifo', [file]), (file) => fs.symlinkSync('/dev/null', file)]) {
+    for (const make of [(file: string) => execFileSync('mkfifo', [file]), (file: string) => fs.symlinkSync('/dev/null', file)]) {
       const file = path.join(dir, `odd-${Math.random()}.jsonl`);
       make(file);
       await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
       const started = performance.now();
       const result = await roundTrip('pay', { payload: 1, invoice: 'ODD-1' });
       assert.equal(result.code, 'JOURNAL');
-      assert.match(result.message, /is not a regular file/);
+      assert.match(result.message ?? '', /is not a regular file/);
       assert.ok(performance.now() - started < 1000);
       const closing = performance.now();
       await helper.unload();
@@ -276,7 +317,7 @@ describe('journal faults under a real Node-RED runtime', function () {
     const otherPort = await other.listen(0, '127.0.0.1');
     try {
       await helper.load([terminalNode, actionNodes], flow({ journalPath: file }, { journalPath: file, port: String(otherPort) }));
-      assert.equal(helper.getNode('term').journal, helper.getNode('term2').journal);
+      assert.equal(journalOf('term'), journalOf('term2'));
       const both = await Promise.all([roundTrip('pay', { payload: 1, invoice: 'SHARED-1' }), roundTrip('pay2', { payload: 1, invoice: 'SHARED-2' })]);
       assert.deepEqual(
         both.map((r) => r.result),
@@ -303,7 +344,7 @@ describe('journal faults under a real Node-RED runtime', function () {
       await helper.load([terminalNode, actionNodes], flow({ journalPath: file, decimals: '0' }));
       const over = await roundTrip('complete', { payload: '51', preauthcode: authorized.ref });
       assert.equal(over.code, 'INVALID_INPUT');
-      assert.match(over.message, /51 is above the pre-authorized 50\.50/);
+      assert.match(over.message ?? '', /51 is above the pre-authorized 50\.50/);
       await helper.unload();
     }
     await helper.load([terminalNode, actionNodes], flow({ journalPath: file, decimals: '0' }));
@@ -322,11 +363,12 @@ describe('journal faults under a real Node-RED runtime', function () {
     fs.writeFileSync(file, text.join('\n'));
 
     // What the pay node shows, from its first status on: Node-RED's own event for every status drawn.
-    const shown = [];
-    const heard = ({ id, status }) => id === 'pay' && shown.push(status.text);
+    const shown: unknown[] = [];
+    const heard = ({ id, status }: { id: string; status: { text?: unknown } }) => id === 'pay' && shown.push(status.text);
     runtimeEvents.on('node-status', heard);
     await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
-    await helper.getNode('term').journal.ready;
+    const journal = journalOf('term');
+    await journal.ready;
     const errors = () =>
       helper
         .log()
@@ -335,21 +377,23 @@ describe('journal faults under a real Node-RED runtime', function () {
     await waitFor(() => errors().some((m) => m.includes(`Line 1 (byte 0) of the journal ${file} is damaged (its content changed after it was written)`)), 'the damaged line in the log');
     await waitFor(() => shown.length > 0, 'a status on the pay node');
     assert.deepEqual(shown, ['damaged journal lines: 1']);
-    helper.getNode('term').journal.changed();
+    // The journal tells its listeners of a change that changes nothing (adopting no records).
+    journal.adopt([]);
     assert.deepEqual(shown, ['damaged journal lines: 1'], 'drawn once: a change that changes nothing draws nothing');
     runtimeEvents.off('node-status', heard);
     const listed = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
-    assert.equal(listed.body.damaged.length, 1);
-    assert.equal(listed.body.damaged[0].line, 1);
-    assert.equal(listed.body.damaged[0].kind, 'changed', "the damage named for the editor's words (catalog damage.changed)");
+    const { damaged } = listed.body as Listing;
+    assert.equal(damaged.length, 1);
+    assert.equal(damaged[0].line, 1);
+    assert.equal(damaged[0].kind, 'changed', "the damage named for the editor's words (catalog damage.changed)");
     // The damaged begin still blocks what it holds (a flipped letter: the invoice as written there).
     assert.equal((await roundTrip('pay', { payload: 3, invoice: 'DAMAGED-PAIE' })).code, 'DUPLICATE');
     await helper
       .request()
       .post('/mypos-terminal/term/acknowledge')
-      .send({ ids: [listed.body.damaged[0].id] })
+      .send({ ids: [damaged[0].id] })
       .expect(200);
     const after = await helper.request().get('/mypos-terminal/term/unresolved').expect(200);
-    assert.deepEqual(after.body.damaged, []);
+    assert.deepEqual((after.body as Listing).damaged, []);
   });
 });

@@ -1,103 +1,131 @@
-'use strict';
-// Building blocks of the fault-injection suite (test/faults.test.js): a terminal client wired to
+// Building blocks of the fault-injection suite (test/faults-*.test.ts): a terminal client wired to
 // the simulator over TCP (127.0.0.1 only) or over a socat pty pair, with a journal, a record of
 // every request the simulator received and every answer it made, and a check that nothing
 // (socket, server, timer, file handle) is left behind once both ends are closed.
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
-const { Journal, SerialTransport, TcpTransport, TerminalClient, TerminalSimulator } = require('../../dist/src');
-const { PtyPair } = require('./pty');
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Socket } from 'node:net';
+import type { SerialPort } from 'serialport';
+import { Journal, SerialTransport, TcpTransport, TerminalClient, TerminalSimulator } from '../../src';
+import type { ConnectionHandlers, ReceivedMessage, SimulatorBehaviour, TerminalClientOptions, Transport } from '../../src';
+import type { JournalRecord } from '../../src/journal/record';
+import type { ReceivedRequest } from '../../src/protocol/request';
+import { PtyPair } from './pty';
+import { delay as sleep, waitFor } from './wait';
+import { resources, baseline, expectResources } from './resources';
+import { freePort } from './ports';
 
-const HOST = '127.0.0.1';
-const { delay: sleep, waitFor } = require('./wait');
-const { resources, baseline, expectResources } = require('./resources');
-const { freePort } = require('./ports');
+export const HOST = '127.0.0.1';
+export { sleep, waitFor, resources, baseline, expectResources, freePort };
+
+/**
+ * A behaviour of the simulator, with one fault it does not have: `repeatAfterMs` writes the same
+ * answer again that much later, as a terminal whose two writes of one answer are split by Nagle's
+ * algorithm and a delayed ACK.
+ */
+export interface FaultBehaviour extends SimulatorBehaviour {
+  readonly repeatAfterMs?: number;
+}
 
 /** The `<ref>` of an answer the simulator wrote. */
-function refOf(answer) {
+export function refOf(answer: string | undefined): string | undefined {
   const match = /<ref>([^<]*)<\/ref>/.exec(answer ?? '');
   return match ? match[1] : undefined;
 }
 
 /** What identifies a request on the wire: its invoice, or for complete/cancel its code. */
-function keyOf(request) {
+export function keyOf(request: Pick<ReceivedRequest, 'action' | 'invoice' | 'preauthCode'> | undefined): string | undefined {
   if (!request) return undefined;
   return request.invoice !== undefined ? `${request.action}:${request.invoice}` : `${request.action}:${request.preauthCode}`;
+}
+
+/** An answer the simulator made, with the request it answers. */
+export interface AnswerEntry {
+  readonly key: string | undefined;
+  readonly request: ReceivedRequest;
+  readonly answer: string | undefined;
+  readonly ref: string | undefined;
 }
 
 /**
  * Watches a simulator: every request it received (`received`) and every answer it decided on
  * (`answers`, with the request it answers), across simulators when a link is rebuilt.
  */
-class WireLog {
-  constructor() {
-    this.received = [];
-    this.answers = [];
-    this.listeners = [];
-  }
+export class WireLog {
+  readonly received: ReceivedMessage[] = [];
+  readonly answers: AnswerEntry[] = [];
+  private readonly listeners: ((message: ReceivedMessage) => void)[] = [];
 
-  attach(simulator) {
-    const log = this;
+  attach(simulator: TerminalSimulator): TerminalSimulator {
     const received = simulator.received;
     const push = received.push.bind(received);
-    received.push = function (...messages) {
+    received.push = (...messages: ReceivedMessage[]): number => {
       for (const message of messages) {
-        log.received.push(message);
-        for (const listener of log.listeners) listener(message);
+        this.received.push(message);
+        for (const listener of this.listeners) listener(message);
       }
       return push(...messages);
     };
-    // `answer` is the simulator's private decision function; wrapping it records which answer
-    // was made for which request, so a test can tell a request's own answer from another's.
-    const answer = simulator.answer.bind(simulator);
-    simulator.answer = (request, behaviour) => {
-      const text = answer(request, behaviour);
-      log.answers.push({ key: keyOf(request), request, answer: text, ref: refOf(text) });
-      return text;
-    };
-    // An extra fault: `repeatAfterMs` writes the same answer again that much later, as a terminal
-    // whose two writes of one answer are split by Nagle's algorithm and a delayed ACK.
-    const send = simulator.send.bind(simulator);
-    simulator.send = (stream, text, behaviour) => {
-      send(stream, text, behaviour);
-      if (text !== undefined && behaviour.repeatAfterMs !== undefined) {
-        simulator.later(behaviour.repeatAfterMs, () => {
-          if (!stream.destroyed) stream.write(text);
-        });
+    // Records which answer was made for which request (the simulator's test-only seam), so a test
+    // can tell a request's own answer from another's; and adds the `repeatAfterMs` fault.
+    const repeats = new Set<NodeJS.Timeout>();
+    simulator.answeredForTests = ({ request, answer, behaviour, stream }) => {
+      this.answers.push({ key: keyOf(request), request, answer, ref: refOf(answer) });
+      const repeatAfterMs = (behaviour as FaultBehaviour).repeatAfterMs;
+      if (answer !== undefined && repeatAfterMs !== undefined) {
+        const timer = setTimeout(() => {
+          repeats.delete(timer);
+          if (!stream.destroyed) stream.write(answer);
+        }, repeatAfterMs);
+        repeats.add(timer);
       }
+    };
+    // A repeat still to come is cancelled with the simulator's own pending answers.
+    const close = simulator.close.bind(simulator);
+    simulator.close = () => {
+      for (const timer of repeats) clearTimeout(timer);
+      repeats.clear();
+      return close();
     };
     return simulator;
   }
 
-  onReceive(listener) {
+  onReceive(listener: (message: ReceivedMessage) => void): void {
     this.listeners.push(listener);
   }
 
   /** How many times the request with this key reached the terminal. */
-  count(key) {
+  count(key: string): number {
     return this.received.filter((message) => keyOf(message.request) === key).length;
   }
 
   /** The refs of the answers made for the request with this key. */
-  refsFor(key) {
+  refsFor(key: string): (string | undefined)[] {
     return this.answers.filter((entry) => entry.key === key).map((entry) => entry.ref);
   }
 }
 
-function tempDir(prefix) {
+export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** Journal records about one request: `begin` and `end` lines (and `late` ones) with this key. */
+export interface RequestRecords {
+  readonly begins: JournalRecord[];
+  readonly ends: JournalRecord[];
+  readonly lates: JournalRecord[];
+}
+
 /** Journal records about one request: `begin` and `end` lines with this key. */
-function journalRecords(file, key) {
-  if (!fs.existsSync(file)) return { begins: [], ends: [] };
+export function journalRecords(file: string, key: string): RequestRecords {
+  if (!fs.existsSync(file)) return { begins: [], ends: [], lates: [] };
   const records = fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line));
+    .map((line) => JSON.parse(line) as JournalRecord);
   const mine = records.filter((record) => record.action && keyOf({ action: record.action, invoice: record.invoice, preauthCode: record.preauthcode }) === key);
   const ids = new Set(mine.filter((record) => record.event === 'begin').map((record) => record.id));
   return {
@@ -115,11 +143,39 @@ function journalRecords(file, key) {
  */
 const CLIENT_DEFAULTS = { responseTimeoutMs: 1500, connectTimeoutMs: 2000, replyStallTimeoutMs: 1000, lateAnswerWindowMs: 100, queueLimit: 1 };
 
+/** Options of the client a test may change (not its transport). */
+export type ClientOptions = Partial<Omit<TerminalClientOptions, 'transport'>>;
+
+export interface EnvOptions {
+  readonly clientOptions?: ClientOptions;
+  readonly behaviour?: SimulatorBehaviour;
+}
+
+/** What tcpEnv and serialEnv have in common. */
+export interface FaultEnv {
+  readonly kind: 'tcp' | 'serial';
+  readonly log: WireLog;
+  readonly simulator: TerminalSimulator;
+  readonly client: TerminalClient;
+  readonly journal: Journal;
+  readonly journalFile: string;
+  /** Connections (serial links) the simulator served. */
+  readonly accepted: number;
+  /** Brings a vanished link back (serial only: a TCP link is made per request). */
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TcpEnv extends FaultEnv {
+  readonly kind: 'tcp';
+  readonly port: number;
+}
+
 /**
  * The client against the simulator over TCP on 127.0.0.1, with a journal in a fresh directory.
  * `close()` closes everything and removes the directory.
  */
-async function tcpEnv({ clientOptions = {}, behaviour = {} } = {}) {
+export async function tcpEnv({ clientOptions = {}, behaviour = {} }: EnvOptions = {}): Promise<TcpEnv> {
   const log = new WireLog();
   const simulator = log.attach(new TerminalSimulator({ behaviour }));
   const port = await simulator.listen(0, HOST);
@@ -129,7 +185,7 @@ async function tcpEnv({ clientOptions = {}, behaviour = {} } = {}) {
     accepted += 1;
     // Every write goes out at once: `bytewise` then really arrives in one-byte pieces, and the two
     // copies of `twice` back to back (a repeat that comes later is the `repeatAfterMs` fault).
-    stream.setNoDelay(true);
+    (stream as Socket).setNoDelay(true);
     serve(stream);
   };
   const dir = tempDir('mypos-faults-');
@@ -153,6 +209,9 @@ async function tcpEnv({ clientOptions = {}, behaviour = {} } = {}) {
     get accepted() {
       return accepted;
     },
+    restore() {
+      return Promise.reject(new Error('a TCP link is not restored: the client opens one per request'));
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -164,21 +223,58 @@ async function tcpEnv({ clientOptions = {}, behaviour = {} } = {}) {
   };
 }
 
+/** A transport that passes everything through, counting the bytes that reach the client. */
+class CountingTransport implements Transport {
+  bytesToClient = 0;
+
+  constructor(private readonly inner: Transport) {}
+
+  get description(): string {
+    return this.inner.description;
+  }
+
+  connect(handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal): ReturnType<Transport['connect']> {
+    return this.inner.connect(
+      {
+        data: (chunk) => {
+          this.bytesToClient += chunk.length;
+          handlers.data(chunk);
+        },
+        closed: (error) => handlers.closed(error),
+      },
+      timeoutMs,
+      signal,
+    );
+  }
+}
+
+export interface SerialEnv extends FaultEnv {
+  readonly kind: 'serial';
+  readonly pty: PtyPair;
+  /** Bytes from the terminal that reached the client so far, over every link it opened. */
+  readonly bytesToClient: number;
+  vanish(): Promise<void>;
+  closeTerminalSide(): Promise<void>;
+  restore(): Promise<void>;
+}
+
 /**
  * The client over a serial link: a socat pty pair, the simulator serving one end, the client
  * (kept open, as the config node does for serial) the other. The link can vanish (socat killed,
  * as when a Bluetooth terminal goes away) and come back with a fresh simulator.
  */
-async function serialEnv({ clientOptions = {}, behaviour = {} } = {}) {
+export async function serialEnv({ clientOptions = {}, behaviour = {} }: EnvOptions = {}): Promise<SerialEnv> {
   const log = new WireLog();
   const pty = new PtyPair();
   await pty.start();
-  const simulators = [];
-  const ports = [];
-  const newSimulator = async () => {
+  const simulators: TerminalSimulator[] = [];
+  const ports: SerialPort[] = [];
+  const newSimulator = async (): Promise<TerminalSimulator> => {
     const simulator = log.attach(new TerminalSimulator({ behaviour }));
     const serve = simulator.serve.bind(simulator);
-    simulator.serve = (port) => {
+    simulator.serve = (stream) => {
+      // serveSerial serves a SerialPort.
+      const port = stream as SerialPort;
       ports.push(port);
       // The simulator ends a link with SerialPort#destroy (on close, and for its drop/halfway
       // faults), which leaves the device open; once the pty goes away, serialport's read loop
@@ -197,13 +293,14 @@ async function serialEnv({ clientOptions = {}, behaviour = {} } = {}) {
     return simulator;
   };
   /** Closes every simulator port that is still open. */
-  const closePorts = () => Promise.all(ports.filter((port) => port.isOpen).map((port) => new Promise((resolve) => port.close(() => resolve()))));
+  const closePorts = () => Promise.all(ports.filter((port) => port.isOpen).map((port) => new Promise<void>((resolve) => port.close(() => resolve()))));
   let simulator = await newSimulator();
   const dir = tempDir('mypos-faults-serial-');
   const journalFile = path.join(dir, 'terminal.jsonl');
   const journal = new Journal(journalFile);
+  const transport = new CountingTransport(new SerialTransport({ path: pty.nodeSide }));
   const client = new TerminalClient({
-    transport: new SerialTransport({ path: pty.nodeSide }),
+    transport,
     keepOpen: true,
     reconnectMinMs: 50,
     reconnectMaxMs: 200,
@@ -214,7 +311,7 @@ async function serialEnv({ clientOptions = {}, behaviour = {} } = {}) {
   client.start();
   await waitFor(() => client.connectionState === 'connected', 'the serial port to open');
   let closed = false;
-  const env = {
+  const env: SerialEnv = {
     kind: 'serial',
     log,
     pty,
@@ -223,6 +320,12 @@ async function serialEnv({ clientOptions = {}, behaviour = {} } = {}) {
     journalFile,
     get simulator() {
       return simulator;
+    },
+    get accepted() {
+      return ports.length;
+    },
+    get bytesToClient() {
+      return transport.bytesToClient;
     },
     /** The link vanishes: socat is killed, both ends of the pty pair are gone. */
     async vanish() {
@@ -261,21 +364,30 @@ async function serialEnv({ clientOptions = {}, behaviour = {} } = {}) {
   return env;
 }
 
+/** A raw TCP server on 127.0.0.1, see rawServer. */
+export interface RawServer {
+  readonly port: number;
+  readonly sockets: Set<Socket>;
+  readonly requests: string[];
+  later(ms: number, fn: () => void): void;
+  close(): Promise<void>;
+}
+
 /**
  * A raw TCP server on 127.0.0.1 for answers the simulator cannot make. `onRequest(socket, xml)`
  * is called for each whole request received.
  */
-async function rawServer(onRequest) {
-  const sockets = new Set();
-  const timers = new Set();
-  const requests = [];
+export async function rawServer(onRequest: (socket: Socket, xml: string) => void): Promise<RawServer> {
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const requests: string[] = [];
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let buffer = '';
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       buffer += chunk.toString('utf8');
       let match;
       while ((match = /<\/(pay|refund|preauth|preauthcompletion|preauthcancel)>/.exec(buffer))) {
@@ -286,9 +398,9 @@ async function rawServer(onRequest) {
       }
     });
   });
-  await new Promise((resolve) => server.listen(0, HOST, resolve));
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   return {
-    port: server.address().port,
+    port: (server.address() as net.AddressInfo).port,
     sockets,
     requests,
     later(ms, fn) {
@@ -305,21 +417,3 @@ async function rawServer(onRequest) {
     },
   };
 }
-
-module.exports = {
-  HOST,
-  WireLog,
-  baseline,
-  expectResources,
-  freePort,
-  journalRecords,
-  keyOf,
-  rawServer,
-  refOf,
-  resources,
-  serialEnv,
-  sleep,
-  tcpEnv,
-  tempDir,
-  waitFor,
-};
