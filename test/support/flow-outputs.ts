@@ -47,9 +47,16 @@ export function captureOutputs(flow: readonly { id: string; type: string }[]): R
   return outputs;
 }
 
+/** A deployed node of the package, with what Node-RED's Node gives every node: receive, send, close. */
+export interface DeployedNode extends Node {
+  receive(msg: NodeMessage): void;
+  send(msg: NodeMessage | (NodeMessage | null)[]): void;
+  close(removed?: boolean): Promise<void>;
+}
+
 /** The deployed node `id` as the package's node code sees it. */
-export function packageNode(id: string): Node {
-  return helper.getNode(id) as unknown as Node;
+export function packageNode(id: string): DeployedNode {
+  return helper.getNode(id) as unknown as DeployedNode;
 }
 
 /** Records every status the node shows (and still shows it). */
@@ -64,9 +71,9 @@ export function watchStatus(node: Node): NodeStatus[] {
 }
 
 /** The text of the last status the node showed; fails when it showed none. */
-export function lastStatusText(seen: readonly NodeStatus[]): string | undefined {
+export function lastStatusText(seen: readonly NodeStatus[]): string {
   assert.ok(seen.length > 0, 'the node showed a status');
-  return seen[seen.length - 1].text;
+  return seen[seen.length - 1].text ?? '';
 }
 
 /** A result as a flow reads msg.payload: a failure's fields are undefined on a success. */

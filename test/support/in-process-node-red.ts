@@ -6,6 +6,7 @@ import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import type { NodeModule } from 'node-red-node-test-helper';
 import { nodeRedPath, nodeRedRoot } from './node-red-path';
+import type { TerminalConfigNode } from '../../nodes/terminal-settings';
 
 helper.init(nodeRedPath());
 
@@ -28,4 +29,9 @@ export function nodeRedCoreNode(file: string): NodeModule {
 /** Node-RED's own `status` node, as a kiosk flow would use it to hear the action nodes' statuses. */
 export function statusNode(): NodeModule {
   return nodeRedCoreNode('core/common/25-status.js');
+}
+
+/** The deployed `mypos-terminal` config node `id`, as the action nodes see it. */
+export function deployedConfigNode(id = 'cfg'): TerminalConfigNode {
+  return helper.getNode(id) as unknown as TerminalConfigNode;
 }
