@@ -78,3 +78,8 @@ export function lastStatusText(seen: readonly NodeStatus[]): string {
 
 /** A result as a flow reads msg.payload: a failure's fields are undefined on a success. */
 export type ResultPayload = TransactionFailure | (TransactionSuccess & Partial<Omit<TransactionFailure, keyof TransactionSuccess>>);
+
+/** A message on either output of an action node. */
+export interface ResultMessage extends NodeMessage {
+  payload: ResultPayload;
+}
