@@ -52,6 +52,13 @@ export interface DeployedNode extends Node {
   receive(msg: NodeMessage): void;
   send(msg: NodeMessage | (NodeMessage | null)[]): void;
   close(removed?: boolean): Promise<void>;
+  context(): { flow: ContextStore; global: ContextStore };
+}
+
+/** A node's flow or global context, as a function node sees it. */
+export interface ContextStore {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
 }
 
 /** The deployed node `id` as the package's node code sees it. */
