@@ -104,5 +104,9 @@ declare module 'node-red-node-test-helper' {
   }
 
   const helper: Helper;
+  // The types above, for a test file's `import type { NodeModule } from 'node-red-node-test-helper'`.
+  namespace helper {
+    export type { NodeModule, TestMessage, TestNode };
+  }
   export = helper;
 }

@@ -1,12 +1,10 @@
-'use strict';
+import type { Action } from '../../src';
 
 /** The child elements of each request, in order, as the seed shows them: the tests' own oracle. */
-const CHILDREN = {
+export const CHILDREN: Readonly<Record<Action, readonly string[]>> = {
   pay: ['invoice', 'sum', 'receipt', 'custrcpt'],
   refund: ['invoice', 'sum', 'receipt', 'custrcpt'],
   preauth: ['invoice', 'sum', 'receipt', 'custrcpt'],
   complete: ['preauthcode', 'sum', 'receipt', 'custrcpt'],
   cancel: ['preauthcode', 'receipt', 'custrcpt'],
 };
-
-module.exports = { CHILDREN };

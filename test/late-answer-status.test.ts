@@ -1,33 +1,28 @@
-'use strict';
 // A late answer (the terminal's answer to a request that had ended with TIMEOUT) as a flow hears
 // it: the action node's status, which Node-RED's own `status` node delivers as msg.status, once,
 // with `late` saying what it was about and what the terminal said. Real runtime, simulator on
 // 127.0.0.1.
-const assert = require('node:assert/strict');
-const helper = require('node-red-node-test-helper');
-const { nodeRedRoot } = require('./support/node-red-path');
+import assert from 'node:assert/strict';
+import helper from 'node-red-node-test-helper';
+import { TerminalSimulator } from '../src';
+import type { ResultPayload } from './support/flow-outputs';
+import type { NodeStatus } from '../nodes/node-red';
+import terminalNode from '../nodes/mypos-terminal';
+import actionNodes from '../nodes/mypos-actions';
+import { statusNode, useInProcessNodeRed } from './support/in-process-node-red';
+import { waitFor, delay } from './support/wait';
+import { terminalConfigNode } from './support/terminal-config';
 
-helper.init(require('./support/node-red-path').nodeRedPath());
-
-const { TerminalSimulator } = require('../dist/src');
-const terminalNode = require('../dist/nodes/mypos-terminal.js');
-const actionNodes = require('../dist/nodes/mypos-actions.js');
-const statusNode = require(require.resolve('@node-red/nodes/core/common/25-status.js', { paths: [nodeRedRoot()] }));
-const { waitFor, delay } = require('./support/wait');
-const { terminalConfigNode } = require('./support/terminal-config');
+/** A status as Node-RED's `status` node delivers it in msg.status. */
+type HeardStatus = NodeStatus & { late?: Readonly<Record<string, string>> };
 
 describe('a late answer, as a flow hears it', function () {
   this.timeout(15000);
-  const NODES = [terminalNode, actionNodes, statusNode];
-  let simulator;
-  let outputs;
+  const NODES = [terminalNode, actionNodes, statusNode()];
+  let simulator: TerminalSimulator;
+  let outputs: { results: ResultPayload[]; statuses: HeardStatus[] };
 
-  before(function (done) {
-    helper.startServer(done);
-  });
-  after(function (done) {
-    helper.stopServer(done);
-  });
+  useInProcessNodeRed();
 
   beforeEach(async function () {
     simulator = new TerminalSimulator();
@@ -35,30 +30,29 @@ describe('a late answer, as a flow hears it', function () {
   });
 
   afterEach(async function () {
-    await helper.unload();
     await simulator.close();
   });
 
   /** A pay node on the simulator (answers within 1 s, late answers heard for 10 s), and a status node watching it. */
-  async function deploy() {
+  async function deploy(): Promise<void> {
     await helper.load(NODES, [
       { id: 'tab', type: 'tab', label: 'late answers' },
-      terminalConfigNode('cfg', simulator.port, { responseTimeout: '1', lateAnswerWindow: '10' }),
+      terminalConfigNode('cfg', simulator.port ?? 0, { responseTimeout: '1', lateAnswerWindow: '10' }),
       { id: 'pay', type: 'mypos-pay', z: 'tab', terminal: 'cfg', receipt: 'OFF', custrcpt: 'OFF', wires: [['results'], ['results']] },
       { id: 'results', type: 'helper', z: 'tab' },
       { id: 'watch', type: 'status', z: 'tab', scope: ['pay'], wires: [['statuses']] },
       { id: 'statuses', type: 'helper', z: 'tab' },
     ]);
     outputs = { results: [], statuses: [] };
-    helper.getNode('results').on('input', (msg) => outputs.results.push(msg.payload));
-    helper.getNode('statuses').on('input', (msg) => outputs.statuses.push(msg.status));
+    helper.getNode('results').on('input', (msg) => outputs.results.push(msg.payload as ResultPayload));
+    helper.getNode('statuses').on('input', (msg) => outputs.statuses.push(msg.status as HeardStatus));
   }
 
-  async function pay(amount, invoice) {
+  async function pay(amount: number, invoice: string): Promise<ResultPayload> {
     const before = outputs.results.length;
     helper.getNode('pay').receive({ payload: amount, invoice });
     await waitFor(() => outputs.results.length > before, `the result for ${invoice}`, 10000);
-    return outputs.results.at(-1);
+    return outputs.results[outputs.results.length - 1];
   }
 
   const lateStatuses = () => outputs.statuses.filter((status) => status.late !== undefined);
@@ -68,23 +62,23 @@ describe('a late answer, as a flow hears it', function () {
     simulator.nextBehaviours.push({ delayMs: 1600 });
     const timedOut = await pay(7.5, 'LATE-OK');
     assert.deepEqual([timedOut.code, timedOut.outcome], ['TIMEOUT', 'unknown']);
-    assert.match(outputs.statuses.at(-1).text, /^check terminal: 7\.50$/, 'until the answer comes, the node asks for a check');
+    assert.match(outputs.statuses.at(-1)?.text ?? '', /^check terminal: 7\.50$/, 'until the answer comes, the node asks for a check');
 
     await waitFor(() => lateStatuses().length > 0, 'the late answer', 5000);
     await delay(300); // the journal records it meanwhile: the status is not heard again
     const [late, ...again] = lateStatuses();
     assert.deepEqual(again, [], 'heard once');
     assert.deepEqual([late.fill, late.shape, late.text], ['green', 'dot', 'late answer: approved 7.50']);
-    assert.equal(late.late.outcome, 'approved');
-    assert.deepEqual([late.late.action, late.late.invoice, late.late.amount], ['pay', 'LATE-OK', '7.50']);
-    assert.match(late.late.ref, /^\S+$/, 'the ref the terminal gave');
+    assert.equal(late.late?.outcome, 'approved');
+    assert.deepEqual([late.late?.action, late.late?.invoice, late.late?.amount], ['pay', 'LATE-OK', '7.50']);
+    assert.match(late.late?.ref, /^\S+$/, 'the ref the terminal gave');
     assert.equal(outputs.statuses.at(-1), late, 'it stays until something else happens');
 
     const next = await pay(2, 'AFTER');
     assert.equal(next.result, 'OK');
     await delay(200);
     assert.equal(lateStatuses().length, 1, 'the next message does not bring it back');
-    assert.equal(outputs.statuses.at(-1).text, 'approved 2.00');
+    assert.equal(outputs.statuses.at(-1)?.text, 'approved 2.00');
   });
 
   it('a decline after the timeout: "late answer: not approved", with the code in msg.status.late and the reason in the log', async function () {
@@ -94,7 +88,7 @@ describe('a late answer, as a flow hears it', function () {
     assert.equal(timedOut.code, 'TIMEOUT');
     await waitFor(() => lateStatuses().length > 0, 'the late answer', 5000);
     const [late] = lateStatuses();
-    assert.deepEqual([late.fill, late.text, late.late.outcome, late.late.invoice, late.late.code], ['red', 'late answer: not approved', 'declined', 'LATE-NO', 'TERMINAL']);
-    assert.equal(late.late.message, undefined);
+    assert.deepEqual([late.fill, late.text, late.late?.outcome, late.late?.invoice, late.late?.code], ['red', 'late answer: not approved', 'declined', 'LATE-NO', 'TERMINAL']);
+    assert.equal(late.late?.message, undefined);
   });
 });

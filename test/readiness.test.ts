@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * Terminal readiness (issue 13): a TCP terminal checked while idle by opening a connection and
  * closing it at once. All on 127.0.0.1 with real sockets: the TerminalClient against the package's
@@ -8,26 +6,26 @@
  * byte it receives: a check never sends one.
  */
 
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const helper = require('node-red-node-test-helper');
-const { nodeRedRoot } = require('./support/node-red-path');
-
-helper.init(require('./support/node-red-path').nodeRedPath());
-
-const { TerminalClient, TcpTransport, TerminalSimulator } = require('../dist/src');
-const terminalNode = require('../dist/nodes/mypos-terminal.js');
-const actionNodes = require('../dist/nodes/mypos-actions.js');
-const statusNode = require(require.resolve('@node-red/nodes/core/common/25-status.js', { paths: [nodeRedRoot()] }));
-const { clientOptionsFromConfig, NUMBER_SETTINGS } = require('../dist/nodes/terminal-settings');
-const { EDITOR_CONSTANTS } = require('../dist/nodes/editor-constants');
-const { statusForReadiness } = require('../dist/nodes/statuses');
-const { useMessageCatalog } = require('../dist/nodes/i18n');
-const { delay: sleep, waitFor } = require('./support/wait');
-const { freePort } = require('./support/ports');
-const { resources, expectResources, trackTimers } = require('./support/resources');
-const { terminalConfigNode } = require('./support/terminal-config');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import helper from 'node-red-node-test-helper';
+import { TerminalClient, TcpTransport, TerminalSimulator } from '../src';
+import type { Connection, ConnectionHandlers, Readiness, SimulatorBehaviour, TerminalClientOptions, Transport } from '../src';
+import terminalNode from '../nodes/mypos-terminal';
+import actionNodes from '../nodes/mypos-actions';
+import { clientOptionsFromConfig, NUMBER_SETTINGS } from '../nodes/terminal-settings';
+import { EDITOR_CONSTANTS } from '../nodes/editor-constants';
+import { statusForReadiness } from '../nodes/statuses';
+import { useMessageCatalog } from '../nodes/i18n';
+import type { NodeStatus } from '../nodes/node-red';
+import type { ResultPayload } from './support/flow-outputs';
+import { type DeployedNode, type FailureMessage, type ResultMessage, type SuccessMessage, packageNode } from './support/flow-outputs';
+import { deployedConfigNode, statusNode, useInProcessNodeRed } from './support/in-process-node-red';
+import { delay as sleep, waitFor } from './support/wait';
+import { freePort } from './support/ports';
+import { resources, expectResources, trackTimers } from './support/resources';
+import { terminalConfigNode } from './support/terminal-config';
 
 const HOST = '127.0.0.1';
 const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'];
@@ -36,12 +34,12 @@ const CLIENT_MARGIN_MS = 400;
 const NODE_MARGIN_MS = 700;
 /** Timers fire no earlier than asked; connections are timed where the simulator accepts them. */
 const SPACING_SLACK_MS = 20;
-/** Where the client and its transports were loaded from: the timers these make must all end. */
-const CLIENT_FILES = /dist[\\/]src[\\/](client|transport)[\\/]/;
+/** Where the client and its transports are loaded from (their sources): the timers these make must all end. */
+const CLIENT_FILES = /[\\/]src[\\/](client|transport)[\\/]/;
 
 /** Times (performance.now()) at which the simulator accepted each connection, in connectionLog's order. */
-function watchConnections(simulator) {
-  const times = [];
+function watchConnections(simulator: TerminalSimulator): number[] {
+  const times: number[] = [];
   const serve = simulator.serve.bind(simulator);
   simulator.serve = (stream) => {
     times.push(performance.now());
@@ -51,16 +49,26 @@ function watchConnections(simulator) {
 }
 
 /** Nothing was ever sent on a connection that carried no request; returns those connections. */
-function expectSilentChecks(simulator) {
+function expectSilentChecks(simulator: TerminalSimulator): TerminalSimulator['connectionLog'] {
   const checks = simulator.connectionLog.filter((connection) => connection.messages === 0);
   for (const connection of checks) assert.equal(connection.bytes, 0, 'a check connection received bytes');
   return checks;
 }
 
-function minGap(times) {
+function minGap(times: readonly number[]): number {
   let gap = Infinity;
   for (let i = 1; i < times.length; i += 1) gap = Math.min(gap, times[i] - times[i - 1]);
   return gap;
+}
+
+/** A status as Node-RED's `status` node delivers it (msg.status), and when it came. */
+type HeardStatus = NodeStatus & { source: { id: string }; at: number };
+
+/** A readiness check's connection, held open by holdChecks. */
+interface HeldCheck {
+  closedAt: number | undefined;
+  cancelled: boolean;
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -69,17 +77,18 @@ function minGap(times) {
  * (then it is closed at once). A request's own connections (the client is busy) pass unchanged.
  * `onHeld(check)` is told once a check's connection is open.
  */
-function holdChecks(client, holdMs, onHeld) {
+function holdChecks(client: TerminalClient, holdMs: number, onHeld?: (check: HeldCheck) => void): HeldCheck[] {
   const transport = client.transport;
   const connect = transport.connect.bind(transport);
-  const checks = [];
-  transport.connect = (handlers, timeoutMs, signal) => {
+  const checks: HeldCheck[] = [];
+  transport.connect = (handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal) => {
     if (client.busy) return connect(handlers, timeoutMs, signal);
-    const check = { closedAt: undefined, cancelled: false, signal };
+    assert.ok(signal, 'a check can be given up');
+    const check: HeldCheck = { closedAt: undefined, cancelled: false, signal };
     checks.push(check);
     return connect(handlers, timeoutMs, signal).then(
       (connection) =>
-        new Promise((resolve, reject) => {
+        new Promise<Connection>((resolve, reject) => {
           const close = () => {
             connection.destroy();
             check.closedAt ??= performance.now();
@@ -104,9 +113,9 @@ function holdChecks(client, holdMs, onHeld) {
 
 describe('terminal readiness', function () {
   describe('TerminalClient over TCP (simulator on 127.0.0.1)', function () {
-    let cleanups;
-    let before;
-    let timers;
+    let cleanups: (() => unknown)[];
+    let before: ReturnType<typeof resources>;
+    let timers: ReturnType<typeof trackTimers>;
 
     beforeEach(async function () {
       cleanups = [];
@@ -124,14 +133,14 @@ describe('terminal readiness', function () {
       assert.deepEqual(left, [], 'timers of the client left behind');
     });
 
-    async function startSimulator(behaviour = {}, port = 0) {
+    async function startSimulator(behaviour: SimulatorBehaviour = {}, port = 0): Promise<{ simulator: TerminalSimulator; port: number }> {
       const simulator = new TerminalSimulator({ behaviour });
       const listening = await simulator.listen(port, HOST);
       cleanups.push(() => simulator.close());
       return { simulator, port: listening };
     }
 
-    function makeClient(port, options = {}) {
+    function makeClient(port: number, options: Partial<TerminalClientOptions> = {}): TerminalClient {
       const client = new TerminalClient({ transport: new TcpTransport({ host: HOST, port }), responseTimeoutMs: 5000, connectTimeoutMs: 2000, ...options });
       cleanups.push(() => client.close());
       return client;
@@ -153,7 +162,7 @@ describe('terminal readiness', function () {
       const { simulator, port } = await startSimulator();
       const times = watchConnections(simulator);
       const client = makeClient(port, { readinessCheckMs: INTERVAL });
-      const changes = [];
+      const changes: Readiness[] = [];
       client.onReadiness((readiness) => changes.push(readiness));
       client.start();
       await waitFor(() => client.readiness.state === 'ready', 'the first check at start', CLIENT_MARGIN_MS);
@@ -166,7 +175,7 @@ describe('terminal readiness', function () {
       const stoppedAt = performance.now();
       await waitFor(() => client.readiness.state === 'unreachable', 'unreachable', INTERVAL + CLIENT_MARGIN_MS);
       const noticed = performance.now() - stoppedAt;
-      assert.match(client.readiness.reason, /ECONNREFUSED/);
+      assert.match(client.readiness.reason ?? '', /ECONNREFUSED/);
       assert.ok(Math.abs(client.readiness.since - Date.now()) < INTERVAL + CLIENT_MARGIN_MS);
 
       await simulator.listen(port, HOST);
@@ -195,7 +204,7 @@ describe('terminal readiness', function () {
       client.start();
       await waitFor(() => client.readiness.state === 'ready', 'the first check', CLIENT_MARGIN_MS);
       const checksBefore = simulator.connectionsAccepted;
-      const result = await client.pay({ amount: '1.00', invoice: 'SLOW-1' });
+      const result: ResultPayload = await client.pay({ amount: '1.00', invoice: 'SLOW-1' });
       const endedAt = performance.now();
       assert.equal(result.result, 'OK', result.message);
       assert.equal(simulator.connectionsAccepted, checksBefore + 1, 'no check beside a request open for 1.5 s (five intervals)');
@@ -204,8 +213,8 @@ describe('terminal readiness', function () {
       assert.ok(request.bytes > 0);
 
       await waitFor(() => simulator.connectionsAccepted === checksBefore + 2, 'a check once the request ended', INTERVAL + CLIENT_MARGIN_MS);
-      assert.ok(times.at(-1) - endedAt >= INTERVAL - SPACING_SLACK_MS - 260, 'the check waits an interval after the request (which ended a confirmation window before it resolved)');
-      assert.equal(simulator.connectionLog.at(-1).bytes, 0);
+      assert.ok(times[times.length - 1] - endedAt >= INTERVAL - SPACING_SLACK_MS - 260, 'the check waits an interval after the request (which ended a confirmation window before it resolved)');
+      assert.equal(simulator.connectionLog.at(-1)?.bytes, 0);
       expectSilentChecks(simulator);
     });
 
@@ -216,7 +225,7 @@ describe('terminal readiness', function () {
       client.start();
       await waitFor(() => client.readiness.state === 'ready', 'the first check', CLIENT_MARGIN_MS);
       const checksBefore = simulator.connectionsAccepted;
-      const result = await client.pay({ amount: '1.00', invoice: 'LATE-1' });
+      const result: ResultPayload = await client.pay({ amount: '1.00', invoice: 'LATE-1' });
       assert.equal(result.code, 'TIMEOUT');
       assert.ok(client.busy, 'the late answer is awaited');
       await sleep(700);
@@ -231,8 +240,8 @@ describe('terminal readiness', function () {
       it(`a request arriving while a check connection is ${phase} goes ahead at once on its own connection, and succeeds (no BUSY)`, async function () {
         const { simulator, port } = await startSimulator();
         const client = makeClient(port, { readinessCheckMs: 100 });
-        let paying;
-        let payAt;
+        let paying: Promise<ResultPayload> | undefined;
+        let payAt = 0;
         const pay = () => {
           if (paying) return;
           payAt = performance.now();
@@ -242,15 +251,15 @@ describe('terminal readiness', function () {
         if (phase === 'connecting') {
           // Right after the check's connect() began: its socket is still connecting.
           const connect = client.transport.connect;
-          client.transport.connect = (...args) => {
+          client.transport.connect = (...args: Parameters<Transport['connect']>) => {
             const attempt = connect(...args);
             if (!client.busy) queueMicrotask(pay);
             return attempt;
           };
         }
         client.start();
-        await waitFor(() => paying, 'a request during a check', 1000);
-        const result = await paying;
+        // waitFor awaits what its check returns: the request's promise, so this is the request's result.
+        const result = await waitFor(() => paying, 'a request during a check', 1000);
         const took = performance.now() - payAt;
         assert.equal(result.result, 'OK', `${result.code}: ${result.message}`);
         assert.ok(took < 600, `the request took ${took.toFixed(0)} ms: not held up by the check's 1 s`);
@@ -263,7 +272,7 @@ describe('terminal readiness', function () {
         expectSilentChecks(simulator);
         if (phase === 'open') {
           assert.equal(simulator.connectionLog[0].messages, 0, 'the check connection came first and carried nothing');
-          assert.ok(checks[0].closedAt - payAt < 50, 'the check connection was closed as the request came');
+          assert.ok((checks[0].closedAt ?? Infinity) - payAt < 50, 'the check connection was closed as the request came');
         }
       });
     }
@@ -274,7 +283,7 @@ describe('terminal readiness', function () {
       const client = makeClient(port, { connectionMode: 'reuse', readinessCheckMs: INTERVAL });
       client.start();
       await waitFor(() => client.readiness.state === 'ready', 'the first check', CLIENT_MARGIN_MS);
-      const result = await client.pay({ amount: '3.00', invoice: 'REUSE-1' });
+      const result: ResultPayload = await client.pay({ amount: '3.00', invoice: 'REUSE-1' });
       assert.equal(result.result, 'OK');
       const accepted = simulator.connectionsAccepted;
       assert.equal(simulator.connectionCount, 1, 'the reused connection stays open');
@@ -282,19 +291,19 @@ describe('terminal readiness', function () {
       assert.equal(simulator.connectionsAccepted, accepted, 'no second connection beside the reused one');
       simulator.dropConnections();
       await waitFor(() => simulator.connectionsAccepted === accepted + 1, 'a check once the reused connection closed', INTERVAL * 2 + CLIENT_MARGIN_MS);
-      assert.equal(simulator.connectionLog.at(-1).bytes, 0);
+      assert.equal(simulator.connectionLog.at(-1)?.bytes, 0);
       assert.equal(client.readiness.state, 'ready');
     });
 
     it('requests update readiness with the checks off: a failed connect → unreachable, a connection and answer → ready', async function () {
       const port = await freePort();
       const client = makeClient(port);
-      const changes = [];
+      const changes: Readiness[] = [];
       client.onReadiness((readiness) => changes.push(readiness));
-      const refused = await client.pay({ amount: '1.00', invoice: 'R-1' });
+      const refused: ResultPayload = await client.pay({ amount: '1.00', invoice: 'R-1' });
       assert.equal(refused.code, 'CONNECT');
       assert.equal(client.readiness.state, 'unreachable');
-      assert.match(client.readiness.reason, /ECONNREFUSED/);
+      assert.match(client.readiness.reason ?? '', /ECONNREFUSED/);
       const { simulator } = await startSimulator({}, port);
       const paid = await client.pay({ amount: '1.00', invoice: 'R-2' });
       assert.equal(paid.result, 'OK');
@@ -321,15 +330,15 @@ describe('terminal readiness', function () {
       client.onReadiness(() => {
         heard += 1;
       });
-      let held;
+      let held: HeldCheck | undefined;
       holdChecks(client, 5000, (check) => {
         held = check;
       });
       client.start();
-      await waitFor(() => held, 'a check connection held open', 1000);
+      const check = await waitFor(() => held, 'a check connection held open', 1000);
       assert.equal(simulator.connectionCount, 1);
       client.close();
-      assert.ok(held.cancelled && held.closedAt !== undefined, 'the check connection was closed');
+      assert.ok(check.cancelled && check.closedAt !== undefined, 'the check connection was closed');
       await waitFor(() => simulator.connectionCount === 0, 'the simulator to see it closed', 1000);
       await sleep(150);
       assert.equal(heard, 0);
@@ -341,18 +350,12 @@ describe('terminal readiness', function () {
   describe('Node-RED nodes (real runtime, simulator on 127.0.0.1)', function () {
     this.timeout(15000);
     const TAB = { id: 'tab1', type: 'tab', label: 'readiness' };
-    const NODES = [terminalNode, actionNodes, statusNode];
-    let simulator;
-    let simPort;
-    let outputs;
+    const NODES = [terminalNode, actionNodes, statusNode()];
+    let simulator: TerminalSimulator;
+    let simPort: number;
+    let outputs: { ok: SuccessMessage[]; err: FailureMessage[]; statuses: HeardStatus[] };
 
-    before(function (done) {
-      helper.startServer(done);
-    });
-
-    after(function (done) {
-      helper.stopServer(done);
-    });
+    useInProcessNodeRed();
 
     beforeEach(async function () {
       simulator = new TerminalSimulator();
@@ -360,12 +363,11 @@ describe('terminal readiness', function () {
     });
 
     afterEach(async function () {
-      await helper.unload();
       await simulator.close();
     });
 
     /** The config node, a pay node and a `status` node watching it, each wired to a helper. */
-    async function deploy(config = {}) {
+    async function deploy(config: Record<string, unknown> = {}): Promise<DeployedNode> {
       const flow = [
         TAB,
         terminalConfigNode('cfg', simPort, config),
@@ -377,23 +379,23 @@ describe('terminal readiness', function () {
       ];
       await helper.load(NODES, flow);
       outputs = { ok: [], err: [], statuses: [] };
-      helper.getNode('pay-ok').on('input', (msg) => outputs.ok.push(msg));
-      helper.getNode('pay-err').on('input', (msg) => outputs.err.push(msg));
-      helper.getNode('statuses').on('input', (msg) => outputs.statuses.push({ ...msg.status, at: performance.now() }));
-      return helper.getNode('pay');
+      helper.getNode('pay-ok').on('input', (msg) => outputs.ok.push(msg as SuccessMessage));
+      helper.getNode('pay-err').on('input', (msg) => outputs.err.push(msg as FailureMessage));
+      helper.getNode('statuses').on('input', (msg) => outputs.statuses.push({ ...(msg.status as HeardStatus), at: performance.now() }));
+      return packageNode('pay');
     }
 
-    const lastStatus = () => outputs.statuses.at(-1) ?? {};
+    const lastStatus = (): Partial<HeardStatus> => outputs.statuses.at(-1) ?? {};
     const readinessShown = () => lastStatus().readiness;
 
-    async function result() {
+    async function result(): Promise<ResultMessage> {
       await waitFor(() => outputs.ok.length + outputs.err.length > 0, 'the result', 10000);
       return outputs.ok[0] ?? outputs.err[0];
     }
 
     it('off by default: a TCP terminal with the default settings opens no connection while idle, and the status says nothing of readiness', async function () {
       await deploy();
-      assert.equal(helper.getNode('cfg').client?.readinessCheckMs ?? (await helper.getNode('cfg').whenClient).readinessCheckMs, 0);
+      assert.equal(deployedConfigNode().client?.readinessCheckMs ?? (await deployedConfigNode().whenClient)?.readinessCheckMs, 0);
       await sleep(1500);
       assert.equal(simulator.connectionsAccepted, 0);
       assert.ok(outputs.statuses.every((status) => status.readiness === undefined));
@@ -404,7 +406,7 @@ describe('terminal readiness', function () {
       await deploy({ readinessCheck: '1' });
       await waitFor(() => readinessShown() === 'ready', 'ready at deploy', 1000 + NODE_MARGIN_MS);
       assert.deepEqual({ fill: lastStatus().fill, shape: lastStatus().shape, text: lastStatus().text }, { fill: 'green', shape: 'ring', text: 'ready' });
-      assert.equal(lastStatus().source.id, 'pay');
+      assert.equal(lastStatus().source?.id, 'pay');
 
       await simulator.close();
       const stoppedAt = performance.now();
@@ -443,26 +445,27 @@ describe('terminal readiness', function () {
         'no readiness status while the payment was open',
       );
       await sleep(1200);
-      assert.match(lastStatus().text, /^approved 4\.00/, 'the result stays: readiness did not change');
+      assert.match(lastStatus().text ?? '', /^approved 4\.00/, 'the result stays: readiness did not change');
       expectSilentChecks(simulator);
     });
 
     it('a payment arriving while a check connection is open succeeds on its own connection at once: never BUSY', async function () {
       const node = await deploy({ readinessCheck: '1' });
-      const client = await helper.getNode('cfg').whenClient;
-      let receivedAt;
+      const client = await deployedConfigNode().whenClient;
+      assert.ok(client);
+      let receivedAt: number | undefined;
       const checks = holdChecks(client, 1500, () => {
         if (receivedAt !== undefined) return;
         receivedAt = performance.now();
         node.receive({ payload: '5.00', invoice: 'DURING-CHECK-NODE' });
       });
-      await waitFor(() => receivedAt !== undefined, 'a check held open', 2000 + NODE_MARGIN_MS);
+      const heldAt = await waitFor(() => receivedAt, 'a check held open', 2000 + NODE_MARGIN_MS);
       const msg = await result();
-      const took = performance.now() - receivedAt;
+      const took = performance.now() - heldAt;
       assert.equal(msg.payload.result, 'OK', `${msg.payload.code}: ${msg.payload.message}`);
       assert.ok(took < 1000, `the payment took ${took.toFixed(0)} ms: not held up by the check's 1.5 s`);
-      assert.ok(checks.at(-1).cancelled);
-      assert.ok(outputs.statuses.every((status) => !/busy/.test(status.text)));
+      assert.ok(checks.at(-1)?.cancelled);
+      assert.ok(outputs.statuses.every((status) => !/busy/.test(status.text ?? '')));
       const withBytes = simulator.connectionLog.filter((connection) => connection.bytes > 0);
       assert.equal(withBytes.length, 1);
       assert.equal(withBytes[0].messages, 1);
@@ -476,14 +479,17 @@ describe('terminal readiness', function () {
       node.receive({ payload: '6.00', invoice: 'UNKNOWN-1' });
       const msg = await result();
       assert.equal(msg.payload.outcome, 'unknown');
-      const client = helper.getNode('cfg').client;
+      const client = deployedConfigNode().client;
+      assert.ok(client);
       await simulator.close();
       await waitFor(() => client.readiness.state === 'unreachable', 'the check to find the terminal gone', 2000 + NODE_MARGIN_MS);
       await sleep(50);
       assert.equal(readinessShown(), undefined, 'the unresolved payment keeps the status');
-      assert.match(lastStatus().text, /^check terminal: /);
+      assert.match(lastStatus().text ?? '', /^check terminal: /);
       assert.equal(lastStatus().fill, 'red');
-      await helper.getNode('cfg').journal.acknowledge();
+      const { journal } = deployedConfigNode();
+      assert.ok(journal);
+      await journal.acknowledge();
       await waitFor(() => readinessShown() === 'unreachable', 'readiness once acknowledged', 1000);
       assert.equal(lastStatus().text, 'terminal not reachable');
     });
@@ -491,12 +497,12 @@ describe('terminal readiness', function () {
     for (const bad of ['-1', '1.5', 'often', '3601']) {
       it(`a readinessCheck of "${bad}" is refused with a message naming the setting and its range; nothing connects`, async function () {
         const node = await deploy({ readinessCheck: bad });
-        const cfg = helper.getNode('cfg');
+        const cfg = deployedConfigNode();
         assert.deepEqual(cfg.settingsError, { key: 'settings.wholeNumber', params: { setting: { setting: 'readinessCheck' }, min: 0, max: 3600, got: bad } });
         node.receive({ payload: 1 });
         const msg = await result();
         assert.equal(msg.payload.code, 'CONNECT');
-        assert.match(msg.payload.message, /"Check every" must be a whole number from 0 to 3600/);
+        assert.match(msg.payload.message ?? '', /"Check every" must be a whole number from 0 to 3600/);
         await sleep(200);
         assert.equal(simulator.connectionsAccepted, 0);
       });
@@ -543,7 +549,7 @@ describe('terminal readiness', function () {
     });
 
     it('the status words come from the catalogs, in English and in Hungarian', function () {
-      const catalog = (lang, file) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'nodes', 'locales', lang, `${file}.json`), 'utf8'));
+      const catalog = (lang: string, file: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'nodes', 'locales', lang, `${file}.json`), 'utf8'));
       const english = catalog('en-US', 'mypos-actions')['mypos-actions'].status;
       const hungarian = catalog('hu', 'mypos-actions')['mypos-actions'].status;
       assert.equal(english.ready, 'ready');
@@ -556,7 +562,7 @@ describe('terminal readiness', function () {
         assert.match(terminal.errors.readinessCheck, /__min__.*__max__/);
       }
       // A runtime in Hungarian (a RED._ over the Hungarian catalog).
-      const flat = { 'mypos-actions.status.ready': hungarian.ready, 'mypos-actions.status.unreachable': hungarian.unreachable };
+      const flat: Record<string, string> = { 'mypos-actions.status.ready': hungarian.ready, 'mypos-actions.status.unreachable': hungarian.unreachable };
       useMessageCatalog({ _: (key) => flat[key] ?? key });
       try {
         assert.deepEqual(statusForReadiness({ state: 'ready', since: 0 }), { fill: 'green', shape: 'ring', text: 'kész', readiness: 'ready' });

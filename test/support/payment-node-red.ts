@@ -1,17 +1,26 @@
-'use strict';
 // A real Node-RED process with this package (linked into its user directory, as `npm start`
 // does) and one flow: POST /pay with a JSON body → mypos-pay → the result as the HTTP answer,
 // whichever output it took. For the tests that need a whole process: two Node-RED processes on
 // one journal, SIGTERM with a hung disk.
-const fs = require('node:fs');
-const http = require('node:http');
-const path = require('node:path');
-const { localSettings, startNodeRed } = require('./node-red-process');
-const { terminalConfigNode } = require('./terminal-config');
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { localSettings, startNodeRed } from './node-red-process';
+import { terminalConfigNode } from './terminal-config';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-function paymentFlow(terminalPort, terminalOverrides = {}) {
+/** A node of a flow as flows.json holds it. */
+export type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+/** An HTTP answer: the JSON body where it parsed, else the text; and how long it took. */
+export interface PostAnswer {
+  status: number | undefined;
+  body: unknown;
+  ms: number;
+}
+
+export function paymentFlow(terminalPort: number | string, terminalOverrides: Record<string, unknown> = {}): FlowNode[] {
   return [
     { id: 'tab', type: 'tab', label: 'Payments' },
     terminalConfigNode('term', terminalPort, { responseTimeout: '5', connectTimeout: '2', ...terminalOverrides }),
@@ -22,7 +31,7 @@ function paymentFlow(terminalPort, terminalOverrides = {}) {
 }
 
 /** Starts Node-RED in `userDir` with the payment flow for the simulator on terminalPort; `settings` adds to the local ones (adminAuth, say). */
-async function startPaymentNodeRed(userDir, terminalPort, terminalOverrides = {}, settings = {}) {
+export async function startPaymentNodeRed(userDir: string, terminalPort: number | string, terminalOverrides: Record<string, unknown> = {}, settings: Record<string, unknown> = {}) {
   const link = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
   fs.mkdirSync(path.dirname(link), { recursive: true });
   if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link, 'dir');
@@ -31,9 +40,9 @@ async function startPaymentNodeRed(userDir, terminalPort, terminalOverrides = {}
   return {
     ...nodeRed,
     /** POST /pay; resolves with the result (msg.payload) and how long the answer took. */
-    pay: (body) => post(nodeRed.port, '/pay', body),
+    pay: (body: unknown): Promise<PostAnswer> => post(nodeRed.port, '/pay', body),
     /** A full deploy of the same flows through the admin API; resolves with how long it took. */
-    redeploy: async () => {
+    redeploy: async (): Promise<number> => {
       const started = performance.now();
       await post(nodeRed.port, '/flows', paymentFlow(terminalPort, terminalOverrides), { 'Node-RED-Deployment-Type': 'full' });
       return performance.now() - started;
@@ -41,16 +50,16 @@ async function startPaymentNodeRed(userDir, terminalPort, terminalOverrides = {}
   };
 }
 
-function post(port, urlPath, body, headers = {}) {
+function post(port: number, urlPath: string, body: unknown, headers: Record<string, string> = {}): Promise<PostAnswer> {
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const request = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', timeout: 30000, headers: { 'Content-Type': 'application/json', ...headers } }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let json;
+        let json: unknown;
         try {
           json = JSON.parse(text);
         } catch {
@@ -64,5 +73,3 @@ function post(port, urlPath, body, headers = {}) {
     request.end(data);
   });
 }
-
-module.exports = { startPaymentNodeRed, paymentFlow };
