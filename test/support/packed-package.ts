@@ -7,10 +7,14 @@ import path from 'node:path';
 const root = path.join(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
 
-/** npm, with the npm_* variables of an enclosing `npm test` removed so they cannot steer it. */
+/** The environment without the npm_* variables of an enclosing `npm test`, so they cannot steer npm. */
+export function npmEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) || /^npm_config_cache$/i.test(key)));
+}
+
+/** npm's standard output, with npmEnv(); throws when npm fails. */
 export function npm(args: string[], options: Partial<ExecFileSyncOptionsWithStringEncoding> = {}): string {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) || /^npm_config_cache$/i.test(key)));
-  return execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env, ...options });
+  return execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: npmEnv(), ...options });
 }
 
 /**
