@@ -341,6 +341,15 @@ export class TerminalClient {
     return () => this.readinessListeners.delete(listener);
   }
 
+  /**
+   * TEST-ONLY SEAM (issue #14), not part of the API: how many onActivity and onReadiness listeners
+   * are registered, so that test/console-api.test.ts can show that a stopped config node removed
+   * the listeners it added to a client it shared. Nothing in the package calls it.
+   */
+  listenerCountsForTests(): { readonly activity: number; readonly readiness: number } {
+    return { activity: this.activityListeners.size, readiness: this.readinessListeners.size };
+  }
+
   /** Resolves once nothing holds the terminal: no request open or waiting, no late answer awaited. */
   idle(): Promise<void> {
     if (this.closed || (!this.busy && this.queue.length === 0)) return Promise.resolve();

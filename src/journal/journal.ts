@@ -326,6 +326,15 @@ export class Journal implements JournalContent {
   }
 
   /**
+   * TEST-ONLY SEAM (issue #14), not part of the API: how many onChange listeners are registered, so
+   * that test/console-api.test.ts can show that a stopped config node removed its own. Nothing in
+   * the package calls it.
+   */
+  changeListenerCountForTests(): number {
+    return this.listeners.size;
+  }
+
+  /**
    * Calls listener whenever the history may have changed: a request begun or ended, a late
    * answer, an acknowledgement or a finding, records merged from another file. For the operator
    * console, which only learns that it should read again. Returns the function that stops it.

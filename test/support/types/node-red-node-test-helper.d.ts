@@ -16,6 +16,8 @@ declare module 'node-red-node-test-helper' {
     on(event: string, listener: (...args: never[]) => void): void;
     once(event: string, listener: (...args: never[]) => void): void;
     removeListener(event: string, listener: (...args: never[]) => void): void;
+    /** Node-RED's Node.close: stops the node (removed: deleted from the flow, not only stopped). */
+    close(removed?: boolean): Promise<void>;
     /** Sinon spies the helper puts on every node's methods. */
     status: SinonSpy;
     send: SinonSpy;

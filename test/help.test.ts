@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The help in the editor's help sidebar, as Node-RED reads it: the built
  * dist/nodes/locales/<lang>/*.html (run `npm run build` first; `npm test` does). For every node
@@ -9,19 +7,20 @@
  * the Hungarian avoids the terms a native speaker found misleading for a merchant.
  */
 
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { githubSlug, anchorsOf } = require('./support/markdown');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ACTIONS } from '../src/protocol';
+import { githubSlug, anchorsOf } from './support/markdown';
 
 const root = path.join(__dirname, '..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { homepage?: string; repository: string | { url: string } };
 const LOCALES = path.join(root, 'dist', 'nodes', 'locales');
 const LANGUAGES = ['en-US', 'hu'];
 const MAX_WORDS = 600;
 
 /** The h3 sections, in order: those of Node-RED's core nodes (Settings for the config node). */
-const SECTIONS = {
+const SECTIONS: Record<'action' | 'config', Record<string, string[]>> = {
   action: { 'en-US': ['Inputs', 'Outputs', 'Details', 'References'], hu: ['Bemenetek', 'Kimenetek', 'Részletek', 'Hivatkozások'] },
   config: { 'en-US': ['Settings', 'Details', 'References'], hu: ['Beállítások', 'Részletek', 'Hivatkozások'] },
 };
@@ -31,18 +30,25 @@ const SECTIONS = {
  * with its endings (nyugtát, nyugták, nyugtával…) but not „nyugtáz” (acknowledge), „nyugtalan”
  * (restless) or „megnyugtat” (reassure).
  */
-const BANNED_HU = [
+const BANNED_HU: [RegExp, string][] = [
   [/számlaszám/iu, "„Számlaszám” reads as a bank account number; the field is the shop's own reference: „hivatkozási szám”"],
   [/engedélykód/iu, '„Engedélykód” is taken for the authorisation code on every slip; the pre-authorization code is „előengedélyezési kód”'],
   [/nyugta(?![lt])|nyugtá(?!z)/iu, '„nyugta” is the fiscal receipt; card slips are „bizonylat”'],
   [/elutasítva/iu, '„elutasítva” hides who refused: „a bank elutasította”, „a vásárló megszakította”, „nem küldtük el: ismétlődő”, „nem érhető el”'],
 ];
 
+/** One help block: its node type, the file it is in (lang/file.html) and its HTML. */
+interface HelpBlock {
+  type: string;
+  file: string;
+  body: string;
+}
+
 /** Every `<script type="text/html" data-help-name="…">` block of the built locale files of lang. */
-function helpBlocks(lang) {
+function helpBlocks(lang: string): HelpBlock[] {
   const dir = path.join(LOCALES, lang);
   assert.ok(fs.existsSync(dir), `${dir} is missing: run npm run build first`);
-  const blocks = [];
+  const blocks: HelpBlock[] = [];
   for (const file of fs.readdirSync(dir).filter((name) => name.endsWith('.html'))) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
     for (const [, attributes, body] of text.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
@@ -56,22 +62,22 @@ function helpBlocks(lang) {
 }
 
 /** The text a reader sees: no comments, no tags, entities decoded. */
-function textOf(html) {
+function textOf(html: string): string {
   return html
     .replace(/<!--[\s\S]*?-->/g, ' ')
     .replace(/<[^>]*>/g, ' ')
-    .replace(/&(lt|gt|amp|quot|nbsp|#\d+);/g, (whole, name) => ({ lt: '<', gt: '>', amp: '&', quot: '"', nbsp: ' ' })[name] ?? ' ');
+    .replace(/&(lt|gt|amp|quot|nbsp|#\d+);/g, (_whole, name: string) => (({ lt: '<', gt: '>', amp: '&', quot: '"', nbsp: ' ' }) as Record<string, string | undefined>)[name] ?? ' ');
 }
 
 /** Words of a help text: runs between white space that hold a letter or a digit (so not "-" or "·"). */
-function wordCount(html) {
+function wordCount(html: string): number {
   return textOf(html)
     .split(/\s+/)
     .filter((word) => /[\p{L}\p{N}]/u.test(word)).length;
 }
 
 /** The repository's web address, from package.json: `git+https://github.com/o/r.git` → `https://github.com/o/r`. */
-function repositoryUrl() {
+function repositoryUrl(): string {
   const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository.url;
   return (pkg.homepage || url)
     .replace(/^git\+/, '')
@@ -79,27 +85,26 @@ function repositoryUrl() {
     .replace(/#.*$/, '');
 }
 
-const hrefsOf = (html) => [...html.matchAll(/\bhref="([^"]*)"/g)].map((match) => match[1]);
-const codesOf = (html) => [...html.matchAll(/<code>([\s\S]*?)<\/code>/g)].map((match) => match[1].trim());
-const sorted = (values) => [...new Set(values)].sort();
+const hrefsOf = (html: string): string[] => [...html.matchAll(/\bhref="([^"]*)"/g)].map((match) => match[1]);
+const codesOf = (html: string): string[] => [...html.matchAll(/<code>([\s\S]*?)<\/code>/g)].map((match) => match[1].trim());
+const sorted = (values: string[]): string[] => [...new Set(values)].sort();
 
 describe('help in the editor sidebar (built files in dist/nodes/locales)', function () {
-  const { ACTIONS } = require('../dist/src/protocol');
   const ACTION_TYPES = ACTIONS.map((action) => `mypos-${action}`);
   const TYPES = ['mypos-terminal', ...ACTION_TYPES];
-  const kindOf = (type) => (type === 'mypos-terminal' ? 'config' : 'action');
+  const kindOf = (type: string): 'config' | 'action' => (type === 'mypos-terminal' ? 'config' : 'action');
   const repository = repositoryUrl();
-  let help; // { lang: blocks }
-  const anchorCache = new Map();
+  let help: Record<string, HelpBlock[]>; // { lang: blocks }
+  const anchorCache = new Map<string, Set<string> | undefined>();
   /** The heading anchors of a documentation file (README.md, docs/x.md), or undefined when it does not exist. */
-  const anchorsIn = (file) => {
+  const anchorsIn = (file: string): Set<string> | undefined => {
     if (!anchorCache.has(file)) {
       const full = path.join(root, file);
       anchorCache.set(file, fs.existsSync(full) ? anchorsOf(fs.readFileSync(full, 'utf8')) : undefined);
     }
     return anchorCache.get(file);
   };
-  const helpFor = (lang, type) => help[lang].find((block) => block.type === type);
+  const helpFor = (lang: string, type: string): HelpBlock | undefined => help[lang].find((block) => block.type === type);
 
   before(function () {
     help = Object.fromEntries(LANGUAGES.map((lang) => [lang, helpBlocks(lang)]));
@@ -122,7 +127,7 @@ describe('help in the editor sidebar (built files in dist/nodes/locales)', funct
     });
 
     it('find the misleading Hungarian terms in their inflected forms, and only those', function () {
-      const flagged = (text) => BANNED_HU.some(([pattern]) => pattern.test(text));
+      const flagged = (text: string): boolean => BANNED_HU.some(([pattern]) => pattern.test(text));
       for (const text of ['Számlaszám', 'a számlaszámot', 'Engedélykód', 'engedélykódja', 'nyugta', 'a nyugtát', 'Nyugták', 'nyugtával', 'készpénznyugta', 'elutasítva: már megtörtént']) {
         assert.ok(flagged(text), `not flagged: ${text}`);
       }
@@ -214,11 +219,9 @@ describe('help in the editor sidebar (built files in dist/nodes/locales)', funct
       it('hu: none of the misleading terms', function () {
         const block = helpFor('hu', type);
         assert.ok(block, 'no hu help');
-        const found = BANNED_HU.filter(([pattern]) => pattern.test(block.body)).map(([pattern, why]) => `${pattern.exec(block.body)[0]}: ${why}`);
+        const found = BANNED_HU.filter(([pattern]) => pattern.test(block.body)).map(([pattern, why]) => `${pattern.exec(block.body)?.[0]}: ${why}`);
         assert.deepEqual(found, []);
       });
     });
   }
 });
-
-module.exports = { wordCount, githubSlug, anchorsOf };

@@ -1,8 +1,6 @@
-'use strict';
-
 /**
  * The example flows drawn cleanly, checked without a browser from an estimate of how the editor
- * sizes nodes (test/support/example-layout.js), with the English and the Hungarian node labels:
+ * sizes nodes (test/support/example-layout), with the English and the Hungarian node labels:
  * no node overlaps another or comes closer than 20 px to it; none leaves the canvas, neither
  * where the file puts it (`npm start` deploys it there) nor after Import, which hangs the flow
  * on the pointer by its first node until a click drops it; no wire runs through a node; and a
@@ -10,14 +8,24 @@
  * test/e2e/examples.test.js checks the same in the real editor, and clicks through them.
  */
 
-const assert = require('node:assert/strict');
-const { boxesOf, examples, gapBetween, labelTemplates, wiresOf } = require('./support/example-layout');
+import assert from 'node:assert/strict';
+import { boxesOf, examples, gapBetween, labelTemplates, wiresOf } from './support/example-layout';
 
 const LANGUAGES = ['en-US', 'hu'];
 /** Space between nodes, so that neither their labels nor their wires run together. */
 const MIN_GAP = 20;
 /** Import drops the flow's first node where the user clicks: a click this far from the canvas's top left corner must do. */
 const DROP = { x: 120, y: 120 };
+
+/** The fields of an example flow's node these checks read. */
+interface FlowNode {
+  id: string;
+  type: string;
+  name?: string;
+  wires?: string[][];
+  targetType?: string;
+  complete?: string;
+}
 
 describe('example flows: layout (estimated)', function () {
   for (const { file, flow } of examples()) {
@@ -63,7 +71,7 @@ describe('example flows: layout (estimated)', function () {
             }
             for (const box of all) {
               if (box === wire.from || box === wire.to) continue;
-              const inside = wire.points.some(([x, y]) => x > box.left + 2 && x < box.right - 2 && y > box.top + 2 && y < box.bottom - 2);
+              const inside = wire.points.some(([x, y]: number[]) => x > box.left + 2 && x < box.right - 2 && y > box.top + 2 && y < box.bottom - 2);
               if (inside) through.push(`"${wire.from.label}" → "${wire.to.label}" runs through "${box.label}"`);
             }
           }
@@ -72,11 +80,12 @@ describe('example flows: layout (estimated)', function () {
       }
 
       it("a debug node on an action node's output 2 shows a sentence (msg.payload.message), not the whole message", function () {
-        const byId = new Map(flow.map((node) => [node.id, node]));
-        const shown = [];
-        for (const node of flow) {
+        const nodes: readonly FlowNode[] = flow;
+        const byId = new Map(nodes.map((node) => [node.id, node]));
+        const shown: { name: string | undefined; shows: string }[] = [];
+        for (const node of nodes) {
           if (!/^mypos-/.test(node.type) || node.type === 'mypos-terminal') continue;
-          for (const id of (node.wires && node.wires[1]) || []) {
+          for (const id of node.wires?.[1] ?? []) {
             const target = byId.get(id);
             if (target && target.type === 'debug') shown.push({ name: target.name, shows: target.targetType === 'full' || target.complete === 'true' ? 'msg' : `msg.${target.complete}` });
           }
@@ -85,7 +94,8 @@ describe('example flows: layout (estimated)', function () {
       });
 
       it('no debug node shows the whole message, which the sidebar collapses to "msg : Object"', function () {
-        const whole = flow.filter((node) => node.type === 'debug' && (node.targetType === 'full' || node.complete === 'true')).map((node) => node.name);
+        const nodes: readonly FlowNode[] = flow;
+        const whole = nodes.filter((node) => node.type === 'debug' && (node.targetType === 'full' || node.complete === 'true')).map((node) => node.name);
         assert.deepEqual(whole, []);
       });
     });

@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The rule for the one state word the sidebar's block shows of a terminal (nodes/terminal-overview.ts),
  * in order: wrong settings, busy (a request, or the wait for a late answer), a serial link's state,
@@ -8,23 +6,54 @@
  * e2e/sidebar-terminals.test.js.
  */
 
-const assert = require('node:assert/strict');
-const { overviewOf } = require('../dist/nodes/terminal-overview');
-const { explain } = require('../dist/src/protocol');
+import assert from 'node:assert/strict';
+import { overviewOf, type TerminalOverview } from '../nodes/terminal-overview';
+import type { TerminalConfigNode } from '../nodes/terminal-settings';
+import type { TerminalClient } from '../src/client/terminal-client';
+import { explain, type TerminalRequest } from '../src/protocol';
 
 const T0 = Date.parse('2026-12-02T10:00:00.000Z');
-const REQUEST = { action: 'pay', amount: { text: '12.50', minor: 1250n }, invoice: 'A-1', receipt: 'ON', custrcpt: 'ON' };
+const REQUEST: TerminalRequest = { action: 'pay', amount: { text: '12.50', minor: 1250n }, invoice: 'A-1', receipt: 'ON', custrcpt: 'ON' };
 
-function client({ activity = { kind: 'idle' }, keepOpen = false, link = { state: 'disconnected', since: T0 }, readiness = { state: 'unknown', since: T0 }, unresolved = [] } = {}) {
+/** The fields of a TerminalClient the rule reads. */
+interface ClientFields {
+  activity?: TerminalClient['activity'];
+  keepOpen?: boolean;
+  link?: TerminalClient['linkState'];
+  readiness?: TerminalClient['readiness'];
+  unresolved?: { id: string }[];
+}
+
+type FakeClient = Pick<TerminalClient, 'activity' | 'keepOpen' | 'linkState' | 'readiness'> & {
+  transport: { description: string };
+  journal: { ready: Promise<unknown>; unresolvedAt: () => unknown[] };
+};
+
+function client({
+  activity = { kind: 'idle' },
+  keepOpen = false,
+  link = { state: 'disconnected', since: T0 },
+  readiness = { state: 'unknown', since: T0 },
+  unresolved = [],
+}: ClientFields = {}): FakeClient {
   const journal = { ready: Promise.resolve(), unresolvedAt: () => unresolved };
   return { transport: { description: keepOpen ? '/dev/rfcomm0' : '192.168.1.20:51042' }, journal, activity, keepOpen, linkState: link, readiness };
 }
 
-function node(id, fields = {}) {
-  return { id, name: `till ${id}`, connectionKind: fields.client?.keepOpen ? 'serial' : 'tcp', ...fields };
+/** The fields of a TerminalConfigNode the rule reads. */
+interface NodeFields {
+  client?: FakeClient;
+  description?: string;
+  settingsError?: TerminalConfigNode['settingsError'];
+  unusable?: TerminalConfigNode['unusable'];
 }
 
-async function one(fields) {
+/** A config node as a plain object with the fields the rule reads (the real ones: console-api.test.ts). */
+function node(id: string, fields: NodeFields = {}): TerminalConfigNode {
+  return { id, name: `till ${id}`, connectionKind: fields.client?.keepOpen ? 'serial' : 'tcp', ...fields } as unknown as TerminalConfigNode;
+}
+
+async function one(fields: NodeFields): Promise<TerminalOverview> {
   const [overview] = await overviewOf([node('a', fields)]);
   return overview;
 }
@@ -48,7 +77,7 @@ describe("the sidebar block's state word for a terminal", function () {
   it('busy wins over readiness and the link: with what (a request, or the wait for its late answer) and since when', async function () {
     const busy = await one({ client: client({ readiness: { state: 'ready', since: T0 }, activity: { kind: 'request', request: REQUEST, since: T0 + 5000 } }) });
     assert.deepEqual([busy.state, busy.since, busy.busy], ['busy', '2026-12-02T10:00:05.000Z', { with: 'request', action: 'pay', amount: '12.50', invoice: 'A-1' }]);
-    const cancel = { action: 'cancel', preauthCode: '7788', receipt: 'ON', custrcpt: 'ON' };
+    const cancel: TerminalRequest = { action: 'cancel', preauthCode: '7788', receipt: 'ON', custrcpt: 'ON' };
     const late = await one({ client: client({ keepOpen: true, link: { state: 'connected', since: T0 }, activity: { kind: 'late-answer', request: cancel, since: T0 } }) });
     assert.deepEqual([late.state, late.busy], ['busy', { with: 'late-answer', action: 'cancel', preauthcode: '7788' }]);
   });
@@ -64,7 +93,7 @@ describe("the sidebar block's state word for a terminal", function () {
     const wrong = await one({ description: undefined, settingsError: explain('settings.hostMissing', { setting: { setting: 'host' } }) });
     assert.deepEqual([wrong.state, wrong.since, wrong.connection, wrong.attention], ['settings-error', null, '', 0]);
     assert.equal(typeof wrong.reason, 'string');
-    assert.ok(wrong.reason.length > 0);
+    assert.ok(wrong.reason !== undefined && wrong.reason.length > 0);
     const unknownHost = await one({ description: 'till.local:51042', unusable: { reason: 'no such host', since: T0 } });
     assert.deepEqual([unknownHost.state, unknownHost.since, unknownHost.reason, unknownHost.connection], ['unreachable', '2026-12-02T10:00:00.000Z', 'no such host', 'till.local:51042']);
     const toCheck = await one({ client: client({ unresolved: [{ id: '1' }, { id: '2' }] }) });

@@ -1,4 +1,3 @@
-'use strict';
 // "One terminal, one truth": a terminal is the physical device, not the config node that names it.
 // Addresses written differently, a serial device reached through a link, a config node deleted
 // and made again, a full redeploy and the dialog's Test connection all meet the same terminal:
@@ -7,22 +6,26 @@
 //
 // Not here: two serial config nodes naming one device through a symlink share one port (and one
 // request at a time, one history): test/serial.test.js covers it.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { performance } = require('node:perf_hooks');
-const helper = require('node-red-node-test-helper');
-const { SerialTransport, TcpTransport, TerminalSimulator } = require('../dist/src');
-const { identify, sameTerminal } = require('../dist/src/terminal/identity');
-const terminalNode = require('../dist/nodes/mypos-terminal.js');
-const actionNodes = require('../dist/nodes/mypos-actions.js');
-const { PtyPair } = require('./support/pty');
-const { terminalConfigNode } = require('./support/terminal-config');
-const { baseline, expectResources } = require('./support/resources');
-const { tempDir } = require('./support/fault-env');
-const { delay: sleep, waitFor } = require('./support/wait');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import helper from 'node-red-node-test-helper';
+import { SerialTransport, TcpTransport, TerminalSimulator, type TransactionResult } from '../src';
+import { identify, sameTerminal } from '../src/terminal/identity';
+import terminalNode from '../nodes/mypos-terminal';
+import actionNodes from '../nodes/mypos-actions';
+import type { TerminalConfigNode } from '../nodes/terminal-settings';
+import type { NodeMessage } from '../nodes/node-red';
+import { PtyPair } from './support/pty';
+import { terminalConfigNode } from './support/terminal-config';
+import { baseline, expectResources } from './support/resources';
+import { tempDir } from './support/fault-env';
+import { delay as sleep, waitFor } from './support/wait';
+import { nodeRedPath } from './support/node-red-path';
 
-helper.init(require('./support/node-red-path').nodeRedPath());
+helper.init(nodeRedPath());
 
 const NODES = [terminalNode, actionNodes];
 const TAB = { id: 'tab', type: 'tab', label: 'one terminal' };
@@ -30,14 +33,14 @@ const TAB = { id: 'tab', type: 'tab', label: 'one terminal' };
 const SPELLINGS = ['localhost', '127.1', '::ffff:127.0.0.1'];
 
 let counter = 0;
-const unique = (prefix) => `${prefix}-${process.pid}-${++counter}`;
+const unique = (prefix: string): string => `${prefix}-${process.pid}-${++counter}`;
 
 // ---------------------------------------------------------------------------------------------
 // identify() and sameTerminal()
 // ---------------------------------------------------------------------------------------------
 
 describe('terminal identity: identify() and sameTerminal()', function () {
-  const tcp = (host, port = 51042) => identify(new TcpTransport({ host, port }));
+  const tcp = (host: string, port = 51042) => identify(new TcpTransport({ host, port }));
 
   for (const host of ['127.0.0.1', '127.1', '::ffff:127.0.0.1', '[::ffff:7f00:1]', 'localhost']) {
     it(`"${host}" port 51042 is the same terminal as 127.0.0.1 port 51042`, async () => {
@@ -69,7 +72,7 @@ describe('terminal identity: identify() and sameTerminal()', function () {
     const alias = path.join(pty.dir, 'rfcomm-alias');
     try {
       fs.symlinkSync(pty.nodeSide, alias);
-      const serial = (device) => identify(new SerialTransport({ path: device }));
+      const serial = (device: string) => identify(new SerialTransport({ path: device }));
       const device = await serial(pty.nodeSide);
       const viaAlias = await serial(alias);
       // socat's own link names /dev/pts/N: the identity is the device, not the name it was given by.
@@ -90,12 +93,22 @@ describe('terminal identity: identify() and sameTerminal()', function () {
 // In Node-RED
 // ---------------------------------------------------------------------------------------------
 
+/** What watchTerminal has seen of the simulator. */
+interface TerminalWatch {
+  open: number;
+  max: number;
+  accepted: number;
+  received: { at: number; invoice: string | undefined }[];
+  answers: { at: number }[];
+  invoices(): (string | undefined)[];
+}
+
 /**
  * Watches what the simulator has open: +1 for each request it receives, -1 for each answer it
- * writes. `max` is the most requests it ever had open at once.
+ * writes on a link it serves. `max` is the most requests it ever had open at once.
  */
-function watchTerminal(simulator) {
-  const watch = { open: 0, max: 0, accepted: 0, received: [], answers: [] };
+function watchTerminal(simulator: TerminalSimulator): TerminalWatch {
+  const watch: TerminalWatch = { open: 0, max: 0, accepted: 0, received: [], answers: [], invoices: () => watch.received.map((entry) => entry.invoice) };
   const push = simulator.received.push.bind(simulator.received);
   simulator.received.push = (...messages) => {
     for (const message of messages) {
@@ -105,39 +118,36 @@ function watchTerminal(simulator) {
     }
     return push(...messages);
   };
-  const send = simulator.send.bind(simulator);
-  simulator.send = (stream, text, behaviour) => {
-    if (text !== undefined && !stream.destroyed) {
-      watch.open -= 1;
-      watch.answers.push({ at: performance.now() });
-    }
-    return send(stream, text, behaviour);
-  };
   const serve = simulator.serve.bind(simulator);
-  simulator.serve = (stream) => {
+  simulator.serve = (stream: Duplex) => {
     watch.accepted += 1;
-    return serve(stream);
+    // An answer is written in one piece (the behaviours used here have no bytewise or repeated
+    // answers): each write on the link is one answer.
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = (...args: unknown[]) => {
+      if (!stream.destroyed) {
+        watch.open -= 1;
+        watch.answers.push({ at: performance.now() });
+      }
+      return write(...args);
+    };
+    serve(stream);
   };
-  watch.invoices = () => watch.received.map((entry) => entry.invoice);
   return watch;
 }
 
 describe('terminal identity in Node-RED: config nodes naming one terminal share it', function () {
   this.timeout(10000);
-  let simulator;
-  let port;
-  let watch;
-  let dir;
-  let startCounts;
+  let simulator: TerminalSimulator;
+  let port: number;
+  let watch: TerminalWatch;
+  let dir: string;
+  let startCounts: Awaited<ReturnType<typeof baseline>>;
   /** Every output of every action node, in order: { node, output, payload, at }. */
-  let outputs;
+  let outputs: { node: string; output: string; payload: TransactionResult; at: number }[];
 
-  before((done) => {
-    helper.startServer(done);
-  });
-  after((done) => {
-    helper.stopServer(done);
-  });
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
 
   beforeEach(async () => {
     startCounts = await baseline();
@@ -152,18 +162,18 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
     await helper.unload();
     await simulator.close();
     fs.rmSync(dir, { recursive: true, force: true });
-    if (this.currentTest.state === 'failed') return;
+    if (this.currentTest?.state === 'failed') return;
     // A config node's client that was busy at unload closes once its window for a late answer passed.
-    await expectResources(startCounts, `after "${this.currentTest.title}"`, 2000);
+    await expectResources(startCounts, `after "${this.currentTest?.title}"`, 2000);
   });
 
   /** A config node for the simulator, its host written as given; short waits keep the tests quick. */
-  function terminal(id, host, extra = {}) {
+  function terminal(id: string, host: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return terminalConfigNode(id, port, { host, responseTimeout: '5', connectTimeout: '2', lateAnswerWindow: '0.5', ...extra });
   }
 
   /** A pay node with its own two helper nodes. */
-  function payNode(id, terminalId) {
+  function payNode(id: string, terminalId: string): Record<string, unknown>[] {
     return [
       { id, type: 'mypos-pay', z: 'tab', name: `pay node ${id}`, terminal: terminalId, receipt: 'ON', custrcpt: 'ON', wires: [[`${id}-ok`], [`${id}-err`]] },
       { id: `${id}-ok`, type: 'helper', z: 'tab' },
@@ -172,26 +182,31 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
   }
 
   /** Deploys (first time: load; later: setFlows) and collects every action node's outputs. */
-  async function deploy(flow, type) {
+  async function deploy(flow: Record<string, unknown>[], type?: 'full'): Promise<void> {
     if (type) await helper.setFlows(flow, type);
     else await helper.load(NODES, flow);
     for (const node of flow) {
-      const match = /^(.*)-(ok|err)$/.exec(node.id);
+      const match = /^(.*)-(ok|err)$/.exec(String(node.id));
       if (node.type !== 'helper' || !match) continue;
-      helper.getNode(node.id).on('input', (msg) => outputs.push({ node: match[1], output: match[2], payload: msg.payload, at: performance.now() }));
+      helper.getNode(String(node.id)).on('input', (msg) => outputs.push({ node: match[1], output: match[2], payload: msg.payload as TransactionResult, at: performance.now() }));
     }
   }
 
   /** Sends a message into action node `id` and waits for its output. */
-  async function pay(id, invoice, amount = '1.00') {
+  async function pay(id: string, invoice: string, amount = '1.00'): Promise<TransactionResult> {
     const seen = outputs.length;
     helper.getNode(id).receive({ payload: amount, invoice });
     await waitFor(() => outputs.slice(seen).some((out) => out.node === id), `the output of ${id} for ${invoice}`, 6000);
-    return outputs.slice(seen).find((out) => out.node === id).payload;
+    const output = outputs.slice(seen).find((out) => out.node === id);
+    assert.ok(output);
+    return output.payload;
   }
 
-  const summary = (payload) => `${payload.invoice} ${payload.result === 'OK' ? 'OK' : `${payload.code}/${payload.outcome}`}`;
-  const warnings = () =>
+  const summary = (payload: TransactionResult): string => `${payload.invoice} ${payload.result === 'OK' ? 'OK' : `${payload.code}/${payload.outcome}`}`;
+  /** The words of a failure, for an assertion's message. */
+  const messageOf = (payload: TransactionResult): string | undefined => (payload.result === 'OK' ? undefined : payload.message);
+  const configNode = (id: string): TerminalConfigNode => helper.getNode(id) as unknown as TerminalConfigNode;
+  const warnings = (): string[] =>
     helper
       .log()
       .args.filter((args) => args[0].level === helper.log().WARN)
@@ -210,8 +225,8 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       ]);
 
       // (c) One client for both.
-      const clientWritten = await helper.getNode('written').whenClient;
-      const clientPlain = await helper.getNode('plain').whenClient;
+      const clientWritten = await configNode('written').whenClient;
+      const clientPlain = await configNode('plain').whenClient;
       assert.equal(clientWritten, clientPlain, `"${spelling}" and "127.0.0.1" got two clients for one terminal`);
       // The one that joined was told whose settings apply (here: the other's journal).
       assert.ok(
@@ -226,11 +241,13 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       helper.getNode('payPlain').receive({ payload: '1.00', invoice: atOnce[1] });
       await waitFor(() => outputs.length === 2, 'both outputs', 3000);
       const results = outputs.map((out) => out.payload);
-      const busy = results.filter((result) => result.code === 'BUSY');
+      const busy = results.filter((result) => result.result === 'ERROR' && result.code === 'BUSY');
       const ok = results.filter((result) => result.result === 'OK');
       assert.equal(ok.length, 1, `one approved: ${results.map(summary).join(', ')}`);
       assert.equal(busy.length, 1, `one BUSY: ${results.map(summary).join(', ')}`);
-      assert.equal(busy[0].outcome, 'not-sent');
+      const [firstBusy] = busy;
+      assert.ok(firstBusy.result === 'ERROR');
+      assert.equal(firstBusy.outcome, 'not-sent');
       assert.equal(watch.max, 1, `the terminal had ${watch.max} requests open at once`);
       assert.deepEqual(watch.invoices(), [ok[0].invoice], 'only the approved request reached the terminal');
 
@@ -239,7 +256,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       const invoice = unique('SEQ');
       assert.equal(summary(await pay('payWritten', invoice)), `${invoice} OK`);
       const again = await pay('payPlain', invoice);
-      assert.equal(summary(again), `${invoice} DUPLICATE/not-sent`, again.message);
+      assert.equal(summary(again), `${invoice} DUPLICATE/not-sent`, messageOf(again));
       assert.equal(watch.received.filter((entry) => entry.invoice === invoice).length, 1, 'the repeat never reached the terminal');
       assert.equal(watch.max, 1);
     });
@@ -248,7 +265,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
   it('four config nodes, four spellings, a queue: four payments at once all go through, one at a time at the terminal', async () => {
     const hosts = ['127.0.0.1', ...SPELLINGS];
     await deploy([TAB, ...hosts.map((host, index) => terminal(`t${index}`, host, { queueLimit: '3' })), ...hosts.flatMap((_, index) => payNode(`p${index}`, `t${index}`))]);
-    const clients = await Promise.all(hosts.map((_, index) => helper.getNode(`t${index}`).whenClient));
+    const clients = await Promise.all(hosts.map((_, index) => configNode(`t${index}`).whenClient ?? Promise.resolve(undefined)));
     assert.equal(new Set(clients).size, 1, 'one client for the four config nodes');
     simulator.behaviour = { delayMs: 150 };
     const invoices = hosts.map(() => unique('Q'));
@@ -260,7 +277,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
   });
 
   describe('the history outlives the config node', () => {
-    async function paidThenRemade(remake) {
+    async function paidThenRemade(remake: (flow: Record<string, unknown>[]) => Promise<void>): Promise<void> {
       await deploy([TAB, terminal('old', '127.0.0.1'), ...payNode('pay', 'old')]);
       const invoice = unique('KEPT');
       assert.equal(summary(await pay('pay', invoice)), `${invoice} OK`);
@@ -269,7 +286,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       assert.equal(helper.getNode('old'), null, 'the old config node is gone');
       assert.ok(helper.getNode('new'), 'the new config node is deployed');
       const again = await pay('pay', invoice);
-      assert.equal(summary(again), `${invoice} DUPLICATE/not-sent`, again.message);
+      assert.equal(summary(again), `${invoice} DUPLICATE/not-sent`, messageOf(again));
       // Not a terminal that cannot be used: another invoice goes through.
       const other = unique('NEW');
       assert.equal(summary(await pay('pay', other)), `${other} OK`);
@@ -291,14 +308,15 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
   it('a full redeploy while a payment is open: it ends CONNECTION_LOST/unknown, and the new flow sends nothing before its window for a late answer passed', async () => {
     const flow = [TAB, terminal('term', '127.0.0.1', { lateAnswerWindow: '0.5' }), ...payNode('pay', 'term')];
     await deploy(flow);
-    const oldClient = await helper.getNode('term').whenClient;
+    const oldClient = await configNode('term').whenClient;
     // The old pay node's output goes out as it stops: caught at the node itself.
     const oldPay = helper.getNode('pay');
-    const sentByOld = [];
-    const send = oldPay.send;
-    oldPay.send = function (msgs) {
+    const sentByOld: { msgs: (NodeMessage | null)[]; at: number }[] = [];
+    const sending = oldPay as unknown as { send(msgs: (NodeMessage | null)[]): void };
+    const send = sending.send.bind(oldPay);
+    sending.send = (msgs) => {
       sentByOld.push({ msgs, at: performance.now() });
-      return send.apply(this, arguments);
+      send(msgs);
     };
     simulator.nextBehaviours.push({ fault: 'silent' });
     const open = unique('OPEN');
@@ -310,13 +328,14 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
     await waitFor(() => sentByOld.length === 1, 'the open request to end');
     const [ok, err] = sentByOld[0].msgs;
     assert.equal(ok, null);
-    assert.equal(summary(err.payload), `${open} CONNECTION_LOST/unknown`);
+    assert.ok(err);
+    assert.equal(summary(err.payload as TransactionResult), `${open} CONNECTION_LOST/unknown`);
     const endedAt = sentByOld[0].at;
 
     // At once, from the newly deployed flow, to the same terminal.
     const next = unique('NEXT');
     const result = await pay('pay', next);
-    assert.equal(summary(result), `${next} OK`, result.message);
+    assert.equal(summary(result), `${next} OK`, messageOf(result));
     const [first, second] = watch.received;
     assert.deepEqual(watch.invoices(), [open, next]);
     const gap = second.at - endedAt;
@@ -324,19 +343,20 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
     // The window runs from the moment the old request ended, which is before its output was sent.
     assert.ok(gap >= 490, `the new flow's request went out ${gap.toFixed(0)} ms after the old one ended, inside its 500 ms window for a late answer`);
     assert.ok(second.at - first.at >= 500);
-    assert.notEqual(await helper.getNode('term').whenClient, oldClient, 'the new config node has a client of its own, made once the old one let go');
+    assert.notEqual(await configNode('term').whenClient, oldClient, 'the new config node has a client of its own, made once the old one let go');
   });
 
   it('Test connection reports "busy", and connects to nothing, while a request is open, however the host is written', async () => {
     await deploy([TAB, terminal('term', '127.0.0.1'), ...payNode('pay', 'term')]);
-    const client = await helper.getNode('term').whenClient;
+    const client = await configNode('term').whenClient;
+    assert.ok(client, 'the config node has a client');
     simulator.behaviour = { delayMs: 1200 };
     const invoice = unique('OPEN');
     helper.getNode('pay').receive({ payload: '1.00', invoice });
     await waitFor(() => watch.received.length === 1, 'the request to reach the terminal');
     const accepted = watch.accepted;
 
-    const probe = (host) =>
+    const probe = (host: string) =>
       helper
         .request()
         .post('/mypos-terminal/test')

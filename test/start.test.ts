@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * `npm start` (scripts/start.js) as a newcomer meets it (issue 12, "First run"), run as a real
  * process with real sockets on 127.0.0.1:
@@ -13,29 +11,32 @@
  * failed test can end whatever it started. MYPOS_DEMO_DIR keeps the developer's .demo/ untouched.
  */
 
-const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
-const { get } = require('./support/node-red-process');
-const { freePort } = require('./support/ports');
-const { waitFor } = require('./support/wait');
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { get } from './support/node-red-process';
+import { freePort } from './support/ports';
+import { waitFor } from './support/wait';
 
 const startScript = path.join(__dirname, '..', 'scripts', 'start.js');
 
 /** A listening socket on 127.0.0.1 that the test holds, as another program would. */
-async function occupy(port = 0) {
+async function occupy(port = 0): Promise<net.Server> {
   const server = net.createServer((socket) => socket.destroy());
-  await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
   return server;
 }
 
+/** The port a server of occupy() listens on. */
+const portOf = (server: net.Server): number => (server.address() as net.AddressInfo).port;
+
 /** True when nothing listens on 127.0.0.1:port (we can listen there). */
-async function isFree(port) {
+async function isFree(port: number): Promise<boolean> {
   const server = net.createServer();
-  const listening = await new Promise((resolve) => {
+  const listening = await new Promise<boolean>((resolve) => {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => resolve(true));
   });
@@ -44,27 +45,38 @@ async function isFree(port) {
 }
 
 /** True while some process of the process group `pgid` is alive. */
-function groupAlive(pgid) {
+function groupAlive(pgid: number | undefined): boolean {
+  assert.ok(pgid !== undefined, 'start.js was not started');
   try {
     process.kill(-pgid, 0);
     return true;
   } catch (error) {
-    if (error.code === 'ESRCH') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw error;
   }
 }
 
-const runs = [];
+/** A run of start.js. */
+interface StartRun {
+  child: ChildProcess;
+  demoDir: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stdout(): string;
+  stderr(): string;
+  output(): string;
+}
+
+const runs: StartRun[] = [];
 
 /**
  * Starts scripts/start.js with env on top of this process's environment (without any port
  * variables of its own). Resolves { child, demoDir, output(), exited }, where exited resolves
  * { code, signal }.
  */
-function runStart(env) {
+function runStart(env: Record<string, string>): StartRun {
   const demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-demo-'));
   const inherited = { ...process.env };
-  for (const name of ['NODE_RED_PORT', 'MYPOS_SIMULATOR_PORT', 'MYPOS_SIMULATOR_DELAY']) delete inherited[name];
+  for (const name of ['NODE_RED_PORT', 'MYPOS_SIMULATOR_PORT', 'MYPOS_SIMULATOR_DELAY']) Reflect.deleteProperty(inherited, name);
   const child = spawn(process.execPath, [startScript], {
     env: { ...inherited, MYPOS_DEMO_DIR: demoDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,26 +84,26 @@ function runStart(env) {
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const run = { child, demoDir, exited, stdout: () => stdout, stderr: () => stderr, output: () => `stdout:\n${stdout}\nstderr:\n${stderr}` };
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const run: StartRun = { child, demoDir, exited, stdout: () => stdout, stderr: () => stderr, output: () => `stdout:\n${stdout}\nstderr:\n${stderr}` };
   runs.push(run);
   return run;
 }
 
 /** Waits for the run to exit; fails after timeoutMs with what it printed. */
-async function exitOf(run, timeoutMs) {
-  let timer;
-  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')));
+async function exitOf(run: StartRun, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')));
   const result = await Promise.race([run.exited, timeout]);
   clearTimeout(timer);
-  assert.notEqual(result, 'timeout', `start.js did not exit within ${timeoutMs} ms:\n${run.output()}`);
+  assert.ok(result !== 'timeout', `start.js did not exit within ${timeoutMs} ms:\n${run.output()}`);
   return result;
 }
 
 /** Runs start.js with env, expecting it to refuse: resolves what it printed once it exited. */
-async function refusedStart(env) {
+async function refusedStart(env: Record<string, string>): Promise<string> {
   const run = runStart(env);
   const { code, signal } = await exitOf(run, 15000);
   assert.equal(signal, null, run.output());
@@ -104,11 +116,11 @@ async function refusedStart(env) {
 }
 
 describe('npm start (scripts/start.js)', function () {
-  const held = [];
+  const held: net.Server[] = [];
 
   afterEach(async function () {
     for (const run of runs.splice(0)) {
-      if (groupAlive(run.child.pid)) process.kill(-run.child.pid, 'SIGKILL');
+      if (run.child.pid !== undefined && groupAlive(run.child.pid)) process.kill(-run.child.pid, 'SIGKILL');
       fs.rmSync(run.demoDir, { recursive: true, force: true });
     }
     await Promise.all(held.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
@@ -118,14 +130,14 @@ describe('npm start (scripts/start.js)', function () {
     it('when the editor port is taken: names the port and NODE_RED_PORT, leaves the simulator port free', async function () {
       const taken = await occupy();
       held.push(taken);
-      const editorPort = taken.address().port;
+      const editorPort = portOf(taken);
       const simulatorPort = await freePort();
       const stderr = await refusedStart({ NODE_RED_PORT: String(editorPort), MYPOS_SIMULATOR_PORT: String(simulatorPort) });
       assert.match(stderr, new RegExp(`editor port ${editorPort} on 127\\.0\\.0\\.1 is in use`));
       assert.match(stderr, /NODE_RED_PORT=\d+ npm start/);
       assert.doesNotMatch(stderr, /simulator port|MYPOS_SIMULATOR_PORT/, 'the free simulator port was blamed');
       // The suggested port is another one, and free.
-      const suggested = Number(/NODE_RED_PORT=(\d+)/.exec(stderr)[1]);
+      const suggested = Number(/NODE_RED_PORT=(\d+)/.exec(stderr)?.[1]);
       assert.notEqual(suggested, editorPort);
       assert.ok(await isFree(suggested), `suggested port ${suggested} is not free`);
       assert.ok(await isFree(simulatorPort), 'something listens on the simulator port');
@@ -134,7 +146,7 @@ describe('npm start (scripts/start.js)', function () {
     it('when the simulator port is taken: names the port and MYPOS_SIMULATOR_PORT, leaves the editor port free', async function () {
       const taken = await occupy();
       held.push(taken);
-      const simulatorPort = taken.address().port;
+      const simulatorPort = portOf(taken);
       const editorPort = await freePort();
       const stderr = await refusedStart({ NODE_RED_PORT: String(editorPort), MYPOS_SIMULATOR_PORT: String(simulatorPort) });
       assert.match(stderr, new RegExp(`simulator port ${simulatorPort} on 127\\.0\\.0\\.1 is in use \\(probably another \`npm start\``));
@@ -147,20 +159,21 @@ describe('npm start (scripts/start.js)', function () {
       const editor = await occupy();
       const simulator = await occupy();
       held.push(editor, simulator);
-      const stderr = await refusedStart({ NODE_RED_PORT: String(editor.address().port), MYPOS_SIMULATOR_PORT: String(simulator.address().port) });
-      assert.match(stderr, new RegExp(`editor port ${editor.address().port} `));
-      assert.match(stderr, new RegExp(`simulator port ${simulator.address().port} `));
+      const stderr = await refusedStart({ NODE_RED_PORT: String(portOf(editor)), MYPOS_SIMULATOR_PORT: String(portOf(simulator)) });
+      assert.match(stderr, new RegExp(`editor port ${portOf(editor)} `));
+      assert.match(stderr, new RegExp(`simulator port ${portOf(simulator)} `));
       assert.match(stderr, /Choose other ports, for example: +NODE_RED_PORT=\d+ MYPOS_SIMULATOR_PORT=\d+ npm start/);
     });
 
-    for (const [env, expected] of [
+    const wrongSettings: [Record<string, string>, RegExp][] = [
       [{ NODE_RED_PORT: 'abc' }, /NODE_RED_PORT="abc" is not a port number: use a whole number from 1 to 65535/],
       [{ NODE_RED_PORT: '1880.5' }, /NODE_RED_PORT="1880.5" is not a port number/],
       [{ MYPOS_SIMULATOR_PORT: '70000' }, /MYPOS_SIMULATOR_PORT="70000" is not a port number: .*MYPOS_SIMULATOR_PORT=51043 npm start/],
       [{ MYPOS_SIMULATOR_PORT: '0' }, /MYPOS_SIMULATOR_PORT="0" is not a port number/],
       [{ MYPOS_SIMULATOR_DELAY: 'slow' }, /MYPOS_SIMULATOR_DELAY="slow" is not a delay in milliseconds/],
       [{ NODE_RED_PORT: '51050', MYPOS_SIMULATOR_PORT: '51050' }, /NODE_RED_PORT and MYPOS_SIMULATOR_PORT are both 51050/],
-    ]) {
+    ];
+    for (const [env, expected] of wrongSettings) {
       it(`when ${Object.entries(env)
         .map(([name, value]) => `${name}=${value}`)
         .join(' ')}: says what is wrong with it`, async function () {
@@ -190,20 +203,24 @@ describe('npm start (scripts/start.js)', function () {
 
       // What the editor reads on its first load: telemetryEnabled undefined asks "Enable update
       // notifications?"; editorTheme.tours unset starts the welcome tour.
-      const settings = JSON.parse((await get(editorPort, '/settings')).body);
+      const settings = JSON.parse((await get(editorPort, '/settings')).body) as {
+        telemetryEnabled?: boolean;
+        editorTheme: { tours?: boolean };
+        externalModules: { palette: { allowUpdate?: boolean } };
+      };
       assert.equal(settings.telemetryEnabled, false, 'the editor would ask about update notifications');
       assert.equal(settings.editorTheme.tours, false, 'the editor would start the welcome tour');
       assert.equal(settings.externalModules.palette.allowUpdate, false, 'the palette would offer to replace the linked package');
 
       // The examples' terminal points at the simulator's port.
-      const flows = JSON.parse((await get(editorPort, '/flows')).body);
+      const flows = JSON.parse((await get(editorPort, '/flows')).body) as { id: string; type: string; port?: string }[];
       const terminals = flows.filter((node) => node.type === 'mypos-terminal');
       assert.ok(terminals.length > 0, 'no terminal in the demo flows');
       for (const terminal of terminals) assert.equal(terminal.port, String(simulatorPort), `${terminal.id} points at ${terminal.port}`);
 
       // The kiosk screen example runs too: Dashboard 2 (a devDependency, linked into the demo) is
       // loaded, so no flow waits for missing types, and its page is served.
-      const modules = JSON.parse((await get(editorPort, '/nodes')).body).map((set) => set.module);
+      const modules = (JSON.parse((await get(editorPort, '/nodes')).body) as { module: string }[]).map((set) => set.module);
       assert.ok(modules.includes('@flowfuse/node-red-dashboard'), `Dashboard 2 is not loaded: ${[...new Set(modules)].join(', ')}`);
       await waitFor(async () => (await get(editorPort, '/dashboard/kiosk', 'text/html')).status === 200, `the kiosk screen at /dashboard/kiosk:\n${run.output()}`, 30000);
       assert.doesNotMatch(run.output(), /missing (node )?types/i);

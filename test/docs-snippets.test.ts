@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The documentation as a reader uses it: README.md and docs/*.md.
  *
@@ -21,16 +19,19 @@
  * test command is documented as CI runs it.
  */
 
-const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { anchorsOf, fencedBlocks, headingsOf, linksOf, githubSlug } = require('./support/markdown');
-const { packedPackage } = require('./support/packed-package');
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+// Types only: the snippets run against the packed package, whose code is the build of these sources.
+import type { TerminalSimulator } from '../src';
+import { anchorsOf, fencedBlocks, headingsOf, linksOf, githubSlug } from './support/markdown';
+import { packedPackage } from './support/packed-package';
 
 const root = path.join(__dirname, '..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; scripts: Record<string, string>; bin: Record<string, string> };
 const DOCS = [
   'README.md',
   ...fs
@@ -39,30 +40,39 @@ const DOCS = [
     .sort()
     .map((file) => `docs/${file}`),
 ];
-const RUNNABLE = { js: '.js', cjs: '.cjs', mjs: '.mjs' };
+const RUNNABLE: Record<string, string> = { js: '.js', cjs: '.cjs', mjs: '.mjs' };
 const SHELL = ['sh', 'bash', 'shell', 'console'];
 /** Lines of the README a reader sees before scrolling, give or take. */
 const FIRST_SCREEN = 60;
 const RUN_TIMEOUT_MS = 30000;
 
-const read = (file) => fs.readFileSync(path.join(root, file), 'utf8');
+const read = (file: string): string => fs.readFileSync(path.join(root, file), 'utf8');
+
+/** A runnable snippet and the output its document shows for it. */
+interface Snippet {
+  file: string;
+  line: number;
+  lang: string;
+  body: string;
+  expected: string | undefined;
+}
 
 /** Every runnable snippet of every document, with the ```text block that follows it. */
-function runnableSnippets() {
-  const snippets = [];
+function runnableSnippets(): Snippet[] {
+  const snippets: Snippet[] = [];
   for (const file of DOCS) {
     const blocks = fencedBlocks(read(file));
     blocks.forEach((block, index) => {
       if (!(block.lang in RUNNABLE)) return;
       const next = blocks[index + 1];
-      snippets.push({ file, line: block.line, lang: block.lang, body: block.body, expected: next && next.lang === 'text' ? next.body : undefined });
+      snippets.push({ file, line: block.line, lang: block.lang, body: block.body, expected: next?.lang === 'text' ? next.body : undefined });
     });
   }
   return snippets;
 }
 
 /** The expected output as a pattern: each run of 6 or more digits (a terminal's ref) matches any digits. */
-function outputPattern(expected) {
+function outputPattern(expected: string): RegExp {
   const escaped = expected
     .trim()
     .split(/(\d{6,})/)
@@ -72,13 +82,13 @@ function outputPattern(expected) {
 }
 
 /** Runs `node file` in cwd; resolves { code, stdout, stderr }. */
-function runNode(file, cwd, env) {
+function runNode(file: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--require', path.join(__dirname, 'support', 'loopback-only.js'), file], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
@@ -121,7 +131,7 @@ describe('documentation (README.md, docs/*.md)', function () {
   describe('links', function () {
     for (const file of DOCS) {
       it(`${file}: every relative link lands on a file, and every #anchor on a heading`, function () {
-        const problems = [];
+        const problems: string[] = [];
         for (const { target, line } of linksOf(read(file))) {
           if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto: …
           const [pathPart, anchor] = target.split('#');
@@ -198,14 +208,14 @@ describe('documentation (README.md, docs/*.md)', function () {
     for (const file of DOCS) {
       it(`${file}: JSON parses, and the commands its shell snippets name exist`, function () {
         const { USAGE_OPTIONS } = simulatorOptions();
-        const problems = [];
+        const problems: string[] = [];
         for (const block of fencedBlocks(read(file))) {
           const where = `line ${block.line}`;
           if (block.lang === 'json') {
             try {
               JSON.parse(block.body);
             } catch (error) {
-              problems.push(`${where}: ${error.message}`);
+              problems.push(`${where}: ${(error as Error).message}`);
             }
           } else if (block.lang === 'jsonl') {
             block.body
@@ -215,7 +225,7 @@ describe('documentation (README.md, docs/*.md)', function () {
                 try {
                   JSON.parse(line);
                 } catch (error) {
-                  problems.push(`${where}, JSON line ${index + 1}: ${error.message}`);
+                  problems.push(`${where}, JSON line ${index + 1}: ${(error as Error).message}`);
                 }
               });
           } else if (SHELL.includes(block.lang)) {
@@ -243,10 +253,10 @@ describe('documentation (README.md, docs/*.md)', function () {
   describe('program snippets, run against the packed package and the simulator', function () {
     this.timeout(120000);
     const snippets = runnableSnippets();
-    let workDir;
-    let project;
-    let simulator;
-    let port;
+    let workDir: string | undefined;
+    let project: string;
+    let simulator: TerminalSimulator | undefined;
+    let port: number;
 
     before(async function () {
       this.timeout(180000);
@@ -258,8 +268,9 @@ describe('documentation (README.md, docs/*.md)', function () {
       fs.mkdirSync(path.dirname(link), { recursive: true });
       fs.symlinkSync(packageDir, link, 'dir');
       fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'shop', version: '1.0.0', private: true }));
-      const { TerminalSimulator } = require(packageDir);
-      simulator = new TerminalSimulator();
+      // The packed package's own simulator, loaded from the tarball's files (not from src/).
+      const packed = createRequire(__filename)(packageDir) as { TerminalSimulator: typeof TerminalSimulator };
+      simulator = new packed.TerminalSimulator();
       port = await simulator.listen(0, '127.0.0.1');
     });
 
@@ -308,7 +319,7 @@ describe('documentation (README.md, docs/*.md)', function () {
 });
 
 /** The options `mypos-simulator --help` lists, from the built command. */
-function simulatorOptions() {
+function simulatorOptions(): { USAGE_OPTIONS: string[] } {
   const usage = execFileSync(process.execPath, [path.join(root, pkg.bin['mypos-simulator']), '--help'], { encoding: 'utf8' });
   return { USAGE_OPTIONS: [...usage.matchAll(/^\s+(--[\w-]+)/gm)].map((match) => match[1]) };
 }

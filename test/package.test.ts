@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The package as the Node-RED ecosystem sees it (issue 5, "Ecosystem"):
  *  - the Flow Library scorecard checks that can run without the catalogue, read from package.json,
@@ -12,17 +10,34 @@
  * dependencies from the npm cache, which `npm ci` filled.
  */
 
-const assert = require('node:assert/strict');
-const { execFileSync, spawnSync } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const semver = require('semver');
-const { nodeRedVersion } = require('./support/node-red-path');
-const { get, startNodeRed } = require('./support/node-red-process');
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import semver from 'semver';
+import { nodeRedVersion } from './support/node-red-path';
+import { get, startNodeRed } from './support/node-red-process';
+import { npm, npmEnv } from './support/packed-package';
 
 const root = path.join(__dirname, '..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+/** The fields of package.json these checks read (any of them may be missing: that is what they check). */
+interface PackageJson {
+  name: string;
+  version: string;
+  main: string;
+  license?: unknown;
+  keywords?: unknown;
+  bin?: Record<string, string>;
+  repository?: string | { url?: string };
+  bugs?: string | { url?: string };
+  engines?: { node?: string };
+  dependencies?: Record<string, string>;
+  'node-red'?: { version?: string; nodes: Record<string, string> };
+}
+
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as PackageJson;
 
 /** The node types the package must provide: one config node and five action nodes. */
 const CONFIG_TYPES = ['mypos-terminal'];
@@ -35,10 +50,11 @@ const ALL_TYPES = [...CONFIG_TYPES, ...ACTION_TYPES];
  * network, so a new major upstream shows up here only when someone records it; a dependency that
  * is added without being recorded fails the test, so it cannot slip past the check.
  */
-const LATEST_MAJOR = { 'fast-xml-parser': 5, serialport: 13 };
+const LATEST_MAJOR: Record<string, number> = { 'fast-xml-parser': 5, serialport: 13 };
 
 /** Files of the node-red section: { js, html } per node file, paths relative to the root. */
-function nodeFiles() {
+function nodeFiles(): { js: string; html: string }[] {
+  assert.ok(pkg['node-red'], 'package.json has no node-red section');
   return Object.values(pkg['node-red'].nodes).map((js) => ({ js, html: js.replace(/\.js$/, '.html') }));
 }
 
@@ -47,8 +63,8 @@ function nodeFiles() {
  * `RED.nodes.registerType('name', { ...inline settings... })`. The settings are read up to the
  * next registerType call, which is enough for the literal `category` and `icon` properties.
  */
-function registeredTypes() {
-  const found = [];
+function registeredTypes(): { type: string; file: string; category: string | null; icon: string | null }[] {
+  const found: { type: string; file: string; category: string | null; icon: string | null }[] = [];
   for (const { html } of nodeFiles()) {
     const text = fs.readFileSync(path.join(root, html), 'utf8');
     const pattern = /RED\.nodes\.registerType\(\s*(['"])([^'"]+)\1\s*,\s*\{/g;
@@ -63,30 +79,19 @@ function registeredTypes() {
   return found;
 }
 
-function exampleFiles() {
+function exampleFiles(): string[] {
   return fs
     .readdirSync(path.join(root, 'examples'))
     .filter((file) => file.endsWith('.json'))
     .map((file) => path.join('examples', file));
 }
 
-/** The environment without the npm_* variables of an enclosing `npm test`, so they cannot steer npm. */
-function npmEnv() {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (/^npm_/i.test(key) && !/^npm_config_cache$/i.test(key)) delete env[key];
-  }
-  return env;
-}
-
-/** npm's standard output; throws when npm fails. */
-function npm(args, options = {}) {
-  return execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: npmEnv(), maxBuffer: 64 * 1024 * 1024, ...options });
-}
+/** Room for npm's JSON about the whole tarball. */
+const MAX_BUFFER = 64 * 1024 * 1024;
 
 /** Everything npm printed, its warnings (on standard error) included; throws when npm fails. */
-function npmWithWarnings(args, options = {}) {
-  const result = spawnSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: npmEnv(), maxBuffer: 64 * 1024 * 1024, ...options });
+function npmWithWarnings(args: string[], options: Partial<SpawnSyncOptionsWithStringEncoding> = {}): string {
+  const result = spawnSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: npmEnv(), maxBuffer: MAX_BUFFER, ...options });
   if (result.status !== 0) throw Object.assign(new Error(`npm ${args.join(' ')} failed (${result.status ?? result.signal})`), { stderr: result.stderr });
   return `${result.stdout}${result.stderr}`;
 }
@@ -101,14 +106,15 @@ const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'preprepare', '
 describe('package: Flow Library scorecard checks', function () {
   it('has a licence and a LICENSE file', function () {
     assert.equal(typeof pkg.license, 'string');
-    assert.ok(pkg.license.trim().length > 0, 'package.json license is empty');
+    assert.ok(typeof pkg.license === 'string' && pkg.license.trim().length > 0, 'package.json license is empty');
     const licence = fs.readFileSync(path.join(root, 'LICENSE'), 'utf8');
     assert.ok(licence.trim().length > 100, 'LICENSE is (nearly) empty');
     if (pkg.license === 'MIT') assert.match(licence, /MIT License|Permission is hereby granted/);
   });
 
   it('links a repository or a bug tracker', function () {
-    const urls = [pkg.repository && (pkg.repository.url || pkg.repository), pkg.bugs && (pkg.bugs.url || pkg.bugs)].filter((url) => typeof url === 'string');
+    const urlOf = (field: string | { url?: string } | undefined): unknown => (field && typeof field === 'object' ? field.url || field : field);
+    const urls = [urlOf(pkg.repository), urlOf(pkg.bugs)].filter((url) => typeof url === 'string');
     assert.ok(urls.length > 0, 'neither repository nor bugs is set');
     for (const url of urls) assert.match(url, /^(git\+)?https:\/\/[^\s/]+\/\S+/, `not a URL: ${url}`);
   });
@@ -122,16 +128,16 @@ describe('package: Flow Library scorecard checks', function () {
   });
 
   it('declares a Node-RED version range that admits 4.x and 5.x and the runtime under test', function () {
-    const range = pkg['node-red'] && pkg['node-red'].version;
-    assert.ok(semver.validRange(range), `node-red.version is not a semver range: ${range}`);
+    const range = pkg['node-red']?.version;
+    assert.ok(range !== undefined && semver.validRange(range), `node-red.version is not a semver range: ${range}`);
     for (const version of ['4.0.0', '5.0.0', '5.99.0', nodeRedVersion()]) {
       assert.ok(semver.satisfies(version, range), `node-red.version ${range} does not admit ${version}`);
     }
   });
 
   it('declares an engines.node range that admits Node 20.15 (zlib.crc32), 22.9 and 24, and refuses older 20s', function () {
-    const range = pkg.engines && pkg.engines.node;
-    assert.ok(semver.validRange(range), `engines.node is not a semver range: ${range}`);
+    const range = pkg.engines?.node;
+    assert.ok(range !== undefined && semver.validRange(range), `engines.node is not a semver range: ${range}`);
     assert.ok(!semver.satisfies('20.14.0', range), `engines.node ${range} admits 20.14, which has no zlib.crc32`);
     for (const version of ['20.15.0', '20.19.0', '22.9.0', '22.99.0', '24.0.0', process.versions.node]) {
       assert.ok(semver.satisfies(version, range), `engines.node ${range} does not admit ${version}`);
@@ -150,24 +156,24 @@ describe('package: Flow Library scorecard checks', function () {
   });
 
   it('has an example flow using every non-config node type, and every example is a valid flow', function () {
-    const used = new Set();
+    const used = new Set<string>();
     const files = exampleFiles();
     assert.ok(files.length > 0, 'no examples');
     for (const file of files) {
-      const flow = JSON.parse(fs.readFileSync(path.join(root, file), 'utf8'));
+      const flow = JSON.parse(fs.readFileSync(path.join(root, file), 'utf8')) as { id: unknown; type: unknown; wires?: unknown[][]; terminal?: unknown }[];
       assert.ok(Array.isArray(flow) && flow.length > 0, `${file} is not a flow (array of nodes)`);
-      const ids = new Set();
+      const ids = new Set<unknown>();
       for (const node of flow) {
         assert.equal(typeof node.id, 'string', `${file}: a node without id`);
         assert.equal(typeof node.type, 'string', `${file}: node ${node.id} without type`);
         assert.ok(!ids.has(node.id), `${file}: duplicate id ${node.id}`);
         ids.add(node.id);
-        used.add(node.type);
+        used.add(String(node.type));
       }
       // Wires and config references must point at nodes of the same file: an import must not dangle.
       for (const node of flow) {
         for (const output of node.wires || []) for (const target of output) assert.ok(ids.has(target), `${file}: ${node.id} wired to missing ${target}`);
-        if (/^mypos-/.test(node.type) && node.type !== 'mypos-terminal') {
+        if (/^mypos-/.test(String(node.type)) && node.type !== 'mypos-terminal') {
           assert.ok(ids.has(node.terminal), `${file}: ${node.id} refers to a missing terminal ${node.terminal}`);
         }
       }
@@ -186,12 +192,12 @@ describe('package: Flow Library scorecard checks', function () {
     for (const [name, range] of Object.entries(pkg.dependencies || {})) {
       assert.ok(semver.validRange(range), `${name}: ${range} is not a semver range`);
       assert.ok(name in LATEST_MAJOR, `${name}: record its latest major in LATEST_MAJOR (npm view ${name} dist-tags.latest)`);
-      const declared = semver.minVersion(range).major;
+      const declared = semver.minVersion(range)?.major;
       assert.equal(declared, LATEST_MAJOR[name], `${name}: declared ${range}, latest major is ${LATEST_MAJOR[name]}`);
       // The range must not reach back to an older major either (e.g. "^4 || ^5").
       assert.ok(!semver.intersects(range, `<${LATEST_MAJOR[name]}.0.0`), `${name}: ${range} admits an older major`);
       // Read directly: packages with "exports" (fast-xml-parser) do not export their package.json.
-      const installed = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+      const installed = (JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
       assert.ok(semver.satisfies(installed, range), `${name}: installed ${installed} is outside ${range}`);
       assert.equal(semver.major(installed), declared, `${name}: installed ${installed}, declared ${range}`);
     }
@@ -209,13 +215,13 @@ describe('package: Flow Library scorecard checks', function () {
 describe('package: npm pack', function () {
   this.timeout(180000);
 
-  let packed; // paths in the tarball
-  let workDir;
+  let packed: string[]; // paths in the tarball
+  let workDir: string | undefined;
 
   before(function () {
     // --ignore-scripts: `prepack` would rebuild dist/ in the middle of the test run; npm test has
     // just built it.
-    const [result] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root }));
+    const [result] = JSON.parse(npm(['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, maxBuffer: MAX_BUFFER })) as [{ files: { path: string }[] }];
     packed = result.files.map((file) => file.path);
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-pack-'));
   });
@@ -251,12 +257,12 @@ describe('package: npm pack', function () {
     const program = "const { TerminalClient } = require('./dist/src'); try { new TerminalClient({ transport: {}, responseTimeoutMs: -1 }); } catch (error) { console.log(error.stack); }";
     const stack = execFileSync(process.execPath, ['--enable-source-maps', '-e', program], { cwd: root, encoding: 'utf8' });
     assert.match(stack, /at new TerminalClient \(.*[\\/]src[\\/]client[\\/]terminal-client\.ts:\d+:\d+\)/, stack);
-    const map = JSON.parse(fs.readFileSync(path.join(root, 'dist', 'src', 'client', 'terminal-client.js.map'), 'utf8'));
+    const map = JSON.parse(fs.readFileSync(path.join(root, 'dist', 'src', 'client', 'terminal-client.js.map'), 'utf8')) as { sources: string[] };
     assert.deepEqual(map.sources, ['../../../src/client/terminal-client.ts'], 'the source, by its path in the repository');
   });
 
   it('holds nothing that does not run: no sources, tests, bench, scripts, CI or tool config', function () {
-    const forbidden = [
+    const forbidden: [RegExp, string][] = [
       [/^src\//, 'TypeScript sources'],
       [/^nodes\//, 'node sources (the editor files are packed from dist/nodes)'],
       [/(?<!\.d)\.ts$/, 'TypeScript sources'],
@@ -282,20 +288,22 @@ describe('package: npm pack', function () {
   });
 
   it('installs offline into a fresh Node-RED user directory, where Node-RED registers all six node types', async function () {
-    const tarball = path.join(workDir, JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], { cwd: root }))[0].filename);
+    assert.ok(workDir);
+    const [{ filename }] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], { cwd: root, maxBuffer: MAX_BUFFER })) as [{ filename: string }];
+    const tarball = path.join(workDir, filename);
     assert.ok(fs.existsSync(tarball), `npm pack made no ${tarball}`);
 
     const userDir = path.join(workDir, 'userdir');
     fs.mkdirSync(userDir);
     fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', version: '0.0.1', private: true }));
     const installArgs = ['install', '--no-audit', '--no-fund', '--no-package-lock', tarball];
-    let installLog;
+    let installLog: string;
     try {
       installLog = npmWithWarnings([...installArgs, '--offline'], { cwd: userDir });
     } catch (error) {
       // The runtime dependencies are missing from the npm cache (no `npm ci` ran on this machine?).
       console.warn(
-        `      offline install failed, trying --prefer-offline: ${String(error.stderr || error.message)
+        `      offline install failed, trying --prefer-offline: ${String((error as { stderr?: string }).stderr || (error as Error).message)
           .trim()
           .split('\n')
           .pop()}`,
@@ -307,7 +315,7 @@ describe('package: npm pack', function () {
     // The package brings no script of its own to the install (the build runs on `npm pack`, in
     // prepack): npm has none to run or to warn about. Dependencies' scripts (serialport's native
     // binding) are theirs.
-    const installedScripts = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')).scripts || {};
+    const installedScripts = (JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts || {};
     assert.deepEqual(
       INSTALL_SCRIPTS.filter((name) => name in installedScripts),
       [],
@@ -320,7 +328,7 @@ describe('package: npm pack', function () {
     for (const tool of ['typescript', 'mocha', 'node-red']) {
       assert.ok(!fs.existsSync(path.join(userDir, 'node_modules', tool)), `${tool} was installed into the user directory`);
     }
-    for (const dependency of Object.keys(pkg.dependencies)) {
+    for (const dependency of Object.keys(pkg.dependencies ?? {})) {
       assert.ok(fs.existsSync(path.join(userDir, 'node_modules', dependency, 'package.json')), `${dependency} not installed`);
     }
 
@@ -328,7 +336,7 @@ describe('package: npm pack', function () {
     try {
       const response = await get(nodeRed.port, '/nodes', 'application/json');
       assert.equal(response.status, 200);
-      const sets = JSON.parse(response.body);
+      const sets = JSON.parse(response.body) as { id: string; module: string; err?: string; enabled: boolean; version: string; types: string[] }[];
       const log = nodeRed.log();
       const ours = sets.filter((set) => set.module === pkg.name);
       assert.ok(ours.length > 0, `${pkg.name} is not in GET /nodes:\n${log}`);
@@ -348,7 +356,7 @@ describe('package: npm pack', function () {
       for (const type of ALL_TYPES) assert.ok(editor.body.includes(`registerType('${type}'`), `${type}: editor file not served`);
       const labels = await get(nodeRed.port, `/locales/${pkg.name}/mypos-actions?lng=en-US`, 'application/json');
       assert.equal(labels.status, 200);
-      assert.ok(JSON.parse(labels.body)['mypos-actions'], 'mypos-actions labels not served');
+      assert.ok((JSON.parse(labels.body) as Record<string, unknown>)['mypos-actions'], 'mypos-actions labels not served');
     } finally {
       await nodeRed.stop();
     }

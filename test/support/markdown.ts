@@ -1,9 +1,30 @@
-'use strict';
 // Reading Markdown as GitHub renders it, for the tests of the documentation and of the help's
 // links into it: heading anchors (GitHub's slugs), fenced code blocks and links.
 
+/** A fenced code block: lang is the first word of its info string, line the 1-based line of its opening fence. */
+export interface FencedBlock {
+  info: string;
+  lang: string;
+  body: string;
+  line: number;
+}
+
+/** An ATX heading outside code blocks. */
+export interface Heading {
+  level: number;
+  text: string;
+  line: number;
+}
+
+/** An inline link or image, target as written. */
+export interface MarkdownLink {
+  text: string;
+  target: string;
+  line: number;
+}
+
 /** GitHub's anchor for a heading (as github-slugger makes it), from the heading's Markdown. */
-function githubSlug(markdown) {
+export function githubSlug(markdown: string): string {
   const text = markdown
     .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1') // a link shows its text
     .replace(/<[^>]*>/g, '')
@@ -19,12 +40,12 @@ function githubSlug(markdown) {
  * lines themselves count as inside), and the fence blocks: { info, lang, body, line } where line
  * is the 1-based line of the opening fence and lang the first word of its info string.
  */
-function scan(markdown) {
+function scan(markdown: string): { lines: string[]; inFence: boolean[]; blocks: FencedBlock[] } {
   const lines = markdown.split('\n');
-  const inFence = [];
-  const blocks = [];
-  let fence = null;
-  let block = null;
+  const inFence: boolean[] = [];
+  const blocks: FencedBlock[] = [];
+  let fence: string | null = null;
+  let block: FencedBlock | null = null;
   lines.forEach((line, index) => {
     const opening = /^\s{0,3}(`{3,}|~{3,})\s*([^`]*)$/.exec(line);
     if (fence === null && opening) {
@@ -38,10 +59,10 @@ function scan(markdown) {
       inFence.push(true);
       const closing = /^\s{0,3}(`{3,}|~{3,})\s*$/.exec(line);
       if (closing && closing[1][0] === fence[0] && closing[1].length >= fence.length) {
-        blocks.push(block);
+        if (block) blocks.push(block);
         fence = null;
         block = null;
-      } else {
+      } else if (block) {
         block.body += `${line}\n`;
       }
       return;
@@ -53,9 +74,9 @@ function scan(markdown) {
 }
 
 /** The ATX headings of a Markdown document outside code blocks: { level, text, line }. */
-function headingsOf(markdown) {
+export function headingsOf(markdown: string): Heading[] {
   const { lines, inFence } = scan(markdown);
-  const headings = [];
+  const headings: Heading[] = [];
   lines.forEach((line, index) => {
     if (inFence[index]) return;
     const heading = /^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/.exec(line);
@@ -65,12 +86,12 @@ function headingsOf(markdown) {
 }
 
 /** The anchors of a Markdown document's headings, numbered like GitHub's when two are the same. */
-function anchorsOf(markdown) {
-  const anchors = new Set();
-  const seen = new Map();
+export function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
   for (const { text } of headingsOf(markdown)) {
     const slug = githubSlug(text);
-    const count = seen.get(slug) || 0;
+    const count = seen.get(slug) ?? 0;
     seen.set(slug, count + 1);
     anchors.add(count === 0 ? slug : `${slug}-${count}`);
   }
@@ -78,7 +99,7 @@ function anchorsOf(markdown) {
 }
 
 /** The fenced code blocks of a document, in order: { info, lang, body, line }. */
-function fencedBlocks(markdown) {
+export function fencedBlocks(markdown: string): FencedBlock[] {
   return scan(markdown).blocks;
 }
 
@@ -86,9 +107,9 @@ function fencedBlocks(markdown) {
  * The inline links and images of a document outside code: { text, target, line }, target as
  * written (`docs/x.md#y`, `#y`, `https://…`). Code spans are skipped, so `[a](b)` in code is none.
  */
-function linksOf(markdown) {
+export function linksOf(markdown: string): MarkdownLink[] {
   const { lines, inFence } = scan(markdown);
-  const links = [];
+  const links: MarkdownLink[] = [];
   lines.forEach((line, index) => {
     if (inFence[index]) return;
     const text = line.replace(/(`+)[\s\S]*?\1/g, (code) => ' '.repeat(code.length));
@@ -98,5 +119,3 @@ function linksOf(markdown) {
   });
   return links;
 }
-
-module.exports = { githubSlug, anchorsOf, headingsOf, fencedBlocks, linksOf };

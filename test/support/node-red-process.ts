@@ -1,19 +1,40 @@
-'use strict';
 // A real Node-RED started from its command line (red.js) in a child process, on 127.0.0.1 and a
 // free port, for the tests that need the whole thing: the installed tarball and the browser test.
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const http = require('node:http');
-const path = require('node:path');
-const { nodeRedCli } = require('./node-red-path');
-const { freePort } = require('./ports');
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import path from 'node:path';
+import { nodeRedCli } from './node-red-path';
+import { freePort } from './ports';
+
+/** An HTTP answer, its body as text. */
+export interface HttpAnswer {
+  status: number | undefined;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** Node-RED settings as they are written into its settings.js (JSON, so no functions). */
+export interface NodeRedSettings {
+  adminAuth?: unknown;
+  logging?: { console?: { level?: string } };
+  [key: string]: unknown;
+}
+
+/** A Node-RED child process started by startNodeRed. */
+export interface NodeRedProcess {
+  port: number;
+  child: ChildProcess;
+  log(): string;
+  stop(): Promise<void>;
+}
 
 /** GET http://127.0.0.1:port/urlPath; resolves { status, headers, body }. */
-function get(port, urlPath, accept = 'application/json') {
+export function get(port: number, urlPath: string, accept = 'application/json'): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const request = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { Accept: accept }, timeout: 5000 }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
     });
     request.on('timeout', () => request.destroy(new Error(`GET ${urlPath} timed out`)));
@@ -22,7 +43,7 @@ function get(port, urlPath, accept = 'application/json') {
 }
 
 /** Settings that keep Node-RED on 127.0.0.1 and away from the network. */
-function localSettings(extra = {}) {
+export function localSettings(extra: NodeRedSettings = {}): NodeRedSettings {
   return {
     uiHost: '127.0.0.1',
     flowFile: 'flows.json',
@@ -41,7 +62,7 @@ function localSettings(extra = {}) {
  * resolves { port, child, log(), stop() }. Fails with Node-RED's output when it exits early or
  * does not answer within timeoutMs.
  */
-async function startNodeRed(userDir, settings = localSettings(), timeoutMs = 60000) {
+export async function startNodeRed(userDir: string, settings: NodeRedSettings = localSettings(), timeoutMs = 60000): Promise<NodeRedProcess> {
   const port = await freePort();
   const settingsFile = path.join(userDir, 'settings.js');
   fs.writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
@@ -50,12 +71,12 @@ async function startNodeRed(userDir, settings = localSettings(), timeoutMs = 600
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const running = () => child.exitCode === null && child.signalCode === null;
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
 
-  const handle = {
+  const handle: NodeRedProcess = {
     port,
     child,
     log: () => output,
@@ -72,7 +93,7 @@ async function startNodeRed(userDir, settings = localSettings(), timeoutMs = 600
   // Where Node-RED logs at info level, it says when its flows run: an HTTP endpoint of a flow
   // (POST /pay) exists only from then on, which the admin API answering does not promise.
   const level = settings.logging?.console?.level;
-  const flowsLogged = ['info', 'debug', 'trace'].includes(level);
+  const flowsLogged = level !== undefined && ['info', 'debug', 'trace'].includes(level);
   for (;;) {
     if (!running()) throw new Error(`Node-RED exited early (${child.exitCode ?? child.signalCode}):\n${output}`);
     const response = await get(port, settings.adminAuth ? '/auth/login' : '/nodes').catch(() => undefined);
@@ -84,5 +105,3 @@ async function startNodeRed(userDir, settings = localSettings(), timeoutMs = 600
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
-
-module.exports = { get, localSettings, startNodeRed };
