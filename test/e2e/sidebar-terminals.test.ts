@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The block of terminals at the top of the myPOS sidebar tab (issue #13), in headless Chromium
  * against a real Node-RED with this package, the real TerminalSimulator on 127.0.0.1 and a serial
@@ -12,46 +10,33 @@
  * pager. Screenshots in English and Hungarian go to test-artifacts/.
  */
 
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const http = require('node:http');
-const { TerminalSimulator } = require('../../dist/src');
-const { openEditor, requireChromium } = require('../support/editor-session');
-const { localSettings } = require('../support/node-red-process');
-const { paymentFlow } = require('../support/payment-node-red');
-const { PtyPair } = require('../support/pty');
-
-const TAB = 'mypos-journal';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { Locator, Page } from 'playwright-core';
+import { TerminalSimulator } from '../../src';
+import { openEditor, requireChromium } from '../support/editor-session';
+import type { EditorSession } from '../support/editor-session';
+import { localSettings } from '../support/node-red-process';
+import { paymentFlow } from '../support/payment-node-red';
+import { PtyPair } from '../support/pty';
+import { pay } from '../support/pay-request';
+import { setSidebarWidth, showTab } from '../support/sidebar-tab';
 /** Checked every second while idle; an answer within 3 s; no wait for a late answer. */
 const TERMINAL = { readinessCheck: '1', responseTimeout: '3', lateAnswerWindow: '0' };
 const SERIAL_NAME = '<i id="serial-x">Till</i>';
 /** A state change reaches the block within: the check's interval, the notice's spacing (1 s), a read. */
 const NOTICED_MS = 5000;
 
-/** POST /pay on Node-RED; resolves with the result the flow answered with. */
-function pay(port, body) {
-  const data = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, path: '/pay', method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json' } }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-    });
-    request.on('timeout', () => request.destroy(new Error('POST /pay timed out')));
-    request.on('error', reject);
-    request.end(data);
-  });
-}
-
 /** POST /flows: a deploy through the admin API, of the given type (`full`, `nodes`, `flows`). */
-function deploy(port, flows, type) {
+function deploy(port: number, flows: unknown, type: string): Promise<{ status: number | undefined; text: string }> {
   const data = JSON.stringify(flows);
   return new Promise((resolve, reject) => {
     const request = http.request(
       { host: '127.0.0.1', port, path: '/flows', method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': type } },
       (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
       },
     );
@@ -61,34 +46,18 @@ function deploy(port, flows, type) {
   });
 }
 
-async function showTab(page) {
-  await page.evaluate((tab) => RED.sidebar.show(tab), TAB);
-  await page.locator('.mypos-sidebar').waitFor({ state: 'visible' });
-}
-
-/** Sets the sidebar's width, as an operator drags its edge. */
-async function setSidebarWidth(page, wanted) {
-  await page.evaluate((width) => {
-    $('#red-ui-sidebar').width(width);
-    $('#red-ui-workspace').css('right', width + 7);
-    $('#red-ui-editor-stack').css('right', width + 8);
-    $('#red-ui-sidebar-separator').css('right', width + 'px');
-    RED.events.emit('sidebar:resize');
-  }, wanted);
-}
-
 /**
  * Node-RED 5 stacks the myPOS tab above the debug tab, in a pane 300 px high: drags the divider
  * between them down, as an operator who wants to see more of the journal would. (Node-RED 4 gives
  * the tab the sidebar's whole height.) Returns the pane's height before.
  */
-async function dragDividerDown(page, by) {
+async function dragDividerDown(page: Page, by: number): Promise<number | undefined> {
   // A line of no height, with a handle that sticks out of it.
   const divider = page.locator('#red-ui-sidebar > .red-ui-sidebar-section-separator');
   if ((await divider.count()) === 0) return undefined;
   const box = await divider.boundingBox();
   if (!box) return undefined;
-  const before = await page.locator('.mypos-sidebar').evaluate((tab) => tab.parentElement.getBoundingClientRect().height);
+  const before = await page.locator('.mypos-sidebar').evaluate((tab) => (tab.parentElement as HTMLElement).getBoundingClientRect().height);
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.down();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 + by, { steps: 8 });
@@ -97,25 +66,26 @@ async function dragDividerDown(page, by) {
 }
 
 /** The sidebar, for a screenshot. */
-async function sidebarClip(page) {
+async function sidebarClip(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
   const box = await page.locator('#red-ui-sidebar').boundingBox();
+  assert.ok(box, 'the sidebar is not on the page');
   return { x: box.x, y: box.y, width: box.width, height: box.height };
 }
 
 describe('myPOS sidebar: the block of terminals (headless Chromium)', function () {
   this.timeout(60000);
-  let simulator;
-  let terminalPort;
-  let pty;
-  let session;
-  let page;
-  let port;
+  let simulator: TerminalSimulator;
+  let terminalPort: number;
+  let pty: PtyPair;
+  let session: EditorSession;
+  let page: Page;
+  let port: number;
 
-  const lineOf = (connection) => page.locator(`.mypos-sidebar .mypos-sidebar-terminal[data-connection="${connection}"]`);
+  const lineOf = (connection: string) => page.locator(`.mypos-sidebar .mypos-sidebar-terminal[data-connection="${connection}"]`);
   const tcpLine = () => lineOf(`127.0.0.1:${terminalPort}`);
   const serialLine = () => lineOf(pty.nodeSide);
-  const stateOf = (line) => line.locator('.mypos-sidebar-terminal-state').innerText();
-  const dotOf = (line) => line.locator('.mypos-sidebar-terminal-dot').getAttribute('class');
+  const stateOf = (line: Locator) => line.locator('.mypos-sidebar-terminal-state').innerText();
+  const dotOf = async (line: Locator) => (await line.locator('.mypos-sidebar-terminal-dot').getAttribute('class')) ?? '';
 
   before(async function () {
     this.timeout(120000);
@@ -143,7 +113,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
   });
 
   afterEach(async function () {
-    if (this.currentTest.state === 'failed' && page) {
+    if (this.currentTest?.state === 'failed' && page) {
       const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
       await session.shot(`failed-sidebar-terminals-${name}`).catch(() => undefined);
     }
@@ -164,6 +134,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     assert.equal(await page.locator('#serial-x').count(), 0, 'no element made of a name');
     // The block is above the filters, and nobody needs to check anything yet.
     const [block, filters] = await Promise.all(['.mypos-sidebar-terminals', '.mypos-sidebar-filters'].map((selector) => page.locator(selector).boundingBox()));
+    assert.ok(block && filters, 'the block and the filters are on the page');
     assert.ok(block.y + block.height <= filters.y + 1, 'the block above the filters');
     assert.equal(await page.locator('.mypos-sidebar-terminal-attention').count(), 0);
     assert.deepEqual(session.editorErrors(), []);
@@ -216,13 +187,13 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     await setSidebarWidth(page, 330);
     const paneBefore = await dragDividerDown(page, 400);
     if (paneBefore !== undefined) {
-      const pane = await page.locator('.mypos-sidebar').evaluate((tab) => tab.parentElement.getBoundingClientRect().height);
+      const pane = await page.locator('.mypos-sidebar').evaluate((tab) => (tab.parentElement as HTMLElement).getBoundingClientRect().height);
       assert.ok(pane > paneBefore + 300, `the divider moved: the pane is ${pane} px, was ${paneBefore} px`);
     }
     for (const [width, name] of [
       [330, 'sidebar-terminals-en'],
       [700, 'sidebar-terminals-en-wide'],
-    ]) {
+    ] as const) {
       await setSidebarWidth(page, width);
       await tcpLine().and(page.locator('[data-state="ready"]')).waitFor({ timeout: NOTICED_MS });
       await expectLayout(page, width);
@@ -236,8 +207,8 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     await page.locator('.mypos-sidebar').evaluate((tab) => $(tab.parentElement).css({ height: '260px', 'flex-grow': 0, 'flex-shrink': 0 }));
     try {
       const squeezed = await page.evaluate(() => {
-        const tab = document.querySelector('.mypos-sidebar');
-        const list = document.querySelector('.mypos-sidebar-scroll');
+        const tab = document.querySelector('.mypos-sidebar') as HTMLElement;
+        const list = document.querySelector('.mypos-sidebar-scroll') as HTMLElement;
         return { tab: tab.clientHeight, tabScroll: tab.scrollHeight, across: tab.scrollWidth - tab.clientWidth, list: list.clientHeight, listScroll: list.scrollHeight };
       });
       assert.ok(squeezed.tab <= 262, JSON.stringify(squeezed));
@@ -258,7 +229,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     await tcp.and(page.locator('[data-state="unreachable"]')).waitFor({ timeout: NOTICED_MS });
     assert.match(await stateOf(tcp), /^not reachable since \d{2}:\d{2}$/);
     assert.match(await dotOf(tcp), /mypos-dot-red mypos-dot-ring/);
-    assert.match(await tcp.locator('.mypos-sidebar-terminal-state').getAttribute('title'), /ECONNREFUSED/, "the system's words on hover");
+    assert.match((await tcp.locator('.mypos-sidebar-terminal-state').getAttribute('title')) ?? '', /ECONNREFUSED/, "the system's words on hover");
     await simulator.listen(terminalPort, '127.0.0.1');
     await tcp.and(page.locator('[data-state="ready"]')).waitFor({ timeout: NOTICED_MS });
   });
@@ -278,7 +249,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     await session.waitInEditor(() => window.RED && RED.sidebar && $('.mypos-sidebar').length > 0 && $('#red-ui-loading-progress:visible').length === 0, null, 'the editor to load again');
     await showTab(page);
     await setSidebarWidth(page, 330);
-    const pane = await page.locator('.mypos-sidebar').evaluate((tab) => tab.parentElement.getBoundingClientRect().height);
+    const pane = await page.locator('.mypos-sidebar').evaluate((tab) => (tab.parentElement as HTMLElement).getBoundingClientRect().height);
     if (pane < 500) await dragDividerDown(page, 400);
     const tcp = tcpLine();
     await tcp.and(page.locator('[data-state="ready"]')).waitFor({ timeout: NOTICED_MS });
@@ -301,7 +272,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
   it("a terminal removed by a deploy of the changed nodes only leaves the block (the runtime's deploy notice), the others stay", async function () {
     await serialLine().waitFor();
     const answer = await deploy(port, paymentFlow(terminalPort, TERMINAL), 'nodes');
-    assert.ok([200, 204].includes(answer.status), `${answer.status} ${answer.text}`);
+    assert.ok([200, 204].includes(answer.status ?? 0), `${answer.status} ${answer.text}`);
     await serialLine().waitFor({ state: 'detached', timeout: NOTICED_MS });
     assert.equal(await tcpLine().count(), 1, 'the TCP terminal, not redeployed, stays');
     assert.equal(await page.locator('.mypos-sidebar .mypos-sidebar-terminal').count(), 1);
@@ -312,12 +283,12 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
  * The tab fills the height it is given and no more; the block, the filters and the pager stay in
  * view while the list between them scrolls; no line of the block runs over another or off the side.
  */
-async function expectLayout(page, width) {
+async function expectLayout(page: Page, width: number): Promise<void> {
   const layout = await page.evaluate(() => {
-    const box = (element) => element.getBoundingClientRect();
-    const tab = document.querySelector('.mypos-sidebar');
+    const box = (element: Element | null): DOMRect => (element as Element).getBoundingClientRect();
+    const tab = document.querySelector('.mypos-sidebar') as HTMLElement;
     const sidebar = box(document.querySelector('#red-ui-sidebar'));
-    const list = document.querySelector('.mypos-sidebar-scroll');
+    const list = document.querySelector('.mypos-sidebar-scroll') as HTMLElement;
     const lines = [...document.querySelectorAll('.mypos-sidebar-terminal')].map(box);
     const parts = [...document.querySelectorAll('.mypos-sidebar-terminal > *')].map(box);
     return {

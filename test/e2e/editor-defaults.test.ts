@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The editor as a new user meets it (issue 12), in headless Chromium against a real Node-RED with
  * this package, all on 127.0.0.1: a new action node picks the only terminal and does not guess
@@ -12,23 +10,26 @@
  * Chromium is required: without it this test fails (in CI always; elsewhere MYPOS_SKIP_E2E=1 skips).
  */
 
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { Journal, TerminalSimulator } = require('../../dist/src');
-const { createRequest, explain, failure } = require('../../dist/src/protocol');
-const { EDITOR_CONSTANTS } = require('../../dist/nodes/editor-constants');
-const { NUMBER_SETTINGS } = require('../../dist/nodes/terminal-settings');
-const { openEditor, requireChromium, root } = require('../support/editor-session');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { Journal, TerminalSimulator } from '../../src';
+import { createRequest, explain, failure } from '../../src/protocol';
+import type { Action } from '../../src/protocol';
+import { EDITOR_CONSTANTS } from '../../nodes/editor-constants';
+import { NUMBER_SETTINGS } from '../../nodes/terminal-settings';
+import { openEditor, requireChromium, root } from '../support/editor-session';
+import type { EditorSession } from '../support/editor-session';
 
-const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
+const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'] as const;
 const ACTION_TYPES = ACTIONS.map((action) => `mypos-${action}`);
 /**
  * What the palette search shows for words a shop owner types. Node-RED 4 and 5 match the typed
  * text against each node's type and palette label only: "myPOS" finds every node by its type
  * (mypos-…); a word finds a node when its one-line label holds it.
  */
-const SEARCHES = {
+const SEARCHES: Record<string, Record<string, string[]>> = {
   'en-US': { myPOS: ACTION_TYPES, mypos: ACTION_TYPES, payment: ['mypos-pay'], refund: ['mypos-refund'], auth: ['mypos-preauth'] },
   hu: { myPOS: ACTION_TYPES, fizetés: ['mypos-pay'], visszatérítés: ['mypos-refund'] },
 };
@@ -50,34 +51,54 @@ const TERMINAL_SETTINGS = {
 };
 
 /** The message catalog the editor is served (the built one): the action nodes' or the config node's. */
-function catalog(lang, name = 'mypos-actions') {
-  return JSON.parse(fs.readFileSync(path.join(root, 'dist', 'nodes', 'locales', lang, `${name}.json`), 'utf8'))[name];
+function catalog(lang: string, name = 'mypos-actions'): Catalog {
+  return (JSON.parse(fs.readFileSync(path.join(root, 'dist', 'nodes', 'locales', lang, `${name}.json`), 'utf8')) as Record<string, Catalog>)[name] as Catalog;
+}
+
+/** The parts of a message catalog the tests read (the action nodes' or the config node's). */
+interface Catalog {
+  label: Record<string, string>;
+  tip: Record<string, string>;
+  actions?: Record<string, string>;
+  format?: { dateTime: string };
+  unresolved: { title: string };
+  check: { sharedJournal: string; noEnd: string; unknown: string };
+}
+
+/** A palette label as paletteLabels() measures it. */
+interface PaletteLabel {
+  type: string;
+  text: string | null;
+  height: number;
+  lineHeight: number;
+  breaks: number;
 }
 
 /** Helpers on one editor session: dragging from the palette, dialogs, deploy. */
-function editorActions(session) {
+function editorActions(session: EditorSession) {
   const { page } = session;
-  const waitInEditor = (...args) => session.waitInEditor(...args);
+  const waitInEditor: EditorSession['waitInEditor'] = (...args) => session.waitInEditor(...args);
 
   return {
     /** Imports mypos-terminal config nodes, as a flow file with them would be imported. */
-    async importTerminals(terminals) {
+    async importTerminals(terminals: Record<string, string>[]): Promise<void> {
       await page.evaluate(({ nodes, settings }) => RED.view.importNodes(nodes.map((node) => ({ type: 'mypos-terminal', ...settings, ...node }))), { nodes: terminals, settings: TERMINAL_SETTINGS });
       await waitInEditor(
         (ids) => ids.every((id) => RED.nodes.node(id)),
-        terminals.map((node) => node.id),
+        terminals.map((node) => String(node.id)),
         'the terminals to be imported',
       );
     },
 
     /** Drags a node from the palette onto the canvas as a user does; returns the new node's id. */
-    async dragFromPalette(type, x, y) {
+    async dragFromPalette(type: string, x: number, y: number): Promise<string> {
       const before = await page.evaluate((t) => RED.nodes.filterNodes({ type: t }).map((node) => node.id), type);
       await page.locator('#red-ui-palette-search input').fill('');
       const source = page.locator(`#red-ui-palette-container .red-ui-palette-node[data-palette-type="${type}"]`);
       await source.scrollIntoViewIfNeeded();
       const from = await source.boundingBox();
       const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      assert.ok(from && chart, 'the palette node or the canvas is not on the page');
       await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
       await page.mouse.down();
       await page.mouse.move(chart.x + x, chart.y + y, { steps: 12 });
@@ -85,7 +106,7 @@ function editorActions(session) {
       return waitInEditor(
         ({ t, known }) => {
           const added = RED.nodes.filterNodes({ type: t }).filter((node) => !known.includes(node.id));
-          return added.length === 1 && added[0].id;
+          return (added.length === 1 && added[0]?.id) || null;
         },
         { t: type, known: before },
         `a ${type} node dropped from the palette`,
@@ -93,7 +114,7 @@ function editorActions(session) {
     },
 
     /** Imports an action node without a terminal, as a pasted flow would bring it, and drops it on the canvas. */
-    async importWithoutTerminal(type, x, y) {
+    async importWithoutTerminal(type: string, x: number, y: number): Promise<string> {
       const id = await page.evaluate((t) => {
         const node = { id: RED.nodes.id(), type: t, name: '', terminal: '', x: 100, y: 100, wires: [[], []] };
         RED.view.importNodes([node], { generateIds: false });
@@ -101,14 +122,15 @@ function editorActions(session) {
       }, type);
       // Imported nodes hang on the pointer until a click drops them.
       const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      assert.ok(chart, 'the canvas is not on the page');
       await page.mouse.move(chart.x + x, chart.y + y);
       await page.mouse.click(chart.x + x, chart.y + y);
-      await waitInEditor((nodeId) => RED.nodes.node(nodeId) && !RED.nodes.node(nodeId).moving, id, 'the imported node to be dropped');
+      await waitInEditor((nodeId) => RED.nodes.node(nodeId) && !RED.nodes.node(nodeId)?.moving, id, 'the imported node to be dropped');
       return id;
     },
 
     /** Opens a node's dialog with a double click; returns what its terminal field shows. */
-    async openDialog(id) {
+    async openDialog(id: string): Promise<{ value: unknown; shown: string }> {
       await page.locator(`[id="${id}"] .red-ui-flow-node`).dblclick();
       await page.locator('#node-input-terminal').waitFor({ state: 'visible' });
       // Node-RED fills the config select, then runs oneditprepare: both are done when the tray settles.
@@ -139,7 +161,7 @@ function editorActions(session) {
     },
 
     /** The action nodes the palette shows while `word` is typed into its search box. */
-    async searchPalette(word) {
+    async searchPalette(word: string): Promise<string[]> {
       const input = page.locator('#red-ui-palette-search input');
       await input.fill('');
       await input.pressSequentially(word);
@@ -157,20 +179,20 @@ function editorActions(session) {
       );
       await input.fill('');
       await waitInEditor(() => $('.red-ui-palette-node[data-palette-type="inject"]').attr('data-filter') !== 'true', null, 'the palette filter to be cleared');
-      return shown.filter((type) => /^mypos-/.test(type)).sort();
+      return shown.filter((type): type is string => type !== null && /^mypos-/.test(type)).sort();
     },
 
     /** Each action node's palette label: its text, and how many lines it takes. */
-    paletteLabels() {
+    paletteLabels(): Promise<PaletteLabel[]> {
       return page.evaluate((types) => {
         const single = document.createElement('div');
         return types.map((type) => {
-          const node = document.querySelector(`#red-ui-palette-container .red-ui-palette-node[data-palette-type="${type}"]`);
-          const label = node.querySelector('.red-ui-palette-label');
+          const node = document.querySelector(`#red-ui-palette-container .red-ui-palette-node[data-palette-type="${type}"]`) as Element;
+          const label = node.querySelector('.red-ui-palette-label') as HTMLElement;
           // One line of the label's own font: the height of a one-letter copy beside it.
           single.className = label.className;
           single.textContent = 'x';
-          label.parentElement.appendChild(single);
+          (label.parentElement as HTMLElement).appendChild(single);
           const lineHeight = single.getBoundingClientRect().height;
           single.remove();
           return {
@@ -185,11 +207,11 @@ function editorActions(session) {
     },
 
     /** Screenshots the myPOS palette category as the user sees it; returns the file. */
-    async shotPalette(name) {
+    async shotPalette(name: string): Promise<string> {
       const category = page.locator('#red-ui-palette-container-myPOS');
       await category.scrollIntoViewIfNeeded();
       const clip = await category.evaluate((element) => {
-        const box = element.closest('.red-ui-palette-category').getBoundingClientRect();
+        const box = (element.closest('.red-ui-palette-category') as Element).getBoundingClientRect();
         return { x: box.x, y: box.y, width: box.width, height: box.height };
       });
       return session.shot(name, null, clip);
@@ -201,14 +223,14 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
   this.timeout(120000);
 
   describe('English (en-US)', function () {
-    let simulator;
-    let session;
-    let page;
-    let editor;
+    let simulator: TerminalSimulator;
+    let session: EditorSession;
+    let page: Page;
+    let editor: ReturnType<typeof editorActions>;
     /** Every response of the page with status 400 or more, and every request for unresolved entries. */
-    const failedResponses = [];
-    const unresolvedRequests = [];
-    const ids = {};
+    const failedResponses: string[] = [];
+    const unresolvedRequests: string[] = [];
+    const ids: Record<string, string> = {};
 
     before(async function () {
       this.timeout(180000);
@@ -233,7 +255,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
     });
 
     afterEach(async function () {
-      if (this.currentTest.state === 'failed' && session) {
+      if (this.currentTest?.state === 'failed' && session) {
         await session.shot(`failed-defaults-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
         await editor.closeAllDialogs();
       }
@@ -243,10 +265,10 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       ids.first = 'terminal-first';
       await editor.importTerminals([{ id: ids.first, name: 'shop counter', host: '127.0.0.1', port: String(simulator.port) }]);
       ids.pay = await editor.dragFromPalette('mypos-pay', 200, 120);
-      assert.equal(await page.evaluate((id) => RED.nodes.node(id).terminal, ids.pay), ids.first);
+      assert.equal(await page.evaluate((id) => RED.nodes.node(id)?.terminal, ids.pay), ids.first);
       // The terminal counts the new node among its users, as if the user had chosen it.
-      assert.ok(await page.evaluate(({ pay, terminal }) => RED.nodes.node(terminal).users.some((user) => user.id === pay), { pay: ids.pay, terminal: ids.first }));
-      assert.equal(await page.evaluate((id) => RED.nodes.node(id).valid, ids.pay), true);
+      assert.ok(await page.evaluate(({ pay, terminal }) => RED.nodes.node(terminal)?.users.some((user) => user.id === pay), { pay: ids.pay, terminal: ids.first }));
+      assert.equal(await page.evaluate((id) => RED.nodes.node(id)?.valid, ids.pay), true);
       const dialog = await editor.openDialog(ids.pay);
       assert.deepEqual(dialog, { value: ids.first, shown: 'shop counter' });
       await editor.closeDialog();
@@ -254,7 +276,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
 
     it('an imported node without a terminal picks the only one too', async function () {
       ids.imported = await editor.importWithoutTerminal('mypos-refund', 200, 220);
-      assert.equal(await page.evaluate((id) => RED.nodes.node(id).terminal, ids.imported), ids.first);
+      assert.equal(await page.evaluate((id) => RED.nodes.node(id)?.terminal, ids.imported), ids.first);
       assert.equal((await editor.openDialog(ids.imported)).value, ids.first);
       await editor.closeDialog();
     });
@@ -263,13 +285,13 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       ids.second = 'terminal-second';
       await editor.importTerminals([{ id: ids.second, name: 'back office', host: '127.0.0.1', port: String(simulator.port) }]);
       ids.unset = await editor.dragFromPalette('mypos-cancel', 200, 320);
-      assert.equal(await page.evaluate((id) => RED.nodes.node(id).terminal, ids.unset), '');
+      assert.equal(await page.evaluate((id) => RED.nodes.node(id)?.terminal, ids.unset), '');
       ids.unsetImported = await editor.importWithoutTerminal('mypos-preauth', 200, 420);
-      assert.equal(await page.evaluate((id) => RED.nodes.node(id).terminal, ids.unsetImported), '');
+      assert.equal(await page.evaluate((id) => RED.nodes.node(id)?.terminal, ids.unsetImported), '');
       const dialog = await editor.openDialog(ids.unset);
       assert.equal(dialog.value, '_ADD_', `the dialog shows "${dialog.shown}"`);
       await editor.closeDialog();
-      assert.equal(await page.evaluate((id) => RED.nodes.node(id).valid, ids.unset), false);
+      assert.equal(await page.evaluate((id) => RED.nodes.node(id)?.valid, ids.unset), false);
     });
 
     it('deployed without a terminal, a node says "no terminal selected"', async function () {
@@ -297,7 +319,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
         const inputs = EDITOR_CONSTANTS.actions[action].inputs;
         assert.equal(tips.length, 2, `${action}: ${JSON.stringify(tips)}`);
         assert.ok(tips[0].startsWith(english.tip[action].replace(/<[^>]+>/g, '').slice(0, 30)), `${action}: the first tip is about ${action}: ${tips[0]}`);
-        for (const name of ['amount', 'invoice', 'preauthcode']) {
+        for (const name of ['amount', 'invoice', 'preauthcode'] as const) {
           const label = english.label[name];
           assert.equal(tips[1].includes(`${label}:`), inputs.includes(name), `${action}: the tip ${inputs.includes(name) ? 'explains' : 'does not mention'} ${label}: ${tips[1]}`);
         }
@@ -307,17 +329,20 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
 
     it("the editor checks with the runtime's rules and defaults", async function () {
       const editorSide = await page.evaluate((types) => {
-        const actions = Object.fromEntries(types.map((type) => [type, Object.keys(RED.nodes.getType(type).defaults)]));
-        const terminal = RED.nodes.getType('mypos-terminal').defaults;
-        const fixedAmount = (text) => RED.nodes.getType('mypos-pay').defaults.amount.validate.call({ amountType: 'num', terminal: 'terminal-first' }, text, {});
-        const fixedInvoice = (text) => RED.nodes.getType('mypos-pay').defaults.invoice.validate.call({ invoiceType: 'str' }, text, {});
+        // The types are registered once the editor has loaded; these properties have a validator.
+        const definition = (type: string) => RED.nodes.getType(type) as EditorNodeDefinition;
+        const validator = (property: EditorNodeProperty | undefined) => (property as Required<EditorNodeProperty>).validate;
+        const actions = Object.fromEntries(types.map((type) => [type, Object.keys(definition(type).defaults)]));
+        const terminal = definition('mypos-terminal').defaults;
+        const fixedAmount = (text: string) => validator(definition('mypos-pay').defaults.amount).call({ amountType: 'num', terminal: 'terminal-first' }, text, {});
+        const fixedInvoice = (text: string) => validator(definition('mypos-pay').defaults.invoice).call({ invoiceType: 'str' }, text, {});
         return {
           actions,
-          terminalDefaults: Object.fromEntries(Object.keys(terminal).map((name) => [name, terminal[name].value])),
-          receiptDefault: RED.nodes.getType('mypos-pay').defaults.receipt.value,
+          terminalDefaults: Object.fromEntries(Object.keys(terminal).map((name) => [name, terminal[name]?.value])),
+          receiptDefault: definition('mypos-pay').defaults.receipt?.value,
           amounts: ['12.50', '12.505', '0', '1e3', '12,50', '1234567890123'].map(fixedAmount),
           invoices: ['A-1001', 'x'.repeat(50), 'x'.repeat(51), ' A-1', 'Á-1'].map(fixedInvoice),
-          port: terminal.port.validate.call({ connection: 'tcp' }, '65536', {}),
+          port: validator(terminal.port).call({ connection: 'tcp' }, '65536', {}),
         };
       }, ACTION_TYPES);
       for (const action of ACTIONS) {
@@ -330,12 +355,12 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       const [ok, tooPrecise, zero, exponent, comma, tooLarge] = editorSide.amounts;
       assert.equal(ok, true);
       for (const refused of [tooPrecise, zero, exponent, comma, tooLarge]) assert.equal(typeof refused, 'string');
-      assert.match(tooPrecise, /2/);
+      assert.match(String(tooPrecise), /2/);
       assert.deepEqual(
         editorSide.invoices.map((result) => result === true),
         [true, true, false, false, false],
       );
-      assert.match(editorSide.port, /1 to 65535/);
+      assert.match(String(editorSide.port), /1 to 65535/);
     });
 
     it('the Test connection result keeps the number and its unit on one line, at every width', async function () {
@@ -346,16 +371,16 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       const result = page.locator('#node-config-mypos-test-result');
       await session.waitInEditor(() => /^connected/.test($('#node-config-mypos-test-result').text()), null, 'the connection test result');
       const text = await result.textContent();
-      assert.match(text, /^connected to 127\.0\.0\.1:\d+ in \d+\sms$/);
+      assert.match(text ?? '', /^connected to 127\.0\.0\.1:\d+ in \d+\sms$/);
       // Narrow the row step by step: wherever the line breaks, number and unit stay together.
       const splitAt = await result.evaluate((element) => {
-        const row = element.parentElement;
-        const textNode = element.firstChild;
-        const match = /\d+\sms$/.exec(textNode.data);
+        const row = element.parentElement as HTMLElement;
+        const textNode = element.firstChild as Text;
+        const match = /\d+\sms$/.exec(textNode.data) as RegExpExecArray;
         const range = document.createRange();
         range.setStart(textNode, match.index);
         range.setEnd(textNode, match.index + match[0].length);
-        const split = [];
+        const split: number[] = [];
         const original = row.style.width;
         for (let width = 120; width <= 700; width += 2) {
           row.style.width = `${width}px`;
@@ -413,8 +438,8 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
   });
 
   describe('Hungarian (browser language hu)', function () {
-    let session;
-    let editor;
+    let session: EditorSession;
+    let editor: ReturnType<typeof editorActions>;
 
     before(async function () {
       this.timeout(180000);
@@ -425,7 +450,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
     });
 
     afterEach(async function () {
-      if (this.currentTest.state === 'failed' && session) {
+      if (this.currentTest?.state === 'failed' && session) {
         await session.shot(`failed-defaults-hu-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
         await editor.closeAllDialogs();
       }
@@ -440,7 +465,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       const language = await session.page.evaluate(() => navigator.language);
       assert.equal(language, 'hu');
       const hungarian = catalog('hu');
-      const shown = await session.page.evaluate(() => RED.nodes.getType('mypos-pay')._('mypos-actions.label.terminal'));
+      const shown = await session.page.evaluate(() => (RED.nodes.getType('mypos-pay') as EditorNodeDefinition)._('mypos-actions.label.terminal'));
       assert.equal(shown, hungarian.label.terminal);
       assert.notEqual(shown, catalog('en-US').label.terminal);
     });
@@ -468,10 +493,12 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
       const file = path.join(session.userDir, 'check-journal.jsonl');
       const sentAt = '2026-01-15T10:04:05.000Z'; // 11:04:05 in Budapest (UTC+1 in January)
       const journal = new Journal(file, { now: () => new Date(sentAt) });
-      const given = (value) => ({ value, field: 'x' });
-      const request = (action, amount, invoice) => createRequest({ action, amount: given(amount), invoice: given(invoice), receipt: given('ON'), custrcpt: given('ON') }, { decimals: 2 });
+      const given = (value: string) => ({ value, field: 'x' });
+      const request = (action: Action, amount: string, invoice: string) =>
+        createRequest({ action, amount: given(amount), invoice: given(invoice), receipt: given('ON'), custrcpt: given('ON') }, { decimals: 2 });
       assert.ok((await journal.begin(request('pay', '12.50', 'HU-CHECK-1'), { terminal: 'tcp:127.0.0.1:51042' })).id);
       const refund = await journal.begin(request('refund', '7.25', 'HU-CHECK-2'), { terminal: 'tcp:127.0.0.1:51043' });
+      assert.ok(refund.id, `the journal refused the refund: ${JSON.stringify(refund.refusal)}`);
       await journal.end(refund.id, failure('refund', undefined, 'TIMEOUT', explain('timeout.noAnswer', { seconds: 5 })));
       await journal.close();
 
@@ -489,7 +516,9 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
 
       const terminal = catalog('hu', 'mypos-terminal');
       const actions = catalog('hu').actions ?? catalog('en-US').actions; // i18next falls back to English, as the editor does
-      const dateTime = (catalog('hu').format ?? catalog('en-US').format).dateTime;
+      const format = catalog('hu').format ?? catalog('en-US').format;
+      assert.ok(actions && format, 'the catalogs have no actions or format');
+      const dateTime = format.dateTime;
       const localTime = dateTime.replace('__year__', '2026').replace('__month__', '01').replace('__day__', '15').replace('__time__', '11:04:05');
       assert.equal(entries.length, 2, shown);
       assert.ok(shown.includes(terminal.unresolved.title), `the title: ${shown}`);

@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The kiosk screen example (examples/09 Kiosk screen (Dashboard 2).json) as a customer meets it:
  * a real Node-RED with the packed package and FlowFuse Dashboard 2 (a devDependency, linked into
@@ -17,13 +15,16 @@
  * Chromium is required: without it this test fails (in CI always; elsewhere MYPOS_SKIP_E2E=1 skips).
  */
 
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { TerminalSimulator } = require('../../dist/src');
-const { openEditor, requireChromium, root, WAIT_MS } = require('../support/editor-session');
-const { packedPackage } = require('../support/packed-package');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { TerminalSimulator } from '../../src';
+import { artifacts, requireChromium, root, shotPrefix, WAIT_MS } from '../support/editor-session';
+import type { EditorSession } from '../support/editor-session';
+import type { FlowNode } from '../support/example-layout';
+import { openPackedEditor } from '../support/packed-editor';
+import type { PackedEditor } from '../support/packed-editor';
 
 const EXAMPLE = '09 Kiosk screen (Dashboard 2)';
 const DASHBOARD = '@flowfuse/node-red-dashboard';
@@ -47,74 +48,85 @@ const TEXT = {
 describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package, simulator)', function () {
   this.timeout(60000);
 
-  const example = JSON.parse(fs.readFileSync(path.join(root, 'examples', `${EXAMPLE}.json`), 'utf8'));
-  const byName = (type, name) => {
+  const example = JSON.parse(fs.readFileSync(path.join(root, 'examples', `${EXAMPLE}.json`), 'utf8')) as FlowNode[];
+  const byName = (type: string, name: string): FlowNode => {
     const found = example.filter((node) => node.type === type && node.name === name);
     assert.equal(found.length, 1, `${EXAMPLE}: one ${type} named "${name}"`);
-    return found[0];
+    return found[0] as FlowNode;
   };
-  const terminal = example.find((node) => node.type === 'mypos-terminal');
+  /** The one node of a type (the terminal, the dashboard's page and base). */
+  const ofType = (type: string): FlowNode => {
+    const found = example.find((node) => node.type === type);
+    assert.ok(found, `${EXAMPLE}: a ${type}`);
+    return found;
+  };
+  const terminal = ofType('mypos-terminal');
   const readinessMs = Number(terminal.readinessCheck) * 1000;
   const button = byName('ui-button', 'Pay button');
   const text = byName('ui-text', 'screen text');
   const staff = byName('inject', 'staff: terminal checked');
   const screenFunction = byName('function', 'kiosk screen');
-  const page = example.find((node) => node.type === 'ui-page');
-  const base = example.find((node) => node.type === 'ui-base');
+  const page = ofType('ui-page');
+  const base = ofType('ui-base');
 
-  let simulator;
-  let port;
-  let session;
-  let kiosk;
-  let workDir;
+  let packed: PackedEditor | undefined;
+  let simulator: TerminalSimulator;
+  let port: number;
+  let session: EditorSession;
+  let kiosk: Page | undefined;
 
   before(async function () {
     this.timeout(180000);
     requireChromium(this);
     assert.ok(readinessMs > 0, 'the example\'s terminal is not checked while idle: the screen could not say "card payments unavailable"');
-    simulator = new TerminalSimulator({ behaviour: { delayMs: CUSTOMER_MS } });
-    await simulator.listen(0, HOST);
-    port = simulator.port;
     const tab = { id: 'kiosk-example-tab', type: 'tab', label: EXAMPLE };
-    const flows = [tab, ...example.map((node) => (node.type === 'mypos-terminal' ? { ...node, port: String(port) } : typeof node.x === 'number' ? { ...node, z: tab.id } : node))];
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-kiosk-'));
-    session = await openEditor({ install: packedPackage(workDir), flows, modules: [DASHBOARD] });
-    kiosk = await session.context.newPage();
-    await kiosk.setViewportSize(KIOSK_VIEWPORT);
-    kiosk.on('pageerror', (error) => session.pageErrors.push(`dashboard: ${error.stack || error.message}`));
-    await kiosk.goto(`http://${HOST}:${session.nodeRed.port}${base.path}${page.path}`, { timeout: 60000 });
+    packed = await openPackedEditor('mypos-kiosk-', { behaviour: { delayMs: CUSTOMER_MS } }, (terminalPort) => ({
+      flows: [tab, ...example.map((node) => (node.type === 'mypos-terminal' ? { ...node, port: String(terminalPort) } : typeof node.x === 'number' ? { ...node, z: tab.id } : node))],
+      modules: [DASHBOARD],
+    }));
+    ({ simulator, session } = packed);
+    port = simulator.port ?? 0;
+    const dashboard = await session.context.newPage();
+    kiosk = dashboard;
+    await dashboard.setViewportSize(KIOSK_VIEWPORT);
+    dashboard.on('pageerror', (error) => session.pageErrors.push(`dashboard: ${error.stack || error.message}`));
+    await dashboard.goto(`http://${HOST}:${session.nodeRed.port}${String(base.path)}${String(page.path)}`, { timeout: 60000 });
   });
 
   after(async function () {
     this.timeout(60000);
-    if (session) await session.close();
-    if (simulator) await simulator.close();
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+    if (packed) await packed.close();
+    // The simulator of the test "terminal gone", if it replaced the first.
+    if (packed && simulator !== packed.simulator) await simulator.close();
   });
 
   afterEach(async function () {
-    if (this.currentTest.state === 'failed' && kiosk) {
+    if (this.currentTest?.state === 'failed' && kiosk) {
       const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
       await shot(`failed-kiosk-${name}`).catch(() => undefined);
     }
   });
 
-  const payButton = () => kiosk.locator(`#nrdb-ui-widget-${button.id} button`);
-  const screenText = () => kiosk.locator(`#nrdb-ui-widget-${text.id} .nrdb-ui-text-value`);
+  /** The dashboard's page, once `before` opened it. */
+  const dashboard = (): Page => {
+    assert.ok(kiosk, 'the dashboard is not open');
+    return kiosk;
+  };
+  const payButton = () => dashboard().locator(`#nrdb-ui-widget-${button.id} button`);
+  const screenText = () => dashboard().locator(`#nrdb-ui-widget-${text.id} .nrdb-ui-text-value`);
   const pays = () => simulator.received.filter((message) => message.request && message.request.action === 'pay');
 
-  async function shot(name) {
-    const { artifacts, shotPrefix } = require('../support/editor-session');
+  async function shot(name: string): Promise<string> {
     fs.mkdirSync(artifacts, { recursive: true });
     const file = path.join(artifacts, `${shotPrefix}kiosk-${name}.png`);
-    await kiosk.screenshot({ path: file });
+    await dashboard().screenshot({ path: file });
     return file;
   }
 
   /** Waits until the screen reads `expected` (exactly) and Pay is on or off; fails after `timeout` ms. */
-  async function screenShows(expected, { enabled, timeout = WAIT_MS }) {
+  async function screenShows(expected: string, { enabled, timeout = WAIT_MS }: { enabled: boolean; timeout?: number }): Promise<void> {
     const deadline = Date.now() + timeout;
-    let seen;
+    let seen: { text: string; enabled: boolean | null; opacity: number | null };
     for (;;) {
       seen = {
         text: (
@@ -146,8 +158,9 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
     const fontPx = await screenText().evaluate((element) => parseFloat(getComputedStyle(element).fontSize));
     assert.ok(fontPx >= 32, `the screen text is ${fontPx} px`);
     const box = await payButton().boundingBox();
+    assert.ok(box, 'Pay is not on the screen');
     assert.ok(box.height >= 60 && box.width >= 200, `Pay is ${box.width}×${box.height} px`);
-    const chrome = await kiosk.evaluate(() =>
+    const chrome = await dashboard().evaluate(() =>
       [...document.querySelectorAll('header, nav, .v-app-bar, .v-navigation-drawer')]
         .filter((element) => {
           const box = element.getBoundingClientRect();
@@ -167,13 +180,13 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
     await screenShows(TEXT.approved, { enabled: true });
     await shot('approved');
     assert.equal(pays().length, before + 1);
-    assert.equal(pays().at(-1).request.sum, '4.50');
+    assert.equal(pays().at(-1)?.request?.sum, '4.50');
   });
 
   it('a double tap pays once', async function () {
     const before = pays().length;
     // Two taps as fast as the page takes them, before the flow has turned Pay off.
-    await payButton().evaluate((element) => {
+    await payButton().evaluate((element: HTMLElement) => {
       element.click();
       element.click();
     });

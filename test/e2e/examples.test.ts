@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * Every example flow in the real Node-RED editor (headless Chromium), from the packed package
  * (`npm pack`, unpacked, its runtime dependencies linked beside it), imported as a user imports
@@ -18,13 +16,17 @@
  * Chromium is required: without it this test fails (in CI always; elsewhere MYPOS_SKIP_E2E=1 skips).
  */
 
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { TerminalSimulator } = require('../../dist/src');
-const { openEditor, requireChromium, pkg, root } = require('../support/editor-session');
-const { packedPackage } = require('../support/packed-package');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import type { TerminalSimulator } from '../../src';
+import type { ReceivedRequest } from '../../src/protocol';
+import { requireChromium, pkg, root } from '../support/editor-session';
+import type { EditorSession } from '../support/editor-session';
+import type { FlowNode } from '../support/example-layout';
+import { openPackedEditor } from '../support/packed-editor';
+import type { PackedEditor } from '../support/packed-editor';
 
 const EXAMPLES = fs
   .readdirSync(path.join(root, 'examples'))
@@ -36,11 +38,11 @@ const EXAMPLES = fs
  * Node-RED's user directory as the palette manager would install them: 09 Kiosk screen needs
  * FlowFuse Dashboard 2 for its ui- nodes.
  */
-const NEEDED_MODULES = { 'ui-': '@flowfuse/node-red-dashboard' };
+const NEEDED_MODULES: Record<string, string> = { 'ui-': '@flowfuse/node-red-dashboard' };
 const MODULES = [
   ...new Set(
     EXAMPLES.flatMap((name) =>
-      JSON.parse(fs.readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')).flatMap((node) =>
+      (JSON.parse(fs.readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')) as FlowNode[]).flatMap((node) =>
         Object.entries(NEEDED_MODULES)
           .filter(([prefix]) => node.type.startsWith(prefix))
           .map(([, module]) => module),
@@ -48,46 +50,48 @@ const MODULES = [
     ),
   ),
 ];
-/** Where the user clicks to drop an imported flow, from the canvas's top left corner (as editor.test.js does). */
+/** Where the user clicks to drop an imported flow, from the canvas's top left corner (as editor.test.ts does). */
 const DROP = { x: 150, y: 150 };
 /** Wide enough that the widest example (06 Kiosk) is on screen beside the palette and the sidebar. */
 const VIEWPORT = { width: 2560, height: 1000 };
 
+/** A node of the active flow as measure() finds it drawn. */
+interface DrawnNode {
+  screen: { left: number; top: number; right: number; bottom: number };
+  button: { left: number; top: number; right: number; bottom: number } | null;
+}
+
 describe('example flows in the editor (headless Chromium, packed package)', function () {
   this.timeout(60000);
 
-  let simulator;
-  let session;
-  let page;
-  let workDir;
-  const tabs = {}; // example name -> flow tab id
+  let packed: PackedEditor | undefined;
+  let simulator: TerminalSimulator;
+  let session: EditorSession;
+  let page: Page;
+  const tabs: Record<string, string> = {}; // example name -> flow tab id
 
   before(async function () {
     this.timeout(180000);
     requireChromium(this);
-    simulator = new TerminalSimulator({ behaviour: { delayMs: 50 } });
-    await simulator.listen(0, '127.0.0.1');
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-examples-'));
-    session = await openEditor({ install: packedPackage(workDir), viewport: VIEWPORT, modules: MODULES });
+    packed = await openPackedEditor('mypos-examples-', { behaviour: { delayMs: 50 } }, () => ({ viewport: VIEWPORT, modules: MODULES }));
+    ({ simulator, session } = packed);
     page = session.page;
   });
 
   after(async function () {
     this.timeout(60000);
-    if (session) await session.close();
-    if (simulator) await simulator.close();
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+    if (packed) await packed.close();
   });
 
   afterEach(async function () {
-    if (this.currentTest.state === 'failed' && page) {
+    if (this.currentTest?.state === 'failed' && page) {
       const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
       await session.shot(`failed-examples-${name}`).catch(() => undefined);
     }
   });
 
   /** Import > Examples > the package > `name`, into a new flow, dropped with a click at DROP. */
-  async function importExample(name) {
+  async function importExample(name: string): Promise<string> {
     await session.openMenu('menu-item-import');
     const dialog = page.locator('#red-ui-clipboard-dialog');
     await dialog.waitFor({ state: 'visible' });
@@ -117,13 +121,14 @@ describe('example flows in the editor (headless Chromium, packed package)', func
     // already, and the user picks "Import copy" (which keeps the one config node).
     const copy = page.locator('.red-ui-notification button', { hasText: /^Import copy$/ });
     const state = await session.waitInEditor(
-      (count) => (RED.nodes.filterNodes({}).length > count ? 'imported' : $('.red-ui-notification button:visible').filter((i, b) => $(b).text() === 'Import copy').length ? 'conflict' : null),
+      (count) => (RED.nodes.filterNodes({}).length > count ? 'imported' : $('.red-ui-notification button:visible').filter((_i, b) => $(b).text() === 'Import copy').length ? 'conflict' : null),
       before,
       `${name} to be imported`,
     );
     if (state === 'conflict') await copy.click();
     // The imported nodes hang on the pointer until a click on the canvas drops them.
     const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+    assert.ok(chart, 'the canvas is not on the page');
     await page.mouse.move(chart.x + DROP.x, chart.y + DROP.y);
     await page.mouse.move(chart.x + DROP.x + 1, chart.y + DROP.y + 1);
     await page.mouse.move(chart.x + DROP.x, chart.y + DROP.y);
@@ -141,21 +146,21 @@ describe('example flows in the editor (headless Chromium, packed package)', func
    */
   function measure() {
     return page.evaluate(() => {
-      const chart = document.getElementById('red-ui-workspace-chart');
+      const chart = document.getElementById('red-ui-workspace-chart') as HTMLElement;
       const view = chart.getBoundingClientRect();
       const scale = RED.view.scale();
       const tab = RED.workspaces.active();
-      const screen = (r) => ({ left: r.left - view.left, top: r.top - view.top, right: r.right - view.left, bottom: r.bottom - view.top });
+      const screen = (r: DOMRect) => ({ left: r.left - view.left, top: r.top - view.top, right: r.right - view.left, bottom: r.bottom - view.top });
       const nodes = RED.nodes.filterNodes({ z: tab }).map((node) => {
-        const group = document.getElementById(node.id);
-        const body = group.querySelector('.red-ui-flow-node');
+        const group = document.getElementById(node.id) as HTMLElement;
+        const body = group.querySelector('.red-ui-flow-node') as Element;
         const button = group.querySelector('.red-ui-flow-node-button');
         const label = group.querySelector('.red-ui-flow-node-label');
         const box = screen(body.getBoundingClientRect());
         const buttonBox = button && screen(button.getBoundingClientRect());
         let clickable = null;
         if (button) {
-          const face = button.querySelector('.red-ui-flow-node-button-button').getBoundingClientRect();
+          const face = (button.querySelector('.red-ui-flow-node-button-button') as Element).getBoundingClientRect();
           const hit = document.elementFromPoint(face.left + face.width / 2, face.top + face.height / 2);
           clickable = Boolean(hit && button.contains(hit));
         }
@@ -175,13 +180,14 @@ describe('example flows in the editor (headless Chromium, packed package)', func
           labelFits: !labelBox || (labelBox.left >= box.left - 0.5 && labelBox.right <= box.right + 0.5),
         };
       });
-      const wires = [];
+      const wires: { from: string; to: string; points: [number, number][] }[] = [];
       for (const element of chart.querySelectorAll('.red-ui-flow-link')) {
-        const link = element.__data__;
-        const pathElement = element.querySelector('.red-ui-flow-link-path');
+        // d3 keeps the wire's link on its element.
+        const link = (element as Element & { __data__?: EditorLink }).__data__;
+        const pathElement = element.querySelector<SVGPathElement>('.red-ui-flow-link-path');
         if (!link || !link.source || !link.target || link.link || !pathElement || link.source.z !== tab) continue;
         const length = pathElement.getTotalLength();
-        const points = [];
+        const points: [number, number][] = [];
         for (let at = 0; at <= length; at += 4) {
           const point = pathElement.getPointAtLength(at);
           points.push([point.x, point.y]);
@@ -195,14 +201,14 @@ describe('example flows in the editor (headless Chromium, packed package)', func
   for (const name of EXAMPLES) {
     it(`${name}: imported from Import > Examples, drawn cleanly`, async function () {
       tabs[name] = await importExample(name);
-      const expected = JSON.parse(fs.readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')).filter((node) => typeof node.x === 'number').length;
+      const expected = (JSON.parse(fs.readFileSync(path.join(root, 'examples', `${name}.json`), 'utf8')) as FlowNode[]).filter((node) => typeof node.x === 'number').length;
       const drawn = await measure();
       assert.equal(drawn.nodes.length, expected, 'not every node of the example is on its flow');
       assert.equal(drawn.scale, 1);
       assert.deepEqual(drawn.scroll, { left: 0, top: 0 });
 
-      const problems = [];
-      const extent = (node) => ({
+      const problems: string[] = [];
+      const extent = (node: DrawnNode) => ({
         left: Math.min(node.screen.left, node.button ? node.button.left : Infinity),
         right: Math.max(node.screen.right, node.button ? node.button.right : -Infinity),
         top: node.screen.top,
@@ -229,12 +235,13 @@ describe('example flows in the editor (headless Chromium, packed package)', func
           if (node.id === wire.from || node.id === wire.to) continue;
           // Canvas coordinates, 2 px inside the node's edge.
           const inside = wire.points.some(([x, y]) => Math.abs(x - node.x) < node.w / 2 - 2 && Math.abs(y - node.y) < node.h / 2 - 2);
-          const label = (id) => drawn.nodes.find((n) => n.id === id).label;
+          const label = (id: string) => drawn.nodes.find((n) => n.id === id)?.label;
           if (inside) problems.push(`the wire "${label(wire.from)}" → "${label(wire.to)}" runs through "${node.label}"`);
         }
       }
       // The screenshot: the visible canvas, down to the flow's right and bottom edges.
       const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      assert.ok(chart, 'the canvas is not on the page');
       const clip = {
         x: chart.x,
         y: chart.y,
@@ -248,7 +255,7 @@ describe('example flows in the editor (headless Chromium, packed package)', func
 
   describe('deployed against the simulator, clicked top to bottom', function () {
     /** Ids of the nodes of an example's flow with this name (or, for an unnamed node, this type). */
-    const ids = (example, name) =>
+    const ids = (example: string, name: string) =>
       page.evaluate(
         ({ tab, name }) =>
           RED.nodes
@@ -257,24 +264,24 @@ describe('example flows in the editor (headless Chromium, packed package)', func
             .map((node) => node.id),
         { tab: tabs[example], name },
       );
-    async function one(example, name) {
+    async function one(example: string, name: string): Promise<string> {
       const found = await ids(example, name);
       assert.equal(found.length, 1, `${example}: one node named "${name}"`);
-      return found[0];
+      return found[0] as string;
     }
     /** How many messages each debug node of the example has put in the sidebar, by name. */
-    async function counts(example) {
+    async function counts(example: string): Promise<Record<string, number>> {
       const debugs = await page.evaluate((tab) => RED.nodes.filterNodes({ z: tab, type: 'debug' }).map((node) => ({ id: node.id, name: node.name })), tabs[example]);
-      const result = {};
-      for (const { id, name } of debugs) result[name] = (result[name] || 0) + (await session.debugMessages(id).count());
+      const result: Record<string, number> = {};
+      for (const { id, name = '' } of debugs) result[name] = (result[name] || 0) + (await session.debugMessages(id).count());
       return result;
     }
     /** The text a person reads in the sidebar of a debug node's last message, without expanding anything. */
-    async function lastText(example, debugName) {
+    async function lastText(example: string, debugName: string): Promise<string> {
       const messages = session.debugMessages(await one(example, debugName));
       return (await messages.last().locator('.red-ui-debug-msg-payload').innerText()).replace(/\s+/g, ' ').trim();
     }
-    const statusText = async (id) => ((await session.statusOf(id).textContent()) || '').trim();
+    const statusText = async (id: string) => ((await session.statusOf(id).textContent()) || '').trim();
 
     /**
      * Clicks the inject `injectName` and waits until the debug node `debugName` has one message
@@ -282,34 +289,40 @@ describe('example flows in the editor (headless Chromium, packed package)', func
      * Returns what that message reads.
      */
     /** Shows the example's flow (its tab). */
-    async function show(example) {
+    async function show(example: string): Promise<void> {
       await page.evaluate((tab) => RED.workspaces.show(tab), tabs[example]);
       await session.waitInEditor((tab) => RED.workspaces.active() === tab && $(`[id="${RED.nodes.filterNodes({ z: tab })[0].id}"]`).length > 0, tabs[example], `the flow of ${example}`);
     }
-    async function click(example, injectName, debugName, settle = 100) {
+    async function click(example: string, injectName: string, debugName: string, settle = 100): Promise<string> {
       if ((await page.evaluate(() => RED.workspaces.active())) !== tabs[example]) await show(example);
       const before = await counts(example);
       await page.click(`[id="${await one(example, injectName)}"] .red-ui-flow-node-button`);
       const deadline = Date.now() + session.WAIT_MS;
-      let after;
+      let after: Record<string, number>;
       for (;;) {
         after = await counts(example);
-        if (after[debugName] > before[debugName]) break;
+        if ((after[debugName] ?? 0) > (before[debugName] ?? 0)) break;
         if (Date.now() > deadline) throw new Error(`${example}: "${injectName}" gave no message on "${debugName}": ${JSON.stringify({ before, after })}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await new Promise((resolve) => setTimeout(resolve, settle));
       after = await counts(example);
-      assert.deepEqual(after, { ...before, [debugName]: before[debugName] + 1 }, `${example}: "${injectName}" should give one message on "${debugName}" only`);
+      assert.deepEqual(after, { ...before, [debugName]: (before[debugName] ?? 0) + 1 }, `${example}: "${injectName}" should give one message on "${debugName}" only`);
       return lastText(example, debugName);
     }
-    const pays = (action) => simulator.received.filter((message) => message.request && message.request.action === action);
+    const pays = (action: string) => simulator.received.filter((message) => message.request && message.request.action === action);
+    /** The last request of `action` the simulator received. */
+    const lastRequest = (action: string): ReceivedRequest => {
+      const request = pays(action).at(-1)?.request;
+      assert.ok(request, `no ${action} reached the terminal`);
+      return request;
+    };
 
     before(async function () {
       assert.equal(Object.keys(tabs).length, EXAMPLES.length, 'the examples were not all imported');
       // Every terminal config node at the simulator (the examples say port 51042).
       const configs = await page.evaluate((port) => {
-        const found = [];
+        const found: string[] = [];
         RED.nodes.eachConfig((node) => {
           if (node.type !== 'mypos-terminal') return;
           node.port = String(port);
@@ -337,13 +350,13 @@ describe('example flows in the editor (headless Chromium, packed package)', func
       assert.match(duplicate, /ORDER-1001/, duplicate);
       assert.equal(pays('pay').length, sent, 'the duplicate reached the terminal');
       const declined = await click(ex, 'pay 13.51 (declined)', 'payment not approved');
-      assert.equal(pays('pay').at(-1).request.sum, '13.51');
+      assert.equal(lastRequest('pay').sum, '13.51');
       // What the sidebar shows of the message, unexpanded, is a sentence that says so.
       assert.match(declined, /declin|refus/i, `the sidebar shows: ${declined}`);
       assert.doesNotMatch(declined, /^Object|^\{/, `the sidebar shows: ${declined}`);
       await session.shot('example-01-pay-declined', page.locator('.red-ui-debug-content-list'));
       await click(ex, 'basket: 2 x 2.50 + 1.20', 'basket paid');
-      assert.equal(pays('pay').at(-1).request.sum, '6.20');
+      assert.equal(lastRequest('pay').sum, '6.20');
     });
 
     it('02 Refund: each button as its name says', async function () {
@@ -363,8 +376,8 @@ describe('example flows in the editor (headless Chromium, packed package)', func
     it('04 Complete pre-authorization: the pre-authorization is completed with 15.00; an unknown code is refused', async function () {
       const ex = '04 Complete pre-authorization';
       await click(ex, 'pre-authorize 20.00', 'completed');
-      assert.equal(pays('complete').at(-1).request.sum, '15.00');
-      assert.equal(simulator.preauthState(pays('complete').at(-1).request.preauthCode), 'completed');
+      assert.equal(lastRequest('complete').sum, '15.00');
+      assert.equal(simulator.preauthState(lastRequest('complete').preauthCode ?? ''), 'completed');
       const refused = await click(ex, 'complete 5.00 of an unknown code', 'completion not approved');
       assert.doesNotMatch(refused, /^Object|^\{/, refused);
     });
@@ -372,7 +385,7 @@ describe('example flows in the editor (headless Chromium, packed package)', func
     it('05 Cancel pre-authorization: the pre-authorization is cancelled; an unknown code is refused', async function () {
       const ex = '05 Cancel pre-authorization';
       await click(ex, 'pre-authorize 20.00', 'cancelled');
-      assert.equal(simulator.preauthState(pays('cancel').at(-1).request.preauthCode), 'cancelled');
+      assert.equal(simulator.preauthState(lastRequest('cancel').preauthCode ?? ''), 'cancelled');
       const refused = await click(ex, 'cancel an unknown code', 'cancellation not approved');
       assert.doesNotMatch(refused, /^Object|^\{/, refused);
     });
@@ -384,7 +397,7 @@ describe('example flows in the editor (headless Chromium, packed package)', func
       assert.deepEqual(
         pays('preauth')
           .slice(-2)
-          .map((message) => message.request.sum),
+          .map((message) => message.request?.sum),
         ['50.00', '50.00'],
       );
       const completions = pays('complete').length;
@@ -394,28 +407,28 @@ describe('example flows in the editor (headless Chromium, packed package)', func
       assert.doesNotMatch(refusal, /missing/, refusal);
       assert.equal(pays('complete').length, completions, 'the bill above the deposit was sent');
       await click(ex, 'check-out: room 101, bill 35.00', 'charged');
-      const completed = pays('complete').at(-1).request;
+      const completed = lastRequest('complete');
       assert.equal(completed.sum, '35.00');
-      assert.equal(simulator.preauthState(completed.preauthCode), 'completed');
+      assert.equal(simulator.preauthState(completed.preauthCode ?? ''), 'completed');
       await click(ex, 'check-out: room 102, nothing to pay', 'deposit released');
-      assert.equal(simulator.preauthState(pays('cancel').at(-1).request.preauthCode), 'cancelled');
-      assert.notEqual(pays('cancel').at(-1).request.preauthCode, completed.preauthCode);
+      assert.equal(simulator.preauthState(lastRequest('cancel').preauthCode ?? ''), 'cancelled');
+      assert.notEqual(lastRequest('cancel').preauthCode, completed.preauthCode);
       await session.shot('example-07-deposit-run', page.locator('#red-ui-workspace-chart'));
     });
 
     it('08 Refund with the original invoice: sold, refunded with its invoice and amount, and not refunded twice', async function () {
       const ex = '08 Refund with the original invoice';
       await click(ex, 'sell 12.50', 'sold');
-      const sale = pays('pay').at(-1).request;
+      const sale = lastRequest('pay');
       await click(ex, 'customer returns the last sale', 'refunded');
-      const refund = pays('refund').at(-1).request;
+      const refund = lastRequest('refund');
       assert.deepEqual({ sum: refund.sum, invoice: refund.invoice }, { sum: '12.50', invoice: sale.invoice });
       const refunds = pays('refund').length;
       assert.match(await click(ex, 'customer returns the last sale', 'nothing to refund'), /refunded already/);
       assert.equal(pays('refund').length, refunds, 'the sale was refunded twice');
     });
 
-    // Its screen in the browser, clicked through: test/e2e/kiosk.test.js.
+    // Its screen in the browser, clicked through: test/e2e/kiosk.test.ts.
     it('09 Kiosk screen (Dashboard 2): deployed with Dashboard 2, its screen is ready and its pay node sees the terminal ready', async function () {
       const ex = '09 Kiosk screen (Dashboard 2)';
       await show(ex);
@@ -430,7 +443,11 @@ describe('example flows in the editor (headless Chromium, packed package)', func
             throw new Error(`${error.message}; it says "${await statusText(id)}"`);
           });
       }
-      const loaded = JSON.parse(await page.evaluate(() => fetch('nodes', { headers: { Accept: 'application/json' } }).then((response) => response.text())));
+      const loaded = JSON.parse(await page.evaluate(() => fetch('nodes', { headers: { Accept: 'application/json' } }).then((response) => response.text()))) as {
+        module: string;
+        types: string[];
+        enabled: boolean;
+      }[];
       assert.ok(
         loaded.some((set) => set.module === '@flowfuse/node-red-dashboard' && set.types.includes('ui-button') && set.enabled),
         'Dashboard 2 is not loaded',
@@ -442,7 +459,7 @@ describe('example flows in the editor (headless Chromium, packed package)', func
       const ex = '06 Kiosk';
       await show(ex);
       const gate = await one(ex, 'one payment at a time');
-      const gateSays = (pattern, what) =>
+      const gateSays = (pattern: RegExp, what: string) =>
         session
           .waitInEditor(({ id, source }) => new RegExp(source).test($(`[id="${id}"] .red-ui-flow-node-status-label`).text()), { id: gate, source: pattern.source }, what)
           .catch(async (error) => {

@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The real Node-RED editor in headless Chromium (Debian's `chromium`, driven by playwright-core),
  * against a real Node-RED with this package and the real TerminalSimulator, all on 127.0.0.1:
@@ -10,49 +8,65 @@
  * Chromium is required: without it this test fails (in CI always; elsewhere MYPOS_SKIP_E2E=1 skips).
  */
 
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { TerminalSimulator } = require('../../dist/src');
-const { openEditor, requireChromium, waitForValue, pkg, root, WAIT_MS } = require('../support/editor-session');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { TerminalSimulator } from '../../src';
+import { openEditor, requireChromium, waitForValue, pkg, root, WAIT_MS } from '../support/editor-session';
+import type { EditorSession } from '../support/editor-session';
+import type { FlowNode } from '../support/example-layout';
 
 const ACTION_TYPES = ['mypos-pay', 'mypos-refund', 'mypos-preauth', 'mypos-complete', 'mypos-cancel'];
 const CATEGORY = 'myPOS';
 
 /** The example the test imports: the one numbered 01 (the pay example). */
-function payExample() {
+function payExample(): { label: string; nodes: FlowNode[] } {
   const file = fs
     .readdirSync(path.join(root, 'examples'))
     .filter((name) => /^01\b.*\.json$/.test(name))
     .sort()[0];
   assert.ok(file, 'no example 01 in examples/');
-  return { label: file.replace(/\.json$/, ''), nodes: JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8')) };
+  return { label: file.replace(/\.json$/, ''), nodes: JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8')) as FlowNode[] };
+}
+
+/** The nodes of the imported example the tests use, by what they are for. */
+interface ImportedIds {
+  pay: string;
+  config: string;
+  configLabel: string;
+  approveInject: string;
+  approveAmount: string;
+  declineInject: string;
+  declineAmount: string;
+  okDebug: string;
+  errDebug: string;
 }
 
 describe('editor in a real browser (headless Chromium)', function () {
   this.timeout(120000);
 
-  let simulator;
-  let session;
-  let page;
-  let example;
-  let ids; // the imported nodes: { pay, config, approveInject, declineInject, okDebug, errDebug }
+  let simulator: TerminalSimulator;
+  let session: EditorSession;
+  let page: Page;
+  let example: { label: string; nodes: FlowNode[] };
+  let ids: ImportedIds; // the imported nodes: { pay, config, approveInject, declineInject, okDebug, errDebug }
 
-  const shot = (...args) => session.shot(...args);
-  const waitInEditor = (...args) => session.waitInEditor(...args);
+  const shot: EditorSession['shot'] = (...args) => session.shot(...args);
+  const waitInEditor: EditorSession['waitInEditor'] = (...args) => session.waitInEditor(...args);
   const waitForNode = waitForValue;
-  const openMenu = (itemId) => session.openMenu(itemId);
-  const statusOf = (id) => session.statusOf(id);
-  const statusColour = (id) => session.statusColour(id);
-  const debugMessages = (id) => session.debugMessages(id);
+  const openMenu = (itemId: string) => session.openMenu(itemId);
+  const statusOf = (id: string) => session.statusOf(id);
+  const statusColour = (id: string) => session.statusColour(id);
+  const debugMessages = (id: string) => session.debugMessages(id);
 
   /**
    * Expands a debug message's object tree down to msg.payload, as a user clicks it open, and
    * returns the message's text.
    */
-  async function expandedText(message) {
+  async function expandedText(message: Locator): Promise<string> {
     // A row of the tree: the clickable .red-ui-debug-msg-expandable whose own key is `name`.
-    const row = (name) =>
+    const row = (name: string) =>
       message.locator('.red-ui-debug-msg-expandable:visible').filter({ has: page.locator(`xpath=./span[contains(@class, "red-ui-debug-msg-object-key") and normalize-space(.)="${name}"]`) });
     try {
       // A debug node that shows msg.payload itself (the examples' do) opens at the result.
@@ -75,7 +89,7 @@ describe('editor in a real browser (headless Chromium)', function () {
         .first()
         .waitFor({ timeout: WAIT_MS });
     } catch (error) {
-      throw new Error(`cannot open msg.payload in the debug sidebar (${error.message.split('\n')[0]}):\n${await message.innerHTML()}`, { cause: error });
+      throw new Error(`cannot open msg.payload in the debug sidebar (${(error as Error).message.split('\n')[0]}):\n${await message.innerHTML()}`, { cause: error });
     }
     return (await message.innerText()).replace(/\s+/g, ' ');
   }
@@ -96,7 +110,7 @@ describe('editor in a real browser (headless Chromium)', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest.state === 'failed' && page) {
+    if (this.currentTest?.state === 'failed' && page) {
       const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
       await shot(`failed-${name}`).catch(() => undefined);
     }
@@ -120,7 +134,7 @@ describe('editor in a real browser (headless Chromium)', function () {
     }
     // The config node is registered, but lives in the config-node sidebar, not in the palette.
     assert.equal(await page.locator('#red-ui-palette-container .red-ui-palette-node[data-palette-type="mypos-terminal"]').count(), 0);
-    assert.equal(await page.evaluate(() => RED.nodes.getType('mypos-terminal').category), 'config');
+    assert.equal(await page.evaluate(() => RED.nodes.getType('mypos-terminal')?.category), 'config');
     // The palette as the user sees it, scrolled to our category: the visible area of its scroller
     // (the palette sits elsewhere in Node-RED 4 and 5).
     const area = await category.evaluate((element) => {
@@ -151,27 +165,28 @@ describe('editor in a real browser (headless Chromium)', function () {
     await dialog.waitFor({ state: 'hidden' });
     // The imported nodes hang on the pointer until a click on the canvas drops them.
     const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+    assert.ok(chart, 'the canvas is not on the page');
     await page.mouse.move(chart.x + 150, chart.y + 150);
     await page.mouse.click(chart.x + 150, chart.y + 150);
 
-    ids = await waitInEditor(
+    const found = await waitInEditor(
       () => {
         const links = RED.nodes.filterLinks({});
-        const amount = (inject) => String(inject.payload);
-        const injectsInto = (pay) => links.filter((link) => link.target === pay && link.source.type === 'inject').map((link) => link.source);
-        const approving = (inject) => /^\d+\.\d\d$/.test(amount(inject)) && !/\.5[1-3]$/.test(amount(inject));
-        const declining = (inject) => /^\d+\.51$/.test(amount(inject));
+        const amount = (inject: EditorNode) => String(inject.payload);
+        const injectsInto = (pay: EditorNode) => links.filter((link) => link.target === pay && link.source.type === 'inject').map((link) => link.source);
+        const approving = (inject: EditorNode) => /^\d+\.\d\d$/.test(amount(inject)) && !/\.5[1-3]$/.test(amount(inject));
+        const declining = (inject: EditorNode) => /^\d+\.51$/.test(amount(inject));
         // The pay node fed by an inject of a plain amount and by one the simulator declines (.51).
-        let pay;
+        let pay: EditorNode | undefined;
         RED.nodes.eachNode((node) => {
           if (pay || node.type !== 'mypos-pay' || node.moving) return;
           const into = injectsInto(node);
           if (into.some(approving) && into.some(declining)) pay = node;
         });
         if (!pay) return null;
-        const config = RED.nodes.node(pay.terminal);
+        const config = RED.nodes.node(pay.terminal ?? '');
         const into = injectsInto(pay);
-        const from = (port) => links.filter((link) => link.source === pay && link.sourcePort === port && link.target.type === 'debug').map((link) => link.target.id)[0];
+        const from = (port: number) => links.filter((link) => link.source === pay && link.sourcePort === port && link.target.type === 'debug').map((link) => link.target.id)[0];
         const approve = into.find(approving);
         const decline = into.find(declining);
         return {
@@ -191,10 +206,14 @@ describe('editor in a real browser (headless Chromium)', function () {
       'the imported example on the canvas',
     );
     const expectedOnCanvas = example.nodes.filter((node) => node.type !== 'mypos-terminal').length;
-    assert.equal(ids.count, expectedOnCanvas, 'not every node of the example was imported');
-    for (const key of ['config', 'approveInject', 'declineInject', 'okDebug', 'errDebug']) {
-      assert.ok(ids[key], `the example lacks ${key} (an inject of an approved amount, one ending .51, debug nodes on both outputs)`);
+    assert.equal(found.count, expectedOnCanvas, 'not every node of the example was imported');
+    for (const key of ['config', 'approveInject', 'declineInject', 'okDebug', 'errDebug'] as const) {
+      assert.ok(found[key], `the example lacks ${key} (an inject of an approved amount, one ending .51, debug nodes on both outputs)`);
     }
+    const { pay, config, configLabel, approveInject, approveAmount, declineInject, declineAmount, okDebug, errDebug } = found;
+    // What the loop above found, and the label and amounts that come with it.
+    assert.ok(config && configLabel && approveInject && approveAmount && declineInject && declineAmount && okDebug && errDebug);
+    ids = { pay, config, configLabel, approveInject, approveAmount, declineInject, declineAmount, okDebug, errDebug };
   });
 
   it('shows the config node in the config sidebar; its dialog switches fields by connection type and marks an invalid port', async function () {
@@ -204,7 +223,7 @@ describe('editor in a real browser (headless Chromium)', function () {
     assert.ok(await page.locator('.red-ui-palette-node-config-type', { hasText: /^mypos-terminal$/ }).isVisible(), 'no mypos-terminal group in the config sidebar');
     await entry.dblclick();
 
-    const field = (name) => page.locator(`#node-config-input-${name}`);
+    const field = (name: string) => page.locator(`#node-config-input-${name}`);
     await field('port').waitFor({ state: 'visible' });
     const visibility = () => page.evaluate(() => Object.fromEntries(['host', 'port', 'serialPath', 'baudRate'].map((name) => [name, $(`#node-config-input-${name}`).is(':visible')])));
     assert.equal(await field('connection').inputValue(), 'tcp');
@@ -232,7 +251,7 @@ describe('editor in a real browser (headless Chromium)', function () {
     await page.waitForFunction(() => !$('#node-config-input-port').hasClass('input-error'), null, { timeout: WAIT_MS });
     await page.click('#node-config-dialog-ok');
     await field('port').waitFor({ state: 'detached' });
-    const saved = await page.evaluate((id) => ({ port: String(RED.nodes.node(id).port), valid: RED.nodes.node(id).valid }), ids.config);
+    const saved = await page.evaluate((id) => ({ port: String(RED.nodes.node(id)?.port), valid: RED.nodes.node(id)?.valid }), ids.config);
     assert.deepEqual(saved, { port: String(simulator.port), valid: true });
   });
 
@@ -244,7 +263,7 @@ describe('editor in a real browser (headless Chromium)', function () {
     await page.click(`[id="${ids.approveInject}"] .red-ui-flow-node-button`);
 
     const request = await waitForNode(() => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'), 'the simulator to receive the payment');
-    assert.equal(request.request.sum, ids.approveAmount);
+    assert.equal(request.request?.sum, ids.approveAmount);
     assert.equal(simulator.received.length, before + 1, 'the inject sent more than one request');
 
     const message = debugMessages(ids.okDebug);
@@ -260,7 +279,7 @@ describe('editor in a real browser (headless Chromium)', function () {
       { id: ids.pay, amount: ids.approveAmount },
       { timeout: WAIT_MS },
     );
-    assert.match(await statusOf(ids.pay).textContent(), new RegExp(`approved ${ids.approveAmount.replace('.', '\\.')}`, 'i'));
+    assert.match((await statusOf(ids.pay).textContent()) ?? '', new RegExp(`approved ${ids.approveAmount.replace('.', '\\.')}`, 'i'));
     assert.equal(await statusColour(ids.pay), 'green');
     const file = await shot('approved');
     assert.ok(fs.statSync(file).size > 1000);
@@ -270,7 +289,7 @@ describe('editor in a real browser (headless Chromium)', function () {
     const before = simulator.received.length;
     await page.click(`[id="${ids.declineInject}"] .red-ui-flow-node-button`);
     const request = await waitForNode(() => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'), 'the simulator to receive the declined payment');
-    assert.equal(request.request.sum, ids.declineAmount);
+    assert.equal(request.request?.sum, ids.declineAmount);
 
     const message = debugMessages(ids.errDebug);
     await message.first().waitFor({ state: 'visible' });
@@ -282,7 +301,7 @@ describe('editor in a real browser (headless Chromium)', function () {
     assert.equal(await debugMessages(ids.okDebug).count(), 1);
 
     await page.waitForFunction((id) => /declined/i.test($(`[id="${id}"] .red-ui-flow-node-status-label`).text()), ids.pay, { timeout: WAIT_MS });
-    assert.match(await statusOf(ids.pay).textContent(), /declined/i);
+    assert.match((await statusOf(ids.pay).textContent()) ?? '', /declined/i);
     assert.equal(await statusColour(ids.pay), 'red');
     await shot('declined');
   });

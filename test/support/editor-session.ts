@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The real Node-RED editor in headless Chromium (Debian's `chromium`, driven by playwright-core),
  * against a real Node-RED with this package installed in its user directory, all on 127.0.0.1.
@@ -9,28 +7,79 @@
  * MYPOS_SKIP_E2E=1 skips the calling suite).
  */
 
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { nodeRedVersion } = require('./node-red-path');
-const { localSettings, startNodeRed } = require('./node-red-process');
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { PageFunction } from 'playwright-core/types/structs';
+import { nodeRedVersion } from './node-red-path';
+import { localSettings, startNodeRed } from './node-red-process';
 
-const root = path.join(__dirname, '..', '..');
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+/** What the tests read of package.json. */
+interface PackageManifest {
+  name: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+export const root = path.join(__dirname, '..', '..');
+export const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as PackageManifest;
 const CHROMIUM = process.env.MYPOS_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** Bound for every wait on the editor: generous for a loaded CI machine, short of mocha's timeout. */
-const WAIT_MS = 20000;
-const artifacts = path.join(root, 'test-artifacts');
+export const WAIT_MS = 20000;
+export const artifacts = path.join(root, 'test-artifacts');
 /** Screenshots of a Node-RED 5 run do not overwrite those of the Node-RED 4 run. */
-const shotPrefix = `node-red-${nodeRedVersion().split('.')[0]}-`;
+export const shotPrefix = `node-red-${nodeRedVersion().split('.')[0]}-`;
 
 /** Skips the calling suite where Chromium is missing and that is allowed; else throws. */
-function requireChromium(context) {
+export function requireChromium(context: Mocha.Context): void {
   if (fs.existsSync(CHROMIUM)) return;
   if (!process.env.CI && process.env.MYPOS_SKIP_E2E === '1') context.skip();
   throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set MYPOS_CHROMIUM)`);
+}
+
+/** Node-RED's settings, as settings.js exports them (localSettings() and what a test adds). */
+export type NodeRedSettings = Parameters<typeof startNodeRed>[1];
+/** A Node-RED started by startNodeRed. */
+export type NodeRedProcess = Awaited<ReturnType<typeof startNodeRed>>;
+
+export interface OpenEditorOptions {
+  install?: string;
+  settings?: NodeRedSettings;
+  locale?: string;
+  timezoneId?: string;
+  viewport?: { width: number; height: number };
+  flows?: readonly object[];
+  login?: { username: string; password: string };
+  modules?: readonly string[];
+}
+
+/** What openEditor gives a test: the editor's page, its Node-RED, and helpers on them. */
+export interface EditorSession {
+  /** Addresses other than 127.0.0.1 the pages asked for (refused). */
+  readonly blocked: string[];
+  /** Uncaught errors in the pages, with their stacks. */
+  readonly pageErrors: string[];
+  readonly WAIT_MS: number;
+  /** pageErrors, but for Node-RED 5's own Monaco race. */
+  editorErrors(): string[];
+  readonly userDir: string;
+  readonly profileDir: string;
+  readonly nodeRed: NodeRedProcess;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  close(): Promise<void>;
+  shot(name: string, locator?: Locator | null, clip?: { x: number; y: number; width: number; height: number }): Promise<string>;
+  /** Resolves with what fn returned once that was truthy. */
+  waitInEditor<R, Arg>(fn: PageFunction<Arg, R>, arg: Arg, what: string): Promise<NonNullable<R>>;
+  openMenu(itemId: string): Promise<void>;
+  statusOf(id: string): Locator;
+  statusColour(id: string): Promise<string | null | undefined>;
+  debugMessages(debugId: string): Locator;
+  deploy(): Promise<void>;
+  showDebug(): Promise<void>;
 }
 
 /**
@@ -46,35 +95,50 @@ function requireChromium(context) {
  *   (e.g. '@flowfuse/node-red-dashboard'), linked into the user directory beside the package, as
  *   the palette manager would install them there.
  */
-async function openEditor({ install = 'link', settings = localSettings(), locale = 'en-US', timezoneId, viewport = { width: 1400, height: 1000 }, flows, login, modules = [] } = {}) {
-  const session = { blocked: [], pageErrors: [], WAIT_MS, editorErrors: () => editorErrors(session.pageErrors) };
+export async function openEditor({
+  install = 'link',
+  settings = localSettings(),
+  locale = 'en-US',
+  timezoneId,
+  viewport = { width: 1400, height: 1000 },
+  flows,
+  login,
+  modules = [],
+}: OpenEditorOptions = {}): Promise<EditorSession> {
+  const blocked: string[] = [];
+  const pageErrors: string[] = [];
   const packageDir = install === 'link' ? root : install;
-  session.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-e2e-'));
-  const link = path.join(session.userDir, 'node_modules', ...pkg.name.split('/'));
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-e2e-'));
+  const link = path.join(userDir, 'node_modules', ...pkg.name.split('/'));
   fs.mkdirSync(path.dirname(link), { recursive: true });
   fs.symlinkSync(packageDir, link, 'dir');
-  const dependencies = { [pkg.name]: '*' };
+  const dependencies: Record<string, string> = { [pkg.name]: '*' };
   for (const name of modules) {
-    if (!pkg.devDependencies || !pkg.devDependencies[name]) throw new Error(`${name} is not a devDependency: the tests only link what npm ci installs`);
+    const version = pkg.devDependencies?.[name];
+    if (!version) throw new Error(`${name} is not a devDependency: the tests only link what npm ci installs`);
     const installed = path.join(root, 'node_modules', ...name.split('/'));
-    const moduleLink = path.join(session.userDir, 'node_modules', ...name.split('/'));
+    const moduleLink = path.join(userDir, 'node_modules', ...name.split('/'));
     fs.mkdirSync(path.dirname(moduleLink), { recursive: true });
     fs.symlinkSync(fs.realpathSync(installed), moduleLink, 'dir');
-    dependencies[name] = pkg.devDependencies[name];
+    dependencies[name] = version;
   }
-  fs.writeFileSync(path.join(session.userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies }));
-  if (flows) fs.writeFileSync(path.join(session.userDir, settings.flowFile || 'flows.json'), JSON.stringify(flows));
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies }));
+  if (flows) fs.writeFileSync(path.join(userDir, settings.flowFile || 'flows.json'), JSON.stringify(flows));
 
-  session.close = async () => {
-    if (session.context) await session.context.close().catch(() => undefined);
-    if (session.nodeRed) await session.nodeRed.stop();
-    for (const dir of [session.userDir, session.profileDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  let nodeRed: NodeRedProcess | undefined;
+  let profileDir: string | undefined;
+  let context: BrowserContext | undefined;
+  const close = async (): Promise<void> => {
+    if (context) await context.close().catch(() => undefined);
+    if (nodeRed) await nodeRed.stop();
+    for (const dir of [userDir, profileDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   };
 
+  let page: Page;
   try {
-    session.nodeRed = await startNodeRed(session.userDir, settings);
-    session.profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-chromium-'));
-    session.context = await chromium.launchPersistentContext(session.profileDir, {
+    nodeRed = await startNodeRed(userDir, settings);
+    profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
       args: CHROMIUM_FLAGS,
@@ -83,19 +147,21 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
       ...(timezoneId && { timezoneId }),
       timeout: 60000,
     });
-    session.context.setDefaultTimeout(WAIT_MS);
+    context.setDefaultTimeout(WAIT_MS);
+    // tsx compiles the tests with esbuild's keepNames: a function named inside a function handed
+    // to page.evaluate becomes __name(fn, "name"), which the page must know. It names nothing there.
+    await context.addInitScript('globalThis.__name = (target) => target;');
     // Only 127.0.0.1: anything else the editor asks for is refused and recorded.
-    await session.context.route('**/*', (route) => {
+    await context.route('**/*', (route) => {
       const url = new URL(route.request().url());
       if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
-      session.blocked.push(url.href);
+      blocked.push(url.href);
       return route.abort();
     });
-    const page = session.context.pages()[0] || (await session.context.newPage());
-    session.page = page;
+    page = context.pages()[0] || (await context.newPage());
     // With its stack: an error that happens once in a while must say where.
-    page.on('pageerror', (error) => session.pageErrors.push(error.stack || error.message));
-    await page.goto(`http://127.0.0.1:${session.nodeRed.port}/`, { timeout: 60000 });
+    page.on('pageerror', (error) => pageErrors.push(error.stack || error.message));
+    await page.goto(`http://127.0.0.1:${nodeRed.port}/`, { timeout: 60000 });
     if (login) {
       await page.fill('#node-dialog-login-username', login.username);
       await page.fill('#node-dialog-login-password', login.password);
@@ -104,12 +170,21 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="mypos-pay"]', { timeout: 60000 });
     await waitInEditor(page, () => window.RED && RED.nodes && RED.nodes.getType('mypos-terminal') && $('#red-ui-loading-progress:visible').length === 0, null, 'the editor to load');
   } catch (error) {
-    await session.close();
+    await close();
     throw error;
   }
 
-  const page = session.page;
-  Object.assign(session, {
+  return {
+    blocked,
+    pageErrors,
+    WAIT_MS,
+    editorErrors: () => editorErrors(pageErrors),
+    userDir,
+    profileDir,
+    nodeRed,
+    context,
+    page,
+    close,
     /** Saves a screenshot to test-artifacts/ (of a locator, a clip, or the page); returns its path. */
     async shot(name, locator, clip) {
       // Close Node-RED's notifications ("Imported…", "Successfully deployed") as a user would, so
@@ -156,25 +231,25 @@ async function openEditor({ install = 'link', settings = localSettings(), locale
       await page.keyboard.press('d');
       await page.locator('.red-ui-debug-content-list').waitFor({ state: 'visible' });
     },
-  });
-  return session;
+  };
 }
 
-async function waitInEditor(page, fn, arg, what) {
+async function waitInEditor<R, Arg>(page: Page, fn: PageFunction<Arg, R>, arg: Arg, what: string): Promise<NonNullable<R>> {
   try {
     const handle = await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 50 });
-    return await handle.jsonValue();
+    // waitForFunction resolves once fn returned something truthy.
+    return (await handle.jsonValue()) as NonNullable<R>;
   } catch (error) {
-    throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}: ${error.message.split('\n')[0]}`, { cause: error });
+    throw new Error(`timed out after ${WAIT_MS} ms waiting for ${what}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
 }
 
 /** Polls a predicate in this process (the simulator's records, say) until it returns something truthy. */
-async function waitForValue(predicate, what, timeoutMs = WAIT_MS) {
+export async function waitForValue<T>(predicate: () => T, what: string, timeoutMs = WAIT_MS): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = predicate();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -186,14 +261,12 @@ async function waitForValue(predicate, what, timeoutMs = WAIT_MS) {
  * let through only as that exact message, on Node-RED 5, and with no frame outside Node-RED's own
  * scripts (a frame of ours would be a nodes/*.html script, served under /nodes or /editor-client/…/mypos).
  */
-function editorErrors(pageErrors) {
+function editorErrors(pageErrors: readonly string[]): string[] {
   return pageErrors.filter((error) => !(nodeRedVersion().startsWith('5.') && isMonacoRace(error)));
 }
 
-function isMonacoRace(error) {
+function isMonacoRace(error: string): boolean {
   const [first, ...frames] = error.split('\n');
   if (!/^(TypeError: )?Cannot read properties of undefined \(reading 'html'\)$/.test(first)) return false;
   return frames.every((frame) => !/mypos/i.test(frame) && !/\/nodes\b/.test(frame));
 }
-
-module.exports = { openEditor, requireChromium, waitForValue, pkg, root, artifacts, shotPrefix, WAIT_MS };

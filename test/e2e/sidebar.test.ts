@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The myPOS tab of the editor's sidebar (issue #13) in headless Chromium, against a real Node-RED
  * with this package (built, linked as `npm start` does) and the real TerminalSimulator, on
@@ -13,69 +11,41 @@
  * Screenshots go to test-artifacts/ (the tab in English and in Hungarian).
  */
 
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const http = require('node:http');
-const path = require('node:path');
-const { TerminalSimulator } = require('../../dist/src');
-const { openEditor, requireChromium } = require('../support/editor-session');
-const { localSettings } = require('../support/node-red-process');
-const { paymentFlow } = require('../support/payment-node-red');
-const { nodeRedRoot } = require('../support/node-red-path');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { TerminalSimulator } from '../../src';
+import { openEditor, requireChromium } from '../support/editor-session';
+import type { EditorSession } from '../support/editor-session';
+import { localSettings } from '../support/node-red-process';
+import { paymentFlow } from '../support/payment-node-red';
+import { nodeRedRoot } from '../support/node-red-path';
+import { pay } from '../support/pay-request';
+import { setSidebarWidth, showTab } from '../support/sidebar-tab';
 
-const TAB = 'mypos-journal';
 const HOSTILE_INVOICE = '<b id="x">X</b>';
 /** Answer within 1 s, and no wait for a late answer: the next payment goes out at once. */
 const TERMINAL = { responseTimeout: '1', lateAnswerWindow: '0' };
 
-/** POST /pay on Node-RED; resolves with the result the flow answered with. */
-function pay(port, body) {
-  const data = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, path: '/pay', method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json' } }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-    });
-    request.on('timeout', () => request.destroy(new Error('POST /pay timed out')));
-    request.on('error', reject);
-    request.end(data);
-  });
-}
-
-function localDay() {
+function localDay(): string {
   const now = new Date();
-  const two = (n) => String(n).padStart(2, '0');
+  const two = (n: number): string => String(n).padStart(2, '0');
   return `${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())}`;
 }
 
 /** The sidebar's row for an invoice (its first: the newest). */
-const rowOf = (page, invoice) =>
+const rowOf = (page: Page, invoice: string) =>
   page
     .locator('.mypos-sidebar tr.mypos-sidebar-row')
     .filter({ has: page.locator('td.mypos-col-invoice', { hasText: invoice }) })
     .first();
-const helpRowOf = (page, id) => page.locator(`.mypos-sidebar tr.mypos-sidebar-help-row[data-id="${id}"]`);
-
-async function showTab(page) {
-  await page.evaluate((tab) => RED.sidebar.show(tab), TAB);
-  await page.locator('.mypos-sidebar').waitFor({ state: 'visible' });
-}
-
-/** Sets the sidebar's width, as an operator drags its edge. */
-async function setSidebarWidth(page, wanted) {
-  await page.evaluate((width) => {
-    $('#red-ui-sidebar').width(width);
-    $('#red-ui-workspace').css('right', width + 7);
-    $('#red-ui-editor-stack').css('right', width + 8);
-    $('#red-ui-sidebar-separator').css('right', width + 'px');
-    RED.events.emit('sidebar:resize');
-  }, wanted);
-}
+const helpRowOf = (page: Page, id: string | null) => page.locator(`.mypos-sidebar tr.mypos-sidebar-help-row[data-id="${id}"]`);
 
 /** The sidebar, for a screenshot. */
-async function sidebarClip(page) {
+async function sidebarClip(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
   const box = await page.locator('#red-ui-sidebar').boundingBox();
+  assert.ok(box, 'the sidebar is not on the page');
   return { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 620) };
 }
 
@@ -83,10 +53,10 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
   this.timeout(60000);
 
   describe('without adminAuth', function () {
-    let simulator;
-    let session;
-    let page;
-    let port;
+    let simulator: TerminalSimulator;
+    let session: EditorSession;
+    let page: Page;
+    let port: number;
 
     before(async function () {
       this.timeout(120000);
@@ -105,7 +75,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
     });
 
     afterEach(async function () {
-      if (this.currentTest.state === 'failed' && page) {
+      if (this.currentTest?.state === 'failed' && page) {
         const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
         await session.shot(`failed-sidebar-${name}`).catch(() => undefined);
       }
@@ -149,7 +119,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       assert.ok(await help.locator('.mypos-sidebar-ref').isVisible(), 'a field for the ref');
       assert.match(await page.locator('.mypos-sidebar-attention-text').innerText(), /^To check on the terminal: 1$/);
       // A stronger colour than the other rows.
-      const colours = await row.evaluate((element) => [element, element.cells[0]].map((one) => getComputedStyle(one).backgroundColor));
+      const colours = await row.evaluate((element: HTMLTableRowElement) => [element, element.cells[0]].map((one) => getComputedStyle(one).backgroundColor));
       assert.ok(
         colours.some((colour) => colour !== 'rgba(0, 0, 0, 0)'),
         `background: ${colours}`,
@@ -320,9 +290,9 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
   });
 
   describe('with adminAuth: a user who may only read', function () {
-    let simulator;
-    let session;
-    let page;
+    let simulator: TerminalSimulator;
+    let session: EditorSession;
+    let page: Page;
 
     before(async function () {
       this.timeout(120000);
@@ -330,7 +300,9 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       simulator = new TerminalSimulator();
       const terminalPort = await simulator.listen(0, '127.0.0.1');
       // Node-RED's own bcrypt, for the password hashes adminAuth wants.
-      const bcrypt = require(require.resolve('bcryptjs', { paths: [path.join(nodeRedRoot(), 'node_modules'), nodeRedRoot(), require.resolve('@node-red/editor-api')] }));
+      // It is found at run time (Node-RED 4's or 5's), so it is loaded by its path.
+      const bcryptPath = require.resolve('bcryptjs', { paths: [path.join(nodeRedRoot(), 'node_modules'), nodeRedRoot(), require.resolve('@node-red/editor-api')] });
+      const bcrypt = ((await import(bcryptPath)) as { default: { hashSync(password: string, rounds: number): string } }).default;
       const adminAuth = {
         type: 'credentials',
         users: [
@@ -367,7 +339,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
       const status = await page.evaluate(
         (id) =>
           new Promise((resolve) => {
-            $.ajax({ url: 'mypos-terminal/journal/resolve', method: 'POST', contentType: 'application/json', data: JSON.stringify({ id, finding: 'not-charged' }) }).always((a, b, c) =>
+            $.ajax({ url: 'mypos-terminal/journal/resolve', method: 'POST', contentType: 'application/json', data: JSON.stringify({ id, finding: 'not-charged' }) }).always((a, _b, c) =>
               resolve((c && c.status) || a.status),
             );
           }),
