@@ -15,6 +15,7 @@ const { packageDir, checkBuilt, describe } = require('./lib/package');
 const { LEFT_OPEN } = require('./lib/section');
 const report = require('./lib/report');
 const { plotResults } = require('./lib/plot');
+const { TYPESCRIPT_EXEC_ARGV } = require('../test/support/typescript-child');
 
 /** The endurance run's late-answer window (patched instance); `--endurance-settle default` for the product's. */
 const ENDURANCE_SETTLE_MS = 1000;
@@ -104,7 +105,7 @@ function fail(message) {
  */
 function runSection(name, options, { execArgv = [], timeoutMs } = {}) {
   return new Promise((resolve) => {
-    const child = fork(path.join(__dirname, 'sections', `${name}.js`), [JSON.stringify(options)], { execArgv, stdio: 'inherit' });
+    const child = fork(path.join(__dirname, 'sections', `${name}.js`), [JSON.stringify(options)], { execArgv: [...TYPESCRIPT_EXEC_ARGV, ...execArgv], stdio: 'inherit' });
     let result;
     let timedOut = false;
     const timer =
