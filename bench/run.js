@@ -105,7 +105,8 @@ function fail(message) {
  */
 function runSection(name, options, { execArgv = [], timeoutMs } = {}) {
   return new Promise((resolve) => {
-    const child = fork(path.join(__dirname, 'sections', `${name}.js`), [JSON.stringify(options)], { execArgv: [...TYPESCRIPT_EXEC_ARGV, ...execArgv], stdio: 'inherit' });
+    const ts = path.join(__dirname, 'sections', `${name}.ts`);
+    const child = fork(fs.existsSync(ts) ? ts : path.join(__dirname, 'sections', `${name}.js`), [JSON.stringify(options)], { execArgv: [...TYPESCRIPT_EXEC_ARGV, ...execArgv], stdio: 'inherit' });
     let result;
     let timedOut = false;
     const timer =
