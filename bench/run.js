@@ -60,7 +60,7 @@ const USAGE = `Usage: npm run bench -- [options]
                       terminals at once sharing one journal (default ${COUNTS['one-terminal-txns'][0]})
   --only LIST         comma-separated parts: ${SECTIONS.join(',')}
   --package DIR       a built copy of the package to measure (default: this repository;
-                      make one with bench/snapshot.js)
+                      make one with bench/snapshot.ts)
   --out DIR           where results.json and latency.png go (default bench/)
   --help`;
 
@@ -100,7 +100,7 @@ function fail(message) {
 }
 
 /**
- * Runs bench/sections/<name>.js in a child process. Resolves with { result } or { error }: a
+ * Runs bench/sections/<name>.ts (or .js) in a child process. Resolves with { result } or { error }: a
  * section that fails, or whose process does not end by itself, does not stop the others.
  */
 function runSection(name, options, { execArgv = [], timeoutMs } = {}) {
@@ -113,7 +113,7 @@ function runSection(name, options, { execArgv = [], timeoutMs } = {}) {
       timeoutMs &&
       setTimeout(() => {
         timedOut = true;
-        child.kill(); // its simulators' process ends with it (sim-host.js)
+        child.kill(); // its simulators' process ends with it (sim-host.ts)
       }, timeoutMs);
     child.on('message', (message) => {
       result = message.result;

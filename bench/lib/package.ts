@@ -1,6 +1,6 @@
 /**
  * The package under test: by default this repository's compiled dist/, or another built copy
- * (`--package DIR`, e.g. a snapshot made by bench/snapshot.js) to measure a proposed change.
+ * (`--package DIR`, e.g. a snapshot made by bench/snapshot.ts) to measure a proposed change.
  * Its code is loaded from that build at run time, never from src/: src/ gives only the types.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,7 @@ const REPO_ROOT = path.join(__dirname, '..', '..');
 /** The package's public API and the client's defaults (internal), as the build under test has them. */
 export type PackageApi = typeof PackageIndex & Pick<typeof ClientModule, 'DEFAULT_ANSWER_GUARD_MS' | 'DEFAULT_LATE_ANSWER_WINDOW_MS'>;
 
-/** What bench/snapshot.js or git says was measured. */
+/** What bench/snapshot.ts or git says was measured. */
 export interface Measured {
   commit: string;
   dirty: boolean | undefined;
@@ -70,7 +70,7 @@ export function loadApi(dir?: string): PackageApi {
 /** What was measured: the commit, and whether the working tree's src/ or nodes/ differed from it. */
 export function describe(dir: string): Measured {
   const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  // A copy made by bench/snapshot.js says what it was made from.
+  // A copy made by bench/snapshot.ts says what it was made from.
   const marker = path.join(dir, '.bench-snapshot.json');
   if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8')) as Measured;
   try {

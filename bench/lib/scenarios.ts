@@ -1,5 +1,5 @@
 /**
- * Replies that break naive readers, delivered by a scripted server (see sim-host.js) so each
+ * Replies that break naive readers, delivered by a scripted server (see sim-host.ts) so each
  * break is shown by a run. Each scenario is a list of writes, each after a pause, sent in
  * answer to every request.
  */
