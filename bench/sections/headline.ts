@@ -216,6 +216,9 @@ function rotate<T>(list: T[], by: number): T[] {
   return [...list.slice(shift), ...list.slice(0, shift)];
 }
 
+/** What the headline reports of one contender (results.json, the tables and the plot). */
+export type ContenderReport = ReturnType<typeof report>;
+
 function report(contender: Contender, stats: Stats, paced: number[]) {
   const timed = stats.batches.filter((b) => b.cpuMicros !== undefined);
   const watched = stats.batches.filter((b) => b.maxLoopDelayMs !== undefined);
