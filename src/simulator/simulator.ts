@@ -210,7 +210,7 @@ export class TerminalSimulator {
     return this.preauths.get(code)?.state;
   }
 
-  /** Protected, not private, only so that the benchmark and the soak (bench/lib/sim-host.ts, test/soak/run.ts) can record and steer it in a subclass. */
+  /** Protected, not private, only so that the benchmark (bench/lib/sim-host.ts) can steer it by invoice in a subclass. */
   protected handle(stream: Duplex, frame: Buffer): void {
     let request: ReceivedRequest;
     let xml: string;
