@@ -15,6 +15,7 @@ const { packageDir, checkBuilt, describe } = require('./lib/package');
 const { LEFT_OPEN } = require('./lib/section');
 const report = require('./lib/report');
 const { plotResults } = require('./lib/plot');
+const { TYPESCRIPT_EXEC_ARGV } = require('../test/support/typescript-child');
 
 /** The endurance run's late-answer window (patched instance); `--endurance-settle default` for the product's. */
 const ENDURANCE_SETTLE_MS = 1000;
@@ -59,7 +60,7 @@ const USAGE = `Usage: npm run bench -- [options]
                       terminals at once sharing one journal (default ${COUNTS['one-terminal-txns'][0]})
   --only LIST         comma-separated parts: ${SECTIONS.join(',')}
   --package DIR       a built copy of the package to measure (default: this repository;
-                      make one with bench/snapshot.js)
+                      make one with bench/snapshot.ts)
   --out DIR           where results.json and latency.png go (default bench/)
   --help`;
 
@@ -99,19 +100,20 @@ function fail(message) {
 }
 
 /**
- * Runs bench/sections/<name>.js in a child process. Resolves with { result } or { error }: a
+ * Runs bench/sections/<name>.ts (or .js) in a child process. Resolves with { result } or { error }: a
  * section that fails, or whose process does not end by itself, does not stop the others.
  */
 function runSection(name, options, { execArgv = [], timeoutMs } = {}) {
   return new Promise((resolve) => {
-    const child = fork(path.join(__dirname, 'sections', `${name}.js`), [JSON.stringify(options)], { execArgv, stdio: 'inherit' });
+    const ts = path.join(__dirname, 'sections', `${name}.ts`);
+    const child = fork(fs.existsSync(ts) ? ts : path.join(__dirname, 'sections', `${name}.js`), [JSON.stringify(options)], { execArgv: [...TYPESCRIPT_EXEC_ARGV, ...execArgv], stdio: 'inherit' });
     let result;
     let timedOut = false;
     const timer =
       timeoutMs &&
       setTimeout(() => {
         timedOut = true;
-        child.kill(); // its simulators' process ends with it (sim-host.js)
+        child.kill(); // its simulators' process ends with it (sim-host.ts)
       }, timeoutMs);
     child.on('message', (message) => {
       result = message.result;

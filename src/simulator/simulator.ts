@@ -227,7 +227,8 @@ export class TerminalSimulator {
     return this.preauths.get(code)?.state;
   }
 
-  private handle(stream: Duplex, frame: Buffer): void {
+  /** Protected, not private, only so that the benchmark (bench/lib/sim-host.ts) can steer it by invoice in a subclass. */
+  protected handle(stream: Duplex, frame: Buffer): void {
     let request: ReceivedRequest;
     let xml: string;
     try {
@@ -250,8 +251,11 @@ export class TerminalSimulator {
     else answer();
   }
 
-  /** Decides the answer, and updates the pre-authorizations it affects. */
-  private answer(request: ReceivedRequest, behaviour: SimulatorBehaviour): string | undefined {
+  /**
+   * Decides the answer, and updates the pre-authorizations it affects. Protected, not private, only so
+   * that the benchmark and the soak (bench/lib/sim-host.ts, test/soak/run.ts) can record it in a subclass.
+   */
+  protected answer(request: ReceivedRequest, behaviour: SimulatorBehaviour): string | undefined {
     const fault = behaviour.fault ?? 'none';
     const roots = REPLY_ROOTS[request.action];
     switch (fault) {

@@ -1,16 +1,18 @@
-'use strict';
 /**
  * A child process that plays the terminals, so the process being measured spends its CPU and
- * memory on the client side only. Driven over IPC by sim-client.js. Everything listens on
+ * memory on the client side only. Driven over IPC by sim-client.ts. Everything listens on
  * 127.0.0.1 only.
  *
  * Commands: simulators {count} -> {ports}; records -> {records}; verify {simulator, result}
  * (posted, no answer); verdict -> the counts of verify so far; scripted {scenario} -> {port};
  * hostile {kind, bytes} -> {port}; memory -> process.memoryUsage(); close.
  */
-const net = require('node:net');
-const { loadApi } = require('./package');
-const { SCENARIOS, hostilePayload } = require('./scenarios');
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ReceivedRequest } from '../../src/protocol';
+import type { SimulatorBehaviour } from '../../src/simulator/simulator';
+import { loadApi } from './package';
+import { SCENARIOS, hostilePayload } from './scenarios';
 
 const api = loadApi(process.env.BENCH_PACKAGE_DIR);
 const HOST = '127.0.0.1';
@@ -18,50 +20,59 @@ const HOST = '127.0.0.1';
 const FAULT_TAG = /<invoice>[^<]*~([a-z-]+)<\/invoice>/;
 const REPLY_FIELDS = /<result>([^<]*)<\/result>(?:\s*<status>([^<]*)<\/status>)?[\s\S]*?<ref>([^<]*)<\/ref>/;
 
+/** The reply sent for an invoice: { result, status, ref }, or { result: 'none' } when none went out. */
+export type SentReply = { result: string; status: string | null; ref: string } | { result: 'none'; status?: undefined; ref?: undefined };
+
+/** One result as a section reports it: [key, code, ref, status, outcome]. */
+export type ResultRow = [key: string, code: string | undefined, ref: string | undefined, status: unknown, outcome: string | undefined];
+
 /**
  * The package's simulator, plus a record of which reply went out for which invoice (so the
  * bench can prove no reply reached the wrong node) and faults picked per request by invoice tag.
- * `handle` and `answer` are private in the TypeScript source; overriding them here keeps the
- * package untouched.
+ * `handle` and `answer` are protected in the TypeScript source for this subclass; overriding
+ * them here keeps the package's behaviour untouched.
  */
 class RecordingSimulator extends api.TerminalSimulator {
+  /** invoice -> { result, status, ref } of the reply sent for it. */
+  readonly replies = new Map<string, SentReply>();
+
   /** index: which of the bench's terminals, put before its refs so that no two give the same. */
-  constructor(index) {
+  constructor(index: number) {
     super({ behaviour: {}, refPrefix: String(index).padStart(2, '0') });
-    /** invoice -> { result, status, ref } of the reply sent for it. */
-    this.replies = new Map();
   }
 
-  handle(stream, frame) {
+  protected override handle(stream: Duplex, frame: Buffer): void {
     const tag = FAULT_TAG.exec(frame.toString('latin1'));
-    if (tag) this.nextBehaviours.push({ fault: tag[1], byteDelayMs: 1 });
+    if (tag) this.nextBehaviours.push({ fault: tag[1] as SimulatorBehaviour['fault'], byteDelayMs: 1 });
     super.handle(stream, frame);
     // The base class keeps every message for tests; a long run must not grow on that.
     if (this.received.length > 1000) this.received.length = 0;
   }
 
-  answer(request, behaviour) {
+  protected override answer(request: ReceivedRequest, behaviour: SimulatorBehaviour): string | undefined {
     const reply = super.answer(request, behaviour);
     const key = request.invoice ?? request.preauthCode;
     if (key !== undefined) {
       const fields = reply === undefined ? null : REPLY_FIELDS.exec(reply);
-      this.replies.set(key, fields ? { result: fields[1], status: fields[2] ?? null, ref: fields[3] } : { result: 'none' });
+      this.replies.set(key, fields ? { result: fields[1] ?? '', status: fields[2] ?? null, ref: fields[3] ?? '' } : { result: 'none' });
     }
     return reply;
   }
 }
 
+// A package built before these methods existed (or renamed them) would leave the overrides unused.
+const prototype = api.TerminalSimulator.prototype as unknown as Record<string, unknown>;
 for (const method of ['handle', 'answer']) {
-  if (typeof api.TerminalSimulator.prototype[method] !== 'function') {
-    throw new Error(`TerminalSimulator.${method} is gone; update bench/lib/sim-host.js`);
+  if (typeof prototype[method] !== 'function') {
+    throw new Error(`TerminalSimulator.${method} is gone; update bench/lib/sim-host.ts`);
   }
 }
 
-const simulators = [];
-const servers = new Set();
-const sockets = new Set();
+const simulators: RecordingSimulator[] = [];
+const servers = new Set<net.Server>();
+const sockets = new Set<net.Socket>();
 
-function listen(server) {
+function listen(server: net.Server): Promise<number> {
   servers.add(server);
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -70,12 +81,12 @@ function listen(server) {
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, HOST, () => resolve(server.address().port));
+    server.listen(0, HOST, () => resolve((server.address() as net.AddressInfo).port));
   });
 }
 
-async function startSimulators({ count }) {
-  const ports = [];
+async function startSimulators({ count }: { count: number }): Promise<{ ports: number[] }> {
+  const ports: number[] = [];
   for (let i = 0; i < count; i++) {
     const simulator = new RecordingSimulator(simulators.length);
     simulators.push(simulator);
@@ -85,13 +96,13 @@ async function startSimulators({ count }) {
 }
 
 /** Answers every request (anything ending in a request's closing tag) with the scenario's writes. */
-function scripted({ scenario }) {
+function scripted({ scenario }: { scenario: string }): Promise<{ port: number }> {
   const plan = SCENARIOS.find((s) => s.name === scenario);
   if (!plan) throw new Error(`unknown scenario ${scenario}`);
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     let text = '';
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       text += chunk.toString('latin1');
       const end = /<\/(pay|refund|preauth|preauthcompletion|preauthcancel)>/.exec(text);
       if (!end) return;
@@ -108,7 +119,7 @@ function scripted({ scenario }) {
 }
 
 /** Pours a never-ending message into the first connection that sends anything. */
-function hostile({ kind, bytes }) {
+function hostile({ kind, bytes }: { kind: string; bytes: number }): Promise<{ port: number }> {
   const payload = hostilePayload(kind, bytes);
   const server = net.createServer((socket) => {
     socket.once('data', () => socket.write(payload));
@@ -116,11 +127,20 @@ function hostile({ kind, bytes }) {
   return listen(server).then((port) => ({ port }));
 }
 
-function records() {
+function records(): { records: [string, SentReply][][] } {
   return { records: simulators.map((simulator) => [...simulator.replies]) };
 }
 
-const verdict = { checked: 0, wrongApproval: 0, wrongRefusal: 0, sentThoughNotSent: 0, unknownOnNormal: 0, examples: [] };
+export interface Verdict {
+  checked: number;
+  wrongApproval: number;
+  wrongRefusal: number;
+  sentThoughNotSent: number;
+  unknownOnNormal: number;
+  examples: { kind: string; simulator: number; result: ResultRow; reply: SentReply | null }[];
+}
+
+const verdict: Verdict = { checked: 0, wrongApproval: 0, wrongRefusal: 0, sentThoughNotSent: 0, unknownOnNormal: 0, examples: [] };
 
 /**
  * Compares one result [key, code, ref, status, outcome] with what simulator `simulator` did for
@@ -129,13 +149,14 @@ const verdict = { checked: 0, wrongApproval: 0, wrongRefusal: 0, sentThoughNotSe
  * a result saying nothing was sent must have no request here. An unknown outcome may follow
  * anything, but is counted when the simulator answered normally and no fault was asked.
  */
-function verify({ simulator, result }) {
-  const replies = simulators[simulator].replies;
+function verify({ simulator, result }: { simulator: number; result: ResultRow }): void {
+  const replies = simulators[simulator]?.replies;
+  if (!replies) throw new Error(`no simulator ${simulator}`);
   const [key, code, ref, status, outcome] = result;
   const reply = replies.get(key);
   replies.delete(key);
   verdict.checked += 1;
-  const wrong = (kind) => {
+  const wrong = (kind: 'wrongApproval' | 'wrongRefusal' | 'sentThoughNotSent') => {
     verdict[kind] += 1;
     if (verdict.examples.length < 5) verdict.examples.push({ kind, simulator, result, reply: reply ?? null });
   };
@@ -144,7 +165,7 @@ function verify({ simulator, result }) {
   } else if (code === 'TERMINAL') {
     if (reply?.result !== 'ERROR' || String(reply.status) !== String(status)) wrong('wrongRefusal');
   } else if (code === 'BAD_XML') {
-    if (reply?.result !== 'ERROR' || !/^hib/i.test(reply.ref)) wrong('wrongRefusal');
+    if (reply?.result !== 'ERROR' || !/^hib/i.test(reply.ref ?? '')) wrong('wrongRefusal');
   } else if (outcome === 'not-sent') {
     if (reply) wrong('sentThoughNotSent');
   } else if (outcome === 'unknown' && !key.includes('~') && reply?.result === 'OK') {
@@ -152,7 +173,7 @@ function verify({ simulator, result }) {
   }
 }
 
-async function closeAll() {
+async function closeAll(): Promise<Record<string, never>> {
   await Promise.all(simulators.map((simulator) => simulator.close()));
   for (const socket of sockets) socket.destroy();
   await Promise.all([...servers].map((server) => new Promise((resolve) => server.close(resolve))));
@@ -165,25 +186,43 @@ const COMMANDS = {
   hostile,
   records,
   verify,
-  verdict: () => verdict,
-  memory: () => process.memoryUsage(),
+  verdict: (): Verdict => verdict,
+  memory: (): NodeJS.MemoryUsage => process.memoryUsage(),
   close: closeAll,
 };
 
-/** The first failure of a posted command, reported by the next answered one. */
-let failedPost;
+/** The commands sim-client.ts may call, with their arguments and results. */
+export type Commands = typeof COMMANDS;
 
-process.on('message', async ({ id, cmd, args }) => {
+/** The answer to a call. */
+export interface HostReply {
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+/** The first failure of a posted command, reported by the next answered one. */
+let failedPost: string | undefined;
+
+const describeError = (error: unknown) => (error instanceof Error ? (error.stack ?? String(error)) : String(error));
+
+process.on('message', (message: { id?: number; cmd: keyof Commands; args?: unknown }) => {
+  void handleCommand(message);
+});
+
+async function handleCommand({ id, cmd, args }: { id?: number; cmd: keyof Commands; args?: unknown }): Promise<void> {
+  const send = (reply: HostReply) => process.send?.(reply);
   try {
     if (id !== undefined && failedPost && cmd !== 'close') throw new Error(`a posted command failed earlier: ${failedPost}`);
-    const result = await COMMANDS[cmd](args ?? {});
-    if (id !== undefined) process.send({ id, result });
+    const command = COMMANDS[cmd] as (args: unknown) => unknown;
+    const result: unknown = await command(args ?? {});
+    if (id !== undefined) send({ id, result });
     if (cmd === 'close') process.disconnect();
   } catch (error) {
     // A posted command has nobody to answer: it fails the next answered one instead.
-    if (id !== undefined) process.send({ id, error: error.stack ?? String(error) });
-    else failedPost ??= error.stack ?? String(error);
+    if (id !== undefined) send({ id, error: describeError(error) });
+    else failedPost ??= describeError(error);
   }
-});
+}
 // The parent going away ends this process too: nothing is left behind.
 process.on('disconnect', () => process.exit(0));

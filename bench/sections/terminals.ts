@@ -1,4 +1,3 @@
-'use strict';
 /**
  * One Node-RED runtime, 50 terminals: 50 config nodes, each with its own simulator (all in one
  * helper process), each with a pay node driven by its own sequential loop, all loops at once.
@@ -8,23 +7,104 @@
  * terminal alone and all of them at once are measured in alternating rounds: many terminals
  * should share the journal's flushes, not queue for them.
  */
-const path = require('node:path');
-const { LoopMonitor } = require('../lib/loop-monitor');
-const { runSection, progress, sleep } = require('../lib/section');
-const { loadApi, packageDir: resolvePackage } = require('../lib/package');
-const { SimHost } = require('../lib/sim-client');
-const { EmbeddedNodeRed, Probe, probeCounts } = require('../lib/node-red');
-const flows = require('../lib/flows');
-const { median, summarize } = require('../lib/stats');
-const { fileSystemOf, countJournalWrites } = require('../lib/journal-io');
+import path from 'node:path';
+import type { Journal } from '../../src/index';
+import * as flows from '../lib/flows';
+import { countJournalWrites, fileSystemOf } from '../lib/journal-io';
+import { LoopMonitor } from '../lib/loop-monitor';
+import { EmbeddedNodeRed, type LogCounts, Probe, type ProbeCounts, probeCounts } from '../lib/node-red';
+import { loadApi, packageDir as resolvePackage } from '../lib/package';
+import { runSection, progress, sleep } from '../lib/section';
+import { SimHost } from '../lib/sim-client';
+import type { SentReply } from '../lib/sim-host';
+import { type Summary, median, summarize } from '../lib/stats';
+
+type Guard = 'default' | number;
+
+export interface TerminalsOptions {
+  packageDir?: string;
+  terminals?: number;
+  perTerminal?: number;
+  warm?: number;
+  guards?: Guard[];
+  groupRounds?: number;
+  oneTerminalTxns?: number;
+}
+
+interface Ids {
+  cfg: string;
+  pay: string;
+  probe: string;
+}
+
+interface PaymentOutcome {
+  invoice: string;
+  declined: boolean;
+  gotInvoice: unknown;
+  result: unknown;
+  code: unknown;
+  status: unknown;
+  ref: unknown;
+}
+
+interface TerminalRun {
+  terminal: number;
+  latencies: number[];
+  outcomes: PaymentOutcome[];
+}
+
+export interface Check {
+  wrongNode: number;
+  wrongReply: number;
+  foreignAtSimulator: number;
+}
+
+export interface Run {
+  guard: Guard | string;
+  total: number;
+  wallMs: number;
+  throughput: number;
+  latency: Summary;
+  perTerminalP99: { median: number; max: number; min: number };
+  maxLoopDelayMs: number;
+  maxBusyMs: number;
+  journalWrites: number | undefined;
+  results?: TerminalRun[];
+  guardMs?: number;
+  check?: Check;
+}
+
+interface GroupRound {
+  one: Run;
+  all: Run;
+  ratio: number;
+  journalEntries: number | null;
+}
+
+export interface GroupCommit {
+  oneRate: number;
+  allRate: number;
+  ratio: number;
+  rounds: GroupRound[];
+  journal?: { file: string; fileSystem: string; sharedBy: number };
+}
+
+export interface TerminalsResult {
+  terminals: number;
+  perTerminal: number;
+  runs: Run[];
+  groupCommit: GroupCommit;
+  outputs: ProbeCounts;
+  nodeRedLog: LogCounts;
+}
 
 /** Every tenth payment is declined (.51), so both outputs carry traffic. */
 const DECLINE_EVERY = 10;
 
 /** 'default' leaves the config nodes as deployed; a number patches their clients' answerGuardMs. */
 /** groupRounds, oneTerminalTxns: the group-commit comparison's rounds, and the lone terminal's payments in each. */
-runSection(async (options) => {
-  const { packageDir: dirOption, terminals = 50, perTerminal = 100, warm = 5, guards = ['default', 0], groupRounds = 3, oneTerminalTxns = 1000 } = options;
+runSection(async (options: TerminalsOptions): Promise<TerminalsResult> => {
+  const { packageDir: dirOption, terminals = 50, perTerminal = 100, warm = 5, guards = ['default', 0] as Guard[], groupRounds = 3, oneTerminalTxns = 1000 } = options;
   const packageDir = resolvePackage(dirOption);
   const { DEFAULT_ANSWER_GUARD_MS } = loadApi(packageDir);
   const sims = new SimHost(packageDir);
@@ -34,15 +114,18 @@ runSection(async (options) => {
   try {
     const { ports } = await sims.call('simulators', { count: terminals });
     await nodeRed.start();
-    const ids = ports.map((_, i) => ({ cfg: `t${i}-cfg`, pay: `t${i}-pay`, probe: `t${i}-probe` }));
+    const ids: Ids[] = ports.map((_, i) => ({ cfg: `t${i}-cfg`, pay: `t${i}-pay`, probe: `t${i}-probe` }));
     await nodeRed.deploy([
       flows.tab('terminals'),
-      ...ports.flatMap((port, i) => [flows.terminalConfig(ids[i].cfg, port), ...flows.actionWithProbe({ probeId: ids[i].probe, nodeId: ids[i].pay, action: 'pay', terminalId: ids[i].cfg })]),
+      ...ports.flatMap((port, i) => {
+        const id = ids[i] ?? { cfg: '', pay: '', probe: '' };
+        return [flows.terminalConfig(id.cfg, port), ...flows.actionWithProbe({ probeId: id.probe, nodeId: id.pay, action: 'pay', terminalId: id.cfg })];
+      }),
     ]);
     const probes = ids.map((id) => new Probe(id.probe));
     // Connect every terminal and warm the code up; these payments are not counted.
     await runAll(probes, warm, 'warm');
-    const runs = [];
+    const runs: Run[] = [];
     for (const guard of guards) {
       if (guard !== 'default') for (const id of ids) nodeRed.patchClient(id.cfg, 'answerGuardMs', guard);
       progress('terminals', `${terminals} terminals x ${perTerminal} payments, answerGuardMs ${guard}`);
@@ -50,13 +133,15 @@ runSection(async (options) => {
       runs.push({ ...run, guardMs: guard === 'default' ? DEFAULT_ANSWER_GUARD_MS : guard });
     }
     for (const id of ids) nodeRed.patchClient(id.cfg, 'answerGuardMs', 0);
-    const journal = nodeRed.getNode(ids[0].cfg).journal;
+    const first = ids[0];
+    if (!first) throw new Error('no terminals');
+    const journal = nodeRed.getNode(first.cfg)?.journal;
     const groupCommit = await compareGroupCommit(probes, { rounds: groupRounds, oneTerminalTxns, perTerminal, journalWrites, journal });
     groupCommit.journal = sharedJournal(nodeRed, ids);
     await sleep(300); // an output sent twice would arrive about now
     const { records } = await sims.call('records');
     for (const run of [...runs, ...groupCommit.rounds.flatMap((r) => [r.one, r.all])]) run.check = verify(run, records);
-    const withoutResults = (run) => Object.fromEntries(Object.entries(run).filter(([key]) => key !== 'results'));
+    const withoutResults = (run: Run): Run => Object.fromEntries(Object.entries(run).filter(([key]) => key !== 'results')) as unknown as Run;
     return {
       terminals,
       perTerminal,
@@ -77,16 +162,27 @@ runSection(async (options) => {
  * durable flush after another allows; all at once, the journal writes what arrived meanwhile in
  * one go.
  */
-async function compareGroupCommit(probes, { rounds, oneTerminalTxns, perTerminal, journalWrites, journal }) {
-  const results = [];
+async function compareGroupCommit(
+  probes: Probe[],
+  {
+    rounds,
+    oneTerminalTxns,
+    perTerminal,
+    journalWrites,
+    journal,
+  }: { rounds: number; oneTerminalTxns: number; perTerminal: number; journalWrites: { writes: number } | undefined; journal: Journal | undefined },
+): Promise<GroupCommit> {
+  const results: GroupRound[] = [];
   for (let round = 0; round < rounds; round++) {
     // The journal remembers approved payments for 31 days: the rounds do not start equal.
-    const journalEntries = journal?.entries instanceof Map ? journal.entries.size : null;
+    // Through its public size (a package without it, as an older build may be, reports null).
+    const size: unknown = journal?.size;
+    const journalEntries = typeof size === 'number' ? size : null;
     progress('terminals', `group commit, round ${round + 1}/${rounds}: 1 terminal x ${oneTerminalTxns}, ${probes.length} terminals x ${perTerminal}, answerGuardMs 0`);
     const runOne = () => runAll(probes.slice(0, 1), oneTerminalTxns, `one${round}`, journalWrites);
     const runEvery = () => runAll(probes, perTerminal, `all${round}`, journalWrites);
-    let one;
-    let all;
+    let one: Run;
+    let all: Run;
     if (round % 2 === 0) {
       one = await runOne();
       all = await runEvery();
@@ -105,12 +201,12 @@ async function compareGroupCommit(probes, { rounds, oneTerminalTxns, perTerminal
 }
 
 /** The journal file of the first config node, and how many of them write that same file. */
-function sharedJournal(nodeRed, ids) {
-  const file = nodeRed.journalPath(ids[0].cfg);
+function sharedJournal(nodeRed: EmbeddedNodeRed, ids: Ids[]): { file: string; fileSystem: string; sharedBy: number } {
+  const file = nodeRed.journalPath(ids[0]?.cfg ?? '');
   return { file, fileSystem: fileSystemOf(path.dirname(file)), sharedBy: ids.filter((id) => nodeRed.journalPath(id.cfg) === file).length };
 }
 
-async function runAll(probes, perTerminal, guard, journalWrites) {
+async function runAll(probes: Probe[], perTerminal: number, guard: Guard | string, journalWrites?: { writes: number }): Promise<Run> {
   const monitor = new LoopMonitor().start();
   const writesBefore = journalWrites?.writes;
   const started = performance.now();
@@ -119,7 +215,7 @@ async function runAll(probes, perTerminal, guard, journalWrites) {
   // The monitor records a delay when its timer next runs; meanwhile the last end lines are written.
   await sleep(5);
   const loop = monitor.stop();
-  const p99s = results.map((r) => summarize(r.latencies).p99);
+  const p99s = results.map((r) => summarize(r.latencies).p99 ?? NaN);
   const all = results.flatMap((r) => r.latencies);
   return {
     guard,
@@ -130,21 +226,21 @@ async function runAll(probes, perTerminal, guard, journalWrites) {
     perTerminalP99: { median: median(p99s), max: Math.max(...p99s), min: Math.min(...p99s) },
     maxLoopDelayMs: loop.maxDelayMs,
     maxBusyMs: loop.maxBusyMs,
-    journalWrites: journalWrites ? journalWrites.writes - writesBefore : undefined,
+    journalWrites: journalWrites ? journalWrites.writes - (writesBefore ?? 0) : undefined,
     results,
   };
 }
 
-async function oneTerminal(probe, terminal, count, guard) {
-  const latencies = [];
-  const outcomes = [];
+async function oneTerminal(probe: Probe, terminal: number, count: number, guard: Guard | string): Promise<TerminalRun> {
+  const latencies: number[] = [];
+  const outcomes: PaymentOutcome[] = [];
   for (let k = 0; k < count; k++) {
     const invoice = `T${terminal}-${guard}-${k}`;
     const declined = k % DECLINE_EVERY === DECLINE_EVERY - 1;
     const start = performance.now();
     const out = await probe.request({ payload: declined ? '5.51' : '5.00', invoice });
     latencies.push(performance.now() - start);
-    const p = out.payload ?? {};
+    const p = (out.payload ?? {}) as { invoice?: unknown; result?: unknown; code?: unknown; status?: unknown; ref?: unknown };
     outcomes.push({ invoice, declined, gotInvoice: p.invoice, result: p.result, code: p.code, status: p.status, ref: p.ref });
   }
   return { terminal, latencies, outcomes };
@@ -154,11 +250,11 @@ async function oneTerminal(probe, terminal, count, guard) {
  * Every result went to the node that asked and carries what that node's simulator sent (outputs
  * that came back for no input are counted over the whole run, in `outputs`).
  */
-function verify(run, records) {
+function verify(run: Run, records: [string, SentReply][][]): Check {
   let wrongNode = 0;
   let wrongReply = 0;
   let foreignAtSimulator = 0;
-  for (const { terminal, outcomes } of run.results) {
+  for (const { terminal, outcomes } of run.results ?? []) {
     const sent = new Map(records[terminal]);
     for (const o of outcomes) {
       if (o.gotInvoice !== o.invoice) wrongNode += 1;

@@ -1,6 +1,5 @@
-'use strict';
 /**
- * Replies that break naive readers, delivered by a scripted server (see sim-host.js) so each
+ * Replies that break naive readers, delivered by a scripted server (see sim-host.ts) so each
  * break is shown by a run. Each scenario is a list of writes, each after a pause, sent in
  * answer to every request.
  */
@@ -13,15 +12,26 @@ const HIBAS_REPLY = Buffer.from('<payresp>\n  <result>ERROR</result>\n  <ref>Hib
 const COMPLETION_ERROR_REPLY =
   '< preautcompletionhresp >\n  <result>ERROR</result>\n  <status>3</status>\n  <status_text>TRANSACTION_FAILED</status_text>\n  <ref></ref>\n</ preautcompletionhresp >\n';
 
-const splitAfter = (text, marker) => {
+const splitAfter = (text: string, marker: string): [string, string] => {
   const at = text.indexOf(marker) + marker.length;
   return [text.slice(0, at), text.slice(at)];
 };
 const [OK_HEAD, OK_TAIL] = splitAfter(OK_REPLY, '<result>OK</result>\n');
 const HIBAS_CUT = HIBAS_REPLY.indexOf(0xc3) + 1; // between the two bytes of "á"
 
+/** What a correct reader reports for a scenario's reply. */
+export type Expectation = { kind: 'ok'; ref: string } | { kind: 'bad-xml'; ref: string } | { kind: 'error'; status: number } | { kind: 'unknown' };
+
+export interface Scenario {
+  name: string;
+  what: string;
+  writes: [string | Buffer, number][];
+  expect: Expectation;
+  action?: 'complete';
+}
+
 /** writes: [bytes, pause before the write in ms]. expect: what a correct reader reports. */
-const SCENARIOS = [
+export const SCENARIOS: Scenario[] = [
   {
     name: 'one-packet',
     what: 'reply in one TCP packet (the happy path)',
@@ -86,7 +96,7 @@ const SCENARIOS = [
 ];
 
 /** Payloads for the hostile-reply test: 10 MB that never completes a message. */
-function hostilePayload(kind, bytes) {
+export function hostilePayload(kind: string, bytes: number): Buffer {
   switch (kind) {
     case 'long-text':
       return Buffer.concat([Buffer.from('<payresp>\n  <ref>'), Buffer.alloc(bytes, 'A')]);
@@ -101,6 +111,4 @@ function hostilePayload(kind, bytes) {
   }
 }
 
-const HOSTILE_KINDS = ['long-text', 'open-attribute', 'many-elements', 'whitespace'];
-
-module.exports = { SCENARIOS, hostilePayload, HOSTILE_KINDS };
+export const HOSTILE_KINDS = ['long-text', 'open-attribute', 'many-elements', 'whitespace'];

@@ -1,21 +1,29 @@
-'use strict';
 /** Small statistics helpers; latencies are in milliseconds. */
-const { seededRandom } = require('../../test/support/random');
+export { seededRandom } from '../../test/support/random';
+
+export interface Summary {
+  count: number;
+  min: number | undefined;
+  p50: number | undefined;
+  p90: number | undefined;
+  p99: number | undefined;
+  max: number | undefined;
+}
 
 /** The p-th percentile (0..100) of sorted values by the nearest-rank method, which never invents a value. */
-function rank(sorted, p) {
+function rank(sorted: Float64Array, p: number): number | undefined {
   return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1];
 }
 
-function percentile(values, p) {
-  return values.length === 0 ? NaN : rank(Float64Array.from(values).sort(), p);
+export function percentile(values: readonly number[], p: number): number {
+  return values.length === 0 ? NaN : (rank(Float64Array.from(values).sort(), p) ?? NaN);
 }
 
-function median(values) {
+export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
 
-function summarize(latencies) {
+export function summarize(latencies: readonly number[]): Summary {
   const sorted = Float64Array.from(latencies).sort();
   return {
     count: sorted.length,
@@ -28,7 +36,7 @@ function summarize(latencies) {
 }
 
 /** Milliseconds, with as many digits as the value needs to be read at a glance. */
-function ms(value) {
+export function ms(value: number | null | undefined): string {
   if (value === undefined || value === null || Number.isNaN(value)) return 'n/a';
   if (value >= 100) return value.toFixed(0);
   if (value >= 10) return value.toFixed(1);
@@ -36,23 +44,21 @@ function ms(value) {
   return value.toFixed(3);
 }
 
-function ratio(value) {
+export function ratio(value: number): string {
   return Number.isFinite(value) ? value.toFixed(value >= 0.1 ? 2 : 3) : 'n/a';
 }
 
-function mb(bytes) {
+export function mb(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-function signedMb(bytes) {
+export function signedMb(bytes: number): string {
   const value = bytes / (1024 * 1024);
   return `${value >= 0 ? '+' : ''}${value.toFixed(2)} MB`;
 }
 
 /** A GitHub-flavoured Markdown table. */
-function table(headers, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
+export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
-
-module.exports = { percentile, median, summarize, ms, ratio, mb, signedMb, table, seededRandom };

@@ -1,4 +1,3 @@
-'use strict';
 /**
  * Each part of the bench runs in its own child process (a Node-RED runtime cannot be restarted
  * in one process, and the endurance run needs --expose-gc). A section gets its options as JSON
@@ -6,15 +5,15 @@
  */
 
 /** Exit code of a section that finished but whose process did not end: something was left open. */
-const LEFT_OPEN = 3;
+export const LEFT_OPEN = 3;
 const LEFT_OPEN_AFTER_MS = 5000;
 
-function runSection(main) {
-  const options = JSON.parse(process.argv[2] ?? '{}');
+export function runSection<Options, Result>(main: (options: Options) => Promise<Result>): void {
+  const options = JSON.parse(process.argv[2] ?? '{}') as Options;
   main(options).then(
     (result) => {
       if (process.send) process.send({ result }, () => process.disconnect());
-      else console.log(JSON.stringify(result, (key, value) => (Array.isArray(value) && value.length > 50 ? `[${value.length} values]` : value), 2));
+      else console.log(JSON.stringify(result, (_key, value: unknown) => (Array.isArray(value) && value.length > 50 ? `[${value.length} values]` : value), 2));
       // Every socket, timer and child process is closed by now, so the process ends by itself.
       // This timer does not keep it alive: it fires only if something else does.
       setTimeout(() => {
@@ -22,17 +21,15 @@ function runSection(main) {
         process.exit(LEFT_OPEN);
       }, LEFT_OPEN_AFTER_MS).unref();
     },
-    (error) => {
-      console.error(error?.stack ?? String(error));
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? String(error)) : String(error));
       process.exit(1);
     },
   );
 }
 
-function progress(section, text) {
+export function progress(section: string, text: string): void {
   process.stderr.write(`  [${section}] ${text}\n`);
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-module.exports = { runSection, progress, sleep, LEFT_OPEN };
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,13 +1,15 @@
-'use strict';
 /**
  * What the bench can see of the journal's disk work without changing the package: the file
  * system its folder is on, and how many write() calls go to its live file.
  */
-const fs = require('node:fs');
-const path = require('node:path');
+import fs from 'node:fs';
+import path from 'node:path';
+import type * as FileSystemModule from '../../src/journal/file-system';
+import type { JournalHandle } from '../../src/journal/file-system';
+import { loadBuilt } from './package';
 
 /** statfs magic numbers of the file systems a bench is likely to meet. */
-const FILE_SYSTEMS = {
+const FILE_SYSTEMS: Readonly<Record<number, string>> = {
   0x01021994: 'tmpfs',
   0xef53: 'ext4',
   0x58465342: 'xfs',
@@ -18,12 +20,13 @@ const FILE_SYSTEMS = {
 };
 
 /** The file system holding `dir`, e.g. 'ext4'; 'tmpfs' means nothing is really flushed. */
-function fileSystemOf(dir) {
+export function fileSystemOf(dir: string): string {
   try {
     const { type } = fs.statfsSync(dir);
     return FILE_SYSTEMS[type] ?? `type 0x${type.toString(16)}`;
   } catch (error) {
-    return `unknown (${error.code ?? error.message})`;
+    const { code, message } = error as NodeJS.ErrnoException;
+    return `unknown (${code ?? message})`;
   }
 }
 
@@ -33,30 +36,29 @@ function fileSystemOf(dir) {
  * per write, nothing else. Returns { writes } or undefined when the package has no such module
  * (then the count is reported as n/a).
  */
-function countJournalWrites(packageDir) {
-  let real;
+export function countJournalWrites(packageDir: string): { writes: number } | undefined {
+  let real: typeof FileSystemModule.nodeFileSystem | undefined;
   try {
     // The same module instance Node-RED loads: it requires the package through its real path.
-    real = require(path.join(fs.realpathSync(packageDir), 'dist', 'src', 'journal', 'file-system.js')).nodeFileSystem;
+    real = loadBuilt<Partial<typeof FileSystemModule>>(path.join(fs.realpathSync(packageDir), 'dist', 'src', 'journal', 'file-system.js')).nodeFileSystem;
   } catch {
     return undefined;
   }
   if (typeof real?.open !== 'function') return undefined;
+  const fileSystem = real;
   const counter = { writes: 0 };
-  const open = real.open;
-  real.open = async (file, mode) => {
-    const handle = await open.call(real, file, mode);
+  const open = fileSystem.open;
+  fileSystem.open = async (file, mode) => {
+    const handle = await open.call(fileSystem, file, mode);
     if (mode !== 'journal') return handle;
     // The live journal appends (O_APPEND); a package from before that wrote at positions.
     const counted =
-      (name) =>
-      (...args) => {
+      <Name extends 'write' | 'append'>(name: Name) =>
+      (...args: Parameters<JournalHandle[Name]>): ReturnType<JournalHandle[Name]> => {
         counter.writes += 1;
-        return handle[name](...args);
+        return (handle[name] as (...a: Parameters<JournalHandle[Name]>) => ReturnType<JournalHandle[Name]>)(...args);
       };
-    return { ...handle, write: counted('write'), ...(handle.append && { append: counted('append') }) };
+    return { ...handle, write: counted('write'), ...((handle as Partial<JournalHandle>).append && { append: counted('append') }) };
   };
   return counter;
 }
-
-module.exports = { fileSystemOf, countJournalWrites };

@@ -1,24 +1,28 @@
-'use strict';
 /** The flows the bench deploys, as the editor would save them. */
-const { terminalConfigNode } = require('../../test/support/terminal-config');
+import { terminalConfigNode } from '../../test/support/terminal-config';
+
+/** A node of a flow as the editor saves it. */
+export type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+export const terminalConfig = terminalConfigNode;
 
 const TAB = 'bench-tab';
 
-function tab(label = 'benchmark') {
+export function tab(label = 'benchmark'): FlowNode {
   return { id: TAB, type: 'tab', label };
 }
 
 /** A flow node; Node-RED treats any node without a position as a config node. */
-function placed(node) {
+function placed(node: Record<string, unknown> & { id: string; type: string }): FlowNode {
   return { x: 100, y: 100, z: TAB, ...node };
 }
 
-function probe(id, wires) {
+function probe(id: string, wires: string[]): FlowNode {
   return placed({ id, type: 'bench-probe', name: id, wires: [wires] });
 }
 
 /** probe -> mypos-<action> -> both outputs back to the probe. */
-function actionWithProbe({ probeId, nodeId, action, terminalId }) {
+export function actionWithProbe({ probeId, nodeId, action, terminalId }: { probeId: string; nodeId: string; action: string; terminalId: string }): FlowNode[] {
   return [
     probe(probeId, [nodeId]),
     placed({
@@ -40,7 +44,10 @@ function actionWithProbe({ probeId, nodeId, action, terminalId }) {
  * mode 'sit': "keep connection open", each chunk received is a reply.
  * mode 'time': "after a fixed timeout of windowMs", a new connection per request.
  */
-function coreFlow({ prefix, port, mode, windowMs = 20 }) {
+export function coreFlow({ prefix, port, mode, windowMs = 20 }: { prefix: string; port: number; mode: 'sit' | 'time'; windowMs?: number }): {
+  ids: { probe: string; template: string; tcp: string; xml: string; catch: string };
+  nodes: FlowNode[];
+} {
   const ids = {
     probe: `${prefix}-probe`,
     template: `${prefix}-template`,
@@ -98,5 +105,3 @@ const CORE_TEMPLATE = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
   <custrcpt>OFF</custrcpt>
 </pay>{{/preauthcode}}
 `;
-
-module.exports = { tab, terminalConfig: terminalConfigNode, actionWithProbe, coreFlow };

@@ -1,4 +1,3 @@
-'use strict';
 /**
  * The four contenders side by side, in one process against one simulator (in its own process),
  * with the floor also made durable (1d: its own begin and end lines flushed beside the node's
@@ -6,23 +5,53 @@
  * rounds so the machine's noise falls on all of them alike; then paced (a pause longer than the
  * answer guard before each transaction, as when customers come one after another).
  */
-const fs = require('node:fs');
-const { LoopMonitor } = require('../lib/loop-monitor');
-const { runSection, progress, sleep } = require('../lib/section');
-const { loadApi, packageDir: resolvePackage } = require('../lib/package');
-const { SimHost } = require('../lib/sim-client');
-const { EmbeddedNodeRed } = require('../lib/node-red');
-const contenders = require('../lib/contenders');
-const flows = require('../lib/flows');
-const { median, summarize } = require('../lib/stats');
-const { fileSystemOf, countJournalWrites } = require('../lib/journal-io');
+import fs from 'node:fs';
+import * as contenders from '../lib/contenders';
+import type { Contender } from '../lib/contenders';
+import * as flows from '../lib/flows';
+import { countJournalWrites, fileSystemOf } from '../lib/journal-io';
+import { LoopMonitor } from '../lib/loop-monitor';
+import { EmbeddedNodeRed } from '../lib/node-red';
+import { loadApi, packageDir as resolvePackage } from '../lib/package';
+import { runSection, progress, sleep } from '../lib/section';
+import { SimHost } from '../lib/sim-client';
+import { median, summarize } from '../lib/stats';
+
+export interface HeadlineOptions {
+  packageDir?: string;
+  txns?: number;
+  rounds?: number;
+  paced?: number;
+  thinkMs?: number;
+  warmupFast?: number;
+  warmupSlow?: number;
+  guardedBudgetMs?: number;
+  idleMs?: number;
+}
+
+interface Batch {
+  round: number;
+  count: number;
+  wallMs: number;
+  cpuMicros: number | undefined;
+  maxLoopDelayMs: number | undefined;
+  maxBusyMs: number | undefined;
+  journalWrites: number | undefined;
+}
+
+interface Stats {
+  latencies: number[];
+  batches: Batch[];
+}
+
+type JournalWrites = { writes: number } | undefined;
 
 /**
  * warmupFast, warmupSlow: fast contenders warm up longer, as the JIT needs more calls than a
  * slow path's few dozen. guardedBudgetMs: back to back, a contender with the default answer
  * guard spends the guard's wait on every payment, so it does only about this much of them.
  */
-runSection(async (options) => {
+runSection(async (options: HeadlineOptions) => {
   const { packageDir: dirOption, txns = 1000, rounds = 5, paced = 60, thinkMs: thinkOption, warmupFast = 300, warmupSlow = 20, guardedBudgetMs = 20_000, idleMs = 2000 } = options;
   const packageDir = resolvePackage(dirOption);
   const api = loadApi(packageDir);
@@ -38,11 +67,11 @@ runSection(async (options) => {
     // One terminal for the contenders outside Node-RED, and one per node contender: config nodes
     // for one terminal share one client, so patching one would patch them all.
     const { ports } = await sims.call('simulators', { count: 4 });
-    const [port, nodePort, nodeOnDiskPort, nodeShmPort] = ports;
+    const [port, nodePort, nodeOnDiskPort, nodeShmPort] = ports as [number, number, number, number];
     await nodeRed.start();
     // The node with the guard off and its journal where it is by default, in the user directory.
     const nodeOnDisk = contenders.node(api, nodeRed, nodeOnDiskPort, 0);
-    const all = [
+    const all: Contender[] = [
       contenders.floor(port),
       contenders.durableFloor(port, () => nodeOnDisk.journalFolder()),
       contenders.client(api, port, undefined),
@@ -67,33 +96,34 @@ runSection(async (options) => {
     }
 
     const stats = new Map(all.map((c) => [c.key, newStats()]));
+    const statsOf = (contender: Contender): Stats => stats.get(contender.key) ?? newStats();
     const guardedTxns = Math.min(txns, Math.max(rounds, Math.floor(guardedBudgetMs / Math.max(1, api.DEFAULT_ANSWER_GUARD_MS))));
-    const target = (contender) => (isGuarded(contender) ? guardedTxns : txns);
+    const target = (contender: Contender) => (isGuarded(contender) ? guardedTxns : txns);
     for (let round = 0; round < rounds; round++) {
       // The loop-delay monitor wakes up every millisecond, which costs CPU time of its own
       // (about 2% of a core): it watches every other round, and CPU time is taken from the others.
       const watch = round % 2 === 0;
       progress('headline', `back-to-back round ${round + 1}/${rounds}${watch ? ' (watching the event loop)' : ' (timing the CPU)'}`);
       for (const contender of rotate(all, round)) {
-        const done = stats.get(contender.key).latencies.length;
+        const done = statsOf(contender).latencies.length;
         const count = Math.min(Math.ceil(target(contender) / rounds), target(contender) - done);
-        if (count > 0) await batch(contender, count, stats.get(contender.key), () => index++, { round, watch, journalWrites });
+        if (count > 0) await batch(contender, count, statsOf(contender), () => index++, { round, watch, journalWrites });
       }
     }
 
     progress('headline', `paced: ${paced} per contender, ${thinkMs} ms pause before each`);
-    const pacedLatencies = new Map(all.map((c) => [c.key, []]));
+    const pacedLatencies = new Map(all.map((c): [string, number[]] => [c.key, []]));
     for (let k = 0; k < paced; k++) {
       for (const contender of rotate(all, k)) {
         await sleep(thinkMs);
         const start = performance.now();
         await contender.once(`p${index++}`);
-        pacedLatencies.get(contender.key).push(performance.now() - start);
+        pacedLatencies.get(contender.key)?.push(performance.now() - start);
       }
     }
 
     await sleep(300); // an output sent twice would arrive about now
-    const outputs = Object.fromEntries(all.filter((c) => c.outputs).map((c) => [c.key, c.outputs()]));
+    const outputs = Object.fromEntries(all.flatMap((c) => (c.outputs ? [[c.key, c.outputs()]] : [])));
     for (const contender of all) await contender.teardown();
     const simMemory = await sims.call('memory');
     const journalFolder = nodeOnDisk.journalFolder();
@@ -109,7 +139,7 @@ runSection(async (options) => {
       outputs,
       // Where 3z's journal and 1d's file are: on tmpfs the comparison would measure no flush at all.
       journalDisk: { folder: journalFolder, fileSystem: fileSystemOf(journalFolder), writesCounted: journalWrites !== undefined },
-      contenders: all.map((c) => report(c, stats.get(c.key), pacedLatencies.get(c.key))),
+      contenders: all.map((c) => report(c, statsOf(c), pacedLatencies.get(c.key) ?? [])),
     };
   } finally {
     await nodeRed.stop().catch(() => undefined);
@@ -119,7 +149,7 @@ runSection(async (options) => {
 });
 
 /** CPU time the process spends per millisecond doing nothing (timers, Node-RED housekeeping). */
-async function idleCpu(durationMs) {
+async function idleCpu(durationMs: number): Promise<number> {
   const before = process.cpuUsage();
   const started = performance.now();
   await sleep(durationMs);
@@ -127,20 +157,26 @@ async function idleCpu(durationMs) {
   return (cpu.user + cpu.system) / (performance.now() - started);
 }
 
-function isGuarded(contender) {
+function isGuarded(contender: Contender): boolean {
   return contender.key === 'client' || contender.key === 'node';
 }
 
-function isSlow(contender) {
+function isSlow(contender: Contender): boolean {
   return isGuarded(contender) || contender.key === 'core-time';
 }
 
-function newStats() {
+function newStats(): Stats {
   return { latencies: [], batches: [] };
 }
 
 /** `count` back-to-back transactions, timed; with `watch`, under the event-loop delay monitor. */
-async function batch(contender, count, stats, nextIndex, { round, watch, journalWrites }) {
+async function batch(
+  contender: Contender,
+  count: number,
+  stats: Stats,
+  nextIndex: () => number,
+  { round, watch, journalWrites }: { round: number; watch: boolean; journalWrites: JournalWrites },
+): Promise<void> {
   // A fresh monitor per batch: a re-enabled histogram counts the time it was off as one delay.
   const monitor = watch ? new LoopMonitor().start() : undefined;
   const writesBefore = journalWrites?.writes;
@@ -163,27 +199,30 @@ async function batch(contender, count, stats, nextIndex, { round, watch, journal
     maxLoopDelayMs: loop?.maxDelayMs,
     maxBusyMs: loop?.maxBusyMs,
     // The last payment's end line may be written in the next batch: off by one write at most.
-    journalWrites: journalWrites ? journalWrites.writes - writesBefore : undefined,
+    journalWrites: journalWrites ? journalWrites.writes - (writesBefore ?? 0) : undefined,
   });
 }
 
 /** The package journals' write() calls per transaction of this contender; null where none were counted. */
-function journalWritesPerTxn(batches) {
+function journalWritesPerTxn(batches: Batch[]): number | null {
   const writes = batches.reduce((total, b) => total + (b.journalWrites ?? 0), 0);
   const count = batches.reduce((total, b) => total + b.count, 0);
   return writes > 0 ? writes / count : null;
 }
 
 /** Each round starts with a different contender, so none always runs first or last. */
-function rotate(list, by) {
+function rotate<T>(list: T[], by: number): T[] {
   const shift = by % list.length;
   return [...list.slice(shift), ...list.slice(0, shift)];
 }
 
-function report(contender, stats, paced) {
+/** What the headline reports of one contender (results.json, the tables and the plot). */
+export type ContenderReport = ReturnType<typeof report>;
+
+function report(contender: Contender, stats: Stats, paced: number[]) {
   const timed = stats.batches.filter((b) => b.cpuMicros !== undefined);
   const watched = stats.batches.filter((b) => b.maxLoopDelayMs !== undefined);
-  const sum = (list, pick) => list.reduce((total, b) => total + pick(b), 0);
+  const sum = (list: Batch[], pick: (b: Batch) => number) => list.reduce((total, b) => total + pick(b), 0);
   return {
     key: contender.key,
     label: contender.label,
@@ -192,9 +231,9 @@ function report(contender, stats, paced) {
     batches: stats.batches.map((b) => ({ round: b.round, count: b.count, wallMs: b.wallMs, throughput: b.count / (b.wallMs / 1000) })),
     throughput: median(stats.batches.map((b) => b.count / (b.wallMs / 1000))),
     latency: summarize(stats.latencies),
-    cpuMicrosPerTxn: timed.length ? sum(timed, (b) => b.cpuMicros) / sum(timed, (b) => b.count) : null,
-    maxLoopDelayMs: watched.length ? Math.max(...watched.map((b) => b.maxLoopDelayMs)) : null,
-    maxBusyMs: watched.length ? Math.max(...watched.map((b) => b.maxBusyMs)) : null,
+    cpuMicrosPerTxn: timed.length ? sum(timed, (b) => b.cpuMicros ?? 0) / sum(timed, (b) => b.count) : null,
+    maxLoopDelayMs: watched.length ? Math.max(...watched.map((b) => b.maxLoopDelayMs ?? NaN)) : null,
+    maxBusyMs: watched.length ? Math.max(...watched.map((b) => b.maxBusyMs ?? NaN)) : null,
     journalWritesPerTxn: journalWritesPerTxn(stats.batches),
     samples: stats.latencies.map((v) => Number(v.toFixed(4))),
     paced: summarize(paced),

@@ -1,6 +1,3 @@
-#!/usr/bin/env node
-'use strict';
-
 /**
  * Soak test: thousands of transactions through the action nodes in a real Node-RED runtime
  * (node-red-node-test-helper), against the terminal simulator on 127.0.0.1, with random faults,
@@ -8,7 +5,7 @@
  * "nodes"), some of them while a transaction is open.
  *
  *   npm run soak                                  3000 transactions, a random seed
- *   node test/soak/run.js --transactions 500 --seed 42 [--redeploy-every 200] [--heap-mb 8]
+ *   node --require tsx/cjs test/soak/run.ts --transactions 500 --seed 42 [--redeploy-every 200] [--heap-mb 8]
  *                         [--settle-ms 100 | --product-settle] [--nagle] [--verbose]
  *
  * After an unknown outcome the terminal is kept for the request's late answer (the config node's
@@ -30,29 +27,40 @@
  * The seed is printed; the same seed gives the same plan (timings still vary).
  */
 
-const path = require('node:path');
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import helper from 'node-red-node-test-helper';
+import actionNodes from '../../nodes/mypos-actions';
+import terminalNode from '../../nodes/mypos-terminal';
+import type { TerminalConfigNode } from '../../nodes/terminal-settings';
+import type { ReceivedRequest } from '../../src/protocol';
+import { type ReceivedMessage, type SimulatorBehaviour, TerminalSimulator } from '../../src/simulator/simulator';
+import { nodeRedPath } from '../support/node-red-path';
+import { seededRandom } from '../support/random';
+import { typeScriptChild } from '../support/typescript-child';
 
-if (typeof global.gc !== 'function') {
-  // Re-run with --expose-gc, so that heap figures are measured after a real collection.
-  const { spawn } = require('node:child_process');
-  const child = spawn(process.execPath, ['--expose-gc', __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-  return;
-}
-
-const fs = require('node:fs');
-const os = require('node:os');
-const helper = require('node-red-node-test-helper');
-const { TerminalSimulator } = require('../../dist/src');
-const { seededRandom } = require('../support/random');
+type TestNode = ReturnType<typeof helper.getNode>;
+type NodeMessage = Record<string, unknown>;
 
 // ---------------------------------------------------------------------------------------------
 // options
 // ---------------------------------------------------------------------------------------------
 
-function parseArgs(argv) {
-  const options = {
+interface Options {
+  transactions: number;
+  seed: number;
+  redeployEvery: number;
+  heapMb: number;
+  settleMs: number | undefined;
+  verbose: boolean;
+  nagle: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
     transactions: 3000,
     seed: (Date.now() ^ (process.pid << 8)) >>> 0,
     redeployEvery: 200,
@@ -82,32 +90,42 @@ function parseArgs(argv) {
   return options;
 }
 
-function usage(problem) {
-  console.error(`${problem}\nusage: node test/soak/run.js [--transactions N] [--seed S] [--redeploy-every K] [--heap-mb M] [--settle-ms MS | --product-settle] [--nagle] [--verbose]`);
+function usage(problem: string): never {
+  console.error(
+    `${problem}\nusage: node --require tsx/cjs test/soak/run.ts [--transactions N] [--seed S] [--redeploy-every K] [--heap-mb M] [--settle-ms MS | --product-settle] [--nagle] [--verbose]`,
+  );
   process.exit(2);
 }
 
 const options = parseArgs(process.argv.slice(2));
 
 const random = seededRandom(options.seed);
-const pick = (weighted) => {
+const pick = <T>(weighted: readonly (readonly [number, T])[]): T => {
   const total = weighted.reduce((sum, [weight]) => sum + weight, 0);
   let roll = random() * total;
   for (const [weight, value] of weighted) {
     roll -= weight;
     if (roll < 0) return value;
   }
-  return weighted[weighted.length - 1][1];
+  const last = weighted[weighted.length - 1];
+  if (!last) throw new Error('pick from nothing');
+  return last[1];
 };
-const between = (min, max) => min + Math.floor(random() * (max - min + 1));
+const between = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
 
 // ---------------------------------------------------------------------------------------------
 // faults and what an isolated transaction must end with
 // ---------------------------------------------------------------------------------------------
 
 const RESPONSE_TIMEOUT_S = 1;
+interface Fault {
+  name: string;
+  behaviour: SimulatorBehaviour | undefined;
+  expected: string;
+}
+
 /** [weight, name, behaviour, expected code (OK for success)] */
-const FAULTS = [
+const FAULTS: [number, string, SimulatorBehaviour | 'delay', string][] = [
   [620, 'none', {}, 'OK'],
   [50, 'decline', { fault: 'decline' }, 'TERMINAL'],
   [20, 'bad-xml', { fault: 'bad-xml' }, 'BAD_XML'],
@@ -123,29 +141,53 @@ const FAULTS = [
   [5, 'late-after-timeout', { delayMs: RESPONSE_TIMEOUT_S * 1000 + 250 }, 'TIMEOUT'],
 ];
 
-function chooseFault() {
+function chooseFault(): Fault {
   const [, name, behaviour, expected] = pick(FAULTS.map((fault) => [fault[0], fault]));
   return { name, behaviour: behaviour === 'delay' ? { delayMs: between(20, 250) } : behaviour, expected };
 }
 
-const NOT_SENT = new Set(['INVALID_INPUT', 'BUSY', 'CONNECT', 'DUPLICATE', 'JOURNAL']);
-const ANSWERED = new Set(['OK', 'TERMINAL', 'BAD_XML']);
+const NOT_SENT = new Set<unknown>(['INVALID_INPUT', 'BUSY', 'CONNECT', 'DUPLICATE', 'JOURNAL']);
+const ANSWERED = new Set<unknown>(['OK', 'TERMINAL', 'BAD_XML']);
 
 // ---------------------------------------------------------------------------------------------
 // the terminal
 // ---------------------------------------------------------------------------------------------
 
-const keyOf = (action, reference) => `${action}:${reference}`;
+const keyOf = (action: string, reference: string | undefined) => `${action}:${reference}`;
 /** key → times received; key → refs of the answers made for it; key → planned behaviour. */
-const arrivals = new Map();
-const answers = new Map();
-const plans = new Map();
+const arrivals = new Map<string, number>();
+const answers = new Map<string, string[]>();
+const plans = new Map<string, SimulatorBehaviour>();
 let unreadableRequests = 0;
 
-function makeSimulator() {
-  const simulator = new TerminalSimulator();
+/**
+ * The package's simulator, recording the refs of the answers it makes (through `answer`, protected
+ * for this), and with Nagle's algorithm off on its sockets unless --nagle.
+ */
+class SoakSimulator extends TerminalSimulator {
+  protected override answer(request: ReceivedRequest, behaviour: SimulatorBehaviour): string | undefined {
+    const text = super.answer(request, behaviour);
+    const key = keyOf(request.action, request.invoice ?? request.preauthCode);
+    const ref = /<ref>([^<]*)<\/ref>/.exec(text ?? '')?.[1];
+    if (ref !== undefined) answers.set(key, [...(answers.get(key) ?? []), ref]);
+    return text;
+  }
+
+  override serve(stream: Duplex): void {
+    // Back-to-back writes (fault `twice`) leave at once. With --nagle the terminal's socket keeps
+    // Nagle's algorithm, as an app's socket would: the repeat then often comes after the client's
+    // answer guard and is taken for the next request's answer (see test/faults.test.js).
+    if (!options.nagle) (stream as Duplex & { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
+    super.serve(stream);
+  }
+}
+
+function makeSimulator(): TerminalSimulator {
+  const simulator = new SoakSimulator();
+  // The behaviour for a request is planned by its key, whatever order requests arrive in.
+  let lastArrival: string | undefined;
   // Count requests as they arrive instead of keeping them all (memory must stay flat).
-  simulator.received.push = (message) => {
+  simulator.received.push = (message: ReceivedMessage) => {
     const request = message.request;
     if (!request) {
       unreadableRequests += 1;
@@ -156,28 +198,11 @@ function makeSimulator() {
     lastArrival = key;
     return 0;
   };
-  // The behaviour for a request is planned by its key, whatever order requests arrive in.
-  let lastArrival;
   simulator.nextBehaviours.shift = () => {
+    if (lastArrival === undefined) return undefined;
     const plan = plans.get(lastArrival);
     plans.delete(lastArrival);
     return plan;
-  };
-  const answer = simulator.answer.bind(simulator);
-  simulator.answer = (request, behaviour) => {
-    const text = answer(request, behaviour);
-    const key = keyOf(request.action, request.invoice ?? request.preauthCode);
-    const ref = /<ref>([^<]*)<\/ref>/.exec(text ?? '')?.[1];
-    if (ref !== undefined) answers.set(key, [...(answers.get(key) ?? []), ref]);
-    return text;
-  };
-  const serve = simulator.serve.bind(simulator);
-  simulator.serve = (stream) => {
-    // Back-to-back writes (fault `twice`) leave at once. With --nagle the terminal's socket keeps
-    // Nagle's algorithm, as an app's socket would: the repeat then often comes after the client's
-    // answer guard and is taken for the next request's answer (see test/faults.test.js).
-    if (!options.nagle) stream.setNoDelay(true);
-    serve(stream);
   };
   return simulator;
 }
@@ -186,7 +211,7 @@ function makeSimulator() {
 // the flow
 // ---------------------------------------------------------------------------------------------
 
-const ACTION_NODES = [
+const ACTION_NODES: [string, string][] = [
   ['pay1', 'pay'],
   ['pay2', 'pay'],
   ['refund', 'refund'],
@@ -195,7 +220,7 @@ const ACTION_NODES = [
   ['cancel', 'cancel'],
 ];
 
-function flow(port, deployment) {
+function flow(port: number, deployment: number): object[] {
   // The config node changes (queue on or off) only with a full deploy, so that a "nodes" deploy
   // keeps it, and its connection, running.
   const queued = Math.floor(deployment / 2) % 2 === 1;
@@ -239,43 +264,70 @@ function flow(port, deployment) {
 // bookkeeping: inputs, outputs, violations
 // ---------------------------------------------------------------------------------------------
 
+interface Output {
+  output: number;
+  code: unknown;
+  outcome: unknown;
+  ref: unknown;
+}
+
+interface MessageRecord {
+  id: string;
+  node: string;
+  action: string;
+  reference: string;
+  key: string;
+  amount: string | undefined;
+  fault: string;
+  isolated: boolean;
+  expected: string;
+  duplicate: boolean;
+  outputs: Output[];
+}
+
 /** id → { action, key, fault, isolated, expected, outputs: [{output, code, outcome, ref}] } */
-const messages = new Map();
-const waiters = new Map();
-const violations = [];
-const counts = new Map();
+const messages = new Map<string, MessageRecord>();
+const waiters = new Map<string, () => void>();
+const violations: string[] = [];
+const counts = new Map<unknown, number>();
 let outputsWithoutInput = 0;
 
-function violation(text) {
+function violation(text: string): void {
   violations.push(text);
   if (options.verbose || violations.length <= 20) console.error(`  VIOLATION: ${text}`);
 }
 
 /** Records what an action node sends, by the input's _msgid, however the runtime delivers it. */
-function watch(node) {
-  if (!node || node.__soakWatched) return;
-  node.__soakWatched = true;
-  const send = node.send;
-  node.send = function (msgs) {
+const watched = new WeakSet<object>();
+
+function watch(node: TestNode | undefined): void {
+  if (!node || watched.has(node)) return;
+  watched.add(node);
+  // The node's own send (the helper's spy on it), wrapped on this instance.
+  const target = node as unknown as { send: (this: unknown, ...args: unknown[]) => unknown };
+  const send = target.send;
+  target.send = function (this: unknown, ...args: unknown[]) {
+    const msgs = args[0] as NodeMessage | (NodeMessage | null)[] | null;
     const list = Array.isArray(msgs) ? msgs : [msgs];
     list.forEach((msg, index) => {
       if (!msg) return;
-      const record = messages.get(msg._msgid);
+      const msgid = String(msg._msgid);
+      const record = messages.get(msgid);
       if (!record) {
         outputsWithoutInput += 1;
         return;
       }
-      const payload = msg.payload ?? {};
+      const payload = (msg.payload ?? {}) as { result?: unknown; code?: unknown; outcome?: unknown; ref?: unknown };
       record.outputs.push({ output: index + 1, code: payload.result === 'OK' ? 'OK' : payload.code, outcome: payload.outcome, ref: payload.ref });
-      if (payload.result === 'OK' && record.action === 'preauth') codes.push({ code: payload.ref, amount: record.amount });
+      if (payload.result === 'OK' && record.action === 'preauth') codes.push({ code: String(payload.ref), amount: record.amount ?? '' });
       if (payload.result === 'OK' && record.action === 'pay' && okPays.length < 200) okPays.push(record.reference);
-      const waiter = waiters.get(msg._msgid);
+      const waiter = waiters.get(msgid);
       if (waiter) {
-        waiters.delete(msg._msgid);
+        waiters.delete(msgid);
         waiter();
       }
     });
-    return send.apply(this, arguments);
+    return send.apply(this, args);
   };
 }
 
@@ -284,12 +336,12 @@ function watchAll() {
 }
 
 /** Open pre-authorization codes, and invoices of paid payments (for duplicate attempts). */
-const codes = [];
-const okPays = [];
+const codes: { code: string; amount: string }[] = [];
+const okPays: string[] = [];
 let sequence = 0;
 
-function amountText() {
-  let cents;
+function amountText(): string {
+  let cents: number;
   do cents = between(100, 99999);
   while ([51, 52, 53].includes(cents % 100));
   return (cents / 100).toFixed(2);
@@ -299,12 +351,20 @@ function amountText() {
  * Plans one message: which node, which fields, which fault (by key, for the simulator), and the
  * result it must end with when nothing else is going on.
  */
-function planMessage({ isolated, fault = chooseFault(), kind: forced }) {
+interface Planned {
+  record: MessageRecord;
+  msg: NodeMessage;
+  behaviour: SimulatorBehaviour | undefined;
+}
+
+type Kind = 'pay' | 'refund' | 'preauth' | 'complete' | 'cancel' | 'invalid' | 'duplicate';
+
+function planMessage({ isolated, fault = chooseFault(), kind: forced }: { isolated: boolean; fault?: Fault; kind?: Kind }): Planned {
   sequence += 1;
   const id = `soak-${options.seed}-${sequence}`;
   const kind =
     forced ??
-    pick([
+    pick<Kind>([
       [34, 'pay'],
       [14, 'refund'],
       [20, 'preauth'],
@@ -313,12 +373,12 @@ function planMessage({ isolated, fault = chooseFault(), kind: forced }) {
       [3, 'invalid'],
       [2, 'duplicate'],
     ]);
-  let node;
-  let action;
-  let msg;
-  let reference;
+  let node: string;
+  let action: string;
+  let msg: NodeMessage;
+  let reference: string;
   let expected = fault.expected;
-  let amount = amountText();
+  let amount: string | undefined = amountText();
   switch (kind) {
     case 'pay':
     case 'refund':
@@ -346,7 +406,7 @@ function planMessage({ isolated, fault = chooseFault(), kind: forced }) {
       action = 'pay';
       node = 'pay1';
       reference = `S${options.seed}-${sequence}`;
-      msg = pick([
+      msg = pick<NodeMessage>([
         [1, { payload: '12,50', invoice: reference }],
         [1, { payload: '1e3', invoice: reference }],
         [1, { payload: {}, invoice: reference }],
@@ -360,7 +420,7 @@ function planMessage({ isolated, fault = chooseFault(), kind: forced }) {
       if (okPays.length === 0) return planMessage({ isolated, fault });
       action = 'pay';
       node = 'pay2';
-      reference = okPays[between(0, okPays.length - 1)];
+      reference = okPays[between(0, okPays.length - 1)] ?? '';
       msg = { payload: amount, invoice: reference };
       expected = 'DUPLICATE';
       fault = { name: 'duplicate', behaviour: undefined, expected };
@@ -368,15 +428,15 @@ function planMessage({ isolated, fault = chooseFault(), kind: forced }) {
   }
   const key = keyOf(action, reference);
   msg._msgid = id;
-  const record = { id, node, action, reference, key, amount, fault: fault.name, isolated, expected, duplicate: kind === 'duplicate', outputs: [] };
+  const record: MessageRecord = { id, node, action, reference, key, amount, fault: fault.name, isolated, expected, duplicate: kind === 'duplicate', outputs: [] };
   messages.set(id, record);
   return { record, msg, behaviour: fault.behaviour };
 }
 
 /** Sends a planned message into its node; resolves when its output was sent (or after 15 s). */
-function send({ record, msg, behaviour }) {
+function send({ record, msg, behaviour }: Planned): Promise<void> {
   if (behaviour && !record.duplicate) plans.set(record.key, behaviour);
-  const done = new Promise((resolve) => {
+  const done = new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       waiters.delete(record.id);
       resolve();
@@ -386,7 +446,7 @@ function send({ record, msg, behaviour }) {
       resolve();
     });
   });
-  const node = helper.getNode(record.node);
+  const node = helper.getNode(record.node) as TestNode | undefined;
   if (!node) {
     violation(`node ${record.node} missing for ${record.id}`);
     return Promise.resolve();
@@ -408,44 +468,50 @@ function send({ record, msg, behaviour }) {
 // measurements
 // ---------------------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HANDLE_TYPES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'Immediate', 'FileHandle', 'PipeWrap', 'ProcessWrap', 'TTYWrap'];
 
-function handles() {
-  const result = Object.fromEntries(HANDLE_TYPES.map((type) => [type, 0]));
-  for (const type of process.getActiveResourcesInfo()) if (type in result) result[type] += 1;
+function handles(): Record<string, number> {
+  const result: Record<string, number> = Object.fromEntries(HANDLE_TYPES.map((type) => [type, 0]));
+  for (const type of process.getActiveResourcesInfo()) if (type in result) result[type] = (result[type] ?? 0) + 1;
   return result;
 }
 
-async function heap() {
+async function heap(): Promise<{ heapUsed: number; rss: number }> {
   // The test helper's sinon spies record every send/status/log call: clear their history, which
   // is the helper's memory, not the package's.
   helper._sandbox?.resetHistory?.();
   helper.log?.()?.resetHistory?.();
   for (let i = 0; i < 4; i++) {
     await new Promise((resolve) => setImmediate(resolve));
-    global.gc();
+    collectGarbage();
   }
   const usage = process.memoryUsage();
   return { heapUsed: usage.heapUsed, rss: usage.rss };
 }
 
-const MB = 1024 * 1024;
-const mb = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
+/** global.gc: the soak runs with --expose-gc (it re-runs itself with it). */
+function collectGarbage(): void {
+  if (!globalThis.gc) throw new Error('run with --expose-gc');
+  globalThis.gc();
+}
 
-async function deploy(port, deployment, type) {
+const MB = 1024 * 1024;
+const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+
+async function deploy(port: number, deployment: number, type: 'full' | 'nodes'): Promise<void> {
   try {
     await helper.setFlows(flow(port, deployment), type);
   } catch (error) {
     // The helper waits only 300 ms for the runtime's "flows:started" event and may miss it.
-    if (!/timeout waiting event/.test(error.message)) throw error;
+    if (!(error instanceof Error) || !/timeout waiting event/.test(error.message)) throw error;
   }
   for (let i = 0; i < 200 && !ACTION_NODES.every(([id]) => helper.getNode(id)); i++) await sleep(10);
   afterDeploy();
 }
 
 /** After each deploy: watch the action nodes. */
-function afterDeploy() {
+function afterDeploy(): void {
   watchAll();
 }
 
@@ -453,8 +519,12 @@ function afterDeploy() {
  * Before an isolated transaction: the terminal is free (a request that ended unknown holds it
  * for its late answer), so that what the transaction ends with is what its fault calls for.
  */
-async function terminalFree() {
-  const client = await helper.getNode('cfg')?.whenClient?.catch(() => undefined);
+function configNode(): TerminalConfigNode | undefined {
+  return (helper.getNode('cfg') as unknown as TerminalConfigNode | null) ?? undefined;
+}
+
+async function terminalFree(): Promise<void> {
+  const client = await configNode()?.whenClient?.catch(() => undefined);
   for (let i = 0; i < 1000 && client?.busy; i++) await sleep(5);
 }
 
@@ -462,26 +532,24 @@ async function terminalFree() {
 // the run
 // ---------------------------------------------------------------------------------------------
 
-async function main() {
+async function main(): Promise<void> {
   console.log(`soak: ${options.transactions} transactions, seed ${options.seed}, redeploy every ${options.redeployEvery}`);
-  console.log(`      (repeat with: node test/soak/run.js --transactions ${options.transactions} --seed ${options.seed})`);
+  console.log(`      (repeat with: node --require tsx/cjs test/soak/run.ts --transactions ${options.transactions} --seed ${options.seed})`);
   const handlesAtStart = handles();
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-soak-'));
-  helper.init(require('../support/node-red-path').nodeRedPath());
+  helper.init(nodeRedPath());
   helper.settings({ userDir });
-  await new Promise((resolve) => helper.startServer(resolve));
+  await helper.startServer();
   const simulator = makeSimulator();
   const port = await simulator.listen(0, '127.0.0.1');
 
-  const terminalNode = require('../../dist/nodes/mypos-terminal.js');
-  const actionNodes = require('../../dist/nodes/mypos-actions.js');
   let deployment = 0;
   await helper.load([terminalNode, actionNodes], flow(port, deployment));
   afterDeploy();
 
   const started = Date.now();
   const heapAtStart = await heap();
-  let heapAfterWarmUp;
+  let heapAfterWarmUp: { heapUsed: number; rss: number } | undefined;
   const warmUpAt = Math.min(300, Math.floor(options.transactions / 10));
   const redeploys = { full: 0, nodes: 0, midTransaction: 0 };
   let unresolvedAfterRedeploy = 0;
@@ -495,7 +563,7 @@ async function main() {
       nextRedeployAt += options.redeployEvery;
       deployment += 1;
       const type = deployment % 2 === 0 ? 'full' : 'nodes';
-      let open;
+      let open: Promise<void> | undefined;
       if (random() < 0.5) {
         // Redeploy while a payment is open on pay1 (restarted by both kinds of deploy).
         const planned = planMessage({ isolated: false, kind: 'pay', fault: { name: 'open-at-redeploy', behaviour: { delayMs: 400 }, expected: 'CONNECTION_LOST' } });
@@ -509,7 +577,7 @@ async function main() {
       redeploys[type] += 1;
       await open;
       if (type === 'full') {
-        const journal = helper.getNode('cfg')?.journal;
+        const journal = configNode()?.journal;
         if (journal) {
           await journal.ready;
           for (const entry of journal.unresolved) {
@@ -528,12 +596,12 @@ async function main() {
       // A burst: 2 to 4 messages at once to different nodes; one goes, the others are BUSY or queued.
       bursts += 1;
       const size = Math.min(between(2, 4), options.transactions - done);
-      const planned = [];
-      const used = new Set();
+      const planned: Planned[] = [];
+      const used = new Set<string>();
       for (let i = 0; i < size; i++) {
         const one = planMessage({
           isolated: false,
-          fault: pick([
+          fault: pick<Fault>([
             [3, { name: 'none', behaviour: {}, expected: 'OK' }],
             [1, { name: 'delay', behaviour: { delayMs: between(20, 120) }, expected: 'OK' }],
           ]),
@@ -559,12 +627,12 @@ async function main() {
   const duration = (Date.now() - started) / 1000;
   const heapAtEnd = await heap();
   // The journal keeps every request of the retention period (31 days) in memory, by design.
-  const journalEntries = helper.getNode('cfg')?.journal?.entries?.size;
+  const journalEntries = configNode()?.journal?.size;
 
   // ---- invariants ----
   let inputs = 0;
   let outputs = 0;
-  const mayHaveSent = new Set();
+  const mayHaveSent = new Set<string>();
   for (const record of messages.values()) {
     inputs += 1;
     outputs += record.outputs.length;
@@ -581,7 +649,7 @@ async function main() {
     if (ANSWERED.has(code) && received !== 1) violation(`${record.id} ended ${code} but the terminal received ${record.key} ${received} times`);
     if (code === 'OK') {
       const made = answers.get(record.key) ?? [];
-      if (!made.includes(record.outputs[0].ref)) {
+      if (!made.some((ref) => ref === record.outputs[0]?.ref)) {
         violation(`${record.id} (${record.key}) ended OK with ref ${record.outputs[0].ref}, but the terminal's answer to it was ${made.join(', ') || 'never made'}`);
       }
     }
@@ -604,7 +672,7 @@ async function main() {
   const heapReleased = await heap();
 
   await helper.unload();
-  await new Promise((resolve) => helper.stopServer(resolve));
+  await helper.stopServer();
   await simulator.close();
   fs.rmSync(userDir, { recursive: true, force: true });
   let handlesAtEnd = handles();
@@ -620,7 +688,7 @@ async function main() {
   if (growth > options.heapMb * MB) violation(`heapUsed grew by ${mb(growth)} after warm-up (limit ${options.heapMb} MB)`);
 
   // ---- summary ----
-  const row = (label, value) => console.log(`  ${label.padEnd(42)} ${value}`);
+  const row = (label: string, value: unknown) => console.log(`  ${label.padEnd(42)} ${value}`);
   console.log('\nsoak summary');
   row('seed', options.seed);
   row('window for a late answer after an unknown outcome', options.settleMs === undefined ? 'product default' : `${options.settleMs} ms`);
@@ -652,11 +720,18 @@ async function main() {
   }
 }
 
-main().then(
-  // Anything still open would keep the process alive; every check has been made.
-  () => process.exit(),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+if (typeof globalThis.gc !== 'function') {
+  // Re-run with --expose-gc, so that heap figures are measured after a real collection.
+  const child = spawn(process.execPath, ['--expose-gc', ...typeScriptChild(__filename, ...process.argv.slice(2))], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  main().then(
+    // Anything still open would keep the process alive; every check has been made.
+    () => process.exit(),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

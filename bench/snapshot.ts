@@ -1,22 +1,20 @@
-#!/usr/bin/env node
-'use strict';
 /**
  * Builds a private copy of the package to benchmark, leaving this working tree and its dist/
  * alone (others may be testing against it):
  *
- *   node bench/snapshot.js --rev HEAD --out /tmp/mypos-head
- *   node bench/snapshot.js --rev HEAD --patch change.diff --out /tmp/mypos-change
- *   node bench/snapshot.js --worktree --out /tmp/mypos-now
+ *   node --require tsx/cjs bench/snapshot.ts --rev HEAD --out /tmp/mypos-head
+ *   node --require tsx/cjs bench/snapshot.ts --rev HEAD --patch change.diff --out /tmp/mypos-change
+ *   node --require tsx/cjs bench/snapshot.ts --worktree --out /tmp/mypos-now
  *   npm run bench -- --package /tmp/mypos-change
  *
  * The copy is `git archive` of the revision (or, with --worktree, the working tree's files as
  * they are now, untracked ones included), plus the patch applied with `git apply`, with this
  * repository's node_modules linked in, built with its own scripts/build.js.
  */
-const { execFileSync } = require('node:child_process');
-const fs = require('node:fs');
-const path = require('node:path');
-const { parseArgs } = require('node:util');
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
 
 const root = path.join(__dirname, '..');
 const { values } = parseArgs({
@@ -28,16 +26,17 @@ const { values } = parseArgs({
   },
 });
 if (!values.out) {
-  console.error('usage: node bench/snapshot.js [--rev REV | --worktree] [--patch FILE] --out DIR');
+  console.error('usage: node --require tsx/cjs bench/snapshot.ts [--rev REV | --worktree] [--patch FILE] --out DIR');
   process.exit(2);
 }
 const out = path.resolve(values.out);
+const rev = values.rev ?? 'HEAD';
 if (fs.existsSync(out) && fs.readdirSync(out).length > 0) {
   console.error(`${out} exists and is not empty; pick a new directory`);
   process.exit(2);
 }
 fs.mkdirSync(out, { recursive: true });
-const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', values.rev], { encoding: 'utf8' }).trim();
+const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', rev], { encoding: 'utf8' }).trim();
 // With --worktree: whether anything that goes into the build differs from that commit.
 const built = ['src', 'nodes', 'scripts', 'icons', 'tsconfig.json', 'package.json'];
 const dirty = values.worktree && execFileSync('git', ['-C', root, 'status', '--porcelain', '--', ...built], { encoding: 'utf8' }).trim() !== '';
