@@ -155,7 +155,11 @@ describe('operator console API: a real Node-RED with adminAuth', function () {
   };
   const get = (urlPath: string, token?: string): Promise<CallAnswer> => call(running().port, 'GET', urlPath, { token });
   const resolve = (body: unknown, token?: string): Promise<CallAnswer> => call(running().port, 'POST', '/mypos-terminal/journal/resolve', { token, json: body });
-  const pay = (invoice: string, amount = 1.5) => running().pay({ amount, invoice });
+  /** POST /pay; the flow answers with the action node's result (or error) as JSON. */
+  const pay = async (invoice: string, amount = 1.5): Promise<{ status: number | undefined; body: Record<string, unknown> }> => {
+    const answer = await running().pay({ amount, invoice });
+    return { status: answer.status, body: answer.body as Record<string, unknown> };
+  };
 
   async function login(username: User, scope: string): Promise<string> {
     const answer = await call(running().port, 'POST', '/auth/token', {

@@ -12,7 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import type { PageFunction } from 'playwright-core/types/structs';
+
+/** A function Playwright runs in the page, as Page.evaluate takes it (its own type is not exported under Node's package resolution). */
+type PageFunction<Arg, R> = string | ((arg: Arg) => R | Promise<R>);
 import { nodeRedVersion } from './node-red-path';
 import { localSettings, startNodeRed } from './node-red-process';
 
@@ -123,7 +125,7 @@ export async function openEditor({
     dependencies[name] = version;
   }
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies }));
-  if (flows) fs.writeFileSync(path.join(userDir, settings.flowFile || 'flows.json'), JSON.stringify(flows));
+  if (flows) fs.writeFileSync(path.join(userDir, typeof settings.flowFile === 'string' ? settings.flowFile : 'flows.json'), JSON.stringify(flows));
 
   let nodeRed: NodeRedProcess | undefined;
   let profileDir: string | undefined;
