@@ -4,7 +4,7 @@
 #
 # Node comes from the npm package node@22 (npx -p node@22), or the one MYPOS_NODE_PACKAGE names.
 # Node-RED 5 is installed under .cache/node-red-5 (gitignored), apart from the repository's
-# node_modules, and the tests are pointed at it with MYPOS_NODE_RED (test/support/node-red-path.js).
+# node_modules, and the tests are pointed at it with MYPOS_NODE_RED (test/support/node-red-path.ts).
 #
 #   bash scripts/test-node-red-5.sh                          builds dist/ with Node 22, then tests
 #   MYPOS_NODE_PACKAGE=node@24 bash scripts/test-node-red-5.sh   the same on Node 24

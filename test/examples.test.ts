@@ -49,11 +49,11 @@ describe('example flows: layout (estimated)', function () {
         it(`every node and button lies on the canvas, as deployed and when dropped at (${DROP.x}, ${DROP.y}) after Import (${language} labels)`, function () {
           const all = boxes();
           const first = all[0];
-          const off = [];
+          const off: string[] = [];
           for (const [where, dx, dy] of [
             ['as deployed', 0, 0],
             ['after Import', DROP.x - first.x, DROP.y - first.y],
-          ]) {
+          ] as [string, number, number][]) {
             for (const box of all) {
               if (box.left + dx < 0 || box.top + dy < 0) off.push(`${where}: "${box.label}" at left ${(box.left + dx).toFixed(0)}, top ${(box.top + dy).toFixed(0)}`);
             }

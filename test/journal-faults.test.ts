@@ -18,7 +18,8 @@ import type { DamagedEntry, JournalEntry, TransactionFailure, TransactionResult 
 import type { TerminalConfigNode } from '../nodes/terminal-settings';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
-import { HISTORY, NOW, request, seedHistory, violations } from './support/journal-workload';
+import { HISTORY, NOW, request, seedHistory, violations, type Expected } from './support/journal-workload';
+import { typeScriptChild } from './support/typescript-child';
 import { terminalConfigNode } from './support/terminal-config';
 import { waitFor } from './support/wait';
 import { nodeRedPath, nodeRedRoot } from './support/node-red-path';
@@ -27,7 +28,6 @@ helper.init(nodeRedPath());
 /** Node-RED's runtime events (@node-red/util of the Node-RED under test). */
 const { events: runtimeEvents } = createRequire(__filename)(require.resolve('@node-red/util', { paths: [nodeRedRoot()] })) as { events: EventEmitter };
 
-const { typeScriptChild } = require('./support/typescript-child');
 const KILL_CHILD = path.join(__dirname, 'support', 'journal-kill-child.ts');
 
 /** A line the kill child printed: its count of operations, a request as it stood, or a finding. */
@@ -114,7 +114,8 @@ describe('journal: a process killed with SIGKILL at every file operation (real f
         const journal = new Journal(file, { now: () => new Date(NOW) });
         await journal.ready;
         const promised = promisedBy(run.reports);
-        found.push(...(violations(journal, promised, `killed at operation ${n}/${total}`) as string[]));
+        // The child's lines are journal-workload's own records, read back from JSON.
+        found.push(...violations(journal, promised as unknown as Expected, `killed at operation ${n}/${total}`));
         const next = await journal.begin(request('pay', { amount: '9', invoice: 'NEXT' }));
         if (next.refusal) found.push(`killed at operation ${n}: a new request is refused: ${next.refusal.message}`);
         else await journal.end(next.id, { result: 'OK', action: 'pay', ref: 'R-NEXT' });

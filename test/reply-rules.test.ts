@@ -331,7 +331,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
           assert.ok(secondAt !== undefined, `${second} reached the terminal`);
           assert.ok(secondAt > late.at, `${second} reached the terminal ${(late.at - secondAt).toFixed(0)} ms before the late answer to ${first} arrived`);
           assert.deepEqual(
-            e.log.received.map((message) => message.request.invoice),
+            e.log.received.map((message) => message.request?.invoice),
             [first, second],
           );
 

@@ -238,7 +238,8 @@ export async function openEditor({
 
 async function waitInEditor<R, Arg>(page: Page, fn: PageFunction<Arg, R>, arg: Arg, what: string): Promise<NonNullable<R>> {
   try {
-    const handle = await page.waitForFunction(fn, arg, { timeout: WAIT_MS, polling: 50 });
+    // Playwright's own PageFunction type is not exported under Node's package resolution; fn is one.
+    const handle = await page.waitForFunction(fn as never, arg, { timeout: WAIT_MS, polling: 50 });
     // waitForFunction resolves once fn returned something truthy.
     return (await handle.jsonValue()) as NonNullable<R>;
   } catch (error) {
