@@ -1,7 +1,7 @@
 /**
  * The package's API for programs without Node-RED (docs/client.md): the terminal client and its
  * transports, the journal, the simulator, and the result, error and message types. Everything
- * else is internal and may change in any release; test/public-api.test.js pins this list.
+ * else is internal and may change in any release; test/public-api.test.ts pins this list.
  */
 export { TerminalClient } from './client/terminal-client';
 export type { ActionFields, Activity, ConnectionMode, ConnectionState, LateAnswer, LinkState, Readiness, ReadinessState, TerminalClientOptions } from './client/terminal-client';
