@@ -19,7 +19,7 @@ import { createRequest, explain, failure } from '../../src/protocol';
 import type { Action } from '../../src/protocol';
 import { EDITOR_CONSTANTS } from '../../nodes/editor-constants';
 import { NUMBER_SETTINGS } from '../../nodes/terminal-settings';
-import { openEditor, requireChromium, root } from '../support/editor-session';
+import { openEditor, requireChromium, root, failedShotName } from '../support/editor-session';
 import type { EditorSession } from '../support/editor-session';
 
 const ACTIONS = ['pay', 'refund', 'preauth', 'complete', 'cancel'] as const;
@@ -255,8 +255,9 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
     });
 
     afterEach(async function () {
-      if (this.currentTest?.state === 'failed' && session) {
-        await session.shot(`failed-defaults-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
+      const name = failedShotName(this.currentTest, 'defaults');
+      if (name && session) {
+        await session.shot(name).catch(() => undefined);
         await editor.closeAllDialogs();
       }
     });
@@ -450,8 +451,9 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
     });
 
     afterEach(async function () {
-      if (this.currentTest?.state === 'failed' && session) {
-        await session.shot(`failed-defaults-hu-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 50)}`).catch(() => undefined);
+      const name = failedShotName(this.currentTest, 'defaults-hu');
+      if (name && session) {
+        await session.shot(name).catch(() => undefined);
         await editor.closeAllDialogs();
       }
     });

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { TerminalSimulator } from '../../src';
-import { openEditor, requireChromium, waitForValue, pkg, root, WAIT_MS } from '../support/editor-session';
+import { openEditor, requireChromium, waitForValue, pkg, root, WAIT_MS, failedShotName } from '../support/editor-session';
 import type { EditorSession } from '../support/editor-session';
 import type { FlowNode } from '../support/example-layout';
 
@@ -110,10 +110,8 @@ describe('editor in a real browser (headless Chromium)', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-      await shot(`failed-${name}`).catch(() => undefined);
-    }
+    const name = failedShotName(this.currentTest, 'editor');
+    if (name && page) await shot(name).catch(() => undefined);
   });
 
   it(`shows the five action nodes in the ${CATEGORY} palette category, and the config node not in the palette`, async function () {

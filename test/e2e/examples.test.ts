@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { TerminalSimulator } from '../../src';
 import type { ReceivedRequest } from '../../src/protocol';
-import { requireChromium, pkg, root } from '../support/editor-session';
+import { requireChromium, pkg, root, failedShotName } from '../support/editor-session';
 import type { EditorSession } from '../support/editor-session';
 import type { FlowNode } from '../support/example-layout';
 import { openPackedEditor } from '../support/packed-editor';
@@ -84,10 +84,8 @@ describe('example flows in the editor (headless Chromium, packed package)', func
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-      await session.shot(`failed-examples-${name}`).catch(() => undefined);
-    }
+    const name = failedShotName(this.currentTest, 'examples');
+    if (name && page) await session.shot(name).catch(() => undefined);
   });
 
   /** Import > Examples > the package > `name`, into a new flow, dropped with a click at DROP. */

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { TerminalSimulator } from '../../src';
-import { artifacts, requireChromium, root, shotPrefix, WAIT_MS } from '../support/editor-session';
+import { artifacts, requireChromium, root, shotPrefix, WAIT_MS, failedShotName } from '../support/editor-session';
 import type { EditorSession } from '../support/editor-session';
 import type { FlowNode } from '../support/example-layout';
 import { openPackedEditor } from '../support/packed-editor';
@@ -101,10 +101,8 @@ describe('kiosk screen example on Dashboard 2 (headless Chromium, packed package
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && kiosk) {
-      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-      await shot(`failed-kiosk-${name}`).catch(() => undefined);
-    }
+    const name = failedShotName(this.currentTest, 'kiosk');
+    if (name && kiosk) await shot(name).catch(() => undefined);
   });
 
   /** The dashboard's page, once `before` opened it. */

@@ -15,13 +15,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { Locator, Page } from 'playwright-core';
 import { TerminalSimulator } from '../../src';
-import { openEditor, requireChromium } from '../support/editor-session';
+import { openEditor, requireChromium, failedShotName } from '../support/editor-session';
 import type { EditorSession } from '../support/editor-session';
 import { localSettings } from '../support/node-red-process';
 import { paymentFlow } from '../support/payment-node-red';
 import { PtyPair } from '../support/pty';
 import { pay } from '../support/pay-request';
-import { setSidebarWidth, showTab } from '../support/sidebar-tab';
+import { reloadInLanguage, setSidebarWidth, showTab } from '../support/sidebar-tab';
 /** Checked every second while idle; an answer within 3 s; no wait for a late answer. */
 const TERMINAL = { readinessCheck: '1', responseTimeout: '3', lateAnswerWindow: '0' };
 const SERIAL_NAME = '<i id="serial-x">Till</i>';
@@ -113,10 +113,8 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-      await session.shot(`failed-sidebar-terminals-${name}`).catch(() => undefined);
-    }
+    const name = failedShotName(this.currentTest, 'sidebar-terminals');
+    if (name && page) await session.shot(name).catch(() => undefined);
   });
 
   it('shows each terminal above the filters: the TCP one "ready" (readiness checks), the serial one "connected", each since a local time', async function () {
@@ -244,11 +242,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
 
   it('speaks Hungarian in a Hungarian editor: "kész … óta", "foglalt: fizetés 12,50", "ellenőrizendő: 1" (screenshot)', async function () {
     this.timeout(90000);
-    await page.evaluate(() => localStorage.setItem('editor-language', 'hu'));
-    await page.reload();
-    await session.waitInEditor(() => window.RED && RED.sidebar && $('.mypos-sidebar').length > 0 && $('#red-ui-loading-progress:visible').length === 0, null, 'the editor to load again');
-    await showTab(page);
-    await setSidebarWidth(page, 330);
+    await reloadInLanguage(page, session, 'hu');
     const pane = await page.locator('.mypos-sidebar').evaluate((tab) => (tab.parentElement as HTMLElement).getBoundingClientRect().height);
     if (pane < 500) await dragDividerDown(page, 400);
     const tcp = tcpLine();

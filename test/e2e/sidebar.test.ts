@@ -16,13 +16,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { TerminalSimulator } from '../../src';
-import { openEditor, requireChromium } from '../support/editor-session';
+import { openEditor, requireChromium, failedShotName } from '../support/editor-session';
 import type { EditorSession } from '../support/editor-session';
 import { localSettings } from '../support/node-red-process';
 import { paymentFlow } from '../support/payment-node-red';
 import { nodeRedRoot } from '../support/node-red-path';
 import { pay } from '../support/pay-request';
-import { setSidebarWidth, showTab } from '../support/sidebar-tab';
+import { reloadInLanguage, setSidebarWidth, showTab } from '../support/sidebar-tab';
 
 const HOSTILE_INVOICE = '<b id="x">X</b>';
 /** Answer within 1 s, and no wait for a late answer: the next payment goes out at once. */
@@ -75,10 +75,8 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
     });
 
     afterEach(async function () {
-      if (this.currentTest?.state === 'failed' && page) {
-        const name = this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-        await session.shot(`failed-sidebar-${name}`).catch(() => undefined);
-      }
+      const name = failedShotName(this.currentTest, 'sidebar');
+      if (name && page) await session.shot(name).catch(() => undefined);
     });
 
     it('has a myPOS tab that lists the journal, and shows a payment within a second of it ending', async function () {
@@ -251,11 +249,7 @@ describe('myPOS sidebar in a real browser (headless Chromium)', function () {
 
     it('speaks Hungarian in a Hungarian editor: words, decimal comma (screenshot)', async function () {
       this.timeout(90000);
-      await page.evaluate(() => localStorage.setItem('editor-language', 'hu'));
-      await page.reload();
-      await session.waitInEditor(() => window.RED && RED.sidebar && $('.mypos-sidebar').length > 0 && $('#red-ui-loading-progress:visible').length === 0, null, 'the editor to load again');
-      await showTab(page);
-      await setSidebarWidth(page, 330);
+      await reloadInLanguage(page, session, 'hu');
       const row = rowOf(page, 'LIVE-1');
       await row.waitFor();
       assert.equal(await row.locator('.mypos-col-amount').innerText(), '12,50');

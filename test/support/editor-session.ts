@@ -43,6 +43,12 @@ export function requireChromium(context: Mocha.Context): void {
 }
 
 /** Node-RED's settings, as settings.js exports them (localSettings() and what a test adds). */
+/** The screenshot name for a test that failed (`failed-<prefix>-<its title>`), or undefined when it did not fail. */
+export function failedShotName(test: Mocha.Test | undefined, prefix: string): string | undefined {
+  if (test?.state !== 'failed') return undefined;
+  return `failed-${prefix}-${test.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
+}
+
 export type NodeRedSettings = Parameters<typeof startNodeRed>[1];
 /** A Node-RED started by startNodeRed. */
 export type NodeRedProcess = Awaited<ReturnType<typeof startNodeRed>>;
