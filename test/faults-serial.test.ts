@@ -55,7 +55,7 @@ const SERIAL_CASES: readonly FaultCase<SerialEnv>[] = [
   { name: 'answers in one-byte pieces', fault: { fault: 'bytewise', byteDelayMs: 1 }, expect: OK },
   { name: 'answers with garbage', fault: { fault: 'garbage' }, expect: PROTOCOL },
   { name: 'answers twice', fault: { fault: 'twice' }, expect: OK },
-  { name: 'answers twice, the repeat 40 ms later', fault: { repeatAfterMs: 40 }, followUp: { delayMs: 150 }, expect: OK },
+  { name: 'answers twice, the repeat 40 ms later', fault: { repeatsAfterMs: [40] }, followUp: { delayMs: 150 }, expect: OK },
   {
     // 250 ms late: within the window for a late answer, it is the request's outcome after all,
     // recorded as such; the follow-up, queued, goes out after it.

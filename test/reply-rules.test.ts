@@ -8,12 +8,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
 import { Journal, SerialTransport, TcpTransport, TerminalClient } from '../src';
-import type { ConnectionMode, ErrorCode, LateAnswer, SimulatorBehaviour, TerminalClientOptions, TransactionResult } from '../src';
+import type { ConnectionMode, ErrorCode, LateAnswer, TerminalClientOptions, TransactionResult } from '../src';
 import type { RequestEnding } from '../src/protocol';
-import { HOST, baseline, expectResources, journalRecords, keyOf, serialEnv, sleep, tcpEnv, tempDir, waitFor } from './support/fault-env';
+import { HOST, baseline, expectResources, journalRecords, keyOf, serialEnv, sleep, tcpEnv, tempDir, waitFor, type FaultBehaviour, type WireWrite } from './support/fault-env';
 import { PtyPair } from './support/pty';
 import { failed } from './support/results';
 
@@ -59,58 +58,24 @@ function assertUnknown(result: TransactionResult, code: ErrorCode, what: string)
   assert.match(failure.message, UNKNOWN_ADVICE);
 }
 
-/**
- * A simulator behaviour with the extra faults the tests add around the simulator: `repeatsAfterMs`
- * (recordWire, below) and `repeatAfterMs` (support/fault-env.js).
- */
-interface RepeatingBehaviour extends SimulatorBehaviour {
-  readonly repeatsAfterMs?: readonly number[];
-  readonly repeatAfterMs?: number;
-}
-
-/** The `repeatsAfterMs` of a behaviour the simulator was given (its own type does not name it). */
-function repeatsOf(behaviour: SimulatorBehaviour): readonly number[] {
-  const repeats: unknown = 'repeatsAfterMs' in behaviour ? behaviour.repeatsAfterMs : undefined;
-  return Array.isArray(repeats) ? repeats.filter((ms): ms is number => typeof ms === 'number') : [];
-}
-
-/** An answer the simulator wrote: when, what, whether it was a repeat and whether the link was still open for it. */
-interface WireWrite {
-  readonly at: number;
-  readonly text: string;
-  readonly repeat: boolean;
-  readonly delivered: boolean;
-}
-
 interface Wire {
   /** When each request reached the simulator, by request key (undefined: a message it could not read). */
   readonly received: Map<string | undefined, number>;
-  readonly writes: WireWrite[];
+  /** Every answer written since recordWire, repeats (the `repeatsAfterMs` fault) included. */
+  readonly writes: readonly WireWrite[];
 }
 
-/**
- * Times of what the simulator received, by request key (`pay:INV`), and of every answer it wrote
- * (`repeat: true` for a repeat). A behaviour's `repeatsAfterMs: [ms, …]` writes the same answer
- * again that long after the first, on the same link, if it is still open (`delivered`).
- */
+/** Times of what the simulator receives, by request key (`pay:INV`), and of every answer it writes from now on. */
 function recordWire(e: SimulatorEnv): Wire {
-  const wire: Wire = { received: new Map(), writes: [] };
-  e.log.onReceive((message: { request?: Parameters<typeof keyOf>[0] }) => wire.received.set(keyOf(message.request), performance.now()));
-  const { simulator } = e;
-  const send = simulator.send.bind(simulator);
-  simulator.send = (stream: Duplex, text: string | undefined, behaviour: SimulatorBehaviour) => {
-    if (text !== undefined && !stream.destroyed) wire.writes.push({ at: performance.now(), text, repeat: false, delivered: true });
-    send(stream, text, behaviour);
-    if (text === undefined) return;
-    for (const ms of repeatsOf(behaviour)) {
-      simulator.later(ms, () => {
-        const delivered = !stream.destroyed;
-        if (delivered) stream.write(text);
-        wire.writes.push({ at: performance.now(), text, repeat: true, delivered });
-      });
-    }
+  const received = new Map<string | undefined, number>();
+  e.log.onReceive((message: { request?: Parameters<typeof keyOf>[0] }) => received.set(keyOf(message.request), performance.now()));
+  const from = e.log.writes.length;
+  return {
+    received,
+    get writes() {
+      return e.log.writes.slice(from);
+    },
   };
-  return wire;
 }
 
 /** Runs `body(e)` against the simulator in `model`; closes everything and checks nothing is left. */
@@ -364,7 +329,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
           it(`${model.name}: ${kind === 'approval' ? 'an' : 'a'} ${kind} repeated ${repeatAt} ms after it, while the next request waits for its own slow answer: the next gets its own answer`, async () => {
             await withSimulator(model, { responseTimeoutMs: 3000 }, async (e) => {
               const wire = recordWire(e);
-              const repeating: RepeatingBehaviour = { ...(kind === 'decline' && { fault: 'decline' }), repeatsAfterMs: [repeatAt] };
+              const repeating: FaultBehaviour = { ...(kind === 'decline' && { fault: 'decline' }), repeatsAfterMs: [repeatAt] };
               e.simulator.nextBehaviours.push(repeating, { delayMs: 800 });
               const first = unique('FIRST');
               const result = await e.client.pay({ amount: '1.00', invoice: first });
@@ -401,7 +366,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
     it('a decline repeated 400 ms and 1.5 s after it never answers the next request: the next goes out once the link was quiet for 2 s', async () => {
       await withSimulator(serial, { responseTimeoutMs: 3000 }, async (e) => {
         const wire = recordWire(e);
-        const repeating: RepeatingBehaviour = { fault: 'decline', repeatsAfterMs: [400, 1500] };
+        const repeating: FaultBehaviour = { fault: 'decline', repeatsAfterMs: [400, 1500] };
         e.simulator.nextBehaviours.push(repeating, { delayMs: 800 });
         const declined = await e.client.pay({ amount: '1.00', invoice: unique('DECLINED') });
         assert.equal(`${failed(declined).code}/${failed(declined).outcome}/${failed(declined).status}`, 'TERMINAL/failed/2', summary(declined));
@@ -433,7 +398,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
     it('an approval repeated 400 ms after it, while the next request is open, is recognised by its ref and ignored', async () => {
       await withSimulator(serial, { responseTimeoutMs: 3000 }, async (e) => {
         const wire = recordWire(e);
-        const repeating: RepeatingBehaviour = { repeatsAfterMs: [400] };
+        const repeating: FaultBehaviour = { repeatsAfterMs: [400] };
         e.simulator.nextBehaviours.push(repeating, { delayMs: 800 });
         const first = unique('FIRST');
         assertOk(await e.client.pay({ amount: '1.00', invoice: first }), e.log.refsFor(`pay:${first}`)[0], first);
@@ -457,7 +422,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
     for (const kind of ['approval', 'decline'] as const) {
       it(`a late ${kind} repeated 400 ms later: the queued request goes out after the quiet time and gets its own answer`, async () => {
         await withSimulator(serial, { responseTimeoutMs: 400, lateAnswerWindowMs: 3000, queueLimit: 1 }, async (e) => {
-          const repeating: RepeatingBehaviour = { ...(kind === 'decline' && { fault: 'decline' }), delayMs: 700, repeatAfterMs: 400 };
+          const repeating: FaultBehaviour = { ...(kind === 'decline' && { fault: 'decline' }), delayMs: 700, repeatsAfterMs: [400] };
           e.simulator.nextBehaviours.push(repeating, { delayMs: 800 });
           const late: LateAnswer[] = [];
           e.client.onLateAnswer((answer) => late.push(answer));

@@ -310,12 +310,7 @@ export class TerminalSimulator {
     return `${this.refPrefix}${Date.now().toString().slice(-6)}${String(this.counter).padStart(6, '0')}`;
   }
 
-  /**
-   * Writes an answer on a link as the behaviour says. Public only as a seam for tests
-   * (test/reply-rules.test.ts, test/support/fault-env): they wrap it to time what goes on the wire
-   * and to write an answer again later. Not part of the simulator's API.
-   */
-  send(stream: Duplex, answer: string | undefined, behaviour: SimulatorBehaviour): void {
+  private send(stream: Duplex, answer: string | undefined, behaviour: SimulatorBehaviour): void {
     if (stream.destroyed) return;
     const fault = behaviour.fault ?? 'none';
     if (fault === 'drop') {
@@ -356,12 +351,7 @@ export class TerminalSimulator {
     next();
   }
 
-  /**
-   * Runs `action` after `delayMs`, unless close() comes first. Public only as a seam for tests
-   * (test/reply-rules.test.ts, test/support/fault-env), whose repeated answers must end with the
-   * simulator. Not part of the simulator's API.
-   */
-  later(delayMs: number, action: () => void): void {
+  private later(delayMs: number, action: () => void): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       action();

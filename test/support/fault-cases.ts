@@ -190,10 +190,10 @@ export const TCP_CASES: readonly FaultCase[] = [
   { name: 'answers twice', fault: { fault: 'twice' }, expect: OK },
   // The next request goes out after the client's answer guard (250 ms of quiet); a repeat that
   // arrives later, before the next request's own answer, must not be taken for it.
-  { name: 'answers twice, the repeat 40 ms later', fault: { repeatAfterMs: 40 }, followUp: { delayMs: 150 }, expect: OK },
+  { name: 'answers twice, the repeat 40 ms later', fault: { repeatsAfterMs: [40] }, followUp: { delayMs: 150 }, expect: OK },
   // The same with a decline, whose answer has an empty <ref>: taken for the next request's answer,
   // it would report a request the terminal has not answered yet as declined (or as unknown).
-  { name: 'declines twice, the repeat 40 ms later', fault: { fault: 'decline', repeatAfterMs: 40 }, followUp: { delayMs: 150 }, expect: DECLINED },
+  { name: 'declines twice, the repeat 40 ms later', fault: { fault: 'decline', repeatsAfterMs: [40] }, followUp: { delayMs: 150 }, expect: DECLINED },
   {
     // Timeout at 800 ms; the window for a late answer ends 100 ms later and the link is replaced;
     // the follow-up, queued meanwhile, goes out then; the late answer is due at 1050 ms, before

@@ -21,12 +21,20 @@ export const HOST = '127.0.0.1';
 export { sleep, waitFor, resources, baseline, expectResources, freePort };
 
 /**
- * A behaviour of the simulator, with one fault it does not have: `repeatAfterMs` writes the same
- * answer again that much later, as a terminal whose two writes of one answer are split by Nagle's
- * algorithm and a delayed ACK.
+ * A behaviour of the simulator, with one fault it does not have: `repeatsAfterMs: [ms, …]` writes
+ * the same answer again that long after the first, on the same link if it is still open, as a
+ * terminal whose two writes of one answer are split by Nagle's algorithm and a delayed ACK.
  */
 export interface FaultBehaviour extends SimulatorBehaviour {
-  readonly repeatAfterMs?: number;
+  readonly repeatsAfterMs?: readonly number[];
+}
+
+/** An answer as it went on the wire: when, what, whether it was a repeat and whether the link was still open for it. */
+export interface WireWrite {
+  readonly at: number;
+  readonly text: string;
+  readonly repeat: boolean;
+  readonly delivered: boolean;
 }
 
 /** The `<ref>` of an answer the simulator wrote. */
@@ -56,6 +64,8 @@ export interface AnswerEntry {
 export class WireLog {
   readonly received: ReceivedMessage[] = [];
   readonly answers: AnswerEntry[] = [];
+  /** Every answer written, first writes and repeats, in the order they went out. */
+  readonly writes: WireWrite[] = [];
   private readonly listeners: ((message: ReceivedMessage) => void)[] = [];
 
   attach(simulator: TerminalSimulator): TerminalSimulator {
@@ -69,16 +79,19 @@ export class WireLog {
       return push(...messages);
     };
     // Records which answer was made for which request (the simulator's test-only seam), so a test
-    // can tell a request's own answer from another's; and adds the `repeatAfterMs` fault.
+    // can tell a request's own answer from another's; and adds the `repeatsAfterMs` fault.
     const repeats = new Set<NodeJS.Timeout>();
     simulator.answeredForTests = ({ request, answer, behaviour, stream }) => {
       this.answers.push({ key: keyOf(request), request, answer, ref: refOf(answer) });
-      const repeatAfterMs = (behaviour as FaultBehaviour).repeatAfterMs;
-      if (answer !== undefined && repeatAfterMs !== undefined) {
+      if (answer === undefined || stream.destroyed) return;
+      this.writes.push({ at: performance.now(), text: answer, repeat: false, delivered: true });
+      for (const ms of (behaviour as FaultBehaviour).repeatsAfterMs ?? []) {
         const timer = setTimeout(() => {
           repeats.delete(timer);
-          if (!stream.destroyed) stream.write(answer);
-        }, repeatAfterMs);
+          const delivered = !stream.destroyed;
+          if (delivered) stream.write(answer);
+          this.writes.push({ at: performance.now(), text: answer, repeat: true, delivered });
+        }, ms);
         repeats.add(timer);
       }
     };
@@ -184,7 +197,7 @@ export async function tcpEnv({ clientOptions = {}, behaviour = {} }: EnvOptions 
   simulator.serve = (stream) => {
     accepted += 1;
     // Every write goes out at once: `bytewise` then really arrives in one-byte pieces, and the two
-    // copies of `twice` back to back (a repeat that comes later is the `repeatAfterMs` fault).
+    // copies of `twice` back to back (a repeat that comes later is the `repeatsAfterMs` fault).
     (stream as Socket).setNoDelay(true);
     serve(stream);
   };
