@@ -240,7 +240,8 @@ export class Journal implements JournalContent {
   private readonly options: JournalOptions;
   private readonly maxBytes: number;
   private readonly retentionMs: number;
-  private readonly now: () => Date;
+  /** The journal's clock; replaced only through setClockForTests. */
+  private now: () => Date;
   private file: JournalFile | undefined;
   private opening: Promise<void>;
   private failedAt = -Infinity;
@@ -622,6 +623,15 @@ export class Journal implements JournalContent {
    */
   compactNowForTests(): Promise<boolean> {
     return this.file?.compact() ?? Promise.resolve(false);
+  }
+
+  /**
+   * TEST-ONLY SEAM (issue #14), not for production callers: replaces the journal's clock from now
+   * on (the `now` option, for a journal a Node-RED config node made). The benchmark's endurance
+   * section moves it past the retention period to show what memory the journal gives back.
+   */
+  setClockForTests(now: () => Date): void {
+    this.now = now;
   }
 
   /** JournalContent: every durable line up to `cut` of what is still needed, oldest first. */
