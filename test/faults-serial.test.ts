@@ -10,7 +10,7 @@ import { Journal, SerialTransport, TerminalClient } from '../src';
 import type { SerialEnv } from './support/fault-env';
 import { baseline, expectResources, journalRecords, serialEnv, sleep, tempDir, waitFor } from './support/fault-env';
 import type { FaultCase } from './support/fault-cases';
-import { BAD_XML, CONNECT, DECLINED, FIELDS, LOST, OK, PROTOCOL, QUIET_MS, TIMEOUT, assertDelivery, assertNoResend, assertResult, expectedText, keyFor, runCase, send } from './support/fault-cases';
+import { CONNECT, FIELDS, LOST, OK, QUIET_MS, TIMEOUT, assertDelivery, assertNoResend, assertResult, commonCases, expectedText, keyFor, lateAnswerCase, runCase, send } from './support/fault-cases';
 
 /** Waits until part of an answer arrived at the client (the bytes its transport handed it since now). */
 const answerBegan = (e: SerialEnv): Promise<boolean> => {
@@ -24,8 +24,7 @@ const answerBegan = (e: SerialEnv): Promise<boolean> => {
  * terminal that leaves does. `during` runs once the request reached the terminal.
  */
 const SERIAL_CASES: readonly FaultCase<SerialEnv>[] = [
-  { name: 'answers late but within the timeout', client: { responseTimeoutMs: 3000 }, fault: { delayMs: 300 }, expect: OK },
-  { name: 'never answers', client: { responseTimeoutMs: 300 }, fault: { fault: 'silent' }, expect: TIMEOUT },
+  ...commonCases<SerialEnv>(),
   {
     name: 'link goes away before the answer',
     fault: { fault: 'silent' },
@@ -52,37 +51,11 @@ const SERIAL_CASES: readonly FaultCase<SerialEnv>[] = [
     expect: TIMEOUT,
     restore: true,
   },
-  { name: 'answers in one-byte pieces', fault: { fault: 'bytewise', byteDelayMs: 1 }, expect: OK },
-  { name: 'answers with garbage', fault: { fault: 'garbage' }, expect: PROTOCOL },
-  { name: 'answers twice', fault: { fault: 'twice' }, expect: OK },
-  { name: 'answers twice, the repeat 40 ms later', fault: { repeatsAfterMs: [40] }, followUp: { delayMs: 150 }, expect: OK },
-  {
-    // 250 ms late: within the window for a late answer, it is the request's outcome after all,
-    // recorded as such; the follow-up, queued, goes out after it.
-    name: 'answers after the timeout (within the window for a late answer)',
-    client: { responseTimeoutMs: 800, lateAnswerWindowMs: 2000 },
-    fault: { delayMs: 1050 },
-    followUp: { delayMs: 550 },
-    expect: TIMEOUT,
-    late: true,
-    lateRecorded: true,
-  },
-  {
-    // Later than the window for a late answer: it arrives while the follow-up is open, on the
-    // same serial link (replacing the port does not stop it, as closing a TCP socket does).
-    // Known limitation, documented in the README: a serial link has no per-request channel, so
-    // an answer later than lateAnswerWindowMs (10 s by default) cannot be told from the next
-    // request's answer.
-    knownLimitation: true,
-    name: 'answers after the timeout (later than the window for a late answer)',
-    client: { responseTimeoutMs: 800, lateAnswerWindowMs: 100 },
-    fault: { delayMs: 1050 },
-    followUp: { delayMs: 550 },
-    expect: TIMEOUT,
-    late: true,
-  },
-  { name: 'declines', fault: { fault: 'decline' }, expect: DECLINED },
-  { name: 'answers Hibás XML', fault: { fault: 'bad-xml' }, expect: BAD_XML },
+  lateAnswerCase<SerialEnv>('within', 550),
+  // Known limitation, documented in the README: a serial link has no per-request channel (replacing
+  // the port does not stop an answer under way, as closing a TCP socket does), so an answer later
+  // than lateAnswerWindowMs (10 s by default) cannot be told from the next request's answer.
+  lateAnswerCase<SerialEnv>('after', 550, { knownLimitation: true }),
 ];
 
 describe('faults: pay over a serial link (socat pty pair)', function () {

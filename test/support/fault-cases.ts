@@ -176,15 +176,27 @@ export interface FaultCase<E extends FaultEnv = FaultEnv> {
 }
 
 /**
- * Each case: the simulator's behaviour for the request under test (`fault`), client options,
- * the expected result, and the follow-up's behaviour. Every case ends with a follow-up request on
- * the same client that must get its own answer.
+ * An answer due at 1050 ms, after an 800 ms timeout: `within` the window for a late answer (2 s)
+ * it is the request's outcome after all, recorded in the journal; `after` it (100 ms), the link
+ * is replaced and the answer, arriving on the old link while the follow-up is open, must not be
+ * taken for the follow-up's. The follow-up goes out once the first request is over.
  */
-export const TCP_CASES: readonly FaultCase[] = [
-  { name: 'answers late but within the timeout', client: { responseTimeoutMs: 3000 }, fault: { delayMs: 300 }, expect: OK },
-  { name: 'never answers', client: { responseTimeoutMs: 300 }, fault: { fault: 'silent' }, expect: TIMEOUT },
-  { name: 'closes the connection before answering', fault: { fault: 'drop' }, expect: LOST },
-  { name: 'closes the connection half-way through the answer', fault: { fault: 'halfway' }, expect: LOST },
+export function lateAnswerCase<E extends FaultEnv = FaultEnv>(window: 'within' | 'after', followUpDelayMs: number, more: Partial<FaultCase<E>> = {}): FaultCase<E> {
+  const within = window === 'within';
+  return {
+    name: within ? 'answers after the timeout (within the window for a late answer)' : 'answers after the timeout (later than the window for a late answer)',
+    client: { responseTimeoutMs: 800, lateAnswerWindowMs: within ? 2000 : 100 },
+    fault: { delayMs: 1050 },
+    followUp: { delayMs: followUpDelayMs },
+    expect: TIMEOUT,
+    late: true,
+    ...(within && { lateRecorded: true }),
+    ...more,
+  };
+}
+
+/** What the terminal's answer itself may be, the same over any link. */
+const ANSWER_CASES: readonly FaultCase[] = [
   { name: 'answers in one-byte pieces', fault: { fault: 'bytewise', byteDelayMs: 1 }, expect: OK },
   { name: 'answers with garbage', fault: { fault: 'garbage' }, expect: PROTOCOL },
   { name: 'answers twice', fault: { fault: 'twice' }, expect: OK },
@@ -194,32 +206,32 @@ export const TCP_CASES: readonly FaultCase[] = [
   // The same with a decline, whose answer has an empty <ref>: taken for the next request's answer,
   // it would report a request the terminal has not answered yet as declined (or as unknown).
   { name: 'declines twice, the repeat 40 ms later', fault: { fault: 'decline', repeatsAfterMs: [40] }, followUp: { delayMs: 150 }, expect: DECLINED },
-  {
-    // Timeout at 800 ms; the window for a late answer ends 100 ms later and the link is replaced;
-    // the follow-up, queued meanwhile, goes out then; the late answer is due at 1050 ms, before
-    // the follow-up's own (~1450 ms), on the old link: it must not be taken for the follow-up's.
-    name: 'answers after the timeout (later than the window for a late answer)',
-    client: { responseTimeoutMs: 800, lateAnswerWindowMs: 100 },
-    fault: { delayMs: 1050 },
-    followUp: { delayMs: 550 },
-    expect: TIMEOUT,
-    late: true,
-  },
-  {
-    // The same answer, within the window: it is the request's outcome after all, recorded in the
-    // journal as such; the queued follow-up goes out only after it.
-    name: 'answers after the timeout (within the window for a late answer)',
-    client: { responseTimeoutMs: 800, lateAnswerWindowMs: 2000 },
-    fault: { delayMs: 1050 },
-    followUp: { delayMs: 100 },
-    expect: TIMEOUT,
-    late: true,
-    lateRecorded: true,
-  },
-  { name: 'closes the connection after every answer', fault: { closeAfterAnswer: true }, followUp: { closeAfterAnswer: true }, expect: OK, reconnects: true },
   { name: 'declines', fault: { fault: 'decline' }, expect: DECLINED },
   { name: 'answers Hibás XML', fault: { fault: 'bad-xml' }, expect: BAD_XML },
   { name: "answers with another action's reply", fault: { fault: 'wrong-root' }, expect: PROTOCOL },
+];
+
+/** Cases over any link: the terminal is slow or silent, or its answer is odd. */
+export function commonCases<E extends FaultEnv>(): FaultCase<E>[] {
+  return [
+    { name: 'answers late but within the timeout', client: { responseTimeoutMs: 3000 }, fault: { delayMs: 300 }, expect: OK },
+    { name: 'never answers', client: { responseTimeoutMs: 300 }, fault: { fault: 'silent' }, expect: TIMEOUT },
+    ...ANSWER_CASES,
+  ];
+}
+
+/**
+ * Each case: the simulator's behaviour for the request under test (`fault`), client options,
+ * the expected result, and the follow-up's behaviour. Every case ends with a follow-up request on
+ * the same client that must get its own answer.
+ */
+export const TCP_CASES: readonly FaultCase[] = [
+  ...commonCases(),
+  { name: 'closes the connection before answering', fault: { fault: 'drop' }, expect: LOST },
+  { name: 'closes the connection half-way through the answer', fault: { fault: 'halfway' }, expect: LOST },
+  lateAnswerCase('after', 550),
+  lateAnswerCase('within', 100),
+  { name: 'closes the connection after every answer', fault: { closeAfterAnswer: true }, followUp: { closeAfterAnswer: true }, expect: OK, reconnects: true },
 ];
 
 /**
