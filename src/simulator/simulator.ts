@@ -66,8 +66,26 @@ export interface SimulatorConnection {
   closed: boolean;
 }
 
-/** What the test-only seam `answeredForTests` is told about an answer. */
-export interface SimulatorAnswerForTests {
+/**
+ * TEST-ONLY SEAM (issue #14), not part of the documented API: how the tests, the soak and the
+ * benchmark watch a simulator and steer it per request. Nothing in the package sets it.
+ */
+export interface SimulatorHooksForTests {
+  /** A connection or serial link is about to be served. */
+  serving?(stream: Duplex): void;
+  /**
+   * A message arrived (`request` is undefined for one it cannot read). For a readable request, a
+   * behaviour returned here is used instead of the planned one (`nextBehaviours`, `behaviour`).
+   */
+  received?(message: ReceivedMessage): SimulatorBehaviour | undefined;
+  /** An answer was decided for a request and sent, as far as its behaviour sends it. */
+  answered?(answered: SimulatorAnswer): void;
+  /** The simulator is closing: whatever a hook scheduled must stop. */
+  closing?(): void;
+}
+
+/** What the `answered` hook is told. */
+export interface SimulatorAnswer {
   readonly request: ReceivedRequest;
   /** The answer decided on (undefined: none, as for `silent` or `drop`); written unless the link was already gone. */
   readonly answer: string | undefined;
@@ -78,6 +96,8 @@ export interface SimulatorAnswerForTests {
 
 /** How many connections `connectionLog` keeps, newest last: a demo left running must not grow without end. */
 export const CONNECTION_LOG_LIMIT = 1000;
+/** How many messages `received` keeps, newest last, for the same reason. */
+export const RECEIVED_LOG_LIMIT = 1000;
 
 interface Preauthorization {
   readonly minor: bigint;
@@ -106,7 +126,7 @@ export class TerminalSimulator {
   behaviour: SimulatorBehaviour;
   /** Used one per request, in order, before `behaviour`. */
   readonly nextBehaviours: SimulatorBehaviour[] = [];
-  /** Every message received, in order. */
+  /** The last RECEIVED_LOG_LIMIT messages received, oldest first. */
   readonly received: ReceivedMessage[] = [];
   /** Connections (and serial links) served since the simulator was made, across stops and restarts. */
   connectionsAccepted = 0;
@@ -114,13 +134,8 @@ export class TerminalSimulator {
   bytesReceived = 0;
   /** The last CONNECTION_LOG_LIMIT connections, oldest first: a connection that carried no request shows `bytes: 0`. */
   readonly connectionLog: SimulatorConnection[] = [];
-  /**
-   * Test-only seam (for the fault-injection tests, test/support/fault-env.ts; nothing in the
-   * package sets it): called with every answer decided for a request, right after it was sent,
-   * so that a test can tell which answer was made for which request, and add a fault of its own
-   * on the same stream.
-   */
-  answeredForTests: ((answered: SimulatorAnswerForTests) => void) | undefined = undefined;
+  /** TEST-ONLY SEAM (issue #14): see SimulatorHooksForTests. */
+  hooksForTests: SimulatorHooksForTests = {};
   private readonly preauths = new Map<string, Preauthorization>();
   private readonly streams = new Set<Duplex>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -171,6 +186,7 @@ export class TerminalSimulator {
 
   /** Serves one connection or serial link: reads requests, answers them. */
   serve(stream: Duplex): void {
+    this.hooksForTests.serving?.(stream);
     this.streams.add(stream);
     const record: SimulatorConnection = { bytes: 0, messages: 0, closed: false };
     this.connectionsAccepted += 1;
@@ -194,7 +210,7 @@ export class TerminalSimulator {
       if (unreadable) {
         // Like the app: whatever it cannot read gets the Hungarian "Invalid XML" answer.
         framer.reset();
-        this.received.push({ xml: chunk.toString('utf8') });
+        this.receive({ xml: chunk.toString('utf8') });
         this.send(stream, this.badXml(), {});
       }
     });
@@ -212,6 +228,7 @@ export class TerminalSimulator {
 
   /** Stops listening, drops connections and cancels pending answers; resolves once all are closed. */
   async close(): Promise<void> {
+    this.hooksForTests.closing?.();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const closed = [...this.streams].map((stream) => new Promise((resolve) => stream.once('close', resolve)));
@@ -227,8 +244,7 @@ export class TerminalSimulator {
     return this.preauths.get(code)?.state;
   }
 
-  /** Protected, not private, only so that the benchmark (bench/lib/sim-host.ts) can steer it by invoice in a subclass. */
-  protected handle(stream: Duplex, frame: Buffer): void {
+  private handle(stream: Duplex, frame: Buffer): void {
     let request: ReceivedRequest;
     let xml: string;
     try {
@@ -236,26 +252,29 @@ export class TerminalSimulator {
       request = readRequest(parseFlatXml(xml));
     } catch (error) {
       if (!(error instanceof XmlFormatError)) throw error;
-      this.received.push({ xml: frame.toString('utf8') });
+      this.receive({ xml: frame.toString('utf8') });
       this.send(stream, this.badXml(), {});
       return;
     }
-    this.received.push({ request, xml });
-    const behaviour = this.nextBehaviours.shift() ?? this.behaviour;
+    const behaviour = this.receive({ request, xml }) ?? this.nextBehaviours.shift() ?? this.behaviour;
     const answer = () => {
       const text = this.answer(request, behaviour);
       this.send(stream, text, behaviour);
-      this.answeredForTests?.({ request, answer: text, behaviour, stream });
+      this.hooksForTests.answered?.({ request, answer: text, behaviour, stream });
     };
     if (behaviour.delayMs) this.later(behaviour.delayMs, answer);
     else answer();
   }
 
-  /**
-   * Decides the answer, and updates the pre-authorizations it affects. Protected, not private, only so
-   * that the benchmark and the soak (bench/lib/sim-host.ts, test/soak/run.ts) can record it in a subclass.
-   */
-  protected answer(request: ReceivedRequest, behaviour: SimulatorBehaviour): string | undefined {
+  /** Keeps a message (the last RECEIVED_LOG_LIMIT); a hook may pick the behaviour for it. */
+  private receive(message: ReceivedMessage): SimulatorBehaviour | undefined {
+    this.received.push(message);
+    if (this.received.length > RECEIVED_LOG_LIMIT) this.received.shift();
+    return this.hooksForTests.received?.(message);
+  }
+
+  /** Decides the answer, and updates the pre-authorizations it affects. */
+  private answer(request: ReceivedRequest, behaviour: SimulatorBehaviour): string | undefined {
     const fault = behaviour.fault ?? 'none';
     const roots = REPLY_ROOTS[request.action];
     switch (fault) {

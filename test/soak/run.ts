@@ -36,8 +36,7 @@ import helper from 'node-red-node-test-helper';
 import actionNodes from '../../nodes/mypos-actions';
 import terminalNode from '../../nodes/mypos-terminal';
 import type { TerminalConfigNode } from '../../nodes/terminal-settings';
-import type { ReceivedRequest } from '../../src/protocol';
-import { type ReceivedMessage, type SimulatorBehaviour, TerminalSimulator } from '../../src/simulator/simulator';
+import { type SimulatorBehaviour, TerminalSimulator } from '../../src/simulator/simulator';
 import { nodeRedPath } from '../support/node-red-path';
 import { seededRandom } from '../support/random';
 import { typeScriptChild } from '../support/typescript-child';
@@ -161,48 +160,35 @@ const plans = new Map<string, SimulatorBehaviour>();
 let unreadableRequests = 0;
 
 /**
- * The package's simulator, recording the refs of the answers it makes (through `answer`, protected
- * for this), and with Nagle's algorithm off on its sockets unless --nagle.
+ * The package's simulator, through its test-only hooks: counts the requests as they arrive, picks
+ * the behaviour planned for each by its key (whatever order requests arrive in), records the refs
+ * of the answers it makes, and turns Nagle's algorithm off on its sockets unless --nagle.
  */
-class SoakSimulator extends TerminalSimulator {
-  protected override answer(request: ReceivedRequest, behaviour: SimulatorBehaviour): string | undefined {
-    const text = super.answer(request, behaviour);
-    const key = keyOf(request.action, request.invoice ?? request.preauthCode);
-    const ref = /<ref>([^<]*)<\/ref>/.exec(text ?? '')?.[1];
-    if (ref !== undefined) answers.set(key, [...(answers.get(key) ?? []), ref]);
-    return text;
-  }
-
-  override serve(stream: Duplex): void {
-    // Back-to-back writes (fault `twice`) leave at once. With --nagle the terminal's socket keeps
-    // Nagle's algorithm, as an app's socket would: the repeat then often comes after the client's
-    // answer guard and is taken for the next request's answer (see test/faults.test.js).
-    if (!options.nagle) (stream as Duplex & { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
-    super.serve(stream);
-  }
-}
-
 function makeSimulator(): TerminalSimulator {
-  const simulator = new SoakSimulator();
-  // The behaviour for a request is planned by its key, whatever order requests arrive in.
-  let lastArrival: string | undefined;
-  // Count requests as they arrive instead of keeping them all (memory must stay flat).
-  simulator.received.push = (message: ReceivedMessage) => {
-    const request = message.request;
-    if (!request) {
-      unreadableRequests += 1;
-      return 0;
-    }
-    const key = keyOf(request.action, request.invoice ?? request.preauthCode);
-    arrivals.set(key, (arrivals.get(key) ?? 0) + 1);
-    lastArrival = key;
-    return 0;
-  };
-  simulator.nextBehaviours.shift = () => {
-    if (lastArrival === undefined) return undefined;
-    const plan = plans.get(lastArrival);
-    plans.delete(lastArrival);
-    return plan;
+  const simulator = new TerminalSimulator();
+  simulator.hooksForTests = {
+    serving: (stream) => {
+      // Back-to-back writes (fault `twice`) leave at once. With --nagle the terminal's socket keeps
+      // Nagle's algorithm, as an app's socket would: the repeat then often comes after the client's
+      // answer guard and is taken for the next request's answer (see test/faults-tcp.test.ts).
+      if (!options.nagle) (stream as Duplex & { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
+    },
+    received: ({ request }) => {
+      if (!request) {
+        unreadableRequests += 1;
+        return undefined;
+      }
+      const key = keyOf(request.action, request.invoice ?? request.preauthCode);
+      arrivals.set(key, (arrivals.get(key) ?? 0) + 1);
+      const plan = plans.get(key);
+      plans.delete(key);
+      return plan;
+    },
+    answered: ({ request, answer }) => {
+      const key = keyOf(request.action, request.invoice ?? request.preauthCode);
+      const ref = /<ref>([^<]*)<\/ref>/.exec(answer ?? '')?.[1];
+      if (ref !== undefined) answers.set(key, [...(answers.get(key) ?? []), ref]);
+    },
   };
   return simulator;
 }
