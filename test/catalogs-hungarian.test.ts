@@ -49,7 +49,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
           [],
           'keys missing in hu',
         );
-        // The sentences of src/protocol/messages.ts have their English there, not in en-US (test/words.test.js checks them).
+        // The sentences of src/protocol/messages.ts have their English there, not in en-US (test/words.test.ts checks them).
         assert.deepEqual(
           [...hu.keys()].filter((key) => !en.has(key) && !key.startsWith('mypos-actions.messages.')),
           [],
@@ -62,7 +62,7 @@ describe('typed inputs, test connection and catalogs (real runtime, simulator on
       });
     }
 
-    // The help of both languages (built, in Node-RED's layout): test/help.test.js.
+    // The help of both languages (built, in Node-RED's layout): test/help.test.ts.
 
     it('every catalog key the editor files use exists (data-i18n and t() calls)', function () {
       const problems = [];

@@ -17,9 +17,10 @@ import { TerminalSimulator, type HistoryEntry, type JournalEntry, type Transacti
 import { CSV_COLUMNS, type ConsoleEntry } from '../nodes/journal-console';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
-import type { TerminalConfigNode } from '../nodes/terminal-settings';
 import type { TerminalOverview } from '../nodes/terminal-overview';
-import { nodeRedPath, nodeRedRoot } from './support/node-red-path';
+import { nodeRedRoot } from './support/node-red-path';
+import { deployedConfigNode, useInProcessNodeRed } from './support/in-process-node-red';
+import { useSimulatorPerTest } from './support/simulator-per-test';
 import { startPaymentNodeRed } from './support/payment-node-red';
 import { delay, waitFor } from './support/wait';
 import { trackTimers } from './support/resources';
@@ -28,8 +29,6 @@ import { terminalConfigNode } from './support/terminal-config';
 const requireFromHere = createRequire(__filename);
 // Node-RED's runtime events: what a node publishes on the editor's comms goes through them.
 const { events: runtimeEvents } = requireFromHere(require.resolve('@node-red/util', { paths: [nodeRedRoot()] })) as { events: EventEmitter };
-
-helper.init(nodeRedPath());
 
 // Node-RED's own bcrypt, for the password hashes adminAuth wants.
 const bcrypt = requireFromHere(require.resolve('bcryptjs', { paths: [path.join(nodeRedRoot(), 'node_modules'), nodeRedRoot(), require.resolve('@node-red/editor-api')] })) as {
@@ -479,34 +478,21 @@ describe('operator console API: a real Node-RED with adminAuth', function () {
 
 describe('operator console API: in-process, without adminAuth', function () {
   this.timeout(20000);
-  let simulator: TerminalSimulator;
   let other: TerminalSimulator;
-  let dir: string;
+  useInProcessNodeRed();
+  const each = useSimulatorPerTest('mypos-console-helper-');
 
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-
+  // A second terminal, whose refs differ from the first's.
   beforeEach(async () => {
-    simulator = new TerminalSimulator();
-    await simulator.listen(0, '127.0.0.1');
     other = new TerminalSimulator({ refPrefix: '9' });
     await other.listen(0, '127.0.0.1');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-console-helper-'));
   });
-
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.close();
-    await other.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => other.close());
 
   /** A config node for one of the two simulators ('own': the other one), answering within 1 s. */
   function terminal(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> & { id: string; type: string } {
-    return terminalConfigNode(id, String((id === 'own' ? other : simulator).port), { responseTimeout: '1', lateAnswerWindow: '0', connectTimeout: '2', ...extra });
+    return terminalConfigNode(id, String((id === 'own' ? other : each.simulator).port), { responseTimeout: '1', lateAnswerWindow: '0', connectTimeout: '2', ...extra });
   }
-
-  const configNode = (id: string): TerminalConfigNode => helper.getNode(id) as unknown as TerminalConfigNode;
 
   async function paid(node: string, invoice: string): Promise<TransactionResult> {
     const done = new Promise<{ payload: unknown }>((resolve) => helper.getNode('out').once('input', resolve));
@@ -518,7 +504,7 @@ describe('operator console API: in-process, without adminAuth', function () {
   const codeOf = (result: TransactionResult): string | undefined => (result.result === 'OK' ? undefined : result.code);
 
   it('records a finding as "anonymous" when nobody is logged in, and merges several journals (two terminals, one with its own) newest first', async () => {
-    const own = path.join(dir, 'own-journal.jsonl');
+    const own = path.join(each.dir, 'own-journal.jsonl');
     await helper.load(
       [terminalNode, actionNodes],
       [
@@ -530,7 +516,7 @@ describe('operator console API: in-process, without adminAuth', function () {
         { id: 'out', z: 'tab', type: 'helper' },
       ],
     );
-    simulator.nextBehaviours.push({ fault: 'silent' });
+    each.simulator.nextBehaviours.push({ fault: 'silent' });
     assert.equal(codeOf(await paid('pay', 'M-1')), 'TIMEOUT');
     assert.equal((await paid('pay2', 'M-2')).result, 'OK');
     assert.equal((await paid('pay', 'M-3')).result, 'OK');
@@ -579,12 +565,12 @@ describe('operator console API: in-process, without adminAuth', function () {
       await waitFor(async () => (await read()).some((one) => one.nodes.length === 2), 'the shared terminal to be identified', 3000);
       const [broken, shared] = await read();
       assert.deepEqual(shared.nodes.map((node) => node.id).sort(), ['alias', 'shared'], 'one physical terminal, two config nodes');
-      assert.equal(shared.connection, `127.0.0.1:${simulator.port}`);
+      assert.equal(shared.connection, `127.0.0.1:${each.simulator.port}`);
       assert.deepEqual([shared.state, shared.since, shared.attention], ['unknown', null, 0], 'nothing known before the first request (no readiness checks)');
       assert.deepEqual([broken.nodes, broken.state, broken.since, broken.attention], [[{ id: 'broken', name: 'terminal broken' }], 'settings-error', null, 0]);
       assert.match(broken.reason ?? '', /Host/);
 
-      simulator.nextBehaviours.push({ delayMs: 1500 });
+      each.simulator.nextBehaviours.push({ delayMs: 1500 });
       const noticesBefore = notices.length;
       const started = Date.now();
       const paying = paid('pay', 'BUSY-1');
@@ -610,20 +596,20 @@ describe('operator console API: in-process, without adminAuth', function () {
       // One of the two config nodes stops (a partial deploy), the other keeps the terminal: the
       // stopped one is no longer listed, and the listeners it added to the shared client and
       // journal are gone. (Counted through test-only seams: nothing else shows them.)
-      const client = configNode('shared').client;
+      const client = deployedConfigNode('shared').client;
       assert.ok(client, 'the shared terminal has a client');
-      assert.equal(configNode('alias').client, client, 'one client for both');
+      assert.equal(deployedConfigNode('alias').client, client, 'one client for both');
       const journal = client.journal;
       assert.ok(journal, 'the shared terminal has a journal');
       const listening = (): number[] => [client.listenerCountsForTests().activity, client.listenerCountsForTests().readiness, journal.changeListenerCountForTests()];
       const [activityBefore, readinessBefore, journalBefore] = listening();
       await helper.getNode('alias').close(true);
       assert.deepEqual(listening(), [activityBefore - 1, readinessBefore - 1, journalBefore - 1], "the stopped node's listeners removed");
-      const left = (await read()).find((one) => one.connection === `127.0.0.1:${simulator.port}`);
+      const left = (await read()).find((one) => one.connection === `127.0.0.1:${each.simulator.port}`);
       assert.deepEqual(left?.nodes, [{ id: 'shared', name: 'terminal shared' }]);
 
       // Stopped with a notice still due (a payment just began): its timer ends with the nodes.
-      simulator.nextBehaviours.push({ delayMs: 1500 });
+      each.simulator.nextBehaviours.push({ delayMs: 1500 });
       helper.getNode('pay').receive({ payload: 2, invoice: 'LAST' });
       await waitFor(async () => (await read()).some((one) => one.state === 'busy'), 'the last payment to begin', 1000);
     } finally {
@@ -646,7 +632,7 @@ describe('operator console API: in-process, without adminAuth', function () {
         { id: 'out', z: 'tab', type: 'helper' },
       ],
     );
-    simulator.nextBehaviours.push({ delayMs: 1500 });
+    each.simulator.nextBehaviours.push({ delayMs: 1500 });
     assert.equal(codeOf(await paid('pay', 'LATE-1')), 'TIMEOUT');
     const unknown = await helper.request().get('/mypos-terminal/journal?invoice=LATE-1').expect(200);
     assert.equal(unknown.body.entries[0].state, 'unknown');

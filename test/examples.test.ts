@@ -5,7 +5,7 @@
  * where the file puts it (`npm start` deploys it there) nor after Import, which hangs the flow
  * on the pointer by its first node until a click drops it; no wire runs through a node; and a
  * debug node fed by an action node's output 2 shows a sentence, not a collapsed `msg : Object`.
- * test/e2e/examples.test.js checks the same in the real editor, and clicks through them.
+ * test/e2e/examples.test.ts checks the same in the real editor, and clicks through them.
  */
 
 import assert from 'node:assert/strict';

@@ -6,18 +6,16 @@ import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
 import { Journal, TerminalClient } from '../src';
 import type { ConnectionState, TransactionResult } from '../src';
-import type { TerminalConfigNode } from '../nodes/terminal-settings';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
 import type { ResourceCounts } from './support/resources';
 import type { TcpEnv } from './support/fault-env';
-import { HOST, baseline, expectResources, freePort, sleep, tcpEnv, waitFor } from './support/fault-env';
+import { baseline, expectResources, freePort, sleep, tcpEnv, waitFor } from './support/fault-env';
 import type { FaultCase } from './support/fault-cases';
 import { CONNECT, FIELDS, QUIET_MS, TCP_CASES, TIMEOUT, assertResult, describeResult, keyFor, unique } from './support/fault-cases';
 import type { Fields } from './support/fault-cases';
-import { nodeRedPath } from './support/node-red-path';
-
-helper.init(nodeRedPath());
+import { deployedConfigNode, useInProcessNodeRed } from './support/in-process-node-red';
+import { terminalConfigNode } from './support/terminal-config';
 
 /** An output message of the pay node, as far as these tests read it. */
 interface PayOutput {
@@ -73,28 +71,13 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
   let sentByNode: SentByNode[];
   let inputs: string[];
 
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
+  useInProcessNodeRed();
 
   function flow(port: number, name = 'pay node'): object[] {
     return [
       { id: 'tab', type: 'tab', label: 'faults' },
       // A short window for late answers keeps the suite quick; a queue of one lets the next message wait it out.
-      {
-        id: 'cfg',
-        type: 'mypos-terminal',
-        z: 'tab',
-        name: 'terminal',
-        connection: 'tcp',
-        host: HOST,
-        port: String(port),
-        responseTimeout: '1',
-        connectTimeout: '2',
-        decimals: '2',
-        maxAmount: '',
-        lateAnswerWindow: '0.1',
-        queueLimit: '1',
-      },
+      terminalConfigNode('cfg', port, { z: 'tab', name: 'terminal', responseTimeout: '1', connectTimeout: '2', lateAnswerWindow: '0.1', queueLimit: '1' }),
       { id: 'pay', type: 'mypos-pay', z: 'tab', name, terminal: 'cfg', receipt: 'ON', custrcpt: 'ON', wires: [['ok'], ['err']] },
       { id: 'ok', type: 'helper', z: 'tab' },
       { id: 'err', type: 'helper', z: 'tab' },
@@ -152,7 +135,6 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
   });
 
   afterEach(async () => {
-    await helper.unload();
     await e.close();
     await expectResources(startCounts, 'after unloading the flow');
   });
@@ -166,7 +148,7 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
     const expected = kase.expect.result === 'OK' ? 'output 1' : `output 2 ${kase.expect.code}/${kase.expect.outcome}`;
     it(`the terminal ${kase.name} -> ${expected}; the next message gets its own answer`, async () => {
       await helper.load([terminalNode, actionNodes], flow(e.port));
-      await (helper.getNode('cfg') as unknown as TerminalConfigNode).whenClient;
+      await deployedConfigNode().whenClient;
       watchPayNode();
       const fields = FIELDS.pay();
       const key = keyFor('pay', fields);
@@ -214,7 +196,7 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
     const registrations = watchRegistrations();
     try {
       await helper.load([terminalNode, actionNodes], flow(e.port));
-      const config = helper.getNode('cfg') as unknown as TerminalConfigNode;
+      const config = deployedConfigNode();
       const client = await config.whenClient;
       const { journal } = config;
       assert.ok(client && journal, 'the config node has its client and journal');

@@ -1,10 +1,9 @@
-'use strict';
 // The journal against real faults on this machine: a process killed with SIGKILL at every file
 // operation of a real file, a tiny tmpfs filled to ENOSPC, journals deleted and replaced under
 // a running Node-RED, two config nodes on one journal, a change of the decimals setting with a
 // pre-authorization open, and damaged lines, all through a real Node-RED runtime and the
 // simulator on 127.0.0.1. (Whole processes: two Node-RED on one file, a frozen disk, SIGTERM:
-// test/journal-processes.test.js. Every operation in memory, with power cuts: journal-crash.)
+// test/journal-processes.test.ts. Every operation in memory, with power cuts: journal-crash.)
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
@@ -15,16 +14,16 @@ import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { Journal, TerminalSimulator } from '../src';
 import type { DamagedEntry, JournalEntry, TransactionFailure, TransactionResult } from '../src';
-import type { TerminalConfigNode } from '../nodes/terminal-settings';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
 import { HISTORY, NOW, request, seedHistory, violations, type Expected } from './support/journal-workload';
 import { typeScriptChild } from './support/typescript-child';
 import { terminalConfigNode } from './support/terminal-config';
 import { waitFor } from './support/wait';
-import { nodeRedPath, nodeRedRoot } from './support/node-red-path';
+import { nodeRedRoot } from './support/node-red-path';
+import { deployedConfigNode, useInProcessNodeRed } from './support/in-process-node-red';
+import { useSimulatorPerTest } from './support/simulator-per-test';
 
-helper.init(nodeRedPath());
 /** Node-RED's runtime events (@node-red/util of the Node-RED under test). */
 const { events: runtimeEvents } = createRequire(__filename)(require.resolve('@node-red/util', { paths: [nodeRedRoot()] })) as { events: EventEmitter };
 
@@ -132,44 +131,28 @@ describe('journal: a process killed with SIGKILL at every file operation (real f
 
 describe('journal faults under a real Node-RED runtime', function () {
   this.timeout(30000);
-  let simulator: TerminalSimulator;
-  let port: number;
-  let dir: string;
-
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
+  useInProcessNodeRed();
+  const each = useSimulatorPerTest('mypos-journal-faults-');
 
   /** The journal of a config node (one with valid settings has one). */
   function journalOf(id: string): Journal {
-    const { journal } = helper.getNode(id) as unknown as TerminalConfigNode;
+    const { journal } = deployedConfigNode(id);
     assert.ok(journal, `config node ${id} has a journal`);
     return journal;
   }
-
-  beforeEach(async () => {
-    simulator = new TerminalSimulator();
-    port = await simulator.listen(0, '127.0.0.1');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-journal-faults-'));
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   /** With secondTerminal, a second config node and pay node, for another terminal (secondTerminal.port) unless it says otherwise. */
   function flow(terminal: Record<string, string> = {}, secondTerminal?: Record<string, string>): object[] {
     const nodes: object[] = [
       { id: 'tab', type: 'tab', label: 'Tab' },
-      terminalConfigNode('term', port, { responseTimeout: '2', connectTimeout: '2', ...terminal }),
+      terminalConfigNode('term', each.port, { responseTimeout: '2', connectTimeout: '2', ...terminal }),
       { id: 'pay', z: 'tab', type: 'mypos-pay', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
       { id: 'preauth', z: 'tab', type: 'mypos-preauth', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
       { id: 'complete', z: 'tab', type: 'mypos-complete', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] },
       { id: 'out', z: 'tab', type: 'helper' },
     ];
     if (secondTerminal) {
-      nodes.push(terminalConfigNode('term2', secondTerminal.port ?? port, { responseTimeout: '2', connectTimeout: '2', ...secondTerminal }));
+      nodes.push(terminalConfigNode('term2', secondTerminal.port ?? each.port, { responseTimeout: '2', connectTimeout: '2', ...secondTerminal }));
       nodes.push({ id: 'pay2', z: 'tab', type: 'mypos-pay', terminal: 'term2', receipt: 'ON', custrcpt: 'ON', wires: [['out'], ['out']] });
     }
     return nodes;
@@ -190,13 +173,13 @@ describe('journal faults under a real Node-RED runtime', function () {
     });
   }
 
-  const received = () => simulator.received.map((message) => message.request?.invoice ?? message.request?.preauthCode);
+  const received = () => each.simulator.received.map((message) => message.request?.invoice ?? message.request?.preauthCode);
 
   describe('a full disk (a 64 KiB tmpfs filled up)', () => {
     let mount: string | undefined;
 
     beforeEach(function () {
-      mount = path.join(dir, 'tmpfs');
+      mount = path.join(each.dir, 'tmpfs');
       fs.mkdirSync(mount);
       try {
         execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount], { stdio: 'pipe' });
@@ -237,8 +220,8 @@ describe('journal faults under a real Node-RED runtime', function () {
       assert.ok(approved.length > 0 && refused.length > 0, `approved ${approved.length}, refused ${refused.length}`);
       assert.deepEqual(received(), approved, 'nothing refused with JOURNAL reached the terminal');
       // Every line in the file is whole and verified: no fragment glued onto the next line.
-      const check = new Journal(path.join(dir, 'copy.jsonl'));
-      fs.copyFileSync(file, path.join(dir, 'copy.jsonl'));
+      const check = new Journal(path.join(each.dir, 'copy.jsonl'));
+      fs.copyFileSync(file, path.join(each.dir, 'copy.jsonl'));
       await check.ready;
       assert.deepEqual(check.damaged, []);
       await check.close();
@@ -268,7 +251,7 @@ describe('journal faults under a real Node-RED runtime', function () {
   });
 
   it('a journal deleted while running is written anew before the next payment; after a restart all twelve later payments are protected', async () => {
-    const file = path.join(dir, 'journal.jsonl');
+    const file = path.join(each.dir, 'journal.jsonl');
     await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
     assert.equal((await roundTrip('pay', { payload: 1, invoice: 'BEFORE-DELETE' })).result, 'OK');
     fs.unlinkSync(file);
@@ -279,11 +262,11 @@ describe('journal faults under a real Node-RED runtime', function () {
     for (const invoice of ['BEFORE-DELETE', ...Array.from({ length: 12 }, (_, n) => `AFTER-${n}`)]) {
       assert.equal((await roundTrip('pay', { payload: 1, invoice })).code, 'DUPLICATE', invoice);
     }
-    assert.equal(simulator.received.length, 13);
+    assert.equal(each.simulator.received.length, 13);
   });
 
   it('a FIFO swapped in for the journal while running is set aside, not opened; the payment goes on', async () => {
-    const file = path.join(dir, 'journal.jsonl');
+    const file = path.join(each.dir, 'journal.jsonl');
     await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
     assert.equal((await roundTrip('pay', { payload: 1, invoice: 'F-1' })).result, 'OK');
     fs.unlinkSync(file);
@@ -292,12 +275,12 @@ describe('journal faults under a real Node-RED runtime', function () {
     assert.equal((await roundTrip('pay', { payload: 1, invoice: 'F-2' })).result, 'OK');
     assert.ok(performance.now() - started < 2000);
     assert.ok(fs.statSync(file).isFile());
-    assert.ok(fs.readdirSync(dir).some((name) => name.startsWith('journal.jsonl.replaced-')));
+    assert.ok(fs.readdirSync(each.dir).some((name) => name.startsWith('journal.jsonl.replaced-')));
   });
 
   it('a journal that is a FIFO or a link to /dev/null gives JOURNAL at once, and a redeploy is quick', async () => {
     for (const make of [(file: string) => execFileSync('mkfifo', [file]), (file: string) => fs.symlinkSync('/dev/null', file)]) {
-      const file = path.join(dir, `odd-${Math.random()}.jsonl`);
+      const file = path.join(each.dir, `odd-${Math.random()}.jsonl`);
       make(file);
       await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
       const started = performance.now();
@@ -309,11 +292,11 @@ describe('journal faults under a real Node-RED runtime', function () {
       await helper.unload();
       assert.ok(performance.now() - closing < 1000, 'close does not wait for anything');
     }
-    assert.equal(simulator.received.length, 0);
+    assert.equal(each.simulator.received.length, 0);
   });
 
   it('two config nodes for two terminals naming one journal file share it (one writer): an invoice paid on one is refused on the other, across restarts', async () => {
-    const file = path.join(dir, 'shared.jsonl');
+    const file = path.join(each.dir, 'shared.jsonl');
     const other = new TerminalSimulator();
     const otherPort = await other.listen(0, '127.0.0.1');
     try {
@@ -336,7 +319,7 @@ describe('journal faults under a real Node-RED runtime', function () {
   });
 
   it('a pre-authorization of 50.50 completed after decimals was changed to 0: checked correctly, Node-RED stays up, also after a restart', async () => {
-    const file = path.join(dir, 'journal.jsonl');
+    const file = path.join(each.dir, 'journal.jsonl');
     await helper.load([terminalNode, actionNodes], flow({ journalPath: file, decimals: '2' }));
     const authorized = await roundTrip('preauth', { payload: '50.50', invoice: 'ROOM-7' });
     assert.equal(authorized.result, 'OK');
@@ -354,7 +337,7 @@ describe('journal faults under a real Node-RED runtime', function () {
   });
 
   it('damaged lines are logged with file, line and byte offset, shown on the nodes, listed, and cleared when acknowledged by id', async () => {
-    const file = path.join(dir, 'journal.jsonl');
+    const file = path.join(each.dir, 'journal.jsonl');
     await helper.load([terminalNode, actionNodes], flow({ journalPath: file }));
     assert.equal((await roundTrip('pay', { payload: 3, invoice: 'DAMAGED-PAID' })).result, 'OK');
     assert.equal((await roundTrip('pay', { payload: 4, invoice: 'LATER' })).result, 'OK');

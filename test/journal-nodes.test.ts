@@ -1,21 +1,19 @@
 // The journal, duplicate protection and the queue as a Node-RED user meets them.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
-import { Journal, TerminalSimulator } from '../src';
+import { Journal } from '../src';
 import type { JournalEntry, TransactionResult } from '../src';
 import { createRequest } from '../src/protocol';
 import type { Field } from '../src/protocol/amount';
 import type { Sourced } from '../src/protocol/request';
-import type { TerminalConfigNode } from '../nodes/terminal-settings';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
 import { waitFor } from './support/wait';
-import { nodeRedPath } from './support/node-red-path';
-
-helper.init(nodeRedPath());
+import { deployedConfigNode, useInProcessNodeRed } from './support/in-process-node-red';
+import { useSimulatorPerTest } from './support/simulator-per-test';
+import { terminalConfigNode } from './support/terminal-config';
 
 /** An output message of an action node, as far as these tests read it. */
 interface ActionOutput {
@@ -30,52 +28,22 @@ function nextMessage(id: string): Promise<ActionOutput> {
   return new Promise((resolve) => helper.getNode(id).once('input', resolve));
 }
 
-/** The config node of that id. */
-const terminalConfig = (id: string): TerminalConfigNode => helper.getNode(id) as unknown as TerminalConfigNode;
-
 /** Its journal, which a config node with valid settings has. */
 function journalOf(id: string): Journal {
-  const { journal } = terminalConfig(id);
+  const { journal } = deployedConfigNode(id);
   assert.ok(journal, `config node ${id} has a journal`);
   return journal;
 }
 
 describe('journal in Node-RED', function () {
   this.timeout(10000);
-  let simulator: TerminalSimulator;
-  let dir: string;
-
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-
-  beforeEach(async () => {
-    simulator = new TerminalSimulator();
-    await simulator.listen(0, '127.0.0.1');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-journal-nodes-'));
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  useInProcessNodeRed();
+  const each = useSimulatorPerTest('mypos-journal-nodes-');
 
   function flow(terminalExtra: Record<string, string> = {}): (Record<string, unknown> & { id: string })[] {
     return [
       { id: 'tab', type: 'tab', label: 'Tab' },
-      {
-        id: 'term',
-        type: 'mypos-terminal',
-        name: 'Simulator',
-        connection: 'tcp',
-        host: '127.0.0.1',
-        port: String(simulator.port),
-        responseTimeout: '2',
-        connectTimeout: '2',
-        decimals: '2',
-        maxAmount: '',
-        ...terminalExtra,
-      },
+      terminalConfigNode('term', each.port, { name: 'Simulator', responseTimeout: '2', connectTimeout: '2', ...terminalExtra }),
       { id: 'pay', z: 'tab', type: 'mypos-pay', name: 'Pay', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['ok'], ['err']] },
       { id: 'pay2', z: 'tab', type: 'mypos-pay', name: 'Pay 2', terminal: 'term', receipt: 'ON', custrcpt: 'ON', wires: [['ok'], ['err']] },
       { id: 'ok', z: 'tab', type: 'helper' },
@@ -98,14 +66,14 @@ describe('journal in Node-RED', function () {
     const file = path.join(folder, 'journal.jsonl');
     await waitFor(() => fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes('"event":"end"'), 'the end line');
     assert.match(fs.readFileSync(file, 'utf8'), /"invoice":"UD-1"/);
-    assert.equal(terminalConfig('term').journal, terminalConfig('term2').journal, 'both config nodes write the same journal');
+    assert.equal(deployedConfigNode('term').journal, deployedConfigNode('term2').journal, 'both config nodes write the same journal');
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     assert.equal(fs.statSync(folder).mode & 0o777, 0o700);
     // Through the other config node: the same invoice is refused.
     const refused = nextMessage('err');
     helper.getNode('pay2').receive({ payload: 2, invoice: 'UD-1' });
     assert.equal(codeOf((await refused).payload), 'DUPLICATE');
-    assert.equal(simulator.received.length, 1);
+    assert.equal(each.simulator.received.length, 1);
   });
 
   it('merges the per-config-node journals of version 0.1 into the shared one, once', async () => {
@@ -137,7 +105,7 @@ describe('journal in Node-RED', function () {
     const refused = nextMessage('err');
     helper.getNode('pay').receive({ payload: 5, invoice: 'LEGACY-PAID' });
     assert.equal(codeOf((await refused).payload), 'DUPLICATE');
-    assert.equal(simulator.received.length, 0);
+    assert.equal(each.simulator.received.length, 0);
     await helper.unload();
     // After a restart the history is in the shared journal itself.
     await helper.load([terminalNode, actionNodes], flow());
@@ -147,7 +115,7 @@ describe('journal in Node-RED', function () {
   });
 
   it('refuses a second payment with the same invoice unless msg.allowDuplicate is true', async () => {
-    await helper.load([terminalNode, actionNodes], flow({ journalPath: path.join(dir, 'j.jsonl') }));
+    await helper.load([terminalNode, actionNodes], flow({ journalPath: path.join(each.dir, 'j.jsonl') }));
     const first = nextMessage('ok');
     helper.getNode('pay').receive({ payload: 3, invoice: 'BOUNCE-1' });
     assert.equal((await first).payload.result, 'OK');
@@ -157,16 +125,16 @@ describe('journal in Node-RED', function () {
     const msg = await refused;
     assert.equal(codeOf(msg.payload), 'DUPLICATE');
     assert.equal(msg.error.outcome, 'not-sent');
-    assert.equal(simulator.received.length, 1);
+    assert.equal(each.simulator.received.length, 1);
 
     const allowed = nextMessage('ok');
     helper.getNode('pay').receive({ payload: 3, invoice: 'BOUNCE-1', allowDuplicate: true });
     assert.equal((await allowed).payload.result, 'OK');
-    assert.equal(simulator.received.length, 2);
+    assert.equal(each.simulator.received.length, 2);
   });
 
   it('warns about requests a crash left unresolved, shows them on the nodes, and clears them when acknowledged', async () => {
-    const file = path.join(dir, 'crashed.jsonl');
+    const file = path.join(each.dir, 'crashed.jsonl');
     const crashed = new Journal(file);
     const sourced = (value: unknown, field: Field): Sourced => ({ value, field });
     await crashed.begin(createRequest({ action: 'pay', amount: sourced('42.00', 'a'), invoice: sourced('LEFT-1', 'i'), receipt: sourced('ON', 'r'), custrcpt: sourced('ON', 'c') }, { decimals: 2 }));
@@ -215,8 +183,8 @@ describe('journal in Node-RED', function () {
   });
 
   it('queues requests from several nodes when the config node allows it', async () => {
-    simulator.behaviour = { delayMs: 50 };
-    await helper.load([terminalNode, actionNodes], flow({ queueLimit: '2', queueTimeout: '5', journalPath: path.join(dir, 'q.jsonl') }));
+    each.simulator.behaviour = { delayMs: 50 };
+    await helper.load([terminalNode, actionNodes], flow({ queueLimit: '2', queueTimeout: '5', journalPath: path.join(each.dir, 'q.jsonl') }));
     const results: (string | undefined)[] = [];
     helper.getNode('ok').on('input', (msg) => results.push((msg as unknown as ActionOutput).payload.invoice));
     helper.getNode('err').on('input', (msg) => results.push(`error ${codeOf((msg as unknown as ActionOutput).payload)}`));
@@ -227,7 +195,7 @@ describe('journal in Node-RED', function () {
     await waitFor(() => results.length === 4, 'four outputs');
     assert.deepEqual(results.slice().sort(), ['QA', 'QB', 'QC', 'error BUSY'].sort());
     assert.deepEqual(
-      simulator.received.map((m) => m.request?.invoice),
+      each.simulator.received.map((m) => m.request?.invoice),
       ['QA', 'QB', 'QC'],
     );
   });

@@ -5,7 +5,6 @@
 // for answers the simulator cannot make.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SerialPort } from 'serialport';
@@ -14,6 +13,7 @@ import type { ConnectionMode, ErrorCode, LateAnswer, TerminalClientOptions, Tran
 import type { RequestEnding } from '../src/protocol';
 import { HOST, baseline, expectResources, journalRecords, keyOf, serialEnv, sleep, tcpEnv, tempDir, waitFor, type FaultBehaviour, type WireWrite } from './support/fault-env';
 import { PtyPair } from './support/pty';
+import { PendingTimers, handMadeServer, requestSplitter } from './support/hand-made-terminal';
 import { failed } from './support/results';
 
 const UNKNOWN_ADVICE = /check the terminal.*before trying again/i;
@@ -94,8 +94,6 @@ async function withSimulator(model: Model, clientOptions: ClientOptions, body: (
 // A hand-made terminal: what it answers is up to the test; it records the raw bytes it received.
 // ---------------------------------------------------------------------------------------------
 
-const REQUEST_END = /<\/(pay|refund|preauth|preauthcompletion|preauthcancel)>/;
-
 /** Writes an answer on the link a request came by. */
 type Write = (text: string) => unknown;
 
@@ -105,7 +103,7 @@ interface Terminal {
   connections: number;
   /** Answers the `count`th request, on its link. */
   onRequest: (xml: string, write: Write, count: number) => void;
-  readonly timers: Set<NodeJS.Timeout>;
+  readonly timers: PendingTimers;
   later(ms: number, fn: () => void): void;
 }
 
@@ -120,61 +118,36 @@ interface HandMade extends Terminal {
 
 /** Splits what a link carries into requests; `onRequest(xml, write)` answers on the same link. */
 function requestReader(terminal: Terminal, write: Write): (chunk: Buffer) => void {
-  let buffer = '';
+  const split = requestSplitter((xml) => {
+    terminal.requests.push({ xml, at: performance.now() });
+    terminal.onRequest(xml, write, terminal.requests.length);
+  });
   return (chunk) => {
     terminal.raw += chunk.toString('latin1');
-    buffer += chunk.toString('latin1');
-    let match;
-    while ((match = REQUEST_END.exec(buffer))) {
-      const xml = buffer.slice(0, match.index + match[0].length);
-      buffer = buffer.slice(match.index + match[0].length);
-      terminal.requests.push({ xml, at: performance.now() });
-      terminal.onRequest(xml, write, terminal.requests.length);
-    }
+    split(chunk);
   };
 }
 
 function newTerminal(): Terminal {
-  const timers = new Set<NodeJS.Timeout>();
-  return {
-    raw: '',
-    requests: [],
-    connections: 0,
-    onRequest: () => undefined,
-    timers,
-    later(ms, fn) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        fn();
-      }, ms);
-      timers.add(timer);
-    },
-  };
+  const timers = new PendingTimers();
+  return { raw: '', requests: [], connections: 0, onRequest: () => undefined, timers, later: (ms, fn) => timers.later(ms, fn) };
 }
 
 /** The client (TCP, `connectionMode`) against a hand-made terminal on 127.0.0.1, with a journal. */
 async function handMadeTcp(connectionMode: ConnectionMode, clientOptions: ClientOptions = {}): Promise<HandMade> {
   const terminal = newTerminal();
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const server = await handMadeServer((socket) => {
     terminal.connections += 1;
-    sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
     socket.on(
       'data',
       requestReader(terminal, (text) => !socket.destroyed && socket.write(text)),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const address = server.address();
-  assert.ok(address !== null && typeof address === 'object', 'the hand-made terminal listens on a port');
   const dir = tempDir('mypos-reply-rules-');
   const journalFile = path.join(dir, 'journal.jsonl');
   const journal = new Journal(journalFile);
   const client = new TerminalClient({
-    transport: new TcpTransport({ host: HOST, port: address.port }),
+    transport: new TcpTransport({ host: HOST, port: server.port }),
     connectionMode,
     responseTimeoutMs: 1500,
     connectTimeoutMs: 2000,
@@ -186,15 +159,11 @@ async function handMadeTcp(connectionMode: ConnectionMode, clientOptions: Client
     client,
     journal,
     journalFile,
-    /** The terminal's app restarts: its connections are gone. */
-    dropConnections() {
-      for (const socket of sockets) socket.destroy();
-    },
+    dropConnections: server.dropConnections,
     async close() {
       client.close();
-      for (const timer of terminal.timers) clearTimeout(timer);
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      terminal.timers.clear();
+      await server.close();
       await journal.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
@@ -235,7 +204,7 @@ async function handMadeSerial(clientOptions: ClientOptions = {}): Promise<HandMa
     journalFile,
     async close() {
       client.close();
-      for (const timer of terminal.timers) clearTimeout(timer);
+      terminal.timers.clear();
       await new Promise<void>((resolve) => (far.isOpen ? far.close(() => resolve()) : resolve()));
       await journal.close();
       await pty.dispose();

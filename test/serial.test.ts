@@ -8,13 +8,10 @@ import { SerialTransport, TerminalClient, TerminalSimulator } from '../src';
 import type { ConnectionState, TerminalClientOptions, TransactionFailure, TransactionResult } from '../src';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
-import type { TerminalConfigNode } from '../nodes/terminal-settings';
 import type { Node, NodeStatus } from '../nodes/node-red';
-import { PtyPair } from './support/pty';
+import { useSerialSimulatorPerTest } from './support/simulator-per-test';
+import { deployedConfigNode, useInProcessNodeRed } from './support/in-process-node-red';
 import { delay, waitFor } from './support/wait';
-import { nodeRedPath } from './support/node-red-path';
-
-helper.init(nodeRedPath());
 
 async function openRawPort(path: string): Promise<SerialPort> {
   const port = new SerialPort({ path, baudRate: 115200, autoOpen: false, lock: false });
@@ -25,9 +22,6 @@ async function openRawPort(path: string): Promise<SerialPort> {
 function closePort(port: SerialPort): Promise<void> {
   return new Promise((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
 }
-
-/** The `mypos-terminal` config node of the loaded flow with this id. */
-const configNode = (id: string): TerminalConfigNode => helper.getNode(id) as unknown as TerminalConfigNode;
 
 /** What a failed result said, for the assertion message of a result expected to be OK. */
 const said = (result: TransactionResult): string | undefined => (result.result === 'ERROR' ? result.message : undefined);
@@ -45,27 +39,18 @@ interface ResultMessage {
 
 describe('serial link (socat pty pair)', function () {
   this.timeout(15000);
-  let pty: PtyPair;
-  let simulator: TerminalSimulator;
   let client: TerminalClient | undefined;
 
-  beforeEach(async () => {
-    pty = new PtyPair();
-    await pty.start();
-    simulator = new TerminalSimulator();
-    await simulator.serveSerial(pty.terminalSide);
-  });
-
-  afterEach(async () => {
+  // The client closes before its terminal goes away (hooks run in the order they are registered).
+  afterEach(() => {
     client?.close();
     client = undefined;
-    await simulator.close();
-    await pty.dispose();
   });
+  const each = useSerialSimulatorPerTest();
 
   function newClient(options: Partial<TerminalClientOptions> = {}): TerminalClient {
     const created = new TerminalClient({
-      transport: new SerialTransport({ path: pty.nodeSide }),
+      transport: new SerialTransport({ path: each.pty.nodeSide }),
       keepOpen: true,
       reconnectMinMs: 50,
       reconnectMaxMs: 200,
@@ -93,16 +78,16 @@ describe('serial link (socat pty pair)', function () {
     const cancelled = await terminal.cancel({ preauthcode: second.ref });
     assert.equal(cancelled.result, 'OK', said(cancelled));
     assert.deepEqual(
-      simulator.received.map((m) => m.request?.action),
+      each.simulator.received.map((m) => m.request?.action),
       ['pay', 'refund', 'preauth', 'complete', 'preauth', 'cancel'],
     );
-    assert.equal(simulator.preauthState(authorized.ref), 'completed');
-    assert.equal(simulator.preauthState(second.ref), 'cancelled');
+    assert.equal(each.simulator.preauthState(authorized.ref), 'completed');
+    assert.equal(each.simulator.preauthState(second.ref), 'cancelled');
   });
 
   it('reports a decline with the terminal status', async () => {
     const terminal = newClient();
-    simulator.behaviour = { fault: 'decline' };
+    each.simulator.behaviour = { fault: 'decline' };
     const result = failure(await terminal.pay({ amount: '3.00' }));
     assert.equal(result.code, 'TERMINAL');
     assert.equal(result.outcome, 'failed');
@@ -112,15 +97,15 @@ describe('serial link (socat pty pair)', function () {
 
   it('reads an answer that arrives one byte at a time', async () => {
     const terminal = newClient();
-    simulator.behaviour = { fault: 'bytewise', byteDelayMs: 1 };
+    each.simulator.behaviour = { fault: 'bytewise', byteDelayMs: 1 };
     const result = await terminal.pay({ amount: '4.00' });
     assert.equal(result.result, 'OK', said(result));
     assert.match(result.ref, /^[0-9]+$/);
   });
 
   it('decodes a multi-byte UTF-8 status text split across reads', async () => {
-    await simulator.close();
-    const far = await openRawPort(pty.terminalSide);
+    await each.simulator.close();
+    const far = await openRawPort(each.pty.terminalSide);
     try {
       let request = '';
       far.on('data', (chunk) => {
@@ -153,11 +138,11 @@ describe('serial link (socat pty pair)', function () {
     const states: ConnectionState[] = [];
     terminal.onConnectionState((state) => states.push(state));
     await waitFor(() => terminal.connectionState === 'connected', 'the port to open');
-    simulator.behaviour = { delayMs: 5000 };
+    each.simulator.behaviour = { delayMs: 5000 };
     const pending = terminal.pay({ amount: '7.00', invoice: 'LOST-1' });
-    await waitFor(() => simulator.received.length === 1, 'the request to reach the simulator');
-    await simulator.close();
-    await pty.stop();
+    await waitFor(() => each.simulator.received.length === 1, 'the request to reach the simulator');
+    await each.simulator.close();
+    await each.pty.stop();
 
     const lost = failure(await pending);
     assert.equal(lost.code, 'CONNECTION_LOST');
@@ -174,17 +159,21 @@ describe('serial link (socat pty pair)', function () {
     assert.equal(absent.outcome, 'not-sent');
     assert.ok(Date.now() - startedAt < 1000, `refused after ${Date.now() - startedAt} ms`);
 
-    await pty.start();
-    simulator = new TerminalSimulator();
-    await simulator.serveSerial(pty.terminalSide);
-    await waitFor(() => terminal.connectionState === 'connected', 'the keep-open loop to reopen the port', 5000);
-    const back = await terminal.pay({ amount: '9.00', invoice: 'BACK-1' });
-    assert.equal(back.result, 'OK', said(back));
-    // Nothing written to the dead port went out later: the new terminal saw only the new request.
-    assert.deepEqual(
-      simulator.received.map((m) => m.request?.invoice),
-      ['BACK-1'],
-    );
+    await each.pty.start();
+    const returned = new TerminalSimulator();
+    try {
+      await returned.serveSerial(each.pty.terminalSide);
+      await waitFor(() => terminal.connectionState === 'connected', 'the keep-open loop to reopen the port', 5000);
+      const back = await terminal.pay({ amount: '9.00', invoice: 'BACK-1' });
+      assert.equal(back.result, 'OK', said(back));
+      // Nothing written to the dead port went out later: the terminal back saw only the new request.
+      assert.deepEqual(
+        returned.received.map((m) => m.request?.invoice),
+        ['BACK-1'],
+      );
+    } finally {
+      await returned.close();
+    }
     assert.ok(states.includes('disconnected'));
     assert.equal(states[states.length - 1], 'connected');
   });
@@ -192,21 +181,8 @@ describe('serial link (socat pty pair)', function () {
 
 describe('serial link in Node-RED', function () {
   this.timeout(15000);
-  let pty: PtyPair;
-  let simulator: TerminalSimulator;
-
-  beforeEach(async () => {
-    pty = new PtyPair();
-    await pty.start();
-    simulator = new TerminalSimulator();
-    await simulator.serveSerial(pty.terminalSide);
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await simulator.close();
-    await pty.dispose();
-  });
+  useInProcessNodeRed();
+  const each = useSerialSimulatorPerTest();
 
   function serialTerminal(id: string, path: string): Record<string, string> {
     return { id, type: 'mypos-terminal', name: `Terminal ${id}`, connection: 'serial', serialPath: path, baudRate: '115200', responseTimeout: '5', connectTimeout: '2', decimals: '2', maxAmount: '' };
@@ -222,7 +198,7 @@ describe('serial link in Node-RED', function () {
   ];
 
   it('pays through a serial config node and shows the link state on the nodes', async () => {
-    const flow = [serialTerminal('term', pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), ...outputs()];
+    const flow = [serialTerminal('term', each.pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), ...outputs()];
     await helper.load([terminalNode, actionNodes], flow);
     const pay = helper.getNode('pay');
     const shown = pay as unknown as Node;
@@ -232,52 +208,52 @@ describe('serial link in Node-RED', function () {
       statuses.push(status.text);
       return originalStatus(status);
     };
-    await waitFor(() => configNode('term').client?.connectionState === 'connected', 'the port to open');
+    await waitFor(() => deployedConfigNode('term').client?.connectionState === 'connected', 'the port to open');
     const received = new Promise<ResultMessage>((resolve) => helper.getNode('ok').once('input', resolve));
     pay.receive({ payload: '11.00', invoice: 'NR-SERIAL-1' });
     const msg = await received;
     assert.equal(msg.payload.result, 'OK');
     assert.equal(msg.payload.amount, '11.00');
-    assert.equal(simulator.received[0].request?.invoice, 'NR-SERIAL-1');
+    assert.equal(each.simulator.received[0].request?.invoice, 'NR-SERIAL-1');
     assert.ok(
       statuses.some((text) => /approved 11\.00/.test(text ?? '')),
       statuses.join(' | '),
     );
 
-    await simulator.close();
-    await pty.stop();
+    await each.simulator.close();
+    await each.pty.stop();
     await waitFor(() => statuses[statuses.length - 1] === 'disconnected', 'the node to show the link is gone');
   });
 
   it('two config nodes naming one serial device (by any path) are one terminal: one port, one request at a time, one history', async () => {
-    const alias = `${pty.nodeSide}-alias`;
-    fs.symlinkSync(pty.nodeSide, alias);
+    const alias = `${each.pty.nodeSide}-alias`;
+    fs.symlinkSync(each.pty.nodeSide, alias);
     try {
-      const flow = [serialTerminal('first', pty.nodeSide), serialTerminal('second', alias), actionNode('pay1', 'mypos-pay', 'first'), actionNode('pay2', 'mypos-pay', 'second'), ...outputs()];
+      const flow = [serialTerminal('first', each.pty.nodeSide), serialTerminal('second', alias), actionNode('pay1', 'mypos-pay', 'first'), actionNode('pay2', 'mypos-pay', 'second'), ...outputs()];
       await helper.load([terminalNode, actionNodes], flow);
-      const first = await configNode('first').whenClient;
-      const second = await configNode('second').whenClient;
+      const first = await deployedConfigNode('first').whenClient;
+      const second = await deployedConfigNode('second').whenClient;
       assert.equal(first, second, 'one client, so one port');
       await waitFor(() => first?.connectionState === 'connected', 'the port to open');
-      simulator.behaviour = { delayMs: 300 };
+      each.simulator.behaviour = { delayMs: 300 };
       const results: TransactionResult[] = [];
       const collect = (msg: ResultMessage): number => results.push(msg.payload);
       helper.getNode('ok').on('input', collect);
       helper.getNode('err').on('input', collect);
       helper.getNode('pay1').receive({ payload: 1, invoice: 'SER-1' });
-      await waitFor(() => simulator.received.length === 1, 'SER-1 to reach the terminal');
+      await waitFor(() => each.simulator.received.length === 1, 'SER-1 to reach the terminal');
       helper.getNode('pay2').receive({ payload: 1, invoice: 'SER-2' });
       await waitFor(() => results.length === 2, 'both results', 3000);
       assert.deepEqual(results.map((r) => [r.invoice, r.result === 'OK' ? 'OK' : r.code]).sort(), [
         ['SER-1', 'OK'],
         ['SER-2', 'BUSY'],
       ]);
-      simulator.behaviour = {};
+      each.simulator.behaviour = {};
       helper.getNode('pay2').receive({ payload: 1, invoice: 'SER-1' });
       await waitFor(() => results.length === 3, 'the repeat', 3000);
       assert.equal(failure(results[2]).code, 'DUPLICATE', 'an invoice paid through one is refused through the other');
       assert.deepEqual(
-        simulator.received.map((m) => m.request?.invoice),
+        each.simulator.received.map((m) => m.request?.invoice),
         ['SER-1'],
       );
     } finally {
@@ -286,16 +262,16 @@ describe('serial link in Node-RED', function () {
   });
 
   it('keeps the port open for the other nodes when one action node is redeployed', async () => {
-    const flow = [serialTerminal('term', pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), actionNode('refund', 'mypos-refund', 'term'), ...outputs()];
+    const flow = [serialTerminal('term', each.pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), actionNode('refund', 'mypos-refund', 'term'), ...outputs()];
     await helper.load([terminalNode, actionNodes], flow);
-    await waitFor(() => configNode('term').client?.connectionState === 'connected', 'the port to open');
-    const client = configNode('term').client;
+    await waitFor(() => deployedConfigNode('term').client?.connectionState === 'connected', 'the port to open');
+    const client = deployedConfigNode('term').client;
     const states: ConnectionState[] = [];
     client?.onConnectionState((state) => states.push(state));
 
     const changed = flow.map((node) => (node.id === 'refund' ? { ...node, name: 'renamed', receipt: 'OFF' } : node));
     await helper.setFlows(changed, 'nodes');
-    assert.equal(configNode('term').client, client, 'the config node was not restarted');
+    assert.equal(deployedConfigNode('term').client, client, 'the config node was not restarted');
     assert.equal(client?.connectionState, 'connected');
     assert.deepEqual(states, []);
 
@@ -305,18 +281,18 @@ describe('serial link in Node-RED', function () {
     const refunded = new Promise<ResultMessage>((resolve) => helper.getNode('ok').once('input', resolve));
     helper.getNode('refund').receive({ payload: '1.00' });
     assert.equal((await refunded).payload.result, 'OK');
-    assert.equal(simulator.received[1].request?.receipt, 'OFF');
+    assert.equal(each.simulator.received[1].request?.receipt, 'OFF');
   });
 
   it('closes the port when the config node is removed', async () => {
-    const flow = [serialTerminal('term', pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), ...outputs()];
+    const flow = [serialTerminal('term', each.pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), ...outputs()];
     await helper.load([terminalNode, actionNodes], flow);
-    await waitFor(() => configNode('term').client?.connectionState === 'connected', 'the port to open');
+    await waitFor(() => deployedConfigNode('term').client?.connectionState === 'connected', 'the port to open');
     await helper.setFlows(outputs(), 'full');
     // The device can be opened with a lock again: nobody holds it any more.
     await waitFor(async () => {
       try {
-        const port = new SerialPort({ path: pty.nodeSide, baudRate: 115200, autoOpen: false, lock: true });
+        const port = new SerialPort({ path: each.pty.nodeSide, baudRate: 115200, autoOpen: false, lock: true });
         await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
         await closePort(port);
         return true;

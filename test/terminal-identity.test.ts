@@ -5,27 +5,23 @@
 // runtime (node-red-node-test-helper), a socat pty pair for the serial device.
 //
 // Not here: two serial config nodes naming one device through a symlink share one port (and one
-// request at a time, one history): test/serial.test.js covers it.
+// request at a time, one history): test/serial.test.ts covers it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import helper from 'node-red-node-test-helper';
 import { SerialTransport, TcpTransport, TerminalSimulator, type TransactionResult } from '../src';
 import { identify, sameTerminal } from '../src/terminal/identity';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
-import type { TerminalConfigNode } from '../nodes/terminal-settings';
 import type { NodeMessage } from '../nodes/node-red';
 import { PtyPair } from './support/pty';
 import { terminalConfigNode } from './support/terminal-config';
 import { baseline, expectResources } from './support/resources';
-import { tempDir } from './support/fault-env';
 import { delay as sleep, waitFor } from './support/wait';
-import { nodeRedPath } from './support/node-red-path';
-
-helper.init(nodeRedPath());
+import { deployedConfigNode, useInProcessNodeRed } from './support/in-process-node-red';
+import { useSimulatorPerTest } from './support/simulator-per-test';
 
 const NODES = [terminalNode, actionNodes];
 const TAB = { id: 'tab', type: 'tab', label: 'one terminal' };
@@ -109,59 +105,45 @@ interface TerminalWatch {
  */
 function watchTerminal(simulator: TerminalSimulator): TerminalWatch {
   const watch: TerminalWatch = { open: 0, max: 0, accepted: 0, received: [], answers: [], invoices: () => watch.received.map((entry) => entry.invoice) };
-  const push = simulator.received.push.bind(simulator.received);
-  simulator.received.push = (...messages) => {
-    for (const message of messages) {
+  simulator.hooksForTests = {
+    serving: () => {
+      watch.accepted += 1;
+    },
+    received: ({ request }) => {
       watch.open += 1;
       watch.max = Math.max(watch.max, watch.open);
-      watch.received.push({ at: performance.now(), invoice: message.request?.invoice });
-    }
-    return push(...messages);
-  };
-  const serve = simulator.serve.bind(simulator);
-  simulator.serve = (stream: Duplex) => {
-    watch.accepted += 1;
-    // An answer is written in one piece (the behaviours used here have no bytewise or repeated
-    // answers): each write on the link is one answer.
-    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-    stream.write = (...args: unknown[]) => {
-      if (!stream.destroyed) {
-        watch.open -= 1;
-        watch.answers.push({ at: performance.now() });
-      }
-      return write(...args);
-    };
-    serve(stream);
+      watch.received.push({ at: performance.now(), invoice: request?.invoice });
+      return undefined;
+    },
+    // The behaviours used here answer in one piece or not at all.
+    answered: ({ answer, behaviour, stream }) => {
+      if (answer === undefined || behaviour.fault === 'drop' || stream.destroyed) return;
+      watch.open -= 1;
+      watch.answers.push({ at: performance.now() });
+    },
   };
   return watch;
 }
 
 describe('terminal identity in Node-RED: config nodes naming one terminal share it', function () {
   this.timeout(10000);
-  let simulator: TerminalSimulator;
-  let port: number;
   let watch: TerminalWatch;
-  let dir: string;
   let startCounts: Awaited<ReturnType<typeof baseline>>;
   /** Every output of every action node, in order: { node, output, payload, at }. */
   let outputs: { node: string; output: string; payload: TransactionResult; at: number }[];
 
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-
+  // The handles are counted before this test's simulator starts, and again once it closed.
   beforeEach(async () => {
     startCounts = await baseline();
-    simulator = new TerminalSimulator();
-    port = await simulator.listen(0, '127.0.0.1');
-    watch = watchTerminal(simulator);
-    dir = tempDir('mypos-identity-');
+  });
+  useInProcessNodeRed();
+  const each = useSimulatorPerTest('mypos-identity-');
+  beforeEach(() => {
+    watch = watchTerminal(each.simulator);
     outputs = [];
   });
 
   afterEach(async function () {
-    await helper.unload();
-    await simulator.close();
-    fs.rmSync(dir, { recursive: true, force: true });
     if (this.currentTest?.state === 'failed') return;
     // A config node's client that was busy at unload closes once its window for a late answer passed.
     await expectResources(startCounts, `after "${this.currentTest?.title}"`, 2000);
@@ -169,7 +151,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
 
   /** A config node for the simulator, its host written as given; short waits keep the tests quick. */
   function terminal(id: string, host: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return terminalConfigNode(id, port, { host, responseTimeout: '5', connectTimeout: '2', lateAnswerWindow: '0.5', ...extra });
+    return terminalConfigNode(id, each.port, { host, responseTimeout: '5', connectTimeout: '2', lateAnswerWindow: '0.5', ...extra });
   }
 
   /** A pay node with its own two helper nodes. */
@@ -205,7 +187,6 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
   const summary = (payload: TransactionResult): string => `${payload.invoice} ${payload.result === 'OK' ? 'OK' : `${payload.code}/${payload.outcome}`}`;
   /** The words of a failure, for an assertion's message. */
   const messageOf = (payload: TransactionResult): string | undefined => (payload.result === 'OK' ? undefined : payload.message);
-  const configNode = (id: string): TerminalConfigNode => helper.getNode(id) as unknown as TerminalConfigNode;
   const warnings = (): string[] =>
     helper
       .log()
@@ -218,15 +199,15 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       // (and so the one journal) the two config nodes share, not from a journal they happen to share.
       await deploy([
         TAB,
-        terminal('written', spelling, { journalPath: path.join(dir, 'written.jsonl') }),
-        terminal('plain', '127.0.0.1', { journalPath: path.join(dir, 'plain.jsonl') }),
+        terminal('written', spelling, { journalPath: path.join(each.dir, 'written.jsonl') }),
+        terminal('plain', '127.0.0.1', { journalPath: path.join(each.dir, 'plain.jsonl') }),
         ...payNode('payWritten', 'written'),
         ...payNode('payPlain', 'plain'),
       ]);
 
       // (c) One client for both.
-      const clientWritten = await configNode('written').whenClient;
-      const clientPlain = await configNode('plain').whenClient;
+      const clientWritten = await deployedConfigNode('written').whenClient;
+      const clientPlain = await deployedConfigNode('plain').whenClient;
       assert.equal(clientWritten, clientPlain, `"${spelling}" and "127.0.0.1" got two clients for one terminal`);
       // The one that joined was told whose settings apply (here: the other's journal).
       assert.ok(
@@ -235,7 +216,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       );
 
       // (a) At once, while the terminal takes its time.
-      simulator.behaviour = { delayMs: 300 };
+      each.simulator.behaviour = { delayMs: 300 };
       const atOnce = [unique('AT-ONCE'), unique('AT-ONCE')];
       helper.getNode('payWritten').receive({ payload: '1.00', invoice: atOnce[0] });
       helper.getNode('payPlain').receive({ payload: '1.00', invoice: atOnce[1] });
@@ -252,7 +233,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       assert.deepEqual(watch.invoices(), [ok[0].invoice], 'only the approved request reached the terminal');
 
       // (b) One after the other, the same invoice: through one, then through the other.
-      simulator.behaviour = {};
+      each.simulator.behaviour = {};
       const invoice = unique('SEQ');
       assert.equal(summary(await pay('payWritten', invoice)), `${invoice} OK`);
       const again = await pay('payPlain', invoice);
@@ -265,9 +246,9 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
   it('four config nodes, four spellings, a queue: four payments at once all go through, one at a time at the terminal', async () => {
     const hosts = ['127.0.0.1', ...SPELLINGS];
     await deploy([TAB, ...hosts.map((host, index) => terminal(`t${index}`, host, { queueLimit: '3' })), ...hosts.flatMap((_, index) => payNode(`p${index}`, `t${index}`))]);
-    const clients = await Promise.all(hosts.map((_, index) => configNode(`t${index}`).whenClient ?? Promise.resolve(undefined)));
+    const clients = await Promise.all(hosts.map((_, index) => deployedConfigNode(`t${index}`).whenClient ?? Promise.resolve(undefined)));
     assert.equal(new Set(clients).size, 1, 'one client for the four config nodes');
-    simulator.behaviour = { delayMs: 150 };
+    each.simulator.behaviour = { delayMs: 150 };
     const invoices = hosts.map(() => unique('Q'));
     hosts.forEach((_, index) => helper.getNode(`p${index}`).receive({ payload: '1.00', invoice: invoices[index] }));
     await waitFor(() => outputs.length === 4, 'four outputs', 6000);
@@ -308,7 +289,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
   it('a full redeploy while a payment is open: it ends CONNECTION_LOST/unknown, and the new flow sends nothing before its window for a late answer passed', async () => {
     const flow = [TAB, terminal('term', '127.0.0.1', { lateAnswerWindow: '0.5' }), ...payNode('pay', 'term')];
     await deploy(flow);
-    const oldClient = await configNode('term').whenClient;
+    const oldClient = await deployedConfigNode('term').whenClient;
     // The old pay node's output goes out as it stops: caught at the node itself.
     const oldPay = helper.getNode('pay');
     const sentByOld: { msgs: (NodeMessage | null)[]; at: number }[] = [];
@@ -318,7 +299,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       sentByOld.push({ msgs, at: performance.now() });
       send(msgs);
     };
-    simulator.nextBehaviours.push({ fault: 'silent' });
+    each.simulator.nextBehaviours.push({ fault: 'silent' });
     const open = unique('OPEN');
     oldPay.receive({ payload: '1.00', invoice: open });
     await waitFor(() => watch.received.length === 1, 'the request to reach the terminal');
@@ -343,14 +324,14 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
     // The window runs from the moment the old request ended, which is before its output was sent.
     assert.ok(gap >= 490, `the new flow's request went out ${gap.toFixed(0)} ms after the old one ended, inside its 500 ms window for a late answer`);
     assert.ok(second.at - first.at >= 500);
-    assert.notEqual(await configNode('term').whenClient, oldClient, 'the new config node has a client of its own, made once the old one let go');
+    assert.notEqual(await deployedConfigNode('term').whenClient, oldClient, 'the new config node has a client of its own, made once the old one let go');
   });
 
   it('Test connection reports "busy", and connects to nothing, while a request is open, however the host is written', async () => {
     await deploy([TAB, terminal('term', '127.0.0.1'), ...payNode('pay', 'term')]);
-    const client = await configNode('term').whenClient;
+    const client = await deployedConfigNode('term').whenClient;
     assert.ok(client, 'the config node has a client');
-    simulator.behaviour = { delayMs: 1200 };
+    each.simulator.behaviour = { delayMs: 1200 };
     const invoice = unique('OPEN');
     helper.getNode('pay').receive({ payload: '1.00', invoice });
     await waitFor(() => watch.received.length === 1, 'the request to reach the terminal');
@@ -360,7 +341,7 @@ describe('terminal identity in Node-RED: config nodes naming one terminal share 
       helper
         .request()
         .post('/mypos-terminal/test')
-        .send({ connection: 'tcp', host, port: String(port) })
+        .send({ connection: 'tcp', host, port: String(each.port) })
         .expect(200);
     for (const host of SPELLINGS) {
       const { body } = await probe(host);

@@ -2,8 +2,8 @@
  * The rule for the one state word the sidebar's block shows of a terminal (nodes/terminal-overview.ts),
  * in order: wrong settings, busy (a request, or the wait for a late answer), a serial link's state,
  * readiness; and config nodes of one terminal listed as one. Config nodes and clients here are
- * plain objects with the fields the rule reads; the real ones are in console-api.test.js and
- * e2e/sidebar-terminals.test.js.
+ * plain objects with the fields the rule reads; the real ones are in console-api.test.ts and
+ * e2e/sidebar-terminals.test.ts.
  */
 
 import assert from 'node:assert/strict';

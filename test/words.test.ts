@@ -106,7 +106,7 @@ const ENGLISH_WORDS = new Set(
 
 /**
  * Terms a native speaker's review found misleading for a merchant (issue 12), with what to write:
- * the same list as test/help.test.js, for every Hungarian text, plus „lezáratlan”, which reads as
+ * the same list as test/help.test.ts, for every Hungarian text, plus „lezáratlan”, which reads as
  * "not completed" beside „lezárás” (a pre-authorization's completion).
  */
 const BANNED_HU: [RegExp, string][] = [

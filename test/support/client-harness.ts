@@ -11,8 +11,9 @@ import type { Action, ActionFields, SimulatorBehaviour, TerminalClientOptions, T
 import { draftFromFields } from '../../src/client/terminal-client';
 import { buildRequestXml, createRequest } from '../../src/protocol';
 import { resources, expectResources } from './resources';
+import { HOST, handMadeServer, requestSplitter, type HandMadeServer } from './hand-made-terminal';
 
-export const HOST = '127.0.0.1';
+export { HOST };
 const UNKNOWN_ADVICE = /check the terminal.*before trying again/i;
 /** The handles these tests check are back after each test. */
 export const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'];
@@ -80,46 +81,16 @@ export function makeClient(port: number, options: Partial<TerminalClientOptions>
   return client;
 }
 
-/** A raw TCP server on 127.0.0.1; `onConnection(socket)` decides what it sends. */
-export async function startServer(onConnection: (socket: net.Socket) => void): Promise<{ server: net.Server; port: number; sockets: Set<net.Socket>; later: (ms: number, fn: () => void) => void }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, fn: () => void): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timers.add(timer);
-  };
-  const close = async (): Promise<void> => {
-    for (const timer of timers) clearTimeout(timer);
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  };
-  cleanups.push(close);
-  return { server, port: (server.address() as net.AddressInfo).port, sockets, later };
+/** A hand-made terminal on 127.0.0.1 (see hand-made-terminal.ts), closed after the test. */
+export async function startServer(onConnection: (socket: net.Socket) => void): Promise<HandMadeServer> {
+  const server = await handMadeServer(onConnection);
+  cleanups.push(() => server.close());
+  return server;
 }
 
 /** Calls back with each whole request (up to the closing root tag) received on a socket. */
 export function onRequests(socket: net.Socket, callback: (request: string) => void): void {
-  let buffer = '';
-  socket.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('latin1');
-    let match;
-    while ((match = /<\/(pay|refund|preauth|preauthcompletion|preauthcancel)>/.exec(buffer))) {
-      const request = buffer.slice(0, match.index + match[0].length);
-      buffer = buffer.slice(match.index + match[0].length);
-      callback(request);
-    }
-  });
+  socket.on('data', requestSplitter(callback));
 }
 
 /**

@@ -3,7 +3,6 @@
 // every request the simulator received and every answer it made, and a check that nothing
 // (socket, server, timer, file handle) is left behind once both ends are closed.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Socket } from 'node:net';
@@ -17,7 +16,8 @@ import { delay as sleep, waitFor } from './wait';
 import { resources, baseline, expectResources } from './resources';
 import { freePort } from './ports';
 
-export const HOST = '127.0.0.1';
+export { HOST } from './hand-made-terminal';
+import { HOST } from './hand-made-terminal';
 export { sleep, waitFor, resources, baseline, expectResources, freePort };
 
 /**
@@ -69,38 +69,34 @@ export class WireLog {
   private readonly listeners: ((message: ReceivedMessage) => void)[] = [];
 
   attach(simulator: TerminalSimulator): TerminalSimulator {
-    const received = simulator.received;
-    const push = received.push.bind(received);
-    received.push = (...messages: ReceivedMessage[]): number => {
-      for (const message of messages) {
+    // Through the simulator's test-only hooks: which answer was made for which request, so a test
+    // can tell a request's own answer from another's; and the `repeatsAfterMs` fault, whose
+    // repeats still to come are cancelled with the simulator's own pending answers.
+    const repeats = new Set<NodeJS.Timeout>();
+    simulator.hooksForTests = {
+      received: (message) => {
         this.received.push(message);
         for (const listener of this.listeners) listener(message);
-      }
-      return push(...messages);
-    };
-    // Records which answer was made for which request (the simulator's test-only seam), so a test
-    // can tell a request's own answer from another's; and adds the `repeatsAfterMs` fault.
-    const repeats = new Set<NodeJS.Timeout>();
-    simulator.answeredForTests = ({ request, answer, behaviour, stream }) => {
-      this.answers.push({ key: keyOf(request), request, answer, ref: refOf(answer) });
-      if (answer === undefined || stream.destroyed) return;
-      this.writes.push({ at: performance.now(), text: answer, repeat: false, delivered: true });
-      for (const ms of (behaviour as FaultBehaviour).repeatsAfterMs ?? []) {
-        const timer = setTimeout(() => {
-          repeats.delete(timer);
-          const delivered = !stream.destroyed;
-          if (delivered) stream.write(answer);
-          this.writes.push({ at: performance.now(), text: answer, repeat: true, delivered });
-        }, ms);
-        repeats.add(timer);
-      }
-    };
-    // A repeat still to come is cancelled with the simulator's own pending answers.
-    const close = simulator.close.bind(simulator);
-    simulator.close = () => {
-      for (const timer of repeats) clearTimeout(timer);
-      repeats.clear();
-      return close();
+        return undefined;
+      },
+      answered: ({ request, answer, behaviour, stream }) => {
+        this.answers.push({ key: keyOf(request), request, answer, ref: refOf(answer) });
+        if (answer === undefined || stream.destroyed) return;
+        this.writes.push({ at: performance.now(), text: answer, repeat: false, delivered: true });
+        for (const ms of (behaviour as FaultBehaviour).repeatsAfterMs ?? []) {
+          const timer = setTimeout(() => {
+            repeats.delete(timer);
+            const delivered = !stream.destroyed;
+            if (delivered) stream.write(answer);
+            this.writes.push({ at: performance.now(), text: answer, repeat: true, delivered });
+          }, ms);
+          repeats.add(timer);
+        }
+      },
+      closing: () => {
+        for (const timer of repeats) clearTimeout(timer);
+        repeats.clear();
+      },
     };
     return simulator;
   }
@@ -375,58 +371,4 @@ export async function serialEnv({ clientOptions = {}, behaviour = {} }: EnvOptio
     },
   };
   return env;
-}
-
-/** A raw TCP server on 127.0.0.1, see rawServer. */
-export interface RawServer {
-  readonly port: number;
-  readonly sockets: Set<Socket>;
-  readonly requests: string[];
-  later(ms: number, fn: () => void): void;
-  close(): Promise<void>;
-}
-
-/**
- * A raw TCP server on 127.0.0.1 for answers the simulator cannot make. `onRequest(socket, xml)`
- * is called for each whole request received.
- */
-export async function rawServer(onRequest: (socket: Socket, xml: string) => void): Promise<RawServer> {
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  const requests: string[] = [];
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let buffer = '';
-    socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let match;
-      while ((match = /<\/(pay|refund|preauth|preauthcompletion|preauthcancel)>/.exec(buffer))) {
-        const xml = buffer.slice(0, match.index + match[0].length);
-        buffer = buffer.slice(match.index + match[0].length);
-        requests.push(xml);
-        onRequest(socket, xml);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    sockets,
-    requests,
-    later(ms, fn) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        fn();
-      }, ms);
-      timers.add(timer);
-    },
-    async close() {
-      for (const timer of timers) clearTimeout(timer);
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
 }

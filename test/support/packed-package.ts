@@ -1,5 +1,5 @@
 // The package as `npm pack` packs it, for the tests that use it as a user gets it: the examples in
-// the browser (test/e2e/examples.test.js) and the documentation's snippets (test/docs-snippets.test.ts).
+// the browser (test/e2e/examples.test.ts) and the documentation's snippets (test/docs-snippets.test.ts).
 import { execFileSync, type ExecFileSyncOptionsWithStringEncoding } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
