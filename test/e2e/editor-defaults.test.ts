@@ -219,6 +219,18 @@ function editorActions(session: EditorSession) {
   };
 }
 
+/** The palette shows the language's catalog labels, each on one line; a screenshot of it is kept. */
+async function assertPaletteLabels(editor: ReturnType<typeof editorActions>, language: 'en-US' | 'hu'): Promise<void> {
+  const labels = catalog(language).label;
+  for (const label of await editor.paletteLabels()) {
+    assert.equal(label.text, labels[label.type.replace('mypos-', '')]);
+    assert.equal(label.breaks, 0, `"${label.text}" is broken into lines`);
+    assert.ok(label.height <= label.lineHeight * 1.2, `"${label.text}" is ${label.height} px high, one line is ${label.lineHeight} px`);
+  }
+  const file = await editor.shotPalette(`palette-labels-${language}`);
+  assert.ok(fs.statSync(file).size > 3000);
+}
+
 describe('editor defaults, palette and dialogs in a real browser (headless Chromium)', function () {
   this.timeout(120000);
 
@@ -416,14 +428,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
     });
 
     it("palette labels fit on one line, and are the catalog's", async function () {
-      const english = catalog('en-US');
-      for (const label of await editor.paletteLabels()) {
-        assert.equal(label.text, english.label[label.type.replace('mypos-', '')]);
-        assert.equal(label.breaks, 0, `"${label.text}" is broken into lines`);
-        assert.ok(label.height <= label.lineHeight * 1.2, `"${label.text}" is ${label.height} px high, one line is ${label.lineHeight} px`);
-      }
-      const file = await editor.shotPalette('palette-labels-en-US');
-      assert.ok(fs.statSync(file).size > 3000);
+      await assertPaletteLabels(editor, 'en-US');
     });
 
     it('palette search finds the nodes by what a shop owner types', async function () {
@@ -473,14 +478,7 @@ describe('editor defaults, palette and dialogs in a real browser (headless Chrom
     });
 
     it("palette labels fit on one line, and are the Hungarian catalog's", async function () {
-      const hungarian = catalog('hu');
-      for (const label of await editor.paletteLabels()) {
-        assert.equal(label.text, hungarian.label[label.type.replace('mypos-', '')]);
-        assert.equal(label.breaks, 0, `"${label.text}" is broken into lines`);
-        assert.ok(label.height <= label.lineHeight * 1.2, `"${label.text}" is ${label.height} px high, one line is ${label.lineHeight} px`);
-      }
-      const file = await editor.shotPalette('palette-labels-hu');
-      assert.ok(fs.statSync(file).size > 3000);
+      await assertPaletteLabels(editor, 'hu');
     });
 
     it('palette search finds the nodes by their Hungarian labels and by myPOS', async function () {
