@@ -1,5 +1,5 @@
 // The operator console's admin endpoints (issue #13), against a real Node-RED process with
-// adminAuth (test/support/payment-node-red.js: POST /pay → mypos-pay → the result) and the
+// adminAuth (test/support/payment-node-red.ts: POST /pay → mypos-pay → the result) and the
 // terminal simulator on 127.0.0.1: the journal's history as JSON, a day as CSV and JSON files,
 // and an operator's finding for a payment whose outcome is unknown, with Node-RED's users and
 // permissions. Then, in-process (node-red-node-test-helper, no adminAuth): who a finding is

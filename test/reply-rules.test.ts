@@ -1,7 +1,7 @@
 // How an answer is matched to its request ("One terminal, one truth"), in each connection model:
 // TCP per-request (the default), TCP reuse, and serial (kept open, over a socat pty pair). The
 // client is used directly, with a journal in a temporary directory, against the simulator (with
-// a record of what it received and answered, see support/fault-env.js) or a hand-made terminal
+// a record of what it received and answered, see support/fault-env.ts) or a hand-made terminal
 // for answers the simulator cannot make.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -30,7 +30,7 @@ interface Model {
   readonly connectionMode: ConnectionMode;
 }
 
-/** The three ways to a terminal; `env` opens the client against the simulator (fault-env.js). */
+/** The three ways to a terminal; `env` opens the client against the simulator (fault-env.ts). */
 const TCP_PER_REQUEST: Model = { name: 'TCP per-request', kind: 'tcp', connectionMode: 'per-request' };
 const TCP_REUSE: Model = { name: 'TCP reuse', kind: 'tcp', connectionMode: 'reuse' };
 const SERIAL: Model = { name: 'serial (kept open)', kind: 'serial', connectionMode: 'keep-open' };
