@@ -18,7 +18,7 @@
  * retention period and compacts it: what memory remains then is everything else.
  */
 import type { NodeMessage } from '../../nodes/node-red';
-import type { Journal, TransactionFailure, TransactionResult } from '../../src/index';
+import type { Journal, SimulatorFault, TransactionFailure, TransactionResult } from '../../src/index';
 import * as flows from '../lib/flows';
 import { LoopMonitor } from '../lib/loop-monitor';
 import { EmbeddedNodeRed, type LogCounts, Probe, type ProbeCounts, probeCounts } from '../lib/node-red';
@@ -48,7 +48,8 @@ interface Kind {
   weight: number;
   action: BenchAction;
   cents?: string;
-  fault?: string;
+  /** Asked of the simulator through the invoice (sim-host.ts). */
+  fault?: SimulatorFault;
   over?: boolean;
 }
 
@@ -375,7 +376,7 @@ async function journalsOf(nodeRed: EmbeddedNodeRed, fleet: Terminal[]): Promise<
     const seams: Partial<Pick<Journal, 'setClockForTests' | 'compactNowForTests'>> = journal;
     if (typeof seams.setClockForTests !== 'function' || typeof seams.compactNowForTests !== 'function') {
       throw new Error(
-        `the measured package's Journal has no setClockForTests() or compactNowForTests() (test-only seams of newer builds): it is too old for the endurance section, which moves the journal's clock and compacts it through them`,
+        `the measured package's Journal has no setClockForTests() or compactNowForTests(): the build is older than these test-only seams, and the endurance section needs them to move the journal's clock and compact it`,
       );
     }
     journals.push(journal);
