@@ -8,14 +8,14 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { ContenderReport } from '../sections/headline';
+import type { ContenderReport, HeadlineResult } from '../sections/headline';
 import type { Measured } from './package';
 import { measuredLabel } from './report';
 import { ms, percentile, seededRandom } from './stats';
 
 /** The parts of the run's results the plot draws. */
 export interface PlotInput {
-  headline: { contenders: ContenderReport[]; thinkMs: number; defaultGuardMs: number };
+  headline: Pick<HeadlineResult, 'contenders' | 'thinkMs' | 'defaultGuardMs'>;
   machine: { date: string; cpu: string; node: string; nodeRed: string; measured: Measured };
 }
 

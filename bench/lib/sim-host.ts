@@ -21,8 +21,8 @@ const REPLY_FIELDS = /<result>([^<]*)<\/result>(?:\s*<status>([^<]*)<\/status>)?
 /** The reply sent for an invoice: { result, status, ref }, or { result: 'none' } when none went out. */
 export type SentReply = { result: string; status: string | null; ref: string } | { result: 'none'; status?: undefined; ref?: undefined };
 
-/** One result as a section reports it: [key, code, ref, status, outcome]. */
-export type ResultRow = [key: string, code: string | undefined, ref: string | undefined, status: unknown, outcome: string | undefined];
+/** One result as a section reports it: [key, code, ref, status, outcome]; null where the result has none. */
+export type ResultRow = [key: string, code: string | null, ref: string, status: number | null, outcome: string | null];
 
 /**
  * The package's simulator, plus a record of which reply went out for which invoice (so the

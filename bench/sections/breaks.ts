@@ -40,6 +40,10 @@ export interface BreaksRow {
   verdict: Verdict;
 }
 
+export interface BreaksOptions {
+  packageDir?: string;
+}
+
 export interface BreaksResult {
   windowMs: number;
   rows: BreaksRow[];
@@ -48,7 +52,7 @@ export interface BreaksResult {
 
 const COLLECT = { quietMs: 400, maxMs: 3000 };
 
-runSection(async ({ packageDir: dirOption }: { packageDir?: string }): Promise<BreaksResult> => {
+runSection(async ({ packageDir: dirOption }: BreaksOptions): Promise<BreaksResult> => {
   const packageDir = resolvePackage(dirOption);
   const sims = new SimHost(packageDir);
   const nodeRed = new EmbeddedNodeRed(packageDir);

@@ -11,7 +11,7 @@ import type { Contender } from '../lib/contenders';
 import * as flows from '../lib/flows';
 import { countJournalWrites, fileSystemOf } from '../lib/journal-io';
 import { LoopMonitor } from '../lib/loop-monitor';
-import { EmbeddedNodeRed } from '../lib/node-red';
+import { EmbeddedNodeRed, type LogCounts, type ProbeCounts } from '../lib/node-red';
 import { loadApi, packageDir as resolvePackage } from '../lib/package';
 import { runSection, progress, sleep } from '../lib/section';
 import { SimHost } from '../lib/sim-client';
@@ -46,12 +46,27 @@ interface Stats {
 
 type JournalWrites = { writes: number } | undefined;
 
+export interface HeadlineResult {
+  txns: number;
+  rounds: number;
+  thinkMs: number;
+  defaultGuardMs: number;
+  windowMs: number;
+  idleCpuMicrosPerSecond: number;
+  nodeRedLog: LogCounts;
+  simulatorRssBytes: number;
+  /** Inputs and outputs of each Node-RED contender, by key. */
+  outputs: Record<string, ProbeCounts>;
+  journalDisk: { folder: string; fileSystem: string; writesCounted: boolean };
+  contenders: ContenderReport[];
+}
+
 /**
  * warmupFast, warmupSlow: fast contenders warm up longer, as the JIT needs more calls than a
  * slow path's few dozen. guardedBudgetMs: back to back, a contender with the default answer
  * guard spends the guard's wait on every payment, so it does only about this much of them.
  */
-runSection(async (options: HeadlineOptions) => {
+runSection(async (options: HeadlineOptions): Promise<HeadlineResult> => {
   const { packageDir: dirOption, txns = 1000, rounds = 5, paced = 60, thinkMs: thinkOption, warmupFast = 300, warmupSlow = 20, guardedBudgetMs = 20_000, idleMs = 2000 } = options;
   const packageDir = resolvePackage(dirOption);
   const api = loadApi(packageDir);

@@ -13,6 +13,13 @@ import { runSection, progress, sleep } from '../lib/section';
 import { SimHost } from '../lib/sim-client';
 import { type Summary, median, summarize } from '../lib/stats';
 
+export interface StallOptions {
+  packageDir?: string;
+  repeats?: number;
+  bytes?: number;
+  warmup?: number;
+}
+
 export interface StallCase {
   kind: string;
   repeats: number;
@@ -40,7 +47,7 @@ const RESPONSE_TIMEOUT_MS = 2000;
  */
 const CLIENT_OPTIONS = { responseTimeoutMs: RESPONSE_TIMEOUT_MS, answerGuardMs: 0, lateAnswerWindowMs: 1 };
 
-runSection(async ({ packageDir: dirOption, repeats = 5, bytes = TEN_MB, warmup = 300 }: { packageDir?: string; repeats?: number; bytes?: number; warmup?: number }): Promise<StallResult> => {
+runSection(async ({ packageDir: dirOption, repeats = 5, bytes = TEN_MB, warmup = 300 }: StallOptions): Promise<StallResult> => {
   const packageDir = resolvePackage(dirOption);
   const api = loadApi(packageDir);
   const sims = new SimHost(packageDir);

@@ -59,6 +59,7 @@ export interface Check {
   foreignAtSimulator: number;
 }
 
+/** One run: the terminals' payments, all terminals at once. */
 export interface Run {
   guard: Guard | string;
   total: number;
@@ -69,31 +70,49 @@ export interface Run {
   maxLoopDelayMs: number;
   maxBusyMs: number;
   journalWrites: number | undefined;
-  results?: TerminalRun[];
-  guardMs?: number;
-  check?: Check;
 }
 
-interface GroupRound {
-  one: Run;
-  all: Run;
+/** A run as measured, with each payment's outcome to be checked. */
+interface MeasuredRun extends Run {
+  results: TerminalRun[];
+}
+
+/** A run as the result reports it: checked against the simulators' records, without the payments. */
+export interface CheckedRun extends Run {
+  check: Check;
+}
+
+/** A run with one answer guard: the package's default, or a patched instance's. */
+export interface GuardRun extends CheckedRun {
+  guardMs: number;
+}
+
+export interface GroupRound<R extends Run = CheckedRun> {
+  one: R;
+  all: R;
   ratio: number;
   journalEntries: number | null;
 }
 
-export interface GroupCommit {
+export interface GroupCommit<R extends Run = CheckedRun> {
   oneRate: number;
   allRate: number;
   ratio: number;
-  rounds: GroupRound[];
-  journal?: { file: string; fileSystem: string; sharedBy: number };
+  rounds: GroupRound<R>[];
+}
+
+/** The journal of the first config node, and how many config nodes write that same file. */
+export interface SharedJournal {
+  file: string;
+  fileSystem: string;
+  sharedBy: number;
 }
 
 export interface TerminalsResult {
   terminals: number;
   perTerminal: number;
-  runs: Run[];
-  groupCommit: GroupCommit;
+  runs: GuardRun[];
+  groupCommit: GroupCommit & { journal: SharedJournal };
   outputs: ProbeCounts;
   nodeRedLog: LogCounts;
 }
@@ -125,7 +144,7 @@ runSection(async (options: TerminalsOptions): Promise<TerminalsResult> => {
     const probes = ids.map((id) => new Probe(id.probe));
     // Connect every terminal and warm the code up; these payments are not counted.
     await runAll(probes, warm, 'warm');
-    const runs: Run[] = [];
+    const runs: (MeasuredRun & { guardMs: number })[] = [];
     for (const guard of guards) {
       if (guard !== 'default') for (const id of ids) nodeRed.patchClient(id.cfg, 'answerGuardMs', guard);
       progress('terminals', `${terminals} terminals x ${perTerminal} payments, answerGuardMs ${guard}`);
@@ -137,16 +156,16 @@ runSection(async (options: TerminalsOptions): Promise<TerminalsResult> => {
     if (!first) throw new Error('no terminals');
     const journal = nodeRed.getNode(first.cfg)?.journal;
     const groupCommit = await compareGroupCommit(probes, { rounds: groupRounds, oneTerminalTxns, perTerminal, journalWrites, journal });
-    groupCommit.journal = sharedJournal(nodeRed, ids);
+    const shared = sharedJournal(nodeRed, ids);
     await sleep(300); // an output sent twice would arrive about now
     const { records } = await sims.call('records');
-    for (const run of [...runs, ...groupCommit.rounds.flatMap((r) => [r.one, r.all])]) run.check = verify(run, records);
-    const withoutResults = (run: Run): Run => Object.fromEntries(Object.entries(run).filter(([key]) => key !== 'results')) as unknown as Run;
+    // Each run checked against what the simulators sent; the payments themselves are left out.
+    const checked = <R extends MeasuredRun>({ results, ...run }: R) => ({ ...run, check: verify(results, records) });
     return {
       terminals,
       perTerminal,
-      runs: runs.map(withoutResults),
-      groupCommit: { ...groupCommit, rounds: groupCommit.rounds.map((r) => ({ ...r, one: withoutResults(r.one), all: withoutResults(r.all) })) },
+      runs: runs.map(checked),
+      groupCommit: { ...groupCommit, rounds: groupCommit.rounds.map((r) => ({ ...r, one: checked(r.one), all: checked(r.all) })), journal: shared },
       outputs: probeCounts(probes),
       nodeRedLog: nodeRed.logCounts,
     };
@@ -171,8 +190,8 @@ async function compareGroupCommit(
     journalWrites,
     journal,
   }: { rounds: number; oneTerminalTxns: number; perTerminal: number; journalWrites: { writes: number } | undefined; journal: Journal | undefined },
-): Promise<GroupCommit> {
-  const results: GroupRound[] = [];
+): Promise<GroupCommit<MeasuredRun>> {
+  const results: GroupRound<MeasuredRun>[] = [];
   for (let round = 0; round < rounds; round++) {
     // The journal remembers approved payments for 31 days: the rounds do not start equal.
     // Through its public size (a package without it, as an older build may be, reports null).
@@ -181,8 +200,8 @@ async function compareGroupCommit(
     progress('terminals', `group commit, round ${round + 1}/${rounds}: 1 terminal x ${oneTerminalTxns}, ${probes.length} terminals x ${perTerminal}, answerGuardMs 0`);
     const runOne = () => runAll(probes.slice(0, 1), oneTerminalTxns, `one${round}`, journalWrites);
     const runEvery = () => runAll(probes, perTerminal, `all${round}`, journalWrites);
-    let one: Run;
-    let all: Run;
+    let one: MeasuredRun;
+    let all: MeasuredRun;
     if (round % 2 === 0) {
       one = await runOne();
       all = await runEvery();
@@ -201,12 +220,12 @@ async function compareGroupCommit(
 }
 
 /** The journal file of the first config node, and how many of them write that same file. */
-function sharedJournal(nodeRed: EmbeddedNodeRed, ids: Ids[]): { file: string; fileSystem: string; sharedBy: number } {
+function sharedJournal(nodeRed: EmbeddedNodeRed, ids: Ids[]): SharedJournal {
   const file = nodeRed.journalPath(ids[0]?.cfg ?? '');
   return { file, fileSystem: fileSystemOf(path.dirname(file)), sharedBy: ids.filter((id) => nodeRed.journalPath(id.cfg) === file).length };
 }
 
-async function runAll(probes: Probe[], perTerminal: number, guard: Guard | string, journalWrites?: { writes: number }): Promise<Run> {
+async function runAll(probes: Probe[], perTerminal: number, guard: Guard | string, journalWrites?: { writes: number }): Promise<MeasuredRun> {
   const monitor = new LoopMonitor().start();
   const writesBefore = journalWrites?.writes;
   const started = performance.now();
@@ -250,11 +269,11 @@ async function oneTerminal(probe: Probe, terminal: number, count: number, guard:
  * Every result went to the node that asked and carries what that node's simulator sent (outputs
  * that came back for no input are counted over the whole run, in `outputs`).
  */
-function verify(run: Run, records: [string, SentReply][][]): Check {
+function verify(results: TerminalRun[], records: [string, SentReply][][]): Check {
   let wrongNode = 0;
   let wrongReply = 0;
   let foreignAtSimulator = 0;
-  for (const { terminal, outcomes } of run.results ?? []) {
+  for (const { terminal, outcomes } of results) {
     const sent = new Map(records[terminal]);
     for (const o of outcomes) {
       if (o.gotInvoice !== o.invoice) wrongNode += 1;

@@ -1,19 +1,68 @@
-'use strict';
 /** Turns the sections' results into the Markdown tables of BENCHMARKS.md and the target checks. */
-const { median, ms, ratio, mb, signedMb, table } = require('./stats');
+import type { BreaksResult } from '../sections/breaks';
+import type { EnduranceResult, Snapshot } from '../sections/endurance';
+import type { GuardResult, GuardRow } from '../sections/guard';
+import type { ContenderReport, HeadlineResult } from '../sections/headline';
+import type { StallResult } from '../sections/stall';
+import type { CheckedRun, TerminalsResult } from '../sections/terminals';
+import type { ProbeCounts } from './node-red';
+import type { Measured } from './package';
+import { median, ms, ratio, mb, signedMb, table } from './stats';
+
+/** What each section hands back, by name (bench/sections/<name>.ts). */
+export interface SectionResults {
+  headline: HeadlineResult;
+  breaks: BreaksResult;
+  stall: StallResult;
+  guard: GuardResult;
+  terminals: TerminalsResult;
+  endurance: EnduranceResult;
+}
+
+export type SectionName = keyof SectionResults;
+
+/** The results of the sections that ran. */
+export type Results = Partial<SectionResults>;
+
+/** A target or a correctness check: what it asks, whether it was met, and the measured value. */
+export interface Target {
+  name: string;
+  met: boolean;
+  value: string;
+}
+
+/** A section that did not finish, or whose process did not end by itself. */
+export interface Failure {
+  section: SectionName;
+  why: string;
+}
+
+/** What a section's result always has (a missing one is a bug in the bench, not a measurement). */
+function found<T>(item: T | undefined, what: string): T {
+  if (item === undefined) throw new Error(`the results have no ${what}`);
+  return item;
+}
+
+function contender(headline: HeadlineResult, key: string): ContenderReport {
+  return found(
+    headline.contenders.find((c) => c.key === key),
+    `headline contender ${key}`,
+  );
+}
 
 /** Per round, each contender's throughput over the base contender's in the same round; the median of those. */
-function ratiosTo(headline, baseKey) {
-  const base = headline.contenders.find((c) => c.key === baseKey);
+function ratiosTo(headline: HeadlineResult, baseKey: string): Record<string, number> {
+  const base = contender(headline, baseKey);
   const baseByRound = new Map(base.batches.map((b) => [b.round, b.throughput]));
-  const ratios = {};
+  const ratios: Record<string, number> = {};
   for (const c of headline.contenders) {
-    ratios[c.key] = median(c.batches.map((b) => b.throughput / baseByRound.get(b.round)));
+    // The base runs in every round; a round without it would divide by NaN.
+    ratios[c.key] = median(c.batches.map((b) => b.throughput / (baseByRound.get(b.round) ?? NaN)));
   }
   return ratios;
 }
 
-function ratiosToFloor(headline) {
+function ratiosToFloor(headline: HeadlineResult): Record<string, number> {
   return ratiosTo(headline, 'floor');
 }
 
@@ -23,38 +72,38 @@ const DURABLE_P99_MARGIN_MS = 1;
 const DURABLE_KEYS = ['floor', 'floor-durable', 'client-guard0-journal', 'node-guard0'];
 
 /** 1, 1d and 3z side by side: what the flush costs the floor, and what the node costs beyond that. */
-function durableTable(headline) {
+export function durableTable(headline: HeadlineResult): string {
   const ratios = ratiosTo(headline, 'floor-durable');
-  const durable = headline.contenders.find((c) => c.key === 'floor-durable');
-  const rows = DURABLE_KEYS.map((key) => headline.contenders.find((c) => c.key === key)).map((c) => [
+  const durable = contender(headline, 'floor-durable');
+  const rows = DURABLE_KEYS.map((key) => contender(headline, key)).map((c) => [
     c.label,
     String(c.txns),
     c.throughput.toFixed(0),
     ratio(ratios[c.key]),
     ms(c.latency.p50),
     ms(c.latency.p99),
-    signedMs(c.latency.p99 - durable.latency.p99),
+    signedMs((c.latency.p99 ?? NaN) - (durable.latency.p99 ?? NaN)),
     c.key === 'floor-durable' ? '2 (by construction)' : c.key === 'floor' ? '0' : writesPerTxn(c.journalWritesPerTxn),
   ]);
   return table(['contender', 'n', 'tx/s', 'ratio to 1d (median per round)', 'p50 ms', 'p99 ms', 'p99 minus 1d p99 ms', 'journal write() calls per payment'], rows);
 }
 
-function signedMs(value) {
+function signedMs(value: number): string {
   return `${value >= 0 ? '+' : '-'}${ms(Math.abs(value))}`;
 }
 
-function writesPerTxn(value) {
+function writesPerTxn(value: number | null | undefined): string {
   return value === null || value === undefined ? 'n/a' : value.toFixed(2);
 }
 
 /** A line under the durable table: where the files are, and a warning when nothing is really flushed there. */
-function journalDiskNote(headline) {
+export function journalDiskNote(headline: HeadlineResult): string {
   const disk = headline.journalDisk;
   const tmpfs = disk.fileSystem === 'tmpfs' ? ' **This is a memory file system: nothing is flushed to a disk, so the comparison measures no disk at all.**' : '';
   return `3z's journal and 1d's file are both in ${disk.folder} (${disk.fileSystem}).${tmpfs}`;
 }
 
-function headlineTable(headline) {
+export function headlineTable(headline: HeadlineResult): string {
   const ratios = ratiosToFloor(headline);
   const rows = headline.contenders.map((c) => [
     c.label,
@@ -71,40 +120,50 @@ function headlineTable(headline) {
   return table(['contender', 'n', 'tx/s', 'ratio to 1', 'p50 ms', 'p99 ms', 'CPU µs/tx', 'max loop delay ms (busy)', 'paced p50 ms', 'paced p99 ms'], rows);
 }
 
-function breaksTable(breaks) {
+export function breaksTable(breaks: BreaksResult): string {
   const scenarios = [...new Set(breaks.rows.map((r) => r.scenario))];
   const contenders = [...new Set(breaks.rows.map((r) => r.contender))];
   const rows = scenarios.map((name) => {
-    const cells = contenders.map((contender) => {
-      const row = breaks.rows.find((r) => r.scenario === name && r.contender === contender);
+    const cells = contenders.map((label) => {
+      const row = found(
+        breaks.rows.find((r) => r.scenario === name && r.contender === label),
+        `breaks row for ${name}, ${label}`,
+      );
       return `${row.verdict.ok ? 'correct' : '**broken**'}: ${row.verdict.why.replace(/\|/g, '\\|').replace(/\n/g, '\\n')}`;
     });
-    return [breaks.rows.find((r) => r.scenario === name).what, ...cells];
+    return [
+      found(
+        breaks.rows.find((r) => r.scenario === name),
+        `breaks row for ${name}`,
+      ).what,
+      ...cells,
+    ];
   });
   return table(['reply', ...contenders], rows);
 }
 
-function stallTable(stall) {
+export function stallTable(stall: StallResult): string {
   return table(
     ['10 MB reply that never ends', 'result', 'ended after, median ms', 'max loop delay, median of attempts ms', 'max loop delay, worst attempt ms (busy)'],
     stall.cases.map((c) => [c.kind, c.codes.join(', '), ms(c.endedAfterMs.p50), ms(c.medianMaxLoopDelayMs), `${ms(c.maxLoopDelayMs)} (${ms(c.maxBusyMs)})`]),
   );
 }
 
-function guardTable(guard) {
-  const cell = (t, pairs) => `${t.wrong} of ${pairs}${t.unknown ? ` (${t.unknown} unknown)` : ''}`;
+export function guardTable(guard: GuardResult): string {
+  const cell = (t: GuardRow['afterApproval'], pairs: number) => `${t.wrong} of ${pairs}${t.unknown ? ` (${t.unknown} unknown)` : ''}`;
   return table(
     ['answerGuardMs', 'back-to-back tx/s (client)', 'next payment wrong, after a repeated approval', 'after a repeated decline'],
     guard.rows.map((r) => [`${r.guard}${r.isDefault ? ' (default)' : ''}`, r.perSecond.toFixed(0), cell(r.afterApproval, r.pairs), cell(r.afterDecline, r.pairs)]),
   );
 }
 
-function enduranceTable(e) {
-  const handles = (snapshot) =>
+export function enduranceTable(e: EnduranceResult): string {
+  const handles = (snapshot: Snapshot) =>
     Object.entries(snapshot.resources)
       .map(([type, n]) => `${type} ${n}`)
       .join(', ');
-  const memory = (label, snap) => [
+  const [, ...phases] = e.trend;
+  const memory = (label: string, snap: Snapshot) => [
     label,
     `heap ${mb(snap.memory.heapUsed)} (${signedMb(snap.memory.heapUsed - e.start.memory.heapUsed)}), RSS ${mb(snap.memory.rss)} (${signedMb(snap.memory.rss - e.start.memory.rss)}), ${entries(snap.journalEntries)}`,
   ];
@@ -144,12 +203,10 @@ function enduranceTable(e) {
       ['unknown outcome for a request the simulator approved without a fault (safe)', String(e.check.unknownOnNormal)],
       ['memory after forced GC, start', `heap ${mb(e.start.memory.heapUsed)}, RSS ${mb(e.start.memory.rss)}, ${entries(e.start.journalEntries)}`],
       // The rate of each tenth on its own: a journal that slows down as it grows shows here.
-      ...e.trend
-        .slice(1)
-        .map((t, i) => [
-          `… after ${t.done}`,
-          `heap ${mb(t.heapUsed)}, RSS ${mb(t.rss)}, ${entries(t.journalEntries)}; this tenth: ${((t.done - e.trend[i].done) / (t.elapsedS - e.trend[i].elapsedS)).toFixed(0)} tx/s, longest loop delay ${ms(t.loop.maxDelayMs)} ms (busy ${ms(t.loop.maxBusyMs)})`,
-        ]),
+      ...phases.map((t, i) => [
+        `… after ${t.done}`,
+        `heap ${mb(t.heapUsed)}, RSS ${mb(t.rss)}, ${entries(t.journalEntries)}; this tenth: ${((t.done - e.trend[i].done) / (t.elapsedS - e.trend[i].elapsedS)).toFixed(0)} tx/s, longest loop delay ${ms(t.loop.maxDelayMs)} ms (busy ${ms(t.loop.maxBusyMs)})`,
+      ]),
       memory('end', e.end),
       memory(`after the retention period (clock moved forward ${e.retentionShiftDays} days, compaction forced)`, e.afterRetention),
       [
@@ -162,11 +219,11 @@ function enduranceTable(e) {
   );
 }
 
-function entries(n) {
-  return n === null ? 'journal entries n/a' : `${n} journal entries in memory`;
+function entries(n: number): string {
+  return `${n} journal entries in memory`;
 }
 
-function terminalsTable(t) {
+export function terminalsTable(t: TerminalsResult): string {
   return table(
     ['answerGuardMs', 'payments', 'wall s', 'total tx/s', 'p50 ms', 'p99 ms', 'per-terminal p99 median / max ms', 'wrong node / wrong reply / foreign invoice', 'max loop delay ms (busy)'],
     t.runs.map((r) => [
@@ -184,14 +241,14 @@ function terminalsTable(t) {
 }
 
 /** One terminal alone against all of them at once, round by round, all on one shared journal. */
-function groupCommitTable(t) {
+export function groupCommitTable(t: TerminalsResult): string {
   const g = t.groupCommit;
-  const row = (label, runs, rate) => [
+  const row = (label: string, runs: CheckedRun[], rate: number) => [
     label,
     String(runs.reduce((n, r) => n + r.total, 0)),
     rate.toFixed(0),
-    ms(median(runs.map((r) => r.latency.p50))),
-    ms(Math.max(...runs.map((r) => r.latency.p99))),
+    ms(median(runs.map((r) => r.latency.p50 ?? NaN))),
+    ms(Math.max(...runs.map((r) => r.latency.p99 ?? NaN))),
     writesPerTxn(sumWrites(runs)),
   ];
   return table(
@@ -211,13 +268,17 @@ function groupCommitTable(t) {
   );
 }
 
-function sumWrites(runs) {
-  if (runs.some((r) => r.journalWrites === undefined || r.journalWrites === null)) return null;
-  const writes = runs.reduce((n, r) => n + r.journalWrites, 0);
+/** Journal write() calls per payment over the runs; null where they were not counted. */
+function sumWrites(runs: CheckedRun[]): number | null {
+  let writes = 0;
+  for (const r of runs) {
+    if (r.journalWrites === undefined) return null;
+    writes += r.journalWrites;
+  }
   return writes > 0 ? writes / runs.reduce((n, r) => n + r.total, 0) : null;
 }
 
-function groupCommitNote(t) {
+export function groupCommitNote(t: TerminalsResult): string {
   const g = t.groupCommit;
   const shared = `${g.journal.sharedBy} of ${t.terminals} config nodes write it`;
   const rounds = g.rounds.map(
@@ -230,36 +291,37 @@ function groupCommitNote(t) {
 }
 
 /** The targets of issue 6, each with the measured value and whether it was met: informative, never an exit code. */
-function targets(results) {
-  const list = [];
+export function targets(results: Results): Target[] {
+  const list: Target[] = [];
   const h = results.headline;
   if (h) {
     const r = ratiosToFloor(h);
-    const node = (key) => h.contenders.find((c) => c.key === key);
+    const node = (key: string) => contender(h, key);
+    // A contender without latencies has no p99: NaN, shown as n/a, meets no target.
+    const p99 = (key: string) => node(key).latency.p99 ?? NaN;
     list.push(target('client ≥ 0.7 × floor throughput (default guard)', r.client >= 0.7, ratio(r.client)));
     list.push(target('client ≥ 0.7 × floor throughput (answerGuardMs 0)', r['client-guard0'] >= 0.7, ratio(r['client-guard0'])));
     list.push(target('node ≥ 0.3 × floor throughput (default guard)', r.node >= 0.3, ratio(r.node)));
     list.push(target('node ≥ 0.3 × floor throughput (answerGuardMs 0, patched instance)', r['node-guard0'] >= 0.3, ratio(r['node-guard0'])));
-    list.push(target('node p99 < 1 ms, back to back (default guard)', node('node').latency.p99 < 1, `${ms(node('node').latency.p99)} ms`));
-    list.push(target('node p99 < 1 ms, back to back (answerGuardMs 0, patched instance)', node('node-guard0').latency.p99 < 1, `${ms(node('node-guard0').latency.p99)} ms`));
-    list.push(target('node p99 < 1 ms, paced (default guard)', node('node').paced.p99 < 1, `${ms(node('node').paced.p99)} ms`));
-    const durable = node('floor-durable');
+    list.push(target('node p99 < 1 ms, back to back (default guard)', p99('node') < 1, `${ms(p99('node'))} ms`));
+    list.push(target('node p99 < 1 ms, back to back (answerGuardMs 0, patched instance)', p99('node-guard0') < 1, `${ms(p99('node-guard0'))} ms`));
+    const pacedP99 = node('node').paced.p99 ?? NaN;
+    list.push(target('node p99 < 1 ms, paced (default guard)', pacedP99 < 1, `${ms(pacedP99)} ms`));
+    // The durable floor and the tmpfs node are left out where the machine cannot run them.
+    const durable = h.contenders.find((c) => c.key === 'floor-durable');
     if (durable) {
       const toDurable = ratiosTo(h, 'floor-durable')['node-guard0'];
-      const nodeP99 = node('node-guard0').latency.p99;
+      const nodeP99 = p99('node-guard0');
+      const durableP99 = durable.latency.p99 ?? NaN;
       const onDisk = `answerGuardMs 0, patched instance; both on ${h.journalDisk.fileSystem}`;
       list.push(target(`node ≥ ${DURABLE_RATIO_TARGET} × durable floor throughput (${onDisk})`, toDurable >= DURABLE_RATIO_TARGET, ratio(toDurable)));
       list.push(
-        target(
-          `node p99 ≤ durable floor p99 + ${DURABLE_P99_MARGIN_MS} ms, back to back (${onDisk})`,
-          nodeP99 <= durable.latency.p99 + DURABLE_P99_MARGIN_MS,
-          `${ms(nodeP99)} ms against ${ms(durable.latency.p99)} ms`,
-        ),
+        target(`node p99 ≤ durable floor p99 + ${DURABLE_P99_MARGIN_MS} ms, back to back (${onDisk})`, nodeP99 <= durableP99 + DURABLE_P99_MARGIN_MS, `${ms(nodeP99)} ms against ${ms(durableP99)} ms`),
       );
     }
-    if (node('node-guard0-shm')) {
+    if (h.contenders.some((c) => c.key === 'node-guard0-shm')) {
       list.push(target('node ≥ 0.3 × floor throughput (answerGuardMs 0, journal on tmpfs)', r['node-guard0-shm'] >= 0.3, ratio(r['node-guard0-shm'])));
-      list.push(target('node p99 < 1 ms, back to back (answerGuardMs 0, journal on tmpfs)', node('node-guard0-shm').latency.p99 < 1, `${ms(node('node-guard0-shm').latency.p99)} ms`));
+      list.push(target('node p99 < 1 ms, back to back (answerGuardMs 0, journal on tmpfs)', p99('node-guard0-shm') < 1, `${ms(p99('node-guard0-shm'))} ms`));
     }
     const ours = h.contenders.filter((c) => !c.key.startsWith('core') && !c.key.startsWith('floor'));
     const worst = Math.max(...ours.map((c) => c.maxLoopDelayMs ?? 0));
@@ -267,9 +329,9 @@ function targets(results) {
     list.push(target('no event-loop delay > 10 ms during the runs (contenders 2 and 3)', worst <= 10, `${ms(worst)} ms`));
     list.push(target('… counting only time this process was on the CPU', worstBusy <= 10, `${ms(worstBusy)} ms`));
   }
-  const g = results.terminals?.groupCommit;
-  if (g) {
+  if (results.terminals) {
     const t = results.terminals;
+    const g = t.groupCommit;
     list.push(
       target(
         `${t.terminals} terminals ≥ ${GROUP_COMMIT_TARGET} × one terminal's durable rate (answerGuardMs 0, one shared journal on ${g.journal.fileSystem})`,
@@ -288,8 +350,8 @@ function targets(results) {
   }
   if (results.endurance) {
     const e = results.endurance;
-    const heap = (snap) => snap.memory.heapUsed - e.start.memory.heapUsed;
-    const within = (snap) => Math.abs(heap(snap)) <= 5 * 1048576;
+    const heap = (snap: Snapshot) => snap.memory.heapUsed - e.start.memory.heapUsed;
+    const within = (snap: Snapshot) => Math.abs(heap(snap)) <= 5 * 1048576;
     list.push(target(`endurance (${e.count} tx): heap after GC within 5 MB of start, after the retention period`, within(e.afterRetention), signedMb(heap(e.afterRetention))));
     list.push(target("… at the end, the journal's 31 days of approved requests included", within(e.end), signedMb(heap(e.end))));
   }
@@ -299,20 +361,23 @@ function targets(results) {
 /** Group commit: many terminals on one journal should share its flushes, not queue for them. */
 const GROUP_COMMIT_TARGET = 5;
 
-const SECTIONS_WITH_NODE_RED = ['headline', 'breaks', 'terminals', 'endurance'];
+const SECTIONS_WITH_NODE_RED = ['headline', 'breaks', 'terminals', 'endurance'] as const;
 
 /**
  * The correctness checks: any that fails makes the bench exit non-zero. None is about speed.
  * `failures` lists the sections that did not finish, or whose process did not end by itself.
  */
-function checks(results, failures) {
-  const list = [];
+export function checks(results: Results, failures: readonly Failure[]): Target[] {
+  const list: Target[] = [];
   for (const { section, why } of failures) list.push(target(`${section}: finished, and its process ended by itself`, false, why));
-  const outputsOk = (o) => o.extra === 0 && o.inputs === o.outputs;
-  const outputs = (o) => `${o.inputs} in, ${o.outputs} out, ${o.extra} extra`;
-  const logged = SECTIONS_WITH_NODE_RED.filter((name) => results[name]?.nodeRedLog.error > 0);
+  const outputsOk = (o: ProbeCounts) => o.extra === 0 && o.inputs === o.outputs;
+  const outputs = (o: ProbeCounts) => `${o.inputs} in, ${o.outputs} out, ${o.extra} extra`;
+  const logged = SECTIONS_WITH_NODE_RED.flatMap((name) => {
+    const log = results[name]?.nodeRedLog;
+    return log && log.error > 0 ? [{ name, log }] : [];
+  });
   if (SECTIONS_WITH_NODE_RED.some((name) => results[name])) {
-    const value = logged.length === 0 ? 'none' : logged.map((name) => `${name}: ${results[name].nodeRedLog.firstErrors.join(' / ')}`).join('; ');
+    const value = logged.length === 0 ? 'none' : logged.map(({ name, log }) => `${name}: ${log.firstErrors.join(' / ')}`).join('; ');
     list.push(target('Node-RED logged no errors', logged.length === 0, value));
   }
   const h = results.headline;
@@ -334,13 +399,16 @@ function checks(results, failures) {
     list.push(target('stall: every hostile 10 MB reply rejected as PROTOCOL', slow.length === 0, slow.length === 0 ? 'all PROTOCOL' : `not for ${slow.join('; ')}`));
   }
   if (results.guard) {
-    const row = results.guard.rows.find((r) => r.isDefault);
+    const row = found(
+      results.guard.rows.find((r) => r.isDefault),
+      "guard row for the package's default",
+    );
     const wrong = row.afterApproval.wrong + row.afterDecline.wrong;
     list.push(target(`guard: with the default answerGuardMs (${row.guard}) no payment after a repeated answer gets a wrong outcome`, wrong === 0, `${wrong} of ${2 * row.pairs}`));
   }
   if (results.terminals) {
     const t = results.terminals;
-    const runs = [...t.runs, ...(t.groupCommit?.rounds.flatMap((r) => [r.one, r.all]) ?? [])];
+    const runs = [...t.runs, ...t.groupCommit.rounds.flatMap((r) => [r.one, r.all])];
     const wrong = runs.reduce((n, r) => n + r.check.wrongNode + r.check.wrongReply + r.check.foreignAtSimulator, 0);
     list.push(target(`terminals: ${t.terminals} at once, no reply at the wrong node or with the wrong content`, wrong === 0, `${wrong} wrong`));
     list.push(target('terminals: one output per input', outputsOk(t.outputs), outputs(t.outputs)));
@@ -369,7 +437,7 @@ function checks(results, failures) {
  * The process's handles without the bench's own plumbing: the simulator's child process and
  * its IPC pipe (which Node refs only while a message is on its way).
  */
-function packageHandles(resources) {
+function packageHandles(resources: Record<string, number>): Record<string, number> {
   return Object.fromEntries(
     Object.entries(resources)
       .filter(([type]) => type !== 'ProcessWrap' && type !== 'PipeWrap')
@@ -377,43 +445,25 @@ function packageHandles(resources) {
   );
 }
 
-function target(name, met, value) {
+function target(name: string, met: boolean, value: string): Target {
   return { name, met, value };
 }
 
 /** What was measured, e.g. `694df98 (working tree differs) + change.diff`. */
-function measuredLabel(measured) {
+export function measuredLabel(measured: Measured): string {
   return `${measured.commit}${measured.dirty ? ' (working tree differs)' : ''}${measured.patch ? ` + ${measured.patch}` : ''}`;
 }
 
-function targetsTable(list) {
+export function targetsTable(list: readonly Target[]): string {
   return table(
     ['target (issue 6)', 'measured', 'met'],
     list.map((t) => [t.name, t.value, t.met ? 'yes' : '**no**']),
   );
 }
 
-function checksTable(list) {
+export function checksTable(list: readonly Target[]): string {
   return table(
     ['correctness check', 'measured', 'passed'],
     list.map((t) => [t.name, t.value, t.met ? 'yes' : '**NO**']),
   );
 }
-
-module.exports = {
-  headlineTable,
-  durableTable,
-  journalDiskNote,
-  breaksTable,
-  stallTable,
-  guardTable,
-  enduranceTable,
-  terminalsTable,
-  groupCommitTable,
-  groupCommitNote,
-  targets,
-  targetsTable,
-  checks,
-  checksTable,
-  measuredLabel,
-};

@@ -1,25 +1,70 @@
-#!/usr/bin/env node
-'use strict';
 /**
  * `npm run bench`: the benchmark of issue 6. Runs each part in its own child process, prints the
  * tables of BENCHMARKS.md, and writes results.json and latency.png (to bench/ unless --out).
  * Exits non-zero when a correctness check fails; speed targets are reported, never enforced.
  * `npm run bench -- --help` lists the options.
  */
-const { fork } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { parseArgs } = require('node:util');
-const { packageDir, checkBuilt, describe } = require('./lib/package');
-const { LEFT_OPEN } = require('./lib/section');
-const report = require('./lib/report');
-const { plotResults } = require('./lib/plot');
-const { TYPESCRIPT_EXEC_ARGV } = require('../test/support/typescript-child');
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { TYPESCRIPT_EXEC_ARGV } from '../test/support/typescript-child';
+import { type Measured, checkBuilt, describe, packageDir } from './lib/package';
+import { plotResults } from './lib/plot';
+import * as report from './lib/report';
+import type { Failure, SectionName, SectionResults, Target } from './lib/report';
+import { LEFT_OPEN } from './lib/section';
+import type { BreaksOptions } from './sections/breaks';
+import type { EnduranceOptions } from './sections/endurance';
+import type { GuardOptions } from './sections/guard';
+import type { HeadlineOptions } from './sections/headline';
+import type { StallOptions } from './sections/stall';
+import type { TerminalsOptions } from './sections/terminals';
+
+/** Each section's options, as its main function takes them (JSON in its argv[2]). */
+interface SectionOptions {
+  headline: HeadlineOptions;
+  breaks: BreaksOptions;
+  stall: StallOptions;
+  guard: GuardOptions;
+  terminals: TerminalsOptions;
+  endurance: EnduranceOptions;
+}
+
+/** Where and on what the run was measured. */
+interface Machine {
+  date: string;
+  cpu: string;
+  memory: string;
+  os: string;
+  node: string;
+  nodeRed: string;
+  loadAverageAtStart: string;
+}
+
+type RunInfo = Machine & { package: string; measured: Measured; quick: boolean };
+
+/** A section's result, with how long its part took. */
+type Timed<Name extends SectionName> = SectionResults[Name] & { durationS: number };
+
+/** The results that came back. */
+type TimedResults = { [Name in SectionName]?: Timed<Name> };
+
+/** results.json. */
+interface RunResults extends TimedResults {
+  machine: RunInfo;
+  options: SectionOptions;
+  totalDurationS: number;
+  targets: Target[];
+  checks: Target[];
+  plot?: string;
+}
 
 /** The endurance run's late-answer window (patched instance); `--endurance-settle default` for the product's. */
 const ENDURANCE_SETTLE_MS = 1000;
-const SECTIONS = ['headline', 'breaks', 'stall', 'guard', 'terminals', 'endurance'];
+const SECTIONS: readonly SectionName[] = ['headline', 'breaks', 'stall', 'guard', 'terminals', 'endurance'];
 
 /** Each count option: [default, default with --quick]. */
 const COUNTS = {
@@ -31,7 +76,10 @@ const COUNTS = {
   terminals: [50, 50],
   'terminal-txns': [100, 10],
   'one-terminal-txns': [1000, 20],
-};
+} satisfies Record<string, [number, number]>;
+type CountName = keyof typeof COUNTS;
+// Object.fromEntries types its keys as any string: these are the keys of COUNTS.
+const COUNT_OPTIONS = Object.fromEntries(Object.keys(COUNTS).map((name) => [name, { type: 'string' }])) as Record<CountName, { type: 'string' }>;
 /** With --quick, a section still running after this long is stopped and fails. */
 const QUICK_SECTION_TIMEOUT_MS = 150_000;
 
@@ -67,7 +115,7 @@ const USAGE = `Usage: npm run bench -- [options]
 const { values } = parseArgsOrFail({
   options: {
     quick: { type: 'boolean', default: false },
-    ...Object.fromEntries(Object.keys(COUNTS).map((name) => [name, { type: 'string' }])),
+    ...COUNT_OPTIONS,
     think: { type: 'string' },
     'endurance-guard': { type: 'string' },
     'endurance-settle': { type: 'string' },
@@ -78,49 +126,58 @@ const { values } = parseArgsOrFail({
   },
 });
 
-function parseArgsOrFail(config) {
+function parseArgsOrFail<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs(config);
   } catch (error) {
-    return fail(error.message);
+    return fail(error instanceof Error ? error.message : String(error));
   }
 }
 
-/** A whole-number option, or its default (for --quick when given). */
-function count(name, min = 1) {
-  if (values[name] === undefined) return COUNTS[name][values.quick ? 1 : 0];
-  const value = Number(values[name]);
+/** A count option, or its default (for --quick when given). */
+function count(name: CountName, min = 1): number {
+  const text = values[name];
+  return text === undefined ? COUNTS[name][values.quick ? 1 : 0] : wholeNumber(name, text, min);
+}
+
+function wholeNumber(name: string, text: string, min: number): number {
+  const value = Number(text);
   if (!Number.isInteger(value) || value < min) fail(`--${name} must be a whole number ≥ ${min}`);
   return value;
 }
 
-function fail(message) {
+function fail(message: string): never {
   console.error(`bench: ${message}\n\n${USAGE}`);
   process.exit(2);
 }
 
 /**
- * Runs bench/sections/<name>.ts (or .js) in a child process. Resolves with { result } or { error }: a
+ * Runs bench/sections/<name>.ts in a child process. Resolves with { result } or { error }: a
  * section that fails, or whose process does not end by itself, does not stop the others.
  */
-function runSection(name, options, { execArgv = [], timeoutMs } = {}) {
+function runSection<Name extends SectionName>(
+  name: Name,
+  options: SectionOptions[Name],
+  { execArgv = [], timeoutMs }: { execArgv?: string[]; timeoutMs?: number } = {},
+): Promise<{ result?: SectionResults[Name]; error?: string }> {
   return new Promise((resolve) => {
-    const ts = path.join(__dirname, 'sections', `${name}.ts`);
-    const child = fork(fs.existsSync(ts) ? ts : path.join(__dirname, 'sections', `${name}.js`), [JSON.stringify(options)], { execArgv: [...TYPESCRIPT_EXEC_ARGV, ...execArgv], stdio: 'inherit' });
-    let result;
-    let timedOut = false;
+    const child = fork(path.join(__dirname, 'sections', `${name}.ts`), [JSON.stringify(options)], { execArgv: [...TYPESCRIPT_EXEC_ARGV, ...execArgv], stdio: 'inherit' });
+    let result: SectionResults[Name] | undefined;
+    let timedOut: string | undefined;
     const timer =
-      timeoutMs &&
-      setTimeout(() => {
-        timedOut = true;
-        child.kill(); // its simulators' process ends with it (sim-host.ts)
-      }, timeoutMs);
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = `still running after ${timeoutMs / 1000} s`;
+            child.kill(); // its simulators' process ends with it (sim-host.ts)
+          }, timeoutMs);
     child.on('message', (message) => {
-      result = message.result;
+      // What the section's main resolved with, sent as { result } by lib/section.ts.
+      result = (message as { result: SectionResults[Name] }).result;
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) resolve({ result, error: `still running after ${timeoutMs / 1000} s` });
+      if (timedOut) resolve({ result, error: timedOut });
       else if (code === LEFT_OPEN) resolve({ result, error: 'finished, but left something open (see its output)' });
       else if (code !== 0 || !result) resolve({ result, error: `exit ${signal ?? code}` });
       else resolve({ result });
@@ -128,7 +185,9 @@ function runSection(name, options, { execArgv = [], timeoutMs } = {}) {
   });
 }
 
-function machine() {
+const loadModule = createRequire(__filename);
+
+function machine(): Machine {
   const cpus = os.cpus();
   return {
     date: new Date().toISOString(),
@@ -136,7 +195,7 @@ function machine() {
     memory: `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
     os: `${os.type()} ${os.release()}`,
     node: process.version,
-    nodeRed: require('node-red/package.json').version,
+    nodeRed: (loadModule('node-red/package.json') as { version: string }).version,
     loadAverageAtStart: os
       .loadavg()
       .map((v) => v.toFixed(2))
@@ -144,14 +203,14 @@ function machine() {
   };
 }
 
-function sectionOptions() {
+function sectionOptions(): SectionOptions {
   const quick = values.quick;
   return {
     headline: {
       txns: count('txns'),
       rounds: count('rounds', 2),
       paced: count('paced'),
-      ...(values.think !== undefined && { thinkMs: count('think', 0) }),
+      ...(values.think !== undefined && { thinkMs: wholeNumber('think', values.think, 0) }),
       ...(quick && { warmupFast: 30, warmupSlow: 2, guardedBudgetMs: 1500, idleMs: 300 }),
     },
     breaks: {},
@@ -166,54 +225,52 @@ function sectionOptions() {
     endurance: {
       count: count('endurance', 10),
       terminals: count('endurance-terminals'),
-      guard: values['endurance-guard'] === undefined ? 'default' : count('endurance-guard', 0),
-      settle: values['endurance-settle'] === undefined ? ENDURANCE_SETTLE_MS : values['endurance-settle'] === 'default' ? 'default' : count('endurance-settle', 0),
+      guard: values['endurance-guard'] === undefined ? 'default' : wholeNumber('endurance-guard', values['endurance-guard'], 0),
+      settle: settleOption(values['endurance-settle']),
     },
   };
 }
 
-async function main() {
+function settleOption(text: string | undefined): EnduranceOptions['settle'] {
+  if (text === undefined) return ENDURANCE_SETTLE_MS;
+  return text === 'default' ? 'default' : wholeNumber('endurance-settle', text, 0);
+}
+
+async function main(): Promise<number> {
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const only = values.only.split(',').map((s) => s.trim());
-  const unknown = only.filter((s) => !SECTIONS.includes(s));
+  const unknown = only.filter((s) => !SECTIONS.some((name) => name === s));
   if (unknown.length > 0) fail(`unknown part(s) ${unknown.join(', ')}`);
   const options = sectionOptions();
   const dir = packageDir(values.package);
   const stale = checkBuilt(dir);
   if (stale.length > 0) console.error(`warning: dist/ is older than ${stale.join(', ')}: the build, not the source, is measured`);
   const out = values.out ?? (values.quick ? fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-bench-quick-')) : __dirname);
-  const info = { ...machine(), package: dir, measured: describe(dir), quick: values.quick };
+  const info: RunInfo = { ...machine(), package: dir, measured: describe(dir), quick: values.quick };
   console.error(`bench: ${info.cpu}, Node ${info.node}, Node-RED ${info.nodeRed}, load ${info.loadAverageAtStart}`);
   console.error(`bench: measuring ${dir}: ${report.measuredLabel(info.measured)}${values.quick ? ', quick' : ''}`);
 
-  const results = { machine: info, options };
-  const failures = [];
+  const sections: TimedResults = {};
+  const failures: Failure[] = [];
   const started = Date.now();
-  for (const name of SECTIONS.filter((s) => only.includes(s))) {
-    const sectionStart = Date.now();
-    console.error(`bench: ${name}`);
-    const { result, error } = await runSection(
-      name,
-      { packageDir: dir, ...options[name] },
-      { execArgv: name === 'endurance' ? ['--expose-gc'] : [], timeoutMs: values.quick ? QUICK_SECTION_TIMEOUT_MS : undefined },
-    );
-    if (error) {
-      console.error(`bench: ${name} FAILED: ${error}`);
-      failures.push({ section: name, why: error });
-    }
-    if (result) results[name] = { ...result, durationS: (Date.now() - sectionStart) / 1000 };
-  }
-  results.totalDurationS = (Date.now() - started) / 1000;
-  results.targets = report.targets(results);
-  results.checks = report.checks(results, failures);
+  for (const name of SECTIONS.filter((s) => only.includes(s))) await runPart(name, dir, options, sections, failures);
+  const totalDurationS = (Date.now() - started) / 1000;
+  const results: RunResults = {
+    machine: info,
+    options,
+    ...sections,
+    totalDurationS,
+    targets: report.targets(sections),
+    checks: report.checks(sections, failures),
+  };
 
   fs.mkdirSync(out, { recursive: true });
-  if (results.headline) results.plot = await plotResults(results, out);
+  if (results.headline) results.plot = await plotResults({ headline: results.headline, machine: results.machine }, out);
   // Every latency is in the plot; the JSON keeps the summaries, small enough to commit.
-  const withoutSamples = (key, value) => (key === 'samples' || key === 'pacedSamples' ? undefined : value);
+  const withoutSamples = (key: string, value: unknown) => (key === 'samples' || key === 'pacedSamples' ? undefined : value);
   fs.writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(results, withoutSamples, 1)}\n`);
   console.log(markdown(results));
   const failed = results.checks.filter((c) => !c.met);
@@ -222,7 +279,25 @@ async function main() {
   return failed.length === 0 ? 0 : 1;
 }
 
-function markdown(results) {
+/** Runs one section with the package under test; records its result with its duration, or its failure. */
+async function runPart<Name extends SectionName>(name: Name, dir: string, options: SectionOptions, sections: TimedResults, failures: Failure[]): Promise<void> {
+  const sectionStart = Date.now();
+  console.error(`bench: ${name}`);
+  const { result, error } = await runSection(
+    name,
+    { packageDir: dir, ...options[name] },
+    { execArgv: name === 'endurance' ? ['--expose-gc'] : [], timeoutMs: values.quick ? QUICK_SECTION_TIMEOUT_MS : undefined },
+  );
+  if (error) {
+    console.error(`bench: ${name} FAILED: ${error}`);
+    failures.push({ section: name, why: error });
+  }
+  // Seen through this one name, TypeScript can match the result to its entry.
+  const entry: { [Key in Name]?: Timed<Key> } = sections;
+  if (result) entry[name] = { ...result, durationS: (Date.now() - sectionStart) / 1000 };
+}
+
+function markdown(results: RunResults): string {
   const m = results.machine;
   const out = [
     `## Run of ${m.date}${m.quick ? ' (quick: tiny counts, for correctness only)' : ''}`,
@@ -257,8 +332,8 @@ main().then(
   (code) => {
     process.exitCode = code;
   },
-  (error) => {
-    console.error(error?.stack ?? String(error));
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? String(error)) : String(error));
     process.exitCode = 1;
   },
 );

@@ -1,4 +1,3 @@
-'use strict';
 /**
  * Many transactions in one Node-RED process, with declines and faults mixed in, to show where
  * memory goes and that handles come back to where they started. Run with --expose-gc: memory is
@@ -18,19 +17,135 @@
  * heap grows with the transactions by design. The last step moves each journal's clock past the
  * retention period and compacts it: what memory remains then is everything else.
  */
-const { runSection, progress, sleep } = require('../lib/section');
-const { LoopMonitor } = require('../lib/loop-monitor');
-const { loadApi, packageDir: resolvePackage } = require('../lib/package');
-const { SimHost } = require('../lib/sim-client');
-const { EmbeddedNodeRed, Probe, probeCounts } = require('../lib/node-red');
-const flows = require('../lib/flows');
-const { seededRandom, mb } = require('../lib/stats');
+import type { NodeMessage } from '../../nodes/node-red';
+import type { Journal, SimulatorFault, TransactionFailure, TransactionResult } from '../../src/index';
+import * as flows from '../lib/flows';
+import { LoopMonitor } from '../lib/loop-monitor';
+import { EmbeddedNodeRed, type LogCounts, Probe, type ProbeCounts, probeCounts } from '../lib/node-red';
+import { loadApi, packageDir as resolvePackage } from '../lib/package';
+import { runSection, progress, sleep } from '../lib/section';
+import { SimHost } from '../lib/sim-client';
+import type { Verdict } from '../lib/sim-host';
+import { mb, seededRandom } from '../lib/stats';
+
+/** 'default' leaves the config nodes' clients as deployed; a number patches them (a patched instance). */
+type Setting = 'default' | number;
+
+export interface EnduranceOptions {
+  packageDir?: string;
+  count?: number;
+  terminals?: number;
+  guard?: Setting;
+  settle?: Setting;
+  seed?: number;
+}
+
+const ACTIONS = ['pay', 'refund', 'preauth', 'complete'] as const;
+type BenchAction = (typeof ACTIONS)[number];
+
+interface Kind {
+  name: string;
+  weight: number;
+  action: BenchAction;
+  cents?: string;
+  /** Asked of the simulator through the invoice (sim-host.ts). */
+  fault?: SimulatorFault;
+  over?: boolean;
+}
+
+interface Terminal {
+  index: number;
+  port: number;
+  cfg: string;
+  random: () => number;
+  openPreauths: { code: string; amount: string }[];
+  probes: Record<BenchAction, Probe>;
+}
+
+/** Count and total time from input to output of one kind of transaction. */
+export interface KindTally {
+  count: number;
+  totalMs: number;
+}
+
+interface Tally {
+  byKind: Record<string, KindTally>;
+  byCode: Record<string, number>;
+  wrongRequest: number;
+  wrongRequestExamples: { sent: Message; got: NodeResult }[];
+}
+
+interface Run {
+  sims: SimHost;
+  fleet: Terminal[];
+  tally: Tally;
+  nodeRed: EmbeddedNodeRed;
+}
+
+/** What the section sends into an action node. */
+interface Message extends NodeMessage {
+  payload: string;
+  invoice?: string;
+  preauthcode?: string;
+}
+
+/**
+ * What the bench reads of an action node's output: msg.payload is the TransactionResult
+ * (nodes/message.ts), read field by field, as the section is there to check it.
+ */
+type NodeResult = Partial<Pick<TransactionFailure, 'action' | 'invoice' | 'ref' | 'code' | 'status' | 'outcome'>> & { result?: TransactionResult['result'] };
+
+/** Memory after forced collections, the process's open handles by type, and the journals' entries. */
+export interface Snapshot {
+  memory: NodeJS.MemoryUsage;
+  resources: Record<string, number>;
+  journalEntries: number;
+}
+
+type LoopStats = ReturnType<LoopMonitor['stop']>;
+
+interface TrendPoint {
+  done: number;
+  elapsedS: number;
+  heapUsed: number;
+  rss: number;
+  journalEntries: number;
+}
+
+/** Memory at the start, then after each tenth of the run with its event loop's longest delay. */
+export type Trend = [start: TrendPoint, ...phases: (TrendPoint & { loop: LoopStats })[]];
+
+export interface EnduranceResult {
+  count: number;
+  warmup: number;
+  terminals: number;
+  responseTimeoutS: number;
+  guard: string;
+  settle: string;
+  elapsedMs: number;
+  perSecond: number;
+  maxLoopDelayMs: number;
+  maxBusyMs: number;
+  byKind: Record<string, KindTally>;
+  byCode: Record<string, number>;
+  outputs: ProbeCounts;
+  wrongRequest: number;
+  wrongRequestExamples: Tally['wrongRequestExamples'];
+  check: Verdict;
+  start: Snapshot;
+  end: Snapshot;
+  afterRetention: Snapshot;
+  retentionShiftDays: number;
+  heapBytesPerJournalEntry: number | null;
+  trend: Trend;
+  nodeRedLog: LogCounts;
+}
 
 /**
  * The mix, by weight. `fault` is asked of the simulator through the invoice; `cents` picks the
  * simulator's decline (.51), customer cancel (.52) and failure (.53).
  */
-const MIX = [
+const MIX: readonly Kind[] = [
   { name: 'pay', weight: 700, action: 'pay' },
   { name: 'pay declined', weight: 60, action: 'pay', cents: '51' },
   { name: 'pay cancelled', weight: 20, action: 'pay', cents: '52' },
@@ -55,7 +170,6 @@ const MIX = [
   { name: 'fault silent', weight: 0.1, action: 'pay', fault: 'silent' },
 ];
 const TOTAL_WEIGHT = MIX.reduce((total, kind) => total + kind.weight, 0);
-const ACTIONS = ['pay', 'refund', 'preauth', 'complete'];
 /** Memory is sampled after every tenth of the run. */
 const PHASES = 10;
 /** The config node's setting (seconds): long enough for a loaded machine, short for `silent`. */
@@ -68,7 +182,7 @@ const RETENTION_SHIFT_DAYS = 32;
  * guard, settle: 'default' leaves the config nodes' clients as deployed; a number patches their
  * answerGuardMs or lateAnswerWindowMs (labelled as a patched instance in the results).
  */
-runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard = 'default', settle = 'default', seed = 6 }) => {
+runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard = 'default', settle = 'default', seed = 6 }: EnduranceOptions): Promise<EnduranceResult> => {
   if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
   const packageDir = resolvePackage(dirOption);
   const api = loadApi(packageDir);
@@ -79,23 +193,25 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
   try {
     const { ports } = await sims.call('simulators', { count: terminals });
     await nodeRed.start();
-    const fleet = ports.map((port, t) => ({ index: t, port, cfg: `e${t}-cfg`, random: seededRandom(seed + t), openPreauths: [] }));
+    const places = ports.map((port, t) => ({ index: t, port, cfg: `e${t}-cfg`, random: seededRandom(seed + t), openPreauths: [] }));
     await nodeRed.deploy([
       flows.tab('endurance'),
-      ...fleet.flatMap((term) => [
+      ...places.flatMap((term) => [
         flows.terminalConfig(term.cfg, term.port, { responseTimeout: String(RESPONSE_TIMEOUT_S) }),
         ...ACTIONS.flatMap((action) => flows.actionWithProbe({ probeId: `e${term.index}-${action}-probe`, nodeId: `e${term.index}-${action}`, action, terminalId: term.cfg })),
       ]),
     ]);
-    for (const term of fleet) {
+    const fleet: Terminal[] = [];
+    for (const term of places) {
       if (guard !== 'default') nodeRed.patchClient(term.cfg, 'answerGuardMs', guard);
       if (settle !== 'default') nodeRed.patchClient(term.cfg, 'lateAnswerWindowMs', settle);
-      term.probes = Object.fromEntries(ACTIONS.map((action) => [action, new Probe(`e${term.index}-${action}-probe`)]));
+      const probe = (action: BenchAction) => new Probe(`e${term.index}-${action}-probe`);
+      fleet.push({ ...term, probes: { pay: probe('pay'), refund: probe('refund'), preauth: probe('preauth'), complete: probe('complete') } });
     }
     const allProbes = fleet.flatMap((term) => Object.values(term.probes));
     const journals = await journalsOf(nodeRed, fleet);
-    const tally = { byKind: {}, byCode: {}, wrongRequest: 0, wrongRequestExamples: [] };
-    const run = { sims, fleet, tally, nodeRed };
+    const tally: Tally = { byKind: {}, byCode: {}, wrongRequest: 0, wrongRequestExamples: [] };
+    const run: Run = { sims, fleet, tally, nodeRed };
 
     const warmup = Math.max(terminals, Math.min(1000, Math.ceil(count / 10)));
     progress('endurance', `${terminals} terminals; warming up with ${warmup} transactions`);
@@ -105,8 +221,8 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
     await settlingPayments(run, 'start');
     const start = await snapshot(journals);
     Object.assign(tally, { byKind: {}, byCode: {} }); // the counts below are of the measured transactions only
-    const trend = [{ done: 0, elapsedS: 0, ...trendPoint(start) }];
-    const loops = [];
+    const trend: Trend = [{ done: 0, elapsedS: 0, ...trendPoint(start) }];
+    const loops: LoopStats[] = [];
     const startedAt = performance.now();
     progress('endurance', `${count} transactions, answerGuardMs ${guardMs}, lateAnswerWindowMs ${settleMs}; heap ${mb(start.memory.heapUsed)}, ${start.journalEntries} journal entries`);
     let done = 0;
@@ -131,10 +247,10 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
     const end = await snapshot(journals);
 
     // The retention period passes: each journal's clock moves forward and it compacts, as its
-    // next compaction 32 days later would. `now` and `file` are private in the TypeScript source.
+    // next compaction 32 days later would (through the journal's test-only seams).
     const shiftMs = RETENTION_SHIFT_DAYS * 24 * 3600 * 1000;
     for (const journal of journals) {
-      journal.now = () => new Date(Date.now() + shiftMs);
+      journal.setClockForTests(() => new Date(Date.now() + shiftMs));
       await forceCompaction(journal);
     }
     const afterRetention = await snapshot(journals);
@@ -172,16 +288,16 @@ runSection(async ({ packageDir: dirOption, count = 5000, terminals = 50, guard =
 });
 
 /** `quota` transactions numbered from `first`, spread over all terminals, each one at a time. */
-async function runPhase(run, prefix, first, quota) {
+async function runPhase(run: Run, prefix: string, first: number, quota: number): Promise<void> {
   let next = first;
   const last = first + quota;
-  const loop = async (term) => {
+  const loop = async (term: Terminal) => {
     while (next < last) await transact(run, term, `${prefix}${next++}`);
   };
   await Promise.all(run.fleet.map(loop));
 }
 
-function pick(term) {
+function pick(term: Terminal): Kind {
   let roll = term.random() * TOTAL_WEIGHT;
   for (const kind of MIX) {
     roll -= kind.weight;
@@ -191,14 +307,15 @@ function pick(term) {
 }
 
 /** One transaction of a kind drawn from MIX; its result goes to the simulator's process to be checked. */
-async function transact(run, term, id, forced) {
+async function transact(run: Run, term: Terminal, id: string, forced?: Kind): Promise<string | undefined> {
   let kind = forced ?? pick(term);
-  if (kind.action === 'complete' && term.openPreauths.length === 0) kind = MIX[0];
+  // A completion needs an open pre-authorization; with none, a plain payment instead.
+  const preauth = kind.action === 'complete' ? term.openPreauths.shift() : undefined;
+  if (kind.action === 'complete' && !preauth) kind = MIX[0];
   const amount = `${10 + (term.index % 7)}.${kind.cents ?? '25'}`;
-  let msg;
-  let key;
-  if (kind.action === 'complete') {
-    const preauth = term.openPreauths.shift();
+  let msg: Message;
+  let key: string;
+  if (preauth) {
     key = preauth.code;
     msg = { payload: kind.over ? '999.00' : preauth.amount, preauthcode: preauth.code };
   } else {
@@ -208,33 +325,35 @@ async function transact(run, term, id, forced) {
   const started = performance.now();
   const out = await term.probes[kind.action].request(msg, 60_000);
   const elapsedMs = performance.now() - started;
-  const result = out.payload ?? {};
+  const result = (out.payload ?? {}) as NodeResult;
   const code = result.result === 'OK' ? 'OK' : result.code;
   const { tally } = run;
   // Time per kind, waits for the guard and the settle after an unknown outcome included.
   const byKind = (tally.byKind[kind.name] ??= { count: 0, totalMs: 0 });
   byKind.count += 1;
   byKind.totalMs += elapsedMs;
-  tally.byCode[code] = (tally.byCode[code] ?? 0) + 1;
+  // A result with no code shows as "undefined" among the outcomes.
+  tally.byCode[String(code)] = (tally.byCode[String(code)] ?? 0) + 1;
   // The result must be about the request sent: same action, and the same invoice where there is one.
   if (result.action !== kind.action || (msg.invoice !== undefined && result.invoice !== msg.invoice)) {
     tally.wrongRequest += 1;
     if (tally.wrongRequestExamples.length < 3) tally.wrongRequestExamples.push({ sent: msg, got: result });
   }
-  run.sims.post('verify', { simulator: term.index, result: [key, code, result.ref ?? '', result.status ?? null, result.outcome ?? null] });
+  run.sims.post('verify', { simulator: term.index, result: [key, code ?? null, result.ref ?? '', result.status ?? null, result.outcome ?? null] });
   // The terminal is held for a late answer after an unknown outcome: its next customer waits
   // until it is free, as a kiosk that says "please ask staff" would.
-  if (result.outcome === 'unknown') await run.nodeRed.getNode(term.cfg)?.client?.idle?.();
+  if (result.outcome === 'unknown') await run.nodeRed.getNode(term.cfg)?.client?.idle();
   if (code === 'OK' && kind.action === 'preauth') {
-    term.openPreauths.push({ code: result.ref, amount });
+    // An approval always carries its ref (TransactionSuccess.ref).
+    term.openPreauths.push({ code: result.ref ?? '', amount });
     if (term.openPreauths.length > MAX_OPEN_PREAUTHS) term.openPreauths.shift();
   }
   return code;
 }
 
-async function settlingPayments(run, when) {
+async function settlingPayments(run: Run, when: string): Promise<void> {
   // A terminal whose last request ended unknown is kept for its late answer: wait that out.
-  await Promise.all(run.fleet.map((term) => run.nodeRed.getNode(term.cfg)?.client?.idle?.()));
+  await Promise.all(run.fleet.map(async (term) => run.nodeRed.getNode(term.cfg)?.client?.idle()));
   await Promise.all(
     run.fleet.map(async (term) => {
       const code = await transact(run, term, `settle-${when}`, MIX[0]);
@@ -243,48 +362,59 @@ async function settlingPayments(run, when) {
   );
 }
 
-/** The config nodes' journals, open; by default they all share one, counted once. */
-async function journalsOf(nodeRed, fleet) {
-  const journals = [...new Set(fleet.map((term) => nodeRed.getNode(term.cfg)?.journal))];
-  for (const journal of journals) {
-    await journal?.ready;
-    if (!journal || typeof journal.file?.compact !== 'function' || !('now' in journal)) {
-      throw new Error('a config node has no journal with now and file.compact(); update bench/sections/endurance.js');
+/**
+ * The config nodes' journals, open; by default they all share one, counted once. The section
+ * moves their clocks and compacts them through test-only seams, which a package built before
+ * they existed (an older snapshot made by bench/snapshot.ts) does not have.
+ */
+async function journalsOf(nodeRed: EmbeddedNodeRed, fleet: Terminal[]): Promise<Journal[]> {
+  const journals: Journal[] = [];
+  for (const journal of new Set(fleet.map((term) => nodeRed.getNode(term.cfg)?.journal))) {
+    if (!journal) throw new Error('a config node has no journal; update bench/sections/endurance.ts');
+    await journal.ready;
+    // The type is this repository's Journal; the object is the measured build's, which may be older.
+    const seams: Partial<Pick<Journal, 'setClockForTests' | 'compactNowForTests'>> = journal;
+    if (typeof seams.setClockForTests !== 'function' || typeof seams.compactNowForTests !== 'function') {
+      throw new Error(
+        `the measured package's Journal has no setClockForTests() or compactNowForTests(): the build is older than these test-only seams, and the endurance section needs them to move the journal's clock and compact it`,
+      );
     }
+    journals.push(journal);
   }
   return journals;
 }
 
 /** Compacts the journal's file now; one the journal started by itself may be under way, so it waits its turn. */
-async function forceCompaction(journal) {
+async function forceCompaction(journal: Journal): Promise<void> {
   for (let attempt = 0; attempt < 40; attempt++) {
-    if (await journal.file.compact()) return;
+    if (await journal.compactNowForTests()) return;
     await sleep(50);
   }
   throw new Error(`the journal ${journal.path} did not compact within 2 s`);
 }
 
-/** Requests the journals keep in memory (their private `entries` map); null if it is gone. */
-function journalEntries(journals) {
-  let total = 0;
-  for (const journal of journals) {
-    if (!(journal.entries instanceof Map)) return null;
-    total += journal.entries.size;
-  }
-  return total;
+/** Requests the journals keep in memory (every build with the seams journalsOf checks has `size`). */
+function journalEntries(journals: Journal[]): number {
+  return journals.reduce((total, journal) => total + journal.size, 0);
 }
 
 /** Memory after forced collections, the process's open handles by type, and the journals' entries. */
-async function snapshot(journals) {
+async function snapshot(journals: Journal[]): Promise<Snapshot> {
   for (let i = 0; i < 3; i++) {
-    global.gc();
+    collectGarbage();
     await sleep(20);
   }
-  const resources = {};
+  const resources: Record<string, number> = {};
   for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
   return { memory: process.memoryUsage(), resources, journalEntries: journalEntries(journals) };
 }
 
-function trendPoint(snap) {
+/** A forced collection: the section runs with --expose-gc (checked when it starts). */
+function collectGarbage(): void {
+  if (!global.gc) throw new Error('run with node --expose-gc');
+  global.gc();
+}
+
+function trendPoint(snap: Snapshot): Omit<TrendPoint, 'done' | 'elapsedS'> {
   return { heapUsed: snap.memory.heapUsed, rss: snap.memory.rss, journalEntries: snap.journalEntries };
 }
