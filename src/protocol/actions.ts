@@ -69,10 +69,6 @@ export const ACTION_SPECS: Readonly<Record<Action, ActionSpec>> = {
 /** The app answers any request it cannot read with this root, whatever the request was. */
 export const BAD_XML_REPLY_ROOT = 'payresp';
 
-export function isAction(value: unknown): value is Action {
-  return typeof value === 'string' && (ACTIONS as readonly string[]).includes(value);
-}
-
 export function actionForRequestRoot(root: string): Action | undefined {
   return ACTIONS.find((action) => ACTION_SPECS[action].requestRoot === root);
 }

@@ -1,5 +1,3 @@
-import { MESSAGES } from './messages';
-
 /**
  * Every way a request can end other than success, and what each says about the money.
  * `not-sent`: nothing reached the terminal. `failed`: the terminal said no.
@@ -22,5 +20,3 @@ export const ERROR_OUTCOMES: Readonly<Record<ErrorCode, Outcome>> = {
   JOURNAL: 'not-sent',
 };
 
-/** What every unknown outcome's message ends with. */
-export const UNKNOWN_OUTCOME_ADVICE = MESSAGES['outcome.unknown'];
