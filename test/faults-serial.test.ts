@@ -52,9 +52,10 @@ const SERIAL_CASES: readonly FaultCase<SerialEnv>[] = [
     restore: true,
   },
   lateAnswerCase<SerialEnv>('within', 550),
-  // Known limitation, documented in the README: a serial link has no per-request channel (replacing
-  // the port does not stop an answer under way, as closing a TCP socket does), so an answer later
-  // than lateAnswerWindowMs (10 s by default) cannot be told from the next request's answer.
+  // Known limitation, documented in docs/bluetooth.md ("Known limits"): a serial link has no
+  // per-request channel (replacing the port does not stop an answer under way, as closing a TCP
+  // socket does), so an answer later than lateAnswerWindowMs (10 s by default) cannot be told from
+  // the next request's answer.
   lateAnswerCase<SerialEnv>('after', 550, { knownLimitation: true }),
 ];
 
@@ -98,12 +99,12 @@ describe('faults: pay over a serial link (socat pty pair)', function () {
     await expectResources(before, 'after "the link drops after every answer" (serial)');
   });
 
-  // Known limitation, documented in the README: serialport's reader can miss a pty that vanishes
-  // right after a read and spin instead of reporting the close; the next write then fails and the
-  // request ends CONNECTION_LOST/unknown. Kept (pending) until that is fixed upstream or worked
-  // around. Since an answer counts only 250 ms after it arrived, this test's link goes 250 ms after
-  // the read and it passes (65 of 65 rounds, MYPOS_KNOWN_LIMITS=1); a link that goes within those
-  // 250 ms still meets the race, so the limit stands.
+  // Known limitation, documented in docs/bluetooth.md ("Known limits"): serialport's reader can
+  // miss a pty that vanishes right after a read and spin instead of reporting the close; the next
+  // write then fails and the request ends CONNECTION_LOST/unknown. Kept (pending) until that is
+  // fixed upstream or worked around. Since an answer counts only 250 ms after it arrived, this
+  // test's link goes 250 ms after the read and it passes (65 of 65 rounds, MYPOS_KNOWN_LIMITS=1);
+  // a link that goes within those 250 ms still meets the race, so the limit stands.
   (process.env.MYPOS_KNOWN_LIMITS ? it : it.skip)('the link goes away right after an answer -> the client sees it, and the next request is CONNECT/not-sent (5 rounds)', async () => {
     // A race: whether the client notices depends on when the link goes; five rounds make a
     // miss show up reliably (it was missed in about half of the rounds when this was written).

@@ -1,6 +1,7 @@
 'use strict';
 // A node for the benchmark only: injects the bench's messages into a flow and reports every
-// message that reaches it back to the bench (see ../lib/probe-hub.js).
+// message that reaches it back to the bench (see ../lib/probe-hub.ts; the benchmark runs
+// through tsx, so this JavaScript node may require TypeScript).
 const hub = require('../lib/probe-hub');
 
 module.exports = function register(RED) {

@@ -103,7 +103,7 @@ function describeSource(node: FlowNode, input: string): string {
 }
 
 /** The label the editor shows for a node of an example, with the action labels of `templates`. */
-export function labelOf(node: FlowNode, templates: LabelTemplates): string {
+function labelOf(node: FlowNode, templates: LabelTemplates): string {
   if (node.name) return node.name;
   const action = /^mypos-(\w+)$/.exec(node.type);
   const template = action?.[1] === undefined ? undefined : templates[action[1]];

@@ -19,10 +19,10 @@ export type Expected = { readonly result: 'OK' } | { readonly result: 'ERROR'; r
 export const OK: Expected = { result: 'OK' };
 export const TIMEOUT: Expected = { result: 'ERROR', code: 'TIMEOUT', outcome: 'unknown' };
 export const LOST: Expected = { result: 'ERROR', code: 'CONNECTION_LOST', outcome: 'unknown' };
-export const PROTOCOL: Expected = { result: 'ERROR', code: 'PROTOCOL', outcome: 'unknown' };
+const PROTOCOL: Expected = { result: 'ERROR', code: 'PROTOCOL', outcome: 'unknown' };
 export const CONNECT: Expected = { result: 'ERROR', code: 'CONNECT', outcome: 'not-sent' };
-export const DECLINED: Expected = { result: 'ERROR', code: 'TERMINAL', outcome: 'failed' };
-export const BAD_XML: Expected = { result: 'ERROR', code: 'BAD_XML', outcome: 'failed' };
+const DECLINED: Expected = { result: 'ERROR', code: 'TERMINAL', outcome: 'failed' };
+const BAD_XML: Expected = { result: 'ERROR', code: 'BAD_XML', outcome: 'failed' };
 
 /** "OK", or "CODE/outcome". */
 export const expectedText = (expected: Expected): string => (expected.result === 'OK' ? 'OK' : `${expected.code}/${expected.outcome}`);
@@ -171,7 +171,7 @@ export interface FaultCase<E extends FaultEnv = FaultEnv> {
   readonly reconnects?: boolean;
   readonly restore?: boolean;
   readonly during?: (e: E) => Promise<void>;
-  /** A known limitation (README): run only with MYPOS_KNOWN_LIMITS set. */
+  /** A known limitation (docs/bluetooth.md, "Known limits"): run only with MYPOS_KNOWN_LIMITS set. */
   readonly knownLimitation?: boolean;
 }
 

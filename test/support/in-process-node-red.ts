@@ -21,7 +21,7 @@ export function useInProcessNodeRed(): void {
 }
 
 /** A node module of that Node-RED itself, e.g. `core/common/25-status.js` (the `status` node). */
-export function nodeRedCoreNode(file: string): NodeModule {
+function nodeRedCoreNode(file: string): NodeModule {
   const load = createRequire(path.join(nodeRedRoot(), 'package.json'));
   return load(`@node-red/nodes/${file}`) as NodeModule;
 }

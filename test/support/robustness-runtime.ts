@@ -149,7 +149,7 @@ export function actionNode(id: string, action: string): object {
 }
 
 /** A node of the loaded flow, as the action node it is. */
-export const actionNodeOf = (id: string): ActionNode => helper.getNode(id) as unknown as ActionNode;
+const actionNodeOf = (id: string): ActionNode => helper.getNode(id) as unknown as ActionNode;
 
 export async function deploy(config: Record<string, string> = {}, extra: object[] = []): Promise<Deployed> {
   await helper.load(NODES, flow(config, extra));

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { EditorSession } from './editor-session';
 
 /** The id of the myPOS sidebar tab. */
-export const SIDEBAR_TAB = 'mypos-journal';
+const SIDEBAR_TAB = 'mypos-journal';
 
 /** Shows the myPOS tab and waits until it is visible. */
 export async function showTab(page: Page): Promise<void> {
