@@ -4,7 +4,7 @@
  * else is internal and may change in any release; test/public-api.test.ts pins this list.
  */
 export { TerminalClient } from './client/terminal-client';
-export type { ActionFields, Activity, ConnectionMode, ConnectionState, LateAnswer, LinkState, Readiness, ReadinessState, TerminalClientOptions } from './client/terminal-client';
+export type { ActionFields, Activity, ConnectionMode, ConnectionState, LateAnswer, LinkState, Readiness, ReadinessState, TerminalClientOptions, TransactOptions } from './client/terminal-client';
 export { DEFAULT_TCP_PORT, TcpTransport } from './transport/tcp';
 export type { TcpTransportOptions } from './transport/tcp';
 export { SerialTransport } from './transport/serial';
@@ -18,6 +18,8 @@ export type { ReceivedMessage, SimulatorBehaviour, SimulatorFault, SimulatorOpti
 export { ACTIONS } from './protocol/actions';
 export type { Action } from './protocol/actions';
 export type { ReceiptMode } from './protocol/fields';
+export type { ReceivedRequest, RequestEnding } from './protocol/request';
+export type { FramerLimits } from './protocol/framer';
 export { ERROR_OUTCOMES } from './protocol/errors';
 export type { ErrorCode, Outcome } from './protocol/errors';
 export type { TransactionFailure, TransactionResult, TransactionSuccess } from './protocol/result';

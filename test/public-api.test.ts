@@ -24,6 +24,7 @@ const TYPES = [
   'ErrorCode',
   'Explanation',
   'Finding',
+  'FramerLimits',
   'HistoryEntry',
   'HistoryPage',
   'HistoryQuery',
@@ -40,6 +41,8 @@ const TYPES = [
   'ReadinessState',
   'ReceiptMode',
   'ReceivedMessage',
+  'ReceivedRequest',
+  'RequestEnding',
   'Resolution',
   'ResolveInput',
   'SerialTransportOptions',
@@ -48,6 +51,7 @@ const TYPES = [
   'SimulatorOptions',
   'TcpTransportOptions',
   'TerminalClientOptions',
+  'TransactOptions',
   'TransactionFailure',
   'TransactionResult',
   'TransactionSuccess',
@@ -83,6 +87,17 @@ describe('public API (src/index.ts)', function () {
   it('the main file of package.json is this index, with its declarations', function () {
     const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main?: unknown; types?: unknown };
     assert.deepEqual([manifest.main, manifest.types], ['dist/src/index.js', 'dist/src/index.d.ts']);
+  });
+
+  it('docs/client.md lists exactly these names under "What the package exports"', function () {
+    const docs = fs.readFileSync(path.join(root, 'docs', 'client.md'), 'utf8');
+    const section = /## What the package exports\n([\s\S]*?)(?=\n## |$)/.exec(docs)?.[1];
+    assert.ok(section, 'docs/client.md has the section');
+    // The package's names are capitalised (types, classes, constants), and `render(…)`; lower-case
+    // words in backticks there are fields (`allowDuplicate`, `messageKey`).
+    const listed = new Set<string>();
+    for (const [, name] of section.matchAll(/`([A-Za-z_]\w*)(?:\([^`]*\))?`/g)) if (/^[A-Z]/.test(name) || name === 'render') listed.add(name);
+    assert.deepEqual([...listed].sort(), [...VALUES, ...TYPES].sort());
   });
 
   it('what docs/client.md names from the package is exported', function () {
