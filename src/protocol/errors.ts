@@ -19,4 +19,3 @@ export const ERROR_OUTCOMES: Readonly<Record<ErrorCode, Outcome>> = {
   DUPLICATE: 'not-sent',
   JOURNAL: 'not-sent',
 };
-
