@@ -10,22 +10,13 @@
 
 import assert from 'node:assert/strict';
 import { boxesOf, examples, gapBetween, labelTemplates, wiresOf } from './support/example-layout';
+import type { FlowNode } from './support/flow-node';
 
 const LANGUAGES = ['en-US', 'hu'];
 /** Space between nodes, so that neither their labels nor their wires run together. */
 const MIN_GAP = 20;
 /** Import drops the flow's first node where the user clicks: a click this far from the canvas's top left corner must do. */
 const DROP = { x: 120, y: 120 };
-
-/** The fields of an example flow's node these checks read. */
-interface FlowNode {
-  id: string;
-  type: string;
-  name?: string;
-  wires?: string[][];
-  targetType?: string;
-  complete?: string;
-}
 
 describe('example flows: layout (estimated)', function () {
   for (const { file, flow } of examples()) {

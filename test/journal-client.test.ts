@@ -12,7 +12,7 @@ import { TerminalClient } from '../src/client/terminal-client';
 import type { TerminalClientOptions } from '../src/client/terminal-client';
 import { TerminalSimulator } from '../src/simulator/simulator';
 import { journalLines as lines, tempJournalFile as tempFile } from './support/journal-files';
-import { asFailure } from './support/journal-results';
+import { asFailure } from './support/results';
 import { TYPESCRIPT_EXEC_ARGV } from './support/typescript-child';
 import { waitFor } from './support/wait';
 

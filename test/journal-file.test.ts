@@ -16,7 +16,8 @@ import { TcpTransport } from '../src/transport/tcp';
 import { TerminalClient } from '../src/client/terminal-client';
 import { FaultFileSystem } from './support/fault-fs';
 import { journalLines as lines, tempJournalFile as tempFile } from './support/journal-files';
-import { OK, approved, asFailure, declined as declinedResult, unknownOutcome } from './support/journal-results';
+import { OK, approved, declined as declinedResult, unknownOutcome } from './support/journal-results';
+import { asFailure } from './support/results';
 import { beginId, request } from './support/journal-workload';
 import { waitFor } from './support/wait';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
 import { TAB, actionNode, expectSuccess, useActionNodeFlow } from './support/action-node-flow';
 import { DeployedNode, FailureMessage, packageNode } from './support/flow-outputs';
-import type { FlowNode } from './support/payment-node-red';
+import type { FlowNode } from './support/flow-node';
 import type { NodeMessage } from '../nodes/node-red';
 import { deployedConfigNode } from './support/in-process-node-red';
 import { delay as sleep, waitFor } from './support/wait';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ACTIONS, interpretReply, MESSAGES, render, resultFromReply, XmlFramer } from '../src/protocol';
 import type { Action, TransactionFailure, TransactionResult } from '../src/protocol';
 import { request } from './support/request-drafts';
-import { failed } from './support/results';
+import { asFailure } from './support/results';
 import { SEED, SEED_BY_ACTION } from './support/seed-replies';
 
 /** A valid request for each action, so results can be checked field by field. */
@@ -41,7 +41,7 @@ function resultFor(frame: Uint8Array | string, action: Action): TransactionResul
 }
 
 function failureFor(frame: Uint8Array | string, action: Action): TransactionFailure {
-  return failed(resultFor(frame, action));
+  return asFailure(resultFor(frame, action));
 }
 
 type FailureFields = Pick<TransactionFailure, 'ref' | 'status' | 'statusName' | 'statusText' | 'code' | 'outcome'>;
@@ -52,7 +52,7 @@ function assertFailureShape(result: TransactionResult, action: Action, expected:
     [...Object.keys(requestFields(action)), 'result', 'ref', 'status', 'statusName', 'statusText', 'code', 'outcome', 'message', 'messageKey', 'messageParams'].sort(),
   );
   assert.equal(Object.keys(result)[0], 'message', "the person's sentence comes first, where Node-RED's debug preview shows it");
-  const { message, messageKey, messageParams, ...rest } = failed(result);
+  const { message, messageKey, messageParams, ...rest } = asFailure(result);
   assert.deepEqual(rest, { ...requestFields(action), result: 'ERROR', ...expected });
   assert.equal(typeof message, 'string');
   assert.ok(Object.hasOwn(MESSAGES, messageKey), `${messageKey} is a key of MESSAGES`);
@@ -349,7 +349,7 @@ describe('protocol: replies', () => {
         ]) {
           const verdict = interpretReply(xml, 'pay');
           assert.notEqual(verdict.kind, 'ok', xml);
-          assert.equal(failed(resultFromReply(sampleRequest('pay'), verdict)).outcome, 'unknown', xml);
+          assert.equal(asFailure(resultFromReply(sampleRequest('pay'), verdict)).outcome, 'unknown', xml);
         }
       }
       assert.equal(Reflect.get({}, 'polluted'), undefined);

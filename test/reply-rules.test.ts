@@ -14,7 +14,7 @@ import type { RequestEnding } from '../src/protocol';
 import { HOST, baseline, expectResources, journalRecords, keyOf, serialEnv, sleep, tcpEnv, tempDir, waitFor, type FaultBehaviour, type WireWrite } from './support/fault-env';
 import { PtyPair } from './support/pty';
 import { PendingTimers, handMadeServer, requestSplitter } from './support/hand-made-terminal';
-import { failed } from './support/results';
+import { asFailure } from './support/results';
 
 const UNKNOWN_ADVICE = /check the terminal.*before trying again/i;
 
@@ -52,7 +52,7 @@ function assertOk(result: TransactionResult, ref: string | undefined, what: stri
 
 function assertUnknown(result: TransactionResult, code: ErrorCode, what: string): void {
   assert.equal(result.result, 'ERROR', `${what}: ${summary(result)}`);
-  const failure = failed(result);
+  const failure = asFailure(result);
   assert.equal(failure.code, code, `${what}: ${summary(result)}`);
   assert.equal(failure.outcome, 'unknown', `${what}: ${summary(result)}`);
   assert.match(failure.message, UNKNOWN_ADVICE);
@@ -303,7 +303,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
               const first = unique('FIRST');
               const result = await e.client.pay({ amount: '1.00', invoice: first });
               if (kind === 'approval') assertOk(result, e.log.refsFor(`pay:${first}`)[0], first);
-              else assert.equal(`${failed(result).code}/${failed(result).outcome}/${failed(result).status}`, 'TERMINAL/failed/2', summary(result));
+              else assert.equal(`${asFailure(result).code}/${asFailure(result).outcome}/${asFailure(result).status}`, 'TERMINAL/failed/2', summary(result));
               const answeredAt = wire.writes[0].at;
 
               // The next request is sent so that it is open at the terminal when the repeat comes.
@@ -338,7 +338,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
         const repeating: FaultBehaviour = { fault: 'decline', repeatsAfterMs: [400, 1500] };
         e.simulator.nextBehaviours.push(repeating, { delayMs: 800 });
         const declined = await e.client.pay({ amount: '1.00', invoice: unique('DECLINED') });
-        assert.equal(`${failed(declined).code}/${failed(declined).outcome}/${failed(declined).status}`, 'TERMINAL/failed/2', summary(declined));
+        assert.equal(`${asFailure(declined).code}/${asFailure(declined).outcome}/${asFailure(declined).status}`, 'TERMINAL/failed/2', summary(declined));
         const declinedAt = wire.writes[0].at;
 
         const next = unique('NEXT');
@@ -401,7 +401,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
           await sleep(50);
           const queued = e.client.pay({ amount: '2.00', invoice: next }, { responseTimeoutMs: 5000 });
           const [a, b] = await Promise.all([timedOut, queued]);
-          assert.equal(`${failed(a).code}/${failed(a).outcome}`, 'TIMEOUT/unknown', summary(a));
+          assert.equal(`${asFailure(a).code}/${asFailure(a).outcome}`, 'TIMEOUT/unknown', summary(a));
           assert.equal(late.length, 1, "the late answer was taken as the first request's");
           assertOk(b, e.log.refsFor(`pay:${next}`)[0], `${next} after a repeated late ${kind}`);
         });
@@ -438,7 +438,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
             const invoice = unique('CONTRA');
             const result = await t.client.pay({ amount: '1.00', invoice });
             assertUnknown(result, 'PROTOCOL', invoice);
-            assert.match(failed(result).message, kase.message);
+            assert.match(asFailure(result).message, kase.message);
             assert.equal(t.requests.length, 1);
             const records = await waitFor(() => {
               const found = journalRecords(t.journalFile, `pay:${invoice}`);
@@ -485,7 +485,7 @@ describe('reply rules: how an answer is matched to its request, in each connecti
           const second = unique('SECOND');
           const result = await t.client.pay({ amount: '2.00', invoice: second });
           assertUnknown(result, 'TIMEOUT', second);
-          assert.match(failed(result).message, /approval with ref SAME-REF, which an earlier request had already received/);
+          assert.match(asFailure(result).message, /approval with ref SAME-REF, which an earlier request had already received/);
           assert.equal(t.requests.length, 2);
           assert.equal(t.connections, 1, 'both went over one link');
         });

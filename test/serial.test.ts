@@ -5,10 +5,12 @@ import fs from 'node:fs';
 import { SerialPort } from 'serialport';
 import helper from 'node-red-node-test-helper';
 import { SerialTransport, TerminalClient, TerminalSimulator } from '../src';
-import type { ConnectionState, TerminalClientOptions, TransactionFailure, TransactionResult } from '../src';
+import type { ConnectionState, TerminalClientOptions, TransactionResult } from '../src';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
-import type { Node, NodeStatus } from '../nodes/node-red';
+import { packageNode, watchStatus } from './support/flow-outputs';
+import { asFailure } from './support/results';
+import { serialConfigNode } from './support/terminal-config';
 import { useSerialSimulatorPerTest } from './support/simulator-per-test';
 import { deployedConfigNode, useInProcessNodeRed } from './support/in-process-node-red';
 import { delay, waitFor } from './support/wait';
@@ -25,12 +27,6 @@ function closePort(port: SerialPort): Promise<void> {
 
 /** What a failed result said, for the assertion message of a result expected to be OK. */
 const said = (result: TransactionResult): string | undefined => (result.result === 'ERROR' ? result.message : undefined);
-
-/** A result that must be a failure, for reading what failed. */
-function failure(result: TransactionResult): TransactionFailure {
-  assert.equal(result.result, 'ERROR', `expected a failure, got ${JSON.stringify(result)}`);
-  return result;
-}
 
 /** What a helper node received: a message carrying a result. */
 interface ResultMessage {
@@ -88,7 +84,7 @@ describe('serial link (socat pty pair)', function () {
   it('reports a decline with the terminal status', async () => {
     const terminal = newClient();
     each.simulator.behaviour = { fault: 'decline' };
-    const result = failure(await terminal.pay({ amount: '3.00' }));
+    const result = asFailure(await terminal.pay({ amount: '3.00' }));
     assert.equal(result.code, 'TERMINAL');
     assert.equal(result.outcome, 'failed');
     assert.equal(result.status, 2);
@@ -124,7 +120,7 @@ describe('serial link (socat pty pair)', function () {
         await delay(30);
         start = cut;
       }
-      const result = failure(await pending);
+      const result = asFailure(await pending);
       assert.equal(result.code, 'TERMINAL');
       assert.equal(result.statusText, 'Ügyfél megszakította – Hibás');
       assert.equal(result.statusName, 'TRANSACTION_CANCELED');
@@ -144,17 +140,17 @@ describe('serial link (socat pty pair)', function () {
     await each.simulator.close();
     await each.pty.stop();
 
-    const lost = failure(await pending);
+    const lost = asFailure(await pending);
     assert.equal(lost.code, 'CONNECTION_LOST');
     assert.equal(lost.outcome, 'unknown');
     assert.match(lost.message, /check the terminal/);
     assert.equal(terminal.connectionState, 'disconnected');
     // Its answer may still come when the link is back: nothing else goes out until the window passed.
-    assert.equal(failure(await terminal.pay({ amount: '8.00', invoice: 'TOO-SOON' })).code, 'BUSY');
+    assert.equal(asFailure(await terminal.pay({ amount: '8.00', invoice: 'TOO-SOON' })).code, 'BUSY');
     await waitFor(() => !terminal.busy, 'the window for a late answer to pass');
 
     const startedAt = Date.now();
-    const absent = failure(await terminal.pay({ amount: '8.00', invoice: 'ABSENT-1' }));
+    const absent = asFailure(await terminal.pay({ amount: '8.00', invoice: 'ABSENT-1' }));
     assert.equal(absent.code, 'CONNECT');
     assert.equal(absent.outcome, 'not-sent');
     assert.ok(Date.now() - startedAt < 1000, `refused after ${Date.now() - startedAt} ms`);
@@ -184,8 +180,8 @@ describe('serial link in Node-RED', function () {
   useInProcessNodeRed();
   const each = useSerialSimulatorPerTest();
 
-  function serialTerminal(id: string, path: string): Record<string, string> {
-    return { id, type: 'mypos-terminal', name: `Terminal ${id}`, connection: 'serial', serialPath: path, baudRate: '115200', responseTimeout: '5', connectTimeout: '2', decimals: '2', maxAmount: '' };
+  function serialTerminal(id: string, path: string): Record<string, unknown> & { id: string } {
+    return serialConfigNode(id, path, { name: `Terminal ${id}`, responseTimeout: '5', connectTimeout: '2' });
   }
 
   function actionNode(id: string, type: string, terminal: string, wires: string[][] = [['ok'], ['err']]): Record<string, unknown> {
@@ -201,13 +197,7 @@ describe('serial link in Node-RED', function () {
     const flow = [serialTerminal('term', each.pty.nodeSide), actionNode('pay', 'mypos-pay', 'term'), ...outputs()];
     await helper.load([terminalNode, actionNodes], flow);
     const pay = helper.getNode('pay');
-    const shown = pay as unknown as Node;
-    const statuses: (string | undefined)[] = [];
-    const originalStatus = shown.status.bind(shown);
-    shown.status = (status: NodeStatus) => {
-      statuses.push(status.text);
-      return originalStatus(status);
-    };
+    const shown = watchStatus(packageNode('pay'));
     await waitFor(() => deployedConfigNode('term').client?.connectionState === 'connected', 'the port to open');
     const received = new Promise<ResultMessage>((resolve) => helper.getNode('ok').once('input', resolve));
     pay.receive({ payload: '11.00', invoice: 'NR-SERIAL-1' });
@@ -216,13 +206,13 @@ describe('serial link in Node-RED', function () {
     assert.equal(msg.payload.amount, '11.00');
     assert.equal(each.simulator.received[0].request?.invoice, 'NR-SERIAL-1');
     assert.ok(
-      statuses.some((text) => /approved 11\.00/.test(text ?? '')),
-      statuses.join(' | '),
+      shown.some((status) => /approved 11\.00/.test(status.text ?? '')),
+      shown.map((status) => status.text).join(' | '),
     );
 
     await each.simulator.close();
     await each.pty.stop();
-    await waitFor(() => statuses[statuses.length - 1] === 'disconnected', 'the node to show the link is gone');
+    await waitFor(() => shown.at(-1)?.text === 'disconnected', 'the node to show the link is gone');
   });
 
   it('two config nodes naming one serial device (by any path) are one terminal: one port, one request at a time, one history', async () => {
@@ -251,7 +241,7 @@ describe('serial link in Node-RED', function () {
       each.simulator.behaviour = {};
       helper.getNode('pay2').receive({ payload: 1, invoice: 'SER-1' });
       await waitFor(() => results.length === 3, 'the repeat', 3000);
-      assert.equal(failure(results[2]).code, 'DUPLICATE', 'an invoice paid through one is refused through the other');
+      assert.equal(asFailure(results[2]).code, 'DUPLICATE', 'an invoice paid through one is refused through the other');
       assert.deepEqual(
         each.simulator.received.map((m) => m.request?.invoice),
         ['SER-1'],

@@ -38,7 +38,7 @@ import type { NodeStatus } from '../nodes/node-red';
 import { boxesOf, labelTemplates, textWidth } from './support/example-layout';
 import { localSettings, startNodeRed } from './support/node-red-process';
 import { freePort } from './support/ports';
-import { failed } from './support/results';
+import { asFailure } from './support/results';
 import { terminalConfigNode } from './support/terminal-config';
 
 const root = path.join(__dirname, '..');
@@ -611,7 +611,7 @@ describe('words a person reads, in English and Hungarian', function () {
       const refused = failure('pay', undefined, 'CONNECT', explain('connect.failed', { terminal: TERMINAL, reason: explain('reason.refused') }));
       const declined = failure('pay', undefined, 'TERMINAL', explain('declined.declined'), { status: 2 });
       const timedOut = failure('pay', undefined, 'TIMEOUT', explain('timeout.noAnswer', { seconds: 180 }));
-      const [r, d, t] = withRuntime(runtime, () => [refused, declined, timedOut].map((result) => failed(localized(result))));
+      const [r, d, t] = withRuntime(runtime, () => [refused, declined, timedOut].map((result) => asFailure(localized(result))));
       assert.equal(d.message, 'A bank elutasította a kártyát.');
       assert.match(r.message, /^A terminál nem érhető el \(192\.168\.1\.20:51042\): .*Payment Interface app.*\. Semmi sem ment el a terminálra\.$/);
       assert.match(t.message, /^A terminál 180 másodpercen belül nem válaszolt\. Lehet, hogy megtörtént: /);

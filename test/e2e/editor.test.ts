@@ -13,9 +13,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { TerminalSimulator } from '../../src';
-import { openEditor, requireChromium, waitForValue, pkg, root, WAIT_MS, failedShotName } from '../support/editor-session';
+import { openEditor, requireChromium, pkg, root, WAIT_MS, failedShotName } from '../support/editor-session';
+import { waitFor } from '../support/wait';
 import type { EditorSession } from '../support/editor-session';
-import type { FlowNode } from '../support/example-layout';
+import type { FlowNode } from '../support/flow-node';
 
 const ACTION_TYPES = ['mypos-pay', 'mypos-refund', 'mypos-preauth', 'mypos-complete', 'mypos-cancel'];
 const CATEGORY = 'myPOS';
@@ -54,7 +55,6 @@ describe('editor in a real browser (headless Chromium)', function () {
 
   const shot: EditorSession['shot'] = (...args) => session.shot(...args);
   const waitInEditor: EditorSession['waitInEditor'] = (...args) => session.waitInEditor(...args);
-  const waitForNode = waitForValue;
   const openMenu = (itemId: string) => session.openMenu(itemId);
   const statusOf = (id: string) => session.statusOf(id);
   const statusColour = (id: string) => session.statusColour(id);
@@ -260,7 +260,7 @@ describe('editor in a real browser (headless Chromium)', function () {
 
     await page.click(`[id="${ids.approveInject}"] .red-ui-flow-node-button`);
 
-    const request = await waitForNode(() => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'), 'the simulator to receive the payment');
+    const request = await waitFor(() => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'), 'the simulator to receive the payment', WAIT_MS);
     assert.equal(request.request?.sum, ids.approveAmount);
     assert.equal(simulator.received.length, before + 1, 'the inject sent more than one request');
 
@@ -286,7 +286,11 @@ describe('editor in a real browser (headless Chromium)', function () {
   it('a declined payment comes out on the error branch, in the debug sidebar and the node status', async function () {
     const before = simulator.received.length;
     await page.click(`[id="${ids.declineInject}"] .red-ui-flow-node-button`);
-    const request = await waitForNode(() => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'), 'the simulator to receive the declined payment');
+    const request = await waitFor(
+      () => simulator.received.slice(before).find((message) => message.request && message.request.action === 'pay'),
+      'the simulator to receive the declined payment',
+      WAIT_MS,
+    );
     assert.equal(request.request?.sum, ids.declineAmount);
 
     const message = debugMessages(ids.errDebug);

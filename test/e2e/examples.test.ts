@@ -24,7 +24,7 @@ import type { TerminalSimulator } from '../../src';
 import type { ReceivedRequest } from '../../src/protocol';
 import { requireChromium, pkg, root, failedShotName } from '../support/editor-session';
 import type { EditorSession } from '../support/editor-session';
-import type { FlowNode } from '../support/example-layout';
+import type { FlowNode } from '../support/flow-node';
 import { openPackedEditor } from '../support/packed-editor';
 import type { PackedEditor } from '../support/packed-editor';
 

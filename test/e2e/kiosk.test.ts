@@ -22,7 +22,7 @@ import type { Page } from 'playwright-core';
 import { TerminalSimulator } from '../../src';
 import { artifacts, requireChromium, root, shotPrefix, WAIT_MS, failedShotName } from '../support/editor-session';
 import type { EditorSession } from '../support/editor-session';
-import type { FlowNode } from '../support/example-layout';
+import type { FlowNode } from '../support/flow-node';
 import { openPackedEditor } from '../support/packed-editor';
 import type { PackedEditor } from '../support/packed-editor';
 

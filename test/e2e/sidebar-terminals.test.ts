@@ -22,6 +22,7 @@ import { paymentFlow } from '../support/payment-node-red';
 import { PtyPair } from '../support/pty';
 import { pay } from '../support/pay-request';
 import { reloadInLanguage, setSidebarWidth, showTab } from '../support/sidebar-tab';
+import { serialConfigNode } from '../support/terminal-config';
 /** Checked every second while idle; an answer within 3 s; no wait for a late answer. */
 const TERMINAL = { readinessCheck: '1', responseTimeout: '3', lateAnswerWindow: '0' };
 const SERIAL_NAME = '<i id="serial-x">Till</i>';
@@ -96,7 +97,7 @@ describe('myPOS sidebar: the block of terminals (headless Chromium)', function (
     await pty.start();
     const flows = [
       ...paymentFlow(terminalPort, TERMINAL),
-      { id: 'till', type: 'mypos-terminal', name: SERIAL_NAME, connection: 'serial', serialPath: pty.nodeSide, baudRate: '115200', decimals: '2' },
+      serialConfigNode('till', pty.nodeSide, { name: SERIAL_NAME }),
       { id: 'pay-serial', z: 'tab', type: 'mypos-pay', terminal: 'till', receipt: 'ON', custrcpt: 'ON', x: 200, y: 200, wires: [[], []] },
     ];
     session = await openEditor({ settings: localSettings({ httpNodeRoot: '/' }), flows, viewport: { width: 1400, height: 1000 } });

@@ -39,7 +39,9 @@ import type { TerminalConfigNode } from '../../nodes/terminal-settings';
 import { type SimulatorBehaviour, TerminalSimulator } from '../../src/simulator/simulator';
 import { nodeRedPath } from '../support/node-red-path';
 import { seededRandom } from '../support/random';
+import { terminalConfigNode } from '../support/terminal-config';
 import { typeScriptChild } from '../support/typescript-child';
+import { delay as sleep } from '../support/wait';
 
 type TestNode = ReturnType<typeof helper.getNode>;
 type NodeMessage = Record<string, unknown>;
@@ -212,22 +214,15 @@ function flow(port: number, deployment: number): object[] {
   const queued = Math.floor(deployment / 2) % 2 === 1;
   return [
     { id: 'tab', type: 'tab', label: 'soak' },
-    {
-      id: 'cfg',
-      type: 'mypos-terminal',
+    terminalConfigNode('cfg', port, {
       z: 'tab',
       name: `terminal ${queued ? 'queued' : 'busy'}`,
-      connection: 'tcp',
-      host: '127.0.0.1',
-      port: String(port),
       responseTimeout: String(RESPONSE_TIMEOUT_S),
       connectTimeout: '2',
-      decimals: '2',
-      maxAmount: '',
       queueLimit: queued ? '3' : '0',
       queueTimeout: '10',
       ...(options.settleMs !== undefined && { lateAnswerWindow: String(options.settleMs / 1000) }),
-    },
+    }),
     ...ACTION_NODES.flatMap(([id, action]) => [
       // A "nodes" deploy restarts the nodes whose name changed: pay1 and refund, every time.
       {
@@ -454,7 +449,6 @@ function send({ record, msg, behaviour }: Planned): Promise<void> {
 // measurements
 // ---------------------------------------------------------------------------------------------
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HANDLE_TYPES = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout', 'Immediate', 'FileHandle', 'PipeWrap', 'ProcessWrap', 'TTYWrap'];
 
 function handles(): Record<string, number> {

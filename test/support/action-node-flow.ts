@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
 import { TerminalSimulator } from '../../src';
 import { captureOutputs, DeployedNode, FailureMessage, NodeOutputs, OneOutput, SuccessMessage, packageNode } from './flow-outputs';
-import type { FlowNode } from './payment-node-red';
+import type { FlowNode } from './flow-node';
 import type { NodeMessage } from '../../nodes/node-red';
 import terminalNode from '../../nodes/mypos-terminal';
 import actionNodes from '../../nodes/mypos-actions';

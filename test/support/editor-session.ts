@@ -253,17 +253,6 @@ async function waitInEditor<R, Arg>(page: Page, fn: PageFunction<Arg, R>, arg: A
   }
 }
 
-/** Polls a predicate in this process (the simulator's records, say) until it returns something truthy. */
-export async function waitForValue<T>(predicate: () => T, what: string, timeoutMs = WAIT_MS): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = predicate();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /**
  * Uncaught errors in the page, but for one of Node-RED 5's own: now and then its code editor
  * (Monaco) is set up before Monaco's HTML language has loaded, whatever nodes are installed. It is

@@ -8,21 +8,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FlowNode } from './flow-node';
 
 const root = path.join(__dirname, '..', '..');
-
-/** A node of an example flow, as the example's JSON has it. */
-export interface FlowNode {
-  id: string;
-  type: string;
-  name?: string;
-  x?: number;
-  y?: number;
-  z?: string;
-  l?: boolean;
-  wires?: string[][];
-  [property: string]: unknown;
-}
 
 /** A node of a flow as drawn on the canvas (see boxesOf). */
 export interface Box {

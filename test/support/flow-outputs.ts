@@ -66,12 +66,13 @@ export function packageNode(id: string): DeployedNode {
   return helper.getNode(id) as unknown as DeployedNode;
 }
 
-/** Records every status the node shows (and still shows it). */
-export function watchStatus(node: Node): NodeStatus[] {
+/** Records every status the node shows (and still shows it); with `fail`, every call also throws (after recording). */
+export function watchStatus(node: Node, { fail = false } = {}): NodeStatus[] {
   const seen: NodeStatus[] = [];
   const original = node.status.bind(node);
   node.status = (status) => {
     seen.push(status);
+    if (fail) throw new Error('injected: status failed');
     original(status);
   };
   return seen;

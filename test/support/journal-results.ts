@@ -1,12 +1,11 @@
 // The results a test ends its journal requests with, built as the client builds them (src/protocol/result.ts),
 // so that the journal is fed only what it can really be fed.
-import assert from 'node:assert/strict';
 import type { Action } from '../../src/protocol/actions';
 import type { ErrorCode } from '../../src/protocol/errors';
 import { explain } from '../../src/protocol/messages';
 import type { Explanation } from '../../src/protocol/messages';
 import { failure, withMessage } from '../../src/protocol/result';
-import type { FailureDetails, TransactionFailure, TransactionResult, TransactionSuccess } from '../../src/protocol/result';
+import type { FailureDetails, TransactionFailure, TransactionSuccess } from '../../src/protocol/result';
 
 /** Approved, with the terminal's ref. */
 export function approved(ref: string, action: Action = 'pay'): TransactionSuccess {
@@ -29,10 +28,4 @@ export function declined(message = '', statusText: string | null = null): Transa
 /** No answer in time: nobody knows whether the card was charged. */
 export function unknownOutcome(message = ''): TransactionFailure {
   return failed('TIMEOUT', message, {}, explain('timeout.noAnswer', { seconds: 90 }));
-}
-
-/** The failure a result must be (checked), so a test can read its code and outcome. */
-export function asFailure(result: TransactionResult): TransactionFailure {
-  assert.equal(result.result, 'ERROR', `expected a failure, got ${JSON.stringify(result)}`);
-  return result;
 }

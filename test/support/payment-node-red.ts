@@ -10,8 +10,7 @@ import { terminalConfigNode } from './terminal-config';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** A node of a flow as flows.json holds it. */
-export type FlowNode = Record<string, unknown> & { id: string; type: string };
+import type { FlowNode } from './flow-node';
 
 /** An HTTP answer: the JSON body where it parsed, else the text; and how long it took. */
 export interface PostAnswer {

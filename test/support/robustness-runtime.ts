@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
 import terminalNode from '../../nodes/mypos-terminal';
 import actionNodes from '../../nodes/mypos-actions';
-import type { Node, NodeMessage, NodeStatus } from '../../nodes/node-red';
+import type { Node, NodeMessage } from '../../nodes/node-red';
 import type { TerminalConfigNode } from '../../nodes/terminal-settings';
 import { TerminalSimulator } from '../../src';
 import type { Journal, TerminalClient, TransactionFailure, TransactionResult } from '../../src';
@@ -190,17 +190,7 @@ export function expectError(out: Output, code: string, outcome: string): OutputM
   return out.msg;
 }
 
-/** Records every status the node shows; with `fail`, every call also throws (after recording). */
-export function watchStatus(node: Node, { fail = false } = {}): NodeStatus[] {
-  const seen: NodeStatus[] = [];
-  const original = node.status;
-  node.status = function (this: Node, ...args: [NodeStatus]) {
-    seen.push(args[0]);
-    if (fail) throw new Error('injected: status failed');
-    original.apply(this, args);
-  };
-  return seen;
-}
+export { watchStatus } from './flow-outputs';
 
 /** The warnings logged so far, by node id. */
 export function warnings(): { id: string | undefined; msg: string }[] {

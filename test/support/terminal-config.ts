@@ -1,5 +1,7 @@
+import type { FlowNode } from './flow-node';
+
 /** A `mypos-terminal` config node as the editor saves it with its defaults, for 127.0.0.1:port. */
-export function terminalConfigNode(id: string, port: number | string, overrides: Record<string, unknown> = {}): Record<string, unknown> & { id: string; type: string } {
+export function terminalConfigNode(id: string, port: number | string, overrides: Record<string, unknown> = {}): FlowNode {
   return {
     id,
     type: 'mypos-terminal',
@@ -15,4 +17,9 @@ export function terminalConfigNode(id: string, port: number | string, overrides:
     maxAmount: '',
     ...overrides,
   };
+}
+
+/** The same for a serial link (a Bluetooth terminal's /dev/rfcomm0, or a pty in the tests). */
+export function serialConfigNode(id: string, serialPath: string, overrides: Record<string, unknown> = {}): FlowNode {
+  return terminalConfigNode(id, 51042, { connection: 'serial', serialPath, ...overrides });
 }

@@ -6,7 +6,7 @@ import type { NodeMessage } from '../../nodes/node-red';
 import type { ReceivedMessage } from '../../src';
 import { ActionType, actionNode, useActionNodeFlow } from './action-node-flow';
 import type { FailureMessage, OneOutput, ResultPayload } from './flow-outputs';
-import type { FlowNode } from './payment-node-red';
+import type { FlowNode } from './flow-node';
 
 /**
  * An action node as a flow saved before typed inputs existed has it: name, terminal, receipt,
