@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
+import { httpRequest } from './support/http-request';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { MESSAGES, substitute } from '../src/protocol/messages';
 import type { MessageKey, TransactionFailure, TransactionResult, TransactionSuccess } from '../src';
 import { useInProcessNodeRed } from './support/in-process-node-red';
 import { nodeRedPath } from './support/node-red-path';
-import { localSettings, startNodeRed } from './support/node-red-process';
+import { linkPackage, localSettings, startNodeRed } from './support/node-red-process';
 import { freePort } from './support/ports';
 import { terminalConfigNode } from './support/terminal-config';
 import { waitFor } from './support/wait';
@@ -223,25 +223,14 @@ describe('the config node\'s words in Hungarian, in a real Node-RED started with
     return nodeRed;
   }
 
-  function post(urlPath: string, body: unknown): Promise<{ status: number | undefined; body: HuAnswer }> {
-    const port = nodeRed?.port;
-    return new Promise((resolve, reject) => {
-      const request = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json' } }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-      });
-      request.on('timeout', () => request.destroy(new Error(`POST ${urlPath} timed out`)));
-      request.on('error', reject);
-      request.end(JSON.stringify(body));
-    });
+  async function post(urlPath: string, body: unknown): Promise<{ status: number | undefined; body: HuAnswer }> {
+    const answer = await httpRequest(running().port, urlPath, { method: 'POST', json: body });
+    return { status: answer.status, body: answer.json as HuAnswer };
   }
 
   before(async function () {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-hu-runtime-'));
-    const link = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
-    fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.symlinkSync(ROOT, link, 'dir');
+    linkPackage(userDir);
     // A journal path that is a folder: the journal cannot be used.
     notAFile = path.join(userDir, 'journal-folder');
     fs.mkdirSync(notAFile);

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import http, { type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { httpRequest } from './support/http-request';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,34 +69,11 @@ interface CallAnswer {
   json: ConsoleBody | undefined;
 }
 
-/** An HTTP request to 127.0.0.1:port; resolves { status, headers, text, json }. */
-function call(port: number, method: string, urlPath: string, { token, json, form }: { token?: string; json?: unknown; form?: Record<string, string> } = {}): Promise<CallAnswer> {
-  const body = json !== undefined ? JSON.stringify(json) : form !== undefined ? new URLSearchParams(form).toString() : undefined;
-  const headers = {
-    Accept: 'application/json',
-    ...(token && { Authorization: `Bearer ${token}` }),
-    ...(json !== undefined && { 'Content-Type': 'application/json' }),
-    ...(form !== undefined && { 'Content-Type': 'application/x-www-form-urlencoded' }),
-  };
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, path: urlPath, method, headers, timeout: 15000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: ConsoleBody | undefined;
-        try {
-          parsed = JSON.parse(text) as ConsoleBody;
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: response.statusCode, headers: response.headers, text, json: parsed });
-      });
-    });
-    request.on('timeout', () => request.destroy(new Error(`${method} ${urlPath} timed out`)));
-    request.on('error', reject);
-    request.end(body);
-  });
+/** An HTTP request to 127.0.0.1:port, with the operator's token; resolves { status, headers, text, json }. */
+async function call(port: number, method: string, urlPath: string, { token, json, form }: { token?: string; json?: unknown; form?: Record<string, string> } = {}): Promise<CallAnswer> {
+  const headers = { Accept: 'application/json', ...(token && { Authorization: `Bearer ${token}` }) };
+  const answer = await httpRequest(port, urlPath, { method, headers, json, form, timeoutMs: 15000 });
+  return { status: answer.status, headers: answer.headers, text: answer.text, json: answer.json as ConsoleBody | undefined };
 }
 
 /** RFC 4180: quoted fields with doubled quotes, CRLF between records. */

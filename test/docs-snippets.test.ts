@@ -29,6 +29,7 @@ import path from 'node:path';
 import type { TerminalSimulator } from '../src';
 import { anchorsOf, fencedBlocks, headingsOf, linksOf, githubSlug } from './support/markdown';
 import { packedPackage } from './support/packed-package';
+import { linkPackage } from './support/node-red-process';
 
 const root = path.join(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; scripts: Record<string, string>; bin: Record<string, string> };
@@ -264,9 +265,7 @@ describe('documentation (README.md, docs/*.md)', function () {
       const packageDir = packedPackage(workDir);
       // A user's project: its own package.json (CommonJS), the package in its node_modules.
       project = path.join(workDir, 'project');
-      const link = path.join(project, 'node_modules', ...pkg.name.split('/'));
-      fs.mkdirSync(path.dirname(link), { recursive: true });
-      fs.symlinkSync(packageDir, link, 'dir');
+      linkPackage(project, packageDir, pkg.name);
       fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'shop', version: '1.0.0', private: true }));
       // The packed package's own simulator, loaded from the tarball's files (not from src/).
       const packed = createRequire(__filename)(packageDir) as { TerminalSimulator: typeof TerminalSimulator };

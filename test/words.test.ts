@@ -19,7 +19,7 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
+import { httpRequest } from './support/http-request';
 import os from 'node:os';
 import path from 'node:path';
 // The i18next Node-RED itself runs on (a dependency of node-red, a devDependency here).
@@ -36,7 +36,7 @@ import * as status from '../nodes/statuses';
 import { localized } from '../nodes/message';
 import type { NodeStatus } from '../nodes/node-red';
 import { boxesOf, labelTemplates, textWidth } from './support/example-layout';
-import { localSettings, startNodeRed } from './support/node-red-process';
+import { linkPackage, localSettings, startNodeRed } from './support/node-red-process';
 import { freePort } from './support/ports';
 import { asFailure } from './support/results';
 import { terminalConfigNode } from './support/terminal-config';
@@ -666,9 +666,7 @@ describe('words a person reads, in English and Hungarian', function () {
       const terminalPort = await simulator.listen(0);
       const closedPort = await freePort(); // nothing listens here: the connection is refused
       userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-words-'));
-      const link = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
-      fs.mkdirSync(path.dirname(link), { recursive: true });
-      fs.symlinkSync(root, link, 'dir');
+      linkPackage(userDir);
       fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(hungarianFlow(terminalPort, closedPort)));
       nodeRed = await startNodeRed(userDir, localSettings({ lang: 'hu', httpNodeRoot: '/' }));
     });
@@ -769,23 +767,7 @@ interface JournalAnswer {
 const post = <T>(port: number, urlPath: string, body: unknown) => request<T>(port, 'POST', urlPath, body);
 
 /** An HTTP request to Node-RED; the body is the JSON it answered (of the shape the caller names), or its text. */
-function request<T = unknown>(port: number, method: string, urlPath: string, body?: unknown): Promise<{ status: number | undefined; body: T }> {
-  const data = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, timeout: 30000, headers: data ? { 'Content-Type': 'application/json' } : {} }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          resolve({ status: response.statusCode, body: JSON.parse(text) as T });
-        } catch {
-          resolve({ status: response.statusCode, body: text as T });
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
-    req.on('error', reject);
-    req.end(data);
-  });
+async function request<T = unknown>(port: number, method: string, urlPath: string, body?: unknown): Promise<{ status: number | undefined; body: T }> {
+  const answer = await httpRequest(port, urlPath, { method, json: body, timeoutMs: 30000 });
+  return { status: answer.status, body: (answer.json ?? answer.text) as T };
 }

@@ -12,7 +12,7 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
+import { httpRequest } from '../support/http-request';
 import type { Locator, Page } from 'playwright-core';
 import { TerminalSimulator } from '../../src';
 import { openEditor, requireChromium, failedShotName } from '../support/editor-session';
@@ -30,21 +30,9 @@ const SERIAL_NAME = '<i id="serial-x">Till</i>';
 const NOTICED_MS = 5000;
 
 /** POST /flows: a deploy through the admin API, of the given type (`full`, `nodes`, `flows`). */
-function deploy(port: number, flows: unknown, type: string): Promise<{ status: number | undefined; text: string }> {
-  const data = JSON.stringify(flows);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host: '127.0.0.1', port, path: '/flows', method: 'POST', timeout: 20000, headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': type } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('POST /flows timed out')));
-    request.on('error', reject);
-    request.end(data);
-  });
+async function deploy(port: number, flows: unknown, type: string): Promise<{ status: number | undefined; text: string }> {
+  const { status, text } = await httpRequest(port, '/flows', { method: 'POST', json: flows, headers: { 'Node-RED-Deployment-Type': type } });
+  return { status, text };
 }
 
 /**

@@ -16,7 +16,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 /** A function Playwright runs in the page, as Page.evaluate takes it (its own type is not exported under Node's package resolution). */
 type PageFunction<Arg, R> = string | ((arg: Arg) => R | Promise<R>);
 import { nodeRedVersion } from './node-red-path';
-import { localSettings, startNodeRed } from './node-red-process';
+import { linkPackage, localSettings, startNodeRed } from './node-red-process';
 
 /** What the tests read of package.json. */
 interface PackageManifest {
@@ -117,17 +117,13 @@ export async function openEditor({
   const pageErrors: string[] = [];
   const packageDir = install === 'link' ? root : install;
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mypos-e2e-'));
-  const link = path.join(userDir, 'node_modules', ...pkg.name.split('/'));
-  fs.mkdirSync(path.dirname(link), { recursive: true });
-  fs.symlinkSync(packageDir, link, 'dir');
+  linkPackage(userDir, packageDir, pkg.name);
   const dependencies: Record<string, string> = { [pkg.name]: '*' };
   for (const name of modules) {
     const version = pkg.devDependencies?.[name];
     if (!version) throw new Error(`${name} is not a devDependency: the tests only link what npm ci installs`);
     const installed = path.join(root, 'node_modules', ...name.split('/'));
-    const moduleLink = path.join(userDir, 'node_modules', ...name.split('/'));
-    fs.mkdirSync(path.dirname(moduleLink), { recursive: true });
-    fs.symlinkSync(fs.realpathSync(installed), moduleLink, 'dir');
+    linkPackage(userDir, fs.realpathSync(installed), name);
     dependencies[name] = version;
   }
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies }));

@@ -2,10 +2,24 @@
 // free port, for the tests that need the whole thing: the installed tarball and the browser test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http, { type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { httpRequest } from './http-request';
 import path from 'node:path';
 import { nodeRedCli } from './node-red-path';
 import { freePort } from './ports';
+
+const REPOSITORY = path.join(__dirname, '..', '..');
+const PACKAGE_NAME = '@payment-interface/node-red-mypos';
+
+/**
+ * Links a package folder into dir/node_modules under its name, where `npm install` would put it:
+ * this repository as the package by default, or a packed copy, or another module.
+ */
+export function linkPackage(dir: string, packageDir = REPOSITORY, name = PACKAGE_NAME): void {
+  const link = path.join(dir, 'node_modules', ...name.split('/'));
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  if (!fs.existsSync(link)) fs.symlinkSync(packageDir, link, 'dir');
+}
 
 /** An HTTP answer, its body as text. */
 export interface HttpAnswer {
@@ -30,16 +44,9 @@ export interface NodeRedProcess {
 }
 
 /** GET http://127.0.0.1:port/urlPath; resolves { status, headers, body }. */
-export function get(port: number, urlPath: string, accept = 'application/json'): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { Accept: accept }, timeout: 5000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    request.on('timeout', () => request.destroy(new Error(`GET ${urlPath} timed out`)));
-    request.on('error', reject);
-  });
+export async function get(port: number, urlPath: string, accept = 'application/json'): Promise<HttpAnswer> {
+  const { status, headers, text } = await httpRequest(port, urlPath, { headers: { Accept: accept }, timeoutMs: 5000 });
+  return { status, headers, body: text };
 }
 
 /** Settings that keep Node-RED on 127.0.0.1 and away from the network. */

@@ -3,12 +3,10 @@
 // whichever output it took. For the tests that need a whole process: two Node-RED processes on
 // one journal, SIGTERM with a hung disk.
 import fs from 'node:fs';
-import http from 'node:http';
+import { httpRequest } from './http-request';
 import path from 'node:path';
-import { localSettings, startNodeRed } from './node-red-process';
+import { linkPackage, localSettings, startNodeRed } from './node-red-process';
 import { terminalConfigNode } from './terminal-config';
-
-const ROOT = path.join(__dirname, '..', '..');
 
 import type { FlowNode } from './flow-node';
 
@@ -31,9 +29,7 @@ export function paymentFlow(terminalPort: number | string, terminalOverrides: Re
 
 /** Starts Node-RED in `userDir` with the payment flow for the simulator on terminalPort; `settings` adds to the local ones (adminAuth, say). */
 export async function startPaymentNodeRed(userDir: string, terminalPort: number | string, terminalOverrides: Record<string, unknown> = {}, settings: Record<string, unknown> = {}) {
-  const link = path.join(userDir, 'node_modules', '@payment-interface', 'node-red-mypos');
-  fs.mkdirSync(path.dirname(link), { recursive: true });
-  if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link, 'dir');
+  linkPackage(userDir);
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(paymentFlow(terminalPort, terminalOverrides)));
   const nodeRed = await startNodeRed(userDir, localSettings({ httpNodeRoot: '/', logging: { console: { level: 'info' } }, ...settings }));
   return {
@@ -49,26 +45,7 @@ export async function startPaymentNodeRed(userDir: string, terminalPort: number 
   };
 }
 
-function post(port: number, urlPath: string, body: unknown, headers: Record<string, string> = {}): Promise<PostAnswer> {
-  const data = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const request = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', timeout: 30000, headers: { 'Content-Type': 'application/json', ...headers } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: response.statusCode, body: json ?? text, ms: performance.now() - started });
-      });
-    });
-    request.on('timeout', () => request.destroy(new Error(`POST ${urlPath} timed out`)));
-    request.on('error', reject);
-    request.end(data);
-  });
+async function post(port: number, urlPath: string, body: unknown, headers: Record<string, string> = {}): Promise<PostAnswer> {
+  const answer = await httpRequest(port, urlPath, { method: 'POST', json: body, headers, timeoutMs: 30000 });
+  return { status: answer.status, body: answer.json ?? answer.text, ms: answer.ms };
 }
