@@ -4,12 +4,12 @@
 // 127.0.0.1.
 import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
-import { TerminalSimulator } from '../src';
 import type { ResultPayload } from './support/flow-outputs';
 import type { NodeStatus } from '../nodes/node-red';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
 import { statusNode, useInProcessNodeRed } from './support/in-process-node-red';
+import { useSimulatorPerTest } from './support/simulator-per-test';
 import { waitFor, delay } from './support/wait';
 import { terminalConfigNode } from './support/terminal-config';
 
@@ -19,25 +19,16 @@ type HeardStatus = NodeStatus & { late?: Readonly<Record<string, string>> };
 describe('a late answer, as a flow hears it', function () {
   this.timeout(15000);
   const NODES = [terminalNode, actionNodes, statusNode()];
-  let simulator: TerminalSimulator;
   let outputs: { results: ResultPayload[]; statuses: HeardStatus[] };
 
   useInProcessNodeRed();
-
-  beforeEach(async function () {
-    simulator = new TerminalSimulator();
-    await simulator.listen(0, '127.0.0.1');
-  });
-
-  afterEach(async function () {
-    await simulator.close();
-  });
+  const each = useSimulatorPerTest('mypos-late-answer-');
 
   /** A pay node on the simulator (answers within 1 s, late answers heard for 10 s), and a status node watching it. */
   async function deploy(): Promise<void> {
     await helper.load(NODES, [
       { id: 'tab', type: 'tab', label: 'late answers' },
-      terminalConfigNode('cfg', simulator.port ?? 0, { responseTimeout: '1', lateAnswerWindow: '10' }),
+      terminalConfigNode('cfg', each.port, { responseTimeout: '1', lateAnswerWindow: '10' }),
       { id: 'pay', type: 'mypos-pay', z: 'tab', terminal: 'cfg', receipt: 'OFF', custrcpt: 'OFF', wires: [['results'], ['results']] },
       { id: 'results', type: 'helper', z: 'tab' },
       { id: 'watch', type: 'status', z: 'tab', scope: ['pay'], wires: [['statuses']] },
@@ -59,7 +50,7 @@ describe('a late answer, as a flow hears it', function () {
 
   it('an approval after the timeout: the status node hears "late answer: approved" once, with msg.status.late naming the invoice and the ref; the next message clears it', async function () {
     await deploy();
-    simulator.nextBehaviours.push({ delayMs: 1600 });
+    each.simulator.nextBehaviours.push({ delayMs: 1600 });
     const timedOut = await pay(7.5, 'LATE-OK');
     assert.deepEqual([timedOut.code, timedOut.outcome], ['TIMEOUT', 'unknown']);
     assert.match(outputs.statuses.at(-1)?.text ?? '', /^check terminal: 7\.50$/, 'until the answer comes, the node asks for a check');
@@ -83,7 +74,7 @@ describe('a late answer, as a flow hears it', function () {
 
   it('a decline after the timeout: "late answer: not approved", with the code in msg.status.late and the reason in the log', async function () {
     await deploy();
-    simulator.nextBehaviours.push({ delayMs: 1600 });
+    each.simulator.nextBehaviours.push({ delayMs: 1600 });
     const timedOut = await pay(7.51, 'LATE-NO');
     assert.equal(timedOut.code, 'TIMEOUT');
     await waitFor(() => lateStatuses().length > 0, 'the late answer', 5000);

@@ -3,13 +3,14 @@
 // and read its single output.
 import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
-import { TerminalSimulator } from '../../src';
+import type { TerminalSimulator } from '../../src';
 import { captureOutputs, DeployedNode, FailureMessage, NodeOutputs, OneOutput, SuccessMessage, packageNode } from './flow-outputs';
 import type { FlowNode } from './flow-node';
 import type { NodeMessage } from '../../nodes/node-red';
 import terminalNode from '../../nodes/mypos-terminal';
 import actionNodes from '../../nodes/mypos-actions';
 import { useInProcessNodeRed } from './in-process-node-red';
+import { useSimulatorPerTest } from './simulator-per-test';
 import { terminalConfigNode } from './terminal-config';
 import { delay, waitFor } from './wait';
 
@@ -76,34 +77,24 @@ export function expectError(result: OneOutput, code: string, outcome: string): F
  */
 export function useActionNodeFlow() {
   useInProcessNodeRed();
-  let simulator: TerminalSimulator;
-  let simPort: number;
+  const each = useSimulatorPerTest('mypos-action-node-');
   /** outputs[nodeId] = { ok: msg[], err: msg[] } filled by the helper nodes wired to that node. */
   let outputs: Record<string, NodeOutputs> = {};
 
-  beforeEach(async function () {
-    simulator = new TerminalSimulator();
-    simPort = await simulator.listen(0, '127.0.0.1');
-  });
-
-  afterEach(async function () {
-    await simulator.close();
-  });
-
   const flow = {
     get simulator(): TerminalSimulator {
-      return simulator;
+      return each.simulator;
     },
     get outputs(): Record<string, NodeOutputs> {
       return outputs;
     },
     /** TCP connections the simulator accepted in this test. */
     get accepted(): number {
-      return simulator.connectionsAccepted;
+      return each.simulator.connectionsAccepted;
     },
 
     terminalConfig(overrides: Record<string, unknown> = {}): FlowNode {
-      return terminalConfigNode('cfg', simPort, { name: 'simulated terminal', ...overrides });
+      return terminalConfigNode('cfg', each.port, { name: 'simulated terminal', ...overrides });
     },
 
     /** Loads the flow and starts capturing every helper node's input. */
