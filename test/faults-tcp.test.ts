@@ -17,8 +17,9 @@
  * (Shared cases and checks: support/fault-cases.ts; the environments: support/fault-env.ts.)
  */
 import assert from 'node:assert/strict';
+import { ACTIONS } from '../src';
 import { baseline, expectResources, tcpEnv, waitFor } from './support/fault-env';
-import { ACTIONS, CONNECT, TCP_CASES, assertDelivery, assertNoResend, assertPreauthState, assertResult, expectedText, fieldsFor, runCase, send } from './support/fault-cases';
+import { CONNECT, TCP_CASES, assertDelivery, assertNoResend, assertPreauthState, assertResult, expectedText, fieldsFor, runCase, send } from './support/fault-cases';
 
 describe('faults: every simulator fault, every action, over TCP on 127.0.0.1', function () {
   this.timeout(20000);

@@ -13,13 +13,10 @@ import { useSimulatorPerTest } from './support/simulator-per-test';
 import { waitFor, delay } from './support/wait';
 import { terminalConfigNode } from './support/terminal-config';
 
-/** A status as Node-RED's `status` node delivers it in msg.status. */
-type HeardStatus = NodeStatus & { late?: Readonly<Record<string, string>> };
-
 describe('a late answer, as a flow hears it', function () {
   this.timeout(15000);
   const NODES = [terminalNode, actionNodes, statusNode()];
-  let outputs: { results: ResultPayload[]; statuses: HeardStatus[] };
+  let outputs: { results: ResultPayload[]; statuses: NodeStatus[] };
 
   useInProcessNodeRed();
   const each = useSimulatorPerTest('mypos-late-answer-');
@@ -36,7 +33,7 @@ describe('a late answer, as a flow hears it', function () {
     ]);
     outputs = { results: [], statuses: [] };
     helper.getNode('results').on('input', (msg) => outputs.results.push(msg.payload as ResultPayload));
-    helper.getNode('statuses').on('input', (msg) => outputs.statuses.push(msg.status as HeardStatus));
+    helper.getNode('statuses').on('input', (msg) => outputs.statuses.push(msg.status as NodeStatus));
   }
 
   async function pay(amount: number, invoice: string): Promise<ResultPayload> {

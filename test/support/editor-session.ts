@@ -16,7 +16,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 /** A function Playwright runs in the page, as Page.evaluate takes it (its own type is not exported under Node's package resolution). */
 type PageFunction<Arg, R> = string | ((arg: Arg) => R | Promise<R>);
 import { nodeRedVersion } from './node-red-path';
-import { linkPackage, localSettings, startNodeRed } from './node-red-process';
+import { linkPackage, localSettings, startNodeRed, type NodeRedProcess, type NodeRedSettings } from './node-red-process';
 
 /** What the tests read of package.json. */
 interface PackageManifest {
@@ -48,10 +48,6 @@ export function failedShotName(test: Mocha.Test | undefined, prefix: string): st
   if (test?.state !== 'failed') return undefined;
   return `failed-${prefix}-${test.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
 }
-
-export type NodeRedSettings = Parameters<typeof startNodeRed>[1];
-/** A Node-RED started by startNodeRed. */
-export type NodeRedProcess = Awaited<ReturnType<typeof startNodeRed>>;
 
 export interface OpenEditorOptions {
   install?: string;

@@ -6,7 +6,6 @@ import type { TransactionPhase } from '../../src/client/transaction';
 import type { ClientOptions, FaultBehaviour, FaultEnv } from './fault-env';
 import { journalRecords, keyOf, sleep, waitFor } from './fault-env';
 
-export const ACTIONS: readonly Action[] = ['pay', 'refund', 'preauth', 'complete', 'cancel'];
 const UNKNOWN_ADVICE = /check the terminal.*before trying again/i;
 /** The generous bound on event-loop blocking: a loaded 2-core machine must not make it flaky. */
 export const EVENT_LOOP_BOUND_MS = 50;
