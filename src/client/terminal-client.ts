@@ -43,7 +43,10 @@ export type { TransactionPhase, TransactOptions, TransactionState } from './tran
 export type ConnectionMode = 'per-request' | 'reuse' | 'keep-open';
 export const CONNECTION_MODES: readonly ConnectionMode[] = ['per-request', 'reuse', 'keep-open'];
 
-/** Test-only seam: the internal steps of a client a test may make fail (TerminalClient.replaceStepForTests). */
+/**
+ * TEST-ONLY SEAM (issue #14), not for production callers: the internal steps of a client that
+ * test/robustness-steps.test.ts makes fail, through TerminalClient.replaceStepForTests.
+ */
 export type ClientStepForTests = 'endUnknown' | 'confirm' | 'onAnswer';
 
 export interface TerminalClientOptions {
@@ -342,9 +345,9 @@ export class TerminalClient {
   }
 
   /**
-   * TEST-ONLY SEAM (issue #14), not part of the API: how many onActivity and onReadiness listeners
-   * are registered, so that test/console-api.test.ts can show that a stopped config node removed
-   * the listeners it added to a client it shared. Nothing in the package calls it.
+   * TEST-ONLY SEAM (issue #14), not for production callers: how many onActivity and onReadiness
+   * listeners are registered, so that test/console-api.test.ts can show that a stopped config node
+   * removed the listeners it added to a client it shared. Nothing in the package calls it.
    */
   listenerCountsForTests(): { readonly activity: number; readonly readiness: number } {
     return { activity: this.activityListeners.size, readiness: this.readinessListeners.size };
@@ -1028,10 +1031,10 @@ export class TerminalClient {
   }
 
   /**
-   * Test-only seam, not part of the API: test/robustness-steps.test.ts makes these internal steps
-   * fail, in turn, on a running client, to show that every request still ends with exactly one
-   * result. Puts what `replace` makes of the step (it is handed the step itself, for this client)
-   * in its place on this client; returns the undo.
+   * TEST-ONLY SEAM (issue #14), not for production callers: test/robustness-steps.test.ts makes
+   * these internal steps fail, in turn, on a running client, to show that every request still
+   * ends with exactly one result. Puts what `replace` makes of the step (it is handed the step
+   * itself, for this client) in its place on this client; returns the undo.
    */
   replaceStepForTests(step: ClientStepForTests, replace: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
     const steps = TerminalClient.prototype;

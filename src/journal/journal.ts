@@ -327,9 +327,9 @@ export class Journal implements JournalContent {
   }
 
   /**
-   * TEST-ONLY SEAM (issue #14), not part of the API: how many onChange listeners are registered, so
-   * that test/console-api.test.ts can show that a stopped config node removed its own. Nothing in
-   * the package calls it.
+   * TEST-ONLY SEAM (issue #14), not for production callers: how many onChange listeners are
+   * registered, so that test/console-api.test.ts can show that a stopped config node removed its
+   * own. Nothing in the package calls it.
    */
   changeListenerCountForTests(): number {
     return this.listeners.size;
