@@ -345,12 +345,14 @@ export class TerminalClient {
   }
 
   /**
-   * TEST-ONLY SEAM (issue #14), not for production callers: how many onActivity and onReadiness
-   * listeners are registered, so that test/console-api.test.ts can show that a stopped config node
-   * removed the listeners it added to a client it shared. Nothing in the package calls it.
+   * TEST-ONLY SEAM (issue #14), not for production callers: how many onActivity, onReadiness and
+   * onConnectionState listeners are registered, so that test/console-api.test.ts can show that a
+   * stopped config node removed the listeners it added to a client it shared, and
+   * test/faults-node-red.test.ts that redeploying action nodes leaves a shared client with the
+   * listeners it had. Nothing in the package calls it.
    */
-  listenerCountsForTests(): { readonly activity: number; readonly readiness: number } {
-    return { activity: this.activityListeners.size, readiness: this.readinessListeners.size };
+  listenerCountsForTests(): { readonly activity: number; readonly readiness: number; readonly connectionState: number } {
+    return { activity: this.activityListeners.size, readiness: this.readinessListeners.size, connectionState: this.stateListeners.size };
   }
 
   /** Resolves once nothing holds the terminal: no request open or waiting, no late answer awaited. */

@@ -329,7 +329,8 @@ export class Journal implements JournalContent {
   /**
    * TEST-ONLY SEAM (issue #14), not for production callers: how many onChange listeners are
    * registered, so that test/console-api.test.ts can show that a stopped config node removed its
-   * own. Nothing in the package calls it.
+   * own, and test/faults-node-red.test.ts that redeploying action nodes leaves a shared journal
+   * with the listeners it had. Nothing in the package calls it.
    */
   changeListenerCountForTests(): number {
     return this.listeners.size;
