@@ -205,8 +205,11 @@ export type BeginResult = { readonly id: string; readonly refusal?: undefined } 
 export const DEFAULT_JOURNAL_MAX_BYTES = 1024 * 1024;
 /** myPOS cancels an uncompleted pre-authorization after 30 days; a day more covers clocks and zones. */
 export const DEFAULT_RETENTION_DAYS = 31;
-/** After a failed open, the next request tries again, at most this often. */
-const REOPEN_AFTER_MS = 5_000;
+/**
+ * After a failed open, the next request tries again, at most this often. Exported from this
+ * module (not from the package's index) for test/journal-processes.test.ts, which waits it out.
+ */
+export const REOPEN_AFTER_MS = 5_000;
 /** Entries encoded between two turns of the event loop when a new generation is written. */
 const SNAPSHOT_BATCH = 2_000;
 
