@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import type { Connection, ErrorCode, Outcome, SimulatorBehaviour, Transport } from '../src';
 import type { ClientStepForTests } from '../src/client/terminal-client';
+import type { JournalStepForTests } from '../src/journal/journal';
 import type { NodeStatus } from '../nodes/node-red';
 import { waitFor } from './support/wait';
 import { deploy, expectError, expectNodeRedUp, expectOk, expectStillWorks, invoice, oneOutput, simulator, useRobustnessRuntime, warnings, watchStatus } from './support/robustness-runtime';
@@ -21,30 +22,51 @@ interface Ctx extends Deployed {
   undo?: Undo;
 }
 
+/** How an injected step fails, given its name: it throws, or it returns a rejected promise. */
+type Failing = (name: string) => unknown;
+const throws: Failing = (name) => {
+  throw new Error(`injected: ${name} threw`);
+};
+const rejects: Failing = (name) => Promise.reject(new Error(`injected: ${name} rejected`));
+
+/** A step named `name` that records its calls in `calls` and fails as `fails` says. */
+const failingStep =
+  (name: string, fails: Failing, calls: unknown[][]) =>
+  (...args: unknown[]): unknown => {
+    calls.push(args);
+    return fails(name);
+  };
+
 /**
- * An injection for CASES: for one case, target(ctx)[method] records its calls and throws, or
- * returns a rejected promise. Returns the undo, carrying the calls.
+ * An injection for CASES, for a property of a Node-RED node of the flow: the config node's
+ * `submit` (TerminalConfigNode.submit, how the action nodes hand it a request) or the pay node's
+ * `warn` (Node-RED's). For one case, target(ctx)[method] records its calls and fails as `fails`
+ * says. Returns the undo, carrying the calls.
  */
-function replacing<T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string, fails: (name: string) => unknown): (ctx: Ctx) => Undo {
+function replacing<T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string, fails: Failing): (ctx: Ctx) => Undo {
   return (ctx) => {
     const target = pick(ctx);
     const own = Object.getOwnPropertyDescriptor(target, method);
     const calls: unknown[][] = [];
-    Object.assign(target, {
-      [method]: (...args: unknown[]) => {
-        calls.push(args);
-        return fails(method);
-      },
-    });
+    Object.assign(target, { [method]: failingStep(method, fails, calls) });
     const undo = () => (own ? Object.defineProperty(target, method, own) : Reflect.deleteProperty(target, method));
     return Object.assign(undo, { calls });
   };
 }
-const throwing = <T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string) =>
-  replacing(pick, method, (name) => {
-    throw new Error(`injected: ${name} threw`);
-  });
-const rejecting = <T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string) => replacing(pick, method, (name) => Promise.reject(new Error(`injected: ${name} rejected`)));
+const throwing = <T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string) => replacing(pick, method, throws);
+const rejecting = <T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string) => replacing(pick, method, rejects);
+
+/**
+ * The same for one of the journal's steps, through its test-only seam
+ * (Journal.replaceStepForTests): the step records its calls and fails as `fails` says.
+ */
+const journalStep =
+  (step: JournalStepForTests, fails: Failing) =>
+  ({ journal }: Ctx): Undo => {
+    const calls: unknown[][] = [];
+    const undo = journal.replaceStepForTests(step, () => failingStep(step, fails, calls));
+    return Object.assign(undo, { calls });
+  };
 
 /**
  * The same for one of the client's internal steps, through its test-only seam
@@ -54,10 +76,7 @@ const throwingStep =
   (step: ClientStepForTests) =>
   ({ client }: Ctx): Undo => {
     const calls: unknown[][] = [];
-    const undo = client.replaceStepForTests(step, () => (...args: unknown[]) => {
-      calls.push(args);
-      throw new Error(`injected: ${step} threw`);
-    });
+    const undo = client.replaceStepForTests(step, () => failingStep(step, throws, calls));
     return Object.assign(undo, { calls });
   };
 
@@ -117,44 +136,44 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       },
       {
         name: 'journal.whenUsable throws synchronously',
-        inject: throwing(({ journal }) => journal, 'whenUsable'),
+        inject: journalStep('whenUsable', throws),
         expect: ['JOURNAL', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.whenUsable rejects',
-        inject: rejecting(({ journal }) => journal, 'whenUsable'),
+        inject: journalStep('whenUsable', rejects),
         expect: ['JOURNAL', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.refusal throws',
-        inject: throwing(({ journal }) => journal, 'refusal'),
+        inject: journalStep('refusal', throws),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.begin throws synchronously',
-        inject: throwing(({ journal }) => journal, 'begin'),
+        inject: journalStep('begin', throws),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.begin rejects',
-        inject: rejecting(({ journal }) => journal, 'begin'),
+        inject: journalStep('begin', rejects),
         expect: ['JOURNAL', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.end throws synchronously',
-        inject: throwing(({ journal }) => journal, 'end'),
+        inject: journalStep('end', throws),
         expect: 'OK',
         received: 1,
         check: ({ undo }) => assert.equal(undo.calls?.length, 1, 'journal.end was called (and threw)'),
       },
       {
         name: 'journal.end rejects',
-        inject: rejecting(({ journal }) => journal, 'end'),
+        inject: journalStep('end', rejects),
         expect: 'OK',
         received: 1,
         check: ({ undo }) => assert.equal(undo.calls?.length, 1, 'journal.end was called (and rejected)'),
@@ -163,7 +182,7 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         name: 'journal.late throws when the late answer arrives',
         config: LATE,
         sim: { delayMs: 1500 },
-        inject: throwing(({ journal }) => journal, 'late'),
+        inject: journalStep('late', throws),
         expect: ['TIMEOUT', 'unknown'],
         received: 1,
         check: async ({ undo, journal, client }, out) => {
