@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { TerminalClient, TcpTransport, TerminalSimulator } from '../src';
-import type { Connection, ConnectionHandlers, Readiness, SimulatorBehaviour, TerminalClientOptions, Transport } from '../src';
+import type { Connection, Readiness, SimulatorBehaviour, TerminalClientOptions } from '../src';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
 import { clientOptionsFromConfig, NUMBER_SETTINGS } from '../nodes/terminal-settings';
@@ -24,6 +24,7 @@ import { type DeployedNode, type FailureMessage, type ResultMessage, type Succes
 import { deployedConfigNode, statusNode, useInProcessNodeRed } from './support/in-process-node-red';
 import { delay as sleep, waitFor } from './support/wait';
 import { freePort } from './support/ports';
+import { PassThroughTransport } from './support/pass-through-transport';
 import { resources, expectResources, trackTimers } from './support/resources';
 import { terminalConfigNode } from './support/terminal-config';
 
@@ -71,17 +72,23 @@ interface HeldCheck {
   readonly signal: AbortSignal;
 }
 
+/** The client's transport, which the test made a PassThroughTransport (at construction, or through TerminalClient.replaceTransportForTests). */
+function passThroughOf(client: TerminalClient): PassThroughTransport {
+  const transport = client.transport;
+  assert.ok(transport instanceof PassThroughTransport, "the client's transport is a PassThroughTransport");
+  return transport;
+}
+
 /**
  * Makes the client's readiness checks slow, as on a slow network: the real TCP connect, then the
  * connection is held open for holdMs before the check gets it, unless the check is given up
  * (then it is closed at once). A request's own connections (the client is busy) pass unchanged.
- * `onHeld(check)` is told once a check's connection is open.
+ * `onHeld(check)` is told once a check's connection is open. The client's transport must be a
+ * PassThroughTransport: the hold is its connect.
  */
 function holdChecks(client: TerminalClient, holdMs: number, onHeld?: (check: HeldCheck) => void): HeldCheck[] {
-  const transport = client.transport;
-  const connect = transport.connect.bind(transport);
   const checks: HeldCheck[] = [];
-  transport.connect = (handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal) => {
+  passThroughOf(client).replaceConnect((connect) => (handlers, timeoutMs, signal) => {
     if (client.busy) return connect(handlers, timeoutMs, signal);
     assert.ok(signal, 'a check can be given up');
     const check: HeldCheck = { closedAt: undefined, cancelled: false, signal };
@@ -107,7 +114,7 @@ function holdChecks(client: TerminalClient, holdMs: number, onHeld?: (check: Hel
           onHeld?.(check);
         }),
     );
-  };
+  });
   return checks;
 }
 
@@ -239,7 +246,7 @@ describe('terminal readiness', function () {
     for (const phase of ['connecting', 'open']) {
       it(`a request arriving while a check connection is ${phase} goes ahead at once on its own connection, and succeeds (no BUSY)`, async function () {
         const { simulator, port } = await startSimulator();
-        const client = makeClient(port, { readinessCheckMs: 100 });
+        const client = makeClient(port, { readinessCheckMs: 100, transport: new PassThroughTransport(new TcpTransport({ host: HOST, port })) });
         let paying: Promise<ResultPayload> | undefined;
         let payAt = 0;
         const pay = () => {
@@ -250,12 +257,11 @@ describe('terminal readiness', function () {
         const checks = holdChecks(client, 1000, phase === 'open' ? pay : undefined);
         if (phase === 'connecting') {
           // Right after the check's connect() began: its socket is still connecting.
-          const connect = client.transport.connect;
-          client.transport.connect = (...args: Parameters<Transport['connect']>) => {
+          passThroughOf(client).replaceConnect((connect) => (...args) => {
             const attempt = connect(...args);
             if (!client.busy) queueMicrotask(pay);
             return attempt;
-          };
+          });
         }
         client.start();
         // waitFor awaits what its check returns: the request's promise, so this is the request's result.
@@ -325,7 +331,7 @@ describe('terminal readiness', function () {
 
     it('close() in the middle of a check closes its connection and leaves no timer; its listeners hear nothing more', async function () {
       const { simulator, port } = await startSimulator();
-      const client = new TerminalClient({ transport: new TcpTransport({ host: HOST, port }), readinessCheckMs: 50 });
+      const client = new TerminalClient({ transport: new PassThroughTransport(new TcpTransport({ host: HOST, port })), readinessCheckMs: 50 });
       let heard = 0;
       client.onReadiness(() => {
         heard += 1;
@@ -453,6 +459,8 @@ describe('terminal readiness', function () {
       const node = await deploy({ readinessCheck: '1' });
       const client = await deployedConfigNode().whenClient;
       assert.ok(client);
+      // The config node made the client: the hold goes in front of its transport through the client's test-only seam.
+      client.replaceTransportForTests((transport) => new PassThroughTransport(transport));
       let receivedAt: number | undefined;
       const checks = holdChecks(client, 1500, () => {
         if (receivedAt !== undefined) return;

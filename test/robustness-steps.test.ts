@@ -6,11 +6,13 @@
  * the node keeps working, and nothing escapes as an uncaughtException or unhandledRejection.
  */
 import assert from 'node:assert/strict';
-import type { Connection, ErrorCode, Outcome, SimulatorBehaviour, Transport } from '../src';
+import type { Connection, ErrorCode, Outcome, SimulatorBehaviour } from '../src';
 import type { ClientStepForTests } from '../src/client/terminal-client';
 import type { JournalStepForTests } from '../src/journal/journal';
 import type { NodeStatus } from '../nodes/node-red';
 import { waitFor } from './support/wait';
+import { PassThroughTransport } from './support/pass-through-transport';
+import type { Connect } from './support/pass-through-transport';
 import { deploy, expectError, expectNodeRedUp, expectOk, expectStillWorks, invoice, oneOutput, simulator, useRobustnessRuntime, warnings, watchStatus } from './support/robustness-runtime';
 import type { Deployed, Output } from './support/robustness-runtime';
 
@@ -79,6 +81,30 @@ const throwingStep =
     const undo = client.replaceStepForTests(step, () => failingStep(step, throws, calls));
     return Object.assign(undo, { calls });
   };
+
+/**
+ * The same for the transport of the config node's client: through the client's test-only seam
+ * (TerminalClient.replaceTransportForTests), a PassThroughTransport in front of its real
+ * TcpTransport, whose connect is what `replace` makes of the real one (handed the calls to record).
+ */
+const throughTransport =
+  (replace: (connect: Connect, calls: unknown[][]) => Connect) =>
+  ({ client }: Ctx): Undo => {
+    const calls: unknown[][] = [];
+    const undo = client.replaceTransportForTests((transport) => {
+      const through = new PassThroughTransport(transport);
+      through.replaceConnect((connect) => replace(connect, calls));
+      return through;
+    });
+    return Object.assign(undo, { calls });
+  };
+/** The transport's connect records its calls and fails as `fails` says. */
+const failingConnect = (fails: Failing) =>
+  throughTransport(
+    (_connect, calls) =>
+      (...args) =>
+        failingStep('connect', fails, calls)(...args) as Promise<Connection>,
+  );
 
 /** A case of CASES (see there). */
 interface Case {
@@ -197,32 +223,27 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       },
       {
         name: "the transport's connect throws synchronously",
-        inject: throwing(({ client }) => client.transport, 'connect'),
+        inject: failingConnect(throws),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: "the transport's connect rejects",
-        inject: rejecting(({ client }) => client.transport, 'connect'),
+        inject: failingConnect(rejects),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: "the connection's write throws",
-        inject: ({ client }) => {
-          const transport = client.transport;
-          const original = transport.connect;
-          transport.connect = async function (this: Transport, ...args: Parameters<Transport['connect']>): Promise<Connection> {
-            const connection = await original.apply(this, args);
-            return {
-              write() {
-                throw new Error('injected: write threw');
-              },
-              destroy: () => connection.destroy(),
-            };
+        inject: throughTransport((connect) => async (...args) => {
+          const connection = await connect(...args);
+          return {
+            write() {
+              throw new Error('injected: write threw');
+            },
+            destroy: () => connection.destroy(),
           };
-          return () => Reflect.deleteProperty(transport, 'connect');
-        },
+        }),
         // It was about to go on the wire: nobody can say it did not.
         expect: ['PROTOCOL', 'unknown'],
         received: 0,

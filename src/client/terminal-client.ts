@@ -216,7 +216,8 @@ interface Unsettled {
  * the link was replaced.
  */
 export class TerminalClient {
-  readonly transport: Transport;
+  /** The transport connections are opened with; replaced only through replaceTransportForTests. */
+  private transportNow: Transport;
   readonly connectionMode: ConnectionMode;
   readonly responseTimeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -259,7 +260,7 @@ export class TerminalClient {
   private lastContactAt = -Infinity;
 
   constructor(options: TerminalClientOptions) {
-    this.transport = options.transport;
+    this.transportNow = options.transport;
     this.connectionMode = options.connectionMode ?? (options.keepOpen ? 'keep-open' : DEFAULT_CONNECTION_MODE);
     if (!CONNECTION_MODES.includes(this.connectionMode)) throw new RangeError(`connectionMode must be one of ${CONNECTION_MODES.join(', ')}`);
     this.responseTimeoutMs = positive(options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS, 'responseTimeoutMs');
@@ -331,6 +332,11 @@ export class TerminalClient {
   start(): void {
     this.maintainLink();
     this.scheduleCheck();
+  }
+
+  /** How the client reaches the terminal (TerminalClientOptions.transport). */
+  get transport(): Transport {
+    return this.transportNow;
   }
 
   /** Whether the terminal can be reached, as last learnt from a request or a readiness check. */
@@ -1044,6 +1050,22 @@ export class TerminalClient {
     Object.defineProperty(this, step, { value: replace(original), writable: true, enumerable: true, configurable: true });
     return () => {
       Reflect.deleteProperty(this, step);
+    };
+  }
+
+  /**
+   * TEST-ONLY SEAM (issue #14), not for production callers: test/robustness-steps.test.ts and
+   * test/readiness.test.ts put a pass-through transport (test/support/pass-through-transport.ts)
+   * in front of the transport of a client a config node made, to make its connect or a
+   * connection's write fail, or to hold a readiness check's connection open. Puts what `replace`
+   * makes of the transport (it is handed the one in place) in its place, for the connections
+   * opened from now on; returns the undo.
+   */
+  replaceTransportForTests(replace: (transport: Transport) => Transport): () => void {
+    const original = this.transportNow;
+    this.transportNow = replace(original);
+    return () => {
+      this.transportNow = original;
     };
   }
 

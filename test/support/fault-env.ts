@@ -8,9 +8,10 @@ import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { SerialPort } from 'serialport';
 import { Journal, SerialTransport, TcpTransport, TerminalClient, TerminalSimulator } from '../../src';
-import type { ConnectionHandlers, ReceivedMessage, SimulatorBehaviour, TerminalClientOptions, Transport } from '../../src';
+import type { ReceivedMessage, SimulatorBehaviour, TerminalClientOptions } from '../../src';
 import type { JournalRecord } from '../../src/journal/record';
 import type { ReceivedRequest } from '../../src/protocol/request';
+import { PassThroughTransport } from './pass-through-transport';
 import { PtyPair } from './pty';
 import { delay as sleep, waitFor } from './wait';
 import { resources, baseline, expectResources } from './resources';
@@ -232,31 +233,6 @@ export async function tcpEnv({ clientOptions = {}, behaviour = {} }: EnvOptions 
   };
 }
 
-/** A transport that passes everything through, counting the bytes that reach the client. */
-class CountingTransport implements Transport {
-  bytesToClient = 0;
-
-  constructor(private readonly inner: Transport) {}
-
-  get description(): string {
-    return this.inner.description;
-  }
-
-  connect(handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal): ReturnType<Transport['connect']> {
-    return this.inner.connect(
-      {
-        data: (chunk) => {
-          this.bytesToClient += chunk.length;
-          handlers.data(chunk);
-        },
-        closed: (error) => handlers.closed(error),
-      },
-      timeoutMs,
-      signal,
-    );
-  }
-}
-
 export interface SerialEnv extends FaultEnv {
   readonly kind: 'serial';
   readonly pty: PtyPair;
@@ -307,7 +283,7 @@ export async function serialEnv({ clientOptions = {}, behaviour = {} }: EnvOptio
   const dir = tempDir('mypos-faults-serial-');
   const journalFile = path.join(dir, 'terminal.jsonl');
   const journal = new Journal(journalFile);
-  const transport = new CountingTransport(new SerialTransport({ path: pty.nodeSide }));
+  const transport = new PassThroughTransport(new SerialTransport({ path: pty.nodeSide }));
   const client = new TerminalClient({
     transport,
     keepOpen: true,
