@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { TerminalClient, TcpTransport, TerminalSimulator } from '../src';
-import type { Connection, Readiness, SimulatorBehaviour, TerminalClientOptions } from '../src';
+import type { Connection, Readiness } from '../src';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
 import { clientOptionsFromConfig, NUMBER_SETTINGS } from '../nodes/terminal-settings';
@@ -24,12 +24,11 @@ import { type DeployedNode, type FailureMessage, type ResultMessage, type Succes
 import { deployedConfigNode, statusNode, useInProcessNodeRed } from './support/in-process-node-red';
 import { delay as sleep, waitFor } from './support/wait';
 import { freePort } from './support/ports';
+import { HOST, checkLeaksAroundEachTest, makeClient, startSimulator } from './support/client-harness';
 import { PassThroughTransport } from './support/pass-through-transport';
 import { resources, expectResources, trackTimers } from './support/resources';
 import { terminalConfigNode } from './support/terminal-config';
 
-const HOST = '127.0.0.1';
-const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'];
 /** How late a check may come after its interval on a busy 2-core machine. */
 const CLIENT_MARGIN_MS = 400;
 const NODE_MARGIN_MS = 700;
@@ -120,38 +119,22 @@ function holdChecks(client: TerminalClient, holdMs: number, onHeld?: (check: Hel
 
 describe('terminal readiness', function () {
   describe('TerminalClient over TCP (simulator on 127.0.0.1)', function () {
-    let cleanups: (() => unknown)[];
-    let before: ReturnType<typeof resources>;
+    // The clients' harness: what a test starts (startSimulator, makeClient) is closed after it, and
+    // no socket, server or timer may be left (test/support/client-harness.ts).
+    checkLeaksAroundEachTest();
     let timers: ReturnType<typeof trackTimers>;
 
-    beforeEach(async function () {
-      cleanups = [];
-      await sleep(10);
-      before = resources(WATCHED);
+    beforeEach(function () {
       timers = trackTimers();
     });
 
-    afterEach(async function () {
-      for (const cleanup of cleanups.reverse()) await cleanup();
-      await expectResources(before, 'after the test');
-      // Unref'd timers do not show among the active resources: the watch sees them.
+    // After the harness's own check (hooks run in the order they were added): unref'd timers do
+    // not show among the active resources, and a readiness check's timer is unref'd; the watch sees them.
+    afterEach(function () {
       const left = timers.pending(CLIENT_FILES);
       timers.stop();
       assert.deepEqual(left, [], 'timers of the client left behind');
     });
-
-    async function startSimulator(behaviour: SimulatorBehaviour = {}, port = 0): Promise<{ simulator: TerminalSimulator; port: number }> {
-      const simulator = new TerminalSimulator({ behaviour });
-      const listening = await simulator.listen(port, HOST);
-      cleanups.push(() => simulator.close());
-      return { simulator, port: listening };
-    }
-
-    function makeClient(port: number, options: Partial<TerminalClientOptions> = {}): TerminalClient {
-      const client = new TerminalClient({ transport: new TcpTransport({ host: HOST, port }), responseTimeoutMs: 5000, connectTimeoutMs: 2000, ...options });
-      cleanups.push(() => client.close());
-      return client;
-    }
 
     it('is off by default: no connection is ever opened while idle, and readiness stays unknown', async function () {
       const { simulator, port } = await startSimulator();
