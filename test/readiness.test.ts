@@ -40,10 +40,9 @@ const CLIENT_FILES = /[\\/]src[\\/](client|transport)[\\/]/;
 /** Times (performance.now()) at which the simulator accepted each connection, in connectionLog's order. */
 function watchConnections(simulator: TerminalSimulator): number[] {
   const times: number[] = [];
-  const serve = simulator.serve.bind(simulator);
-  simulator.serve = (stream) => {
+  // Through the simulator's test-only hook, as each connection is about to be served.
+  simulator.hooksForTests.serving = () => {
     times.push(performance.now());
-    serve(stream);
   };
   return times;
 }

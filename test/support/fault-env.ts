@@ -190,13 +190,12 @@ export async function tcpEnv({ clientOptions = {}, behaviour = {} }: EnvOptions 
   const simulator = log.attach(new TerminalSimulator({ behaviour }));
   const port = await simulator.listen(0, HOST);
   let accepted = 0;
-  const serve = simulator.serve.bind(simulator);
-  simulator.serve = (stream) => {
+  // Through the simulator's test-only hook, as each connection is about to be served.
+  simulator.hooksForTests.serving = (stream) => {
     accepted += 1;
     // Every write goes out at once: `bytewise` then really arrives in one-byte pieces, and the two
     // copies of `twice` back to back (a repeat that comes later is the `repeatsAfterMs` fault).
     (stream as Socket).setNoDelay(true);
-    serve(stream);
   };
   const dir = tempDir('mypos-faults-');
   const journalFile = path.join(dir, 'terminal.jsonl');
@@ -256,8 +255,8 @@ export async function serialEnv({ clientOptions = {}, behaviour = {} }: EnvOptio
   const ports: SerialPort[] = [];
   const newSimulator = async (): Promise<TerminalSimulator> => {
     const simulator = log.attach(new TerminalSimulator({ behaviour }));
-    const serve = simulator.serve.bind(simulator);
-    simulator.serve = (stream) => {
+    // Through the simulator's test-only hook, as the link is about to be served.
+    simulator.hooksForTests.serving = (stream) => {
       // serveSerial serves a SerialPort.
       const port = stream as SerialPort;
       ports.push(port);
@@ -271,7 +270,6 @@ export async function serialEnv({ clientOptions = {}, behaviour = {} }: EnvOptio
           port.close(() => undefined);
         }
       });
-      serve(port);
     };
     await simulator.serveSerial(pty.terminalSide);
     simulators.push(simulator);
