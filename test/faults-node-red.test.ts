@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
-import { Journal, TerminalClient } from '../src';
-import type { ConnectionState, TransactionResult } from '../src';
+import type { TransactionResult } from '../src';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
 import type { ResourceCounts } from './support/resources';
@@ -29,39 +28,6 @@ interface SentByNode {
   readonly id: unknown;
   readonly output: 1 | 2;
   readonly payload: unknown;
-}
-
-/**
- * Listeners registered on journals and clients through their public `onChange` and
- * `onConnectionState` and not stopped since, counted per object while this watch is on (it wraps
- * the two methods on the prototypes until `stop()`).
- */
-function watchRegistrations(): { count(owner: object): number; stop(): void } {
-  const live = new Map<object, Set<unknown>>();
-  const track = (owner: object, listener: unknown, stop: () => void): (() => void) => {
-    const set = live.get(owner) ?? new Set<unknown>();
-    live.set(owner, set);
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      stop();
-    };
-  };
-  const { onChange } = Journal.prototype;
-  const { onConnectionState } = TerminalClient.prototype;
-  Journal.prototype.onChange = function (this: Journal, listener: () => void) {
-    return track(this, listener, onChange.call(this, listener));
-  };
-  TerminalClient.prototype.onConnectionState = function (this: TerminalClient, listener: (state: ConnectionState) => void) {
-    return track(this, listener, onConnectionState.call(this, listener));
-  };
-  return {
-    count: (owner) => live.get(owner)?.size ?? 0,
-    stop() {
-      Journal.prototype.onChange = onChange;
-      TerminalClient.prototype.onConnectionState = onConnectionState;
-    },
-  };
 }
 
 describe('faults: the pay node in Node-RED (one output per input, nothing left behind)', function () {
@@ -192,29 +158,25 @@ describe('faults: the pay node in Node-RED (one output per input, nothing left b
   });
 
   it('redeploying the pay node 10 times under faults leaves the shared journal and client with the same listeners', async () => {
-    // The listeners the action nodes register on the shared objects, through their public methods.
-    const registrations = watchRegistrations();
-    try {
-      await helper.load([terminalNode, actionNodes], flow(e.port));
-      const config = deployedConfigNode();
-      const client = await config.whenClient;
-      const { journal } = config;
-      assert.ok(client && journal, 'the config node has its client and journal');
-      const listeners = () => ({ journal: registrations.count(journal), client: registrations.count(client) });
-      const start = listeners();
-      const faults: FaultCase['fault'][] = [{ fault: 'garbage' }, { fault: 'drop' }, { fault: 'twice' }, { fault: 'halfway' }, {}];
-      for (let round = 0; round < 10; round++) {
-        await helper.setFlows(flow(e.port, `pay node ${round}`), 'nodes');
-        assert.equal(helper.getNode('cfg'), config, 'the config node was not restarted');
-        watchPayNode();
-        e.simulator.nextBehaviours.push(faults[round % faults.length]);
-        await runMessage(FIELDS.pay());
-      }
-      assert.deepEqual(listeners(), start);
-      await assertOneOutputEach();
-      assert.equal(sentByNode.length, 10);
-    } finally {
-      registrations.stop();
+    await helper.load([terminalNode, actionNodes], flow(e.port));
+    const config = deployedConfigNode();
+    const client = await config.whenClient;
+    const { journal } = config;
+    assert.ok(client && journal, 'the config node has its client and journal');
+    // The listeners registered on the shared objects (onChange, onConnectionState), counted through
+    // their test-only seams (Journal.changeListenerCountForTests, TerminalClient.listenerCountsForTests).
+    const listeners = () => ({ journal: journal.changeListenerCountForTests(), client: client.listenerCountsForTests().connectionState });
+    const start = listeners();
+    const faults: FaultCase['fault'][] = [{ fault: 'garbage' }, { fault: 'drop' }, { fault: 'twice' }, { fault: 'halfway' }, {}];
+    for (let round = 0; round < 10; round++) {
+      await helper.setFlows(flow(e.port, `pay node ${round}`), 'nodes');
+      assert.equal(helper.getNode('cfg'), config, 'the config node was not restarted');
+      watchPayNode();
+      e.simulator.nextBehaviours.push(faults[round % faults.length]);
+      await runMessage(FIELDS.pay());
     }
+    assert.deepEqual(listeners(), start);
+    await assertOneOutputEach();
+    assert.equal(sentByNode.length, 10);
   });
 });

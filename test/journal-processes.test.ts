@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TerminalSimulator } from '../src';
 import type { TransactionResult } from '../src';
+import { REOPEN_AFTER_MS } from '../src/journal/journal';
 import { startPaymentNodeRed } from './support/payment-node-red';
 import { typeScriptChild } from './support/typescript-child';
 import { delay, waitFor } from './support/wait';
@@ -36,8 +37,6 @@ interface Exit {
   readonly ms: number;
 }
 
-/** The journal retries a failed open on the next request, at most this often (journal.ts). */
-const REOPEN_AFTER_MS = 5000;
 /** Node-RED gives up waiting for nodes to close after this long. */
 const NODE_RED_CLOSE_TIMEOUT_MS = 15000;
 

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { TerminalClient, TcpTransport, TerminalSimulator } from '../src';
-import type { Connection, ConnectionHandlers, Readiness, SimulatorBehaviour, TerminalClientOptions, Transport } from '../src';
+import type { Connection, Readiness } from '../src';
 import terminalNode from '../nodes/mypos-terminal';
 import actionNodes from '../nodes/mypos-actions';
 import { clientOptionsFromConfig, NUMBER_SETTINGS } from '../nodes/terminal-settings';
@@ -24,11 +24,11 @@ import { type DeployedNode, type FailureMessage, type ResultMessage, type Succes
 import { deployedConfigNode, statusNode, useInProcessNodeRed } from './support/in-process-node-red';
 import { delay as sleep, waitFor } from './support/wait';
 import { freePort } from './support/ports';
+import { HOST, checkLeaksAroundEachTest, makeClient, startSimulator } from './support/client-harness';
+import { PassThroughTransport } from './support/pass-through-transport';
 import { resources, expectResources, trackTimers } from './support/resources';
 import { terminalConfigNode } from './support/terminal-config';
 
-const HOST = '127.0.0.1';
-const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'];
 /** How late a check may come after its interval on a busy 2-core machine. */
 const CLIENT_MARGIN_MS = 400;
 const NODE_MARGIN_MS = 700;
@@ -40,10 +40,9 @@ const CLIENT_FILES = /[\\/]src[\\/](client|transport)[\\/]/;
 /** Times (performance.now()) at which the simulator accepted each connection, in connectionLog's order. */
 function watchConnections(simulator: TerminalSimulator): number[] {
   const times: number[] = [];
-  const serve = simulator.serve.bind(simulator);
-  simulator.serve = (stream) => {
+  // Through the simulator's test-only hook, as each connection is about to be served.
+  simulator.hooksForTests.serving = () => {
     times.push(performance.now());
-    serve(stream);
   };
   return times;
 }
@@ -71,17 +70,23 @@ interface HeldCheck {
   readonly signal: AbortSignal;
 }
 
+/** The client's transport, which the test made a PassThroughTransport (at construction, or through TerminalClient.replaceTransportForTests). */
+function passThroughOf(client: TerminalClient): PassThroughTransport {
+  const transport = client.transport;
+  assert.ok(transport instanceof PassThroughTransport, "the client's transport is a PassThroughTransport");
+  return transport;
+}
+
 /**
  * Makes the client's readiness checks slow, as on a slow network: the real TCP connect, then the
  * connection is held open for holdMs before the check gets it, unless the check is given up
  * (then it is closed at once). A request's own connections (the client is busy) pass unchanged.
- * `onHeld(check)` is told once a check's connection is open.
+ * `onHeld(check)` is told once a check's connection is open. The client's transport must be a
+ * PassThroughTransport: the hold is its connect.
  */
 function holdChecks(client: TerminalClient, holdMs: number, onHeld?: (check: HeldCheck) => void): HeldCheck[] {
-  const transport = client.transport;
-  const connect = transport.connect.bind(transport);
   const checks: HeldCheck[] = [];
-  transport.connect = (handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal) => {
+  passThroughOf(client).replaceConnect((connect) => (handlers, timeoutMs, signal) => {
     if (client.busy) return connect(handlers, timeoutMs, signal);
     assert.ok(signal, 'a check can be given up');
     const check: HeldCheck = { closedAt: undefined, cancelled: false, signal };
@@ -107,44 +112,28 @@ function holdChecks(client: TerminalClient, holdMs: number, onHeld?: (check: Hel
           onHeld?.(check);
         }),
     );
-  };
+  });
   return checks;
 }
 
 describe('terminal readiness', function () {
   describe('TerminalClient over TCP (simulator on 127.0.0.1)', function () {
-    let cleanups: (() => unknown)[];
-    let before: ReturnType<typeof resources>;
+    // The clients' harness: what a test starts (startSimulator, makeClient) is closed after it, and
+    // no socket, server or timer may be left (test/support/client-harness.ts).
+    checkLeaksAroundEachTest();
     let timers: ReturnType<typeof trackTimers>;
 
-    beforeEach(async function () {
-      cleanups = [];
-      await sleep(10);
-      before = resources(WATCHED);
+    beforeEach(function () {
       timers = trackTimers();
     });
 
-    afterEach(async function () {
-      for (const cleanup of cleanups.reverse()) await cleanup();
-      await expectResources(before, 'after the test');
-      // Unref'd timers do not show among the active resources: the watch sees them.
+    // After the harness's own check (hooks run in the order they were added): unref'd timers do
+    // not show among the active resources, and a readiness check's timer is unref'd; the watch sees them.
+    afterEach(function () {
       const left = timers.pending(CLIENT_FILES);
       timers.stop();
       assert.deepEqual(left, [], 'timers of the client left behind');
     });
-
-    async function startSimulator(behaviour: SimulatorBehaviour = {}, port = 0): Promise<{ simulator: TerminalSimulator; port: number }> {
-      const simulator = new TerminalSimulator({ behaviour });
-      const listening = await simulator.listen(port, HOST);
-      cleanups.push(() => simulator.close());
-      return { simulator, port: listening };
-    }
-
-    function makeClient(port: number, options: Partial<TerminalClientOptions> = {}): TerminalClient {
-      const client = new TerminalClient({ transport: new TcpTransport({ host: HOST, port }), responseTimeoutMs: 5000, connectTimeoutMs: 2000, ...options });
-      cleanups.push(() => client.close());
-      return client;
-    }
 
     it('is off by default: no connection is ever opened while idle, and readiness stays unknown', async function () {
       const { simulator, port } = await startSimulator();
@@ -239,7 +228,7 @@ describe('terminal readiness', function () {
     for (const phase of ['connecting', 'open']) {
       it(`a request arriving while a check connection is ${phase} goes ahead at once on its own connection, and succeeds (no BUSY)`, async function () {
         const { simulator, port } = await startSimulator();
-        const client = makeClient(port, { readinessCheckMs: 100 });
+        const client = makeClient(port, { readinessCheckMs: 100, transport: new PassThroughTransport(new TcpTransport({ host: HOST, port })) });
         let paying: Promise<ResultPayload> | undefined;
         let payAt = 0;
         const pay = () => {
@@ -250,12 +239,11 @@ describe('terminal readiness', function () {
         const checks = holdChecks(client, 1000, phase === 'open' ? pay : undefined);
         if (phase === 'connecting') {
           // Right after the check's connect() began: its socket is still connecting.
-          const connect = client.transport.connect;
-          client.transport.connect = (...args: Parameters<Transport['connect']>) => {
+          passThroughOf(client).replaceConnect((connect) => (...args) => {
             const attempt = connect(...args);
             if (!client.busy) queueMicrotask(pay);
             return attempt;
-          };
+          });
         }
         client.start();
         // waitFor awaits what its check returns: the request's promise, so this is the request's result.
@@ -325,7 +313,7 @@ describe('terminal readiness', function () {
 
     it('close() in the middle of a check closes its connection and leaves no timer; its listeners hear nothing more', async function () {
       const { simulator, port } = await startSimulator();
-      const client = new TerminalClient({ transport: new TcpTransport({ host: HOST, port }), readinessCheckMs: 50 });
+      const client = new TerminalClient({ transport: new PassThroughTransport(new TcpTransport({ host: HOST, port })), readinessCheckMs: 50 });
       let heard = 0;
       client.onReadiness(() => {
         heard += 1;
@@ -453,6 +441,8 @@ describe('terminal readiness', function () {
       const node = await deploy({ readinessCheck: '1' });
       const client = await deployedConfigNode().whenClient;
       assert.ok(client);
+      // The config node made the client: the hold goes in front of its transport through the client's test-only seam.
+      client.replaceTransportForTests((transport) => new PassThroughTransport(transport));
       let receivedAt: number | undefined;
       const checks = holdChecks(client, 1500, () => {
         if (receivedAt !== undefined) return;

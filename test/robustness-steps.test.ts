@@ -6,10 +6,13 @@
  * the node keeps working, and nothing escapes as an uncaughtException or unhandledRejection.
  */
 import assert from 'node:assert/strict';
-import type { Connection, ErrorCode, Outcome, SimulatorBehaviour, Transport } from '../src';
+import type { Connection, ErrorCode, Outcome, SimulatorBehaviour } from '../src';
 import type { ClientStepForTests } from '../src/client/terminal-client';
+import type { JournalStepForTests } from '../src/journal/journal';
 import type { NodeStatus } from '../nodes/node-red';
 import { waitFor } from './support/wait';
+import { PassThroughTransport } from './support/pass-through-transport';
+import type { Connect } from './support/pass-through-transport';
 import { deploy, expectError, expectNodeRedUp, expectOk, expectStillWorks, invoice, oneOutput, simulator, useRobustnessRuntime, warnings, watchStatus } from './support/robustness-runtime';
 import type { Deployed, Output } from './support/robustness-runtime';
 
@@ -21,30 +24,51 @@ interface Ctx extends Deployed {
   undo?: Undo;
 }
 
+/** How an injected step fails, given its name: it throws, or it returns a rejected promise. */
+type Failing = (name: string) => unknown;
+const throws: Failing = (name) => {
+  throw new Error(`injected: ${name} threw`);
+};
+const rejects: Failing = (name) => Promise.reject(new Error(`injected: ${name} rejected`));
+
+/** A step named `name` that records its calls in `calls` and fails as `fails` says. */
+const failingStep =
+  (name: string, fails: Failing, calls: unknown[][]) =>
+  (...args: unknown[]): unknown => {
+    calls.push(args);
+    return fails(name);
+  };
+
 /**
- * An injection for CASES: for one case, target(ctx)[method] records its calls and throws, or
- * returns a rejected promise. Returns the undo, carrying the calls.
+ * An injection for CASES, for a property of a Node-RED node of the flow: the config node's
+ * `submit` (TerminalConfigNode.submit, how the action nodes hand it a request) or the pay node's
+ * `warn` (Node-RED's). For one case, target(ctx)[method] records its calls and fails as `fails`
+ * says. Returns the undo, carrying the calls.
  */
-function replacing<T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string, fails: (name: string) => unknown): (ctx: Ctx) => Undo {
+function replacing<T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string, fails: Failing): (ctx: Ctx) => Undo {
   return (ctx) => {
     const target = pick(ctx);
     const own = Object.getOwnPropertyDescriptor(target, method);
     const calls: unknown[][] = [];
-    Object.assign(target, {
-      [method]: (...args: unknown[]) => {
-        calls.push(args);
-        return fails(method);
-      },
-    });
+    Object.assign(target, { [method]: failingStep(method, fails, calls) });
     const undo = () => (own ? Object.defineProperty(target, method, own) : Reflect.deleteProperty(target, method));
     return Object.assign(undo, { calls });
   };
 }
-const throwing = <T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string) =>
-  replacing(pick, method, (name) => {
-    throw new Error(`injected: ${name} threw`);
-  });
-const rejecting = <T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string) => replacing(pick, method, (name) => Promise.reject(new Error(`injected: ${name} rejected`)));
+const throwing = <T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string) => replacing(pick, method, throws);
+const rejecting = <T extends object>(pick: (ctx: Ctx) => T, method: keyof T & string) => replacing(pick, method, rejects);
+
+/**
+ * The same for one of the journal's steps, through its test-only seam
+ * (Journal.replaceStepForTests): the step records its calls and fails as `fails` says.
+ */
+const journalStep =
+  (step: JournalStepForTests, fails: Failing) =>
+  ({ journal }: Ctx): Undo => {
+    const calls: unknown[][] = [];
+    const undo = journal.replaceStepForTests(step, () => failingStep(step, fails, calls));
+    return Object.assign(undo, { calls });
+  };
 
 /**
  * The same for one of the client's internal steps, through its test-only seam
@@ -54,12 +78,33 @@ const throwingStep =
   (step: ClientStepForTests) =>
   ({ client }: Ctx): Undo => {
     const calls: unknown[][] = [];
-    const undo = client.replaceStepForTests(step, () => (...args: unknown[]) => {
-      calls.push(args);
-      throw new Error(`injected: ${step} threw`);
+    const undo = client.replaceStepForTests(step, () => failingStep(step, throws, calls));
+    return Object.assign(undo, { calls });
+  };
+
+/**
+ * The same for the transport of the config node's client: through the client's test-only seam
+ * (TerminalClient.replaceTransportForTests), a PassThroughTransport in front of its real
+ * TcpTransport, whose connect is what `replace` makes of the real one (handed the calls to record).
+ */
+const throughTransport =
+  (replace: (connect: Connect, calls: unknown[][]) => Connect) =>
+  ({ client }: Ctx): Undo => {
+    const calls: unknown[][] = [];
+    const undo = client.replaceTransportForTests((transport) => {
+      const through = new PassThroughTransport(transport);
+      through.replaceConnect((connect) => replace(connect, calls));
+      return through;
     });
     return Object.assign(undo, { calls });
   };
+/** The transport's connect records its calls and fails as `fails` says. */
+const failingConnect = (fails: Failing) =>
+  throughTransport(
+    (_connect, calls) =>
+      (...args) =>
+        failingStep('connect', fails, calls)(...args) as Promise<Connection>,
+  );
 
 /** A case of CASES (see there). */
 interface Case {
@@ -117,44 +162,44 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       },
       {
         name: 'journal.whenUsable throws synchronously',
-        inject: throwing(({ journal }) => journal, 'whenUsable'),
+        inject: journalStep('whenUsable', throws),
         expect: ['JOURNAL', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.whenUsable rejects',
-        inject: rejecting(({ journal }) => journal, 'whenUsable'),
+        inject: journalStep('whenUsable', rejects),
         expect: ['JOURNAL', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.refusal throws',
-        inject: throwing(({ journal }) => journal, 'refusal'),
+        inject: journalStep('refusal', throws),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.begin throws synchronously',
-        inject: throwing(({ journal }) => journal, 'begin'),
+        inject: journalStep('begin', throws),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.begin rejects',
-        inject: rejecting(({ journal }) => journal, 'begin'),
+        inject: journalStep('begin', rejects),
         expect: ['JOURNAL', 'not-sent'],
         received: 0,
       },
       {
         name: 'journal.end throws synchronously',
-        inject: throwing(({ journal }) => journal, 'end'),
+        inject: journalStep('end', throws),
         expect: 'OK',
         received: 1,
         check: ({ undo }) => assert.equal(undo.calls?.length, 1, 'journal.end was called (and threw)'),
       },
       {
         name: 'journal.end rejects',
-        inject: rejecting(({ journal }) => journal, 'end'),
+        inject: journalStep('end', rejects),
         expect: 'OK',
         received: 1,
         check: ({ undo }) => assert.equal(undo.calls?.length, 1, 'journal.end was called (and rejected)'),
@@ -163,7 +208,7 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
         name: 'journal.late throws when the late answer arrives',
         config: LATE,
         sim: { delayMs: 1500 },
-        inject: throwing(({ journal }) => journal, 'late'),
+        inject: journalStep('late', throws),
         expect: ['TIMEOUT', 'unknown'],
         received: 1,
         check: async ({ undo, journal, client }, out) => {
@@ -178,32 +223,27 @@ describe('robustness: the action nodes in Node-RED (simulator on 127.0.0.1)', fu
       },
       {
         name: "the transport's connect throws synchronously",
-        inject: throwing(({ client }) => client.transport, 'connect'),
+        inject: failingConnect(throws),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: "the transport's connect rejects",
-        inject: rejecting(({ client }) => client.transport, 'connect'),
+        inject: failingConnect(rejects),
         expect: ['CONNECT', 'not-sent'],
         received: 0,
       },
       {
         name: "the connection's write throws",
-        inject: ({ client }) => {
-          const transport = client.transport;
-          const original = transport.connect;
-          transport.connect = async function (this: Transport, ...args: Parameters<Transport['connect']>): Promise<Connection> {
-            const connection = await original.apply(this, args);
-            return {
-              write() {
-                throw new Error('injected: write threw');
-              },
-              destroy: () => connection.destroy(),
-            };
+        inject: throughTransport((connect) => async (...args) => {
+          const connection = await connect(...args);
+          return {
+            write() {
+              throw new Error('injected: write threw');
+            },
+            destroy: () => connection.destroy(),
           };
-          return () => Reflect.deleteProperty(transport, 'connect');
-        },
+        }),
         // It was about to go on the wire: nobody can say it did not.
         expect: ['PROTOCOL', 'unknown'],
         received: 0,

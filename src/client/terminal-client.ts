@@ -43,7 +43,10 @@ export type { TransactionPhase, TransactOptions, TransactionState } from './tran
 export type ConnectionMode = 'per-request' | 'reuse' | 'keep-open';
 export const CONNECTION_MODES: readonly ConnectionMode[] = ['per-request', 'reuse', 'keep-open'];
 
-/** Test-only seam: the internal steps of a client a test may make fail (TerminalClient.replaceStepForTests). */
+/**
+ * TEST-ONLY SEAM (issue #14), not for production callers: the internal steps of a client that
+ * test/robustness-steps.test.ts makes fail, through TerminalClient.replaceStepForTests.
+ */
 export type ClientStepForTests = 'endUnknown' | 'confirm' | 'onAnswer';
 
 export interface TerminalClientOptions {
@@ -213,7 +216,8 @@ interface Unsettled {
  * the link was replaced.
  */
 export class TerminalClient {
-  readonly transport: Transport;
+  /** The transport connections are opened with; replaced only through replaceTransportForTests. */
+  private transportNow: Transport;
   readonly connectionMode: ConnectionMode;
   readonly responseTimeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -256,7 +260,7 @@ export class TerminalClient {
   private lastContactAt = -Infinity;
 
   constructor(options: TerminalClientOptions) {
-    this.transport = options.transport;
+    this.transportNow = options.transport;
     this.connectionMode = options.connectionMode ?? (options.keepOpen ? 'keep-open' : DEFAULT_CONNECTION_MODE);
     if (!CONNECTION_MODES.includes(this.connectionMode)) throw new RangeError(`connectionMode must be one of ${CONNECTION_MODES.join(', ')}`);
     this.responseTimeoutMs = positive(options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS, 'responseTimeoutMs');
@@ -330,6 +334,11 @@ export class TerminalClient {
     this.scheduleCheck();
   }
 
+  /** How the client reaches the terminal (TerminalClientOptions.transport). */
+  get transport(): Transport {
+    return this.transportNow;
+  }
+
   /** Whether the terminal can be reached, as last learnt from a request or a readiness check. */
   get readiness(): Readiness {
     return this.readinessNow;
@@ -342,12 +351,14 @@ export class TerminalClient {
   }
 
   /**
-   * TEST-ONLY SEAM (issue #14), not part of the API: how many onActivity and onReadiness listeners
-   * are registered, so that test/console-api.test.ts can show that a stopped config node removed
-   * the listeners it added to a client it shared. Nothing in the package calls it.
+   * TEST-ONLY SEAM (issue #14), not for production callers: how many onActivity, onReadiness and
+   * onConnectionState listeners are registered, so that test/console-api.test.ts can show that a
+   * stopped config node removed the listeners it added to a client it shared, and
+   * test/faults-node-red.test.ts that redeploying action nodes leaves a shared client with the
+   * listeners it had. Nothing in the package calls it.
    */
-  listenerCountsForTests(): { readonly activity: number; readonly readiness: number } {
-    return { activity: this.activityListeners.size, readiness: this.readinessListeners.size };
+  listenerCountsForTests(): { readonly activity: number; readonly readiness: number; readonly connectionState: number } {
+    return { activity: this.activityListeners.size, readiness: this.readinessListeners.size, connectionState: this.stateListeners.size };
   }
 
   /** Resolves once nothing holds the terminal: no request open or waiting, no late answer awaited. */
@@ -1028,10 +1039,10 @@ export class TerminalClient {
   }
 
   /**
-   * Test-only seam, not part of the API: test/robustness-steps.test.ts makes these internal steps
-   * fail, in turn, on a running client, to show that every request still ends with exactly one
-   * result. Puts what `replace` makes of the step (it is handed the step itself, for this client)
-   * in its place on this client; returns the undo.
+   * TEST-ONLY SEAM (issue #14), not for production callers: test/robustness-steps.test.ts makes
+   * these internal steps fail, in turn, on a running client, to show that every request still
+   * ends with exactly one result. Puts what `replace` makes of the step (it is handed the step
+   * itself, for this client) in its place on this client; returns the undo.
    */
   replaceStepForTests(step: ClientStepForTests, replace: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
     const steps = TerminalClient.prototype;
@@ -1039,6 +1050,22 @@ export class TerminalClient {
     Object.defineProperty(this, step, { value: replace(original), writable: true, enumerable: true, configurable: true });
     return () => {
       Reflect.deleteProperty(this, step);
+    };
+  }
+
+  /**
+   * TEST-ONLY SEAM (issue #14), not for production callers: test/robustness-steps.test.ts and
+   * test/readiness.test.ts put a pass-through transport (test/support/pass-through-transport.ts)
+   * in front of the transport of a client a config node made, to make its connect or a
+   * connection's write fail, or to hold a readiness check's connection open. Puts what `replace`
+   * makes of the transport (it is handed the one in place) in its place, for the connections
+   * opened from now on; returns the undo.
+   */
+  replaceTransportForTests(replace: (transport: Transport) => Transport): () => void {
+    const original = this.transportNow;
+    this.transportNow = replace(original);
+    return () => {
+      this.transportNow = original;
     };
   }
 

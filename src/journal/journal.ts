@@ -202,11 +202,20 @@ export interface BeginOptions {
 
 export type BeginResult = { readonly id: string; readonly refusal?: undefined } | { readonly id?: undefined; readonly refusal: Refusal };
 
+/**
+ * TEST-ONLY SEAM (issue #14), not for production callers: the steps of a journal that
+ * test/robustness-steps.test.ts makes fail, through Journal.replaceStepForTests.
+ */
+export type JournalStepForTests = 'whenUsable' | 'refusal' | 'begin' | 'end' | 'late';
+
 export const DEFAULT_JOURNAL_MAX_BYTES = 1024 * 1024;
 /** myPOS cancels an uncompleted pre-authorization after 30 days; a day more covers clocks and zones. */
 export const DEFAULT_RETENTION_DAYS = 31;
-/** After a failed open, the next request tries again, at most this often. */
-const REOPEN_AFTER_MS = 5_000;
+/**
+ * After a failed open, the next request tries again, at most this often. Exported from this
+ * module (not from the package's index) for test/journal-processes.test.ts, which waits it out.
+ */
+export const REOPEN_AFTER_MS = 5_000;
 /** Entries encoded between two turns of the event loop when a new generation is written. */
 const SNAPSHOT_BATCH = 2_000;
 
@@ -327,9 +336,10 @@ export class Journal implements JournalContent {
   }
 
   /**
-   * TEST-ONLY SEAM (issue #14), not part of the API: how many onChange listeners are registered, so
-   * that test/console-api.test.ts can show that a stopped config node removed its own. Nothing in
-   * the package calls it.
+   * TEST-ONLY SEAM (issue #14), not for production callers: how many onChange listeners are
+   * registered, so that test/console-api.test.ts can show that a stopped config node removed its
+   * own, and test/faults-node-red.test.ts that redeploying action nodes leaves a shared journal
+   * with the listeners it had. Nothing in the package calls it.
    */
   changeListenerCountForTests(): number {
     return this.listeners.size;
@@ -632,6 +642,21 @@ export class Journal implements JournalContent {
    */
   setClockForTests(now: () => Date): void {
     this.now = now;
+  }
+
+  /**
+   * TEST-ONLY SEAM (issue #14), not for production callers: test/robustness-steps.test.ts makes
+   * these steps fail, in turn, on the journal of a running config node, to show that every
+   * request still ends with exactly one result. Puts what `replace` makes of the step (it is
+   * handed the step itself, for this journal) in its place on this journal; returns the undo.
+   */
+  replaceStepForTests(step: JournalStepForTests, replace: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
+    const steps = Journal.prototype;
+    const original = (...args: unknown[]): unknown => (steps[step] as (this: Journal, ...args: unknown[]) => unknown).apply(this, args);
+    Object.defineProperty(this, step, { value: replace(original), writable: true, enumerable: true, configurable: true });
+    return () => {
+      Reflect.deleteProperty(this, step);
+    };
   }
 
   /** JournalContent: every durable line up to `cut` of what is still needed, oldest first. */

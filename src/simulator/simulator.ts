@@ -67,7 +67,7 @@ export interface SimulatorConnection {
 }
 
 /**
- * TEST-ONLY SEAM (issue #14), not part of the documented API: how the tests, the soak and the
+ * TEST-ONLY SEAM (issue #14), not for production callers: how the tests, the soak and the
  * benchmark watch a simulator and steer it per request. Nothing in the package sets it.
  */
 export interface SimulatorHooksForTests {

@@ -61,12 +61,13 @@ export function checkLeaksAroundEachTest(): void {
   });
 }
 
-export async function startSimulator(behaviour: SimulatorBehaviour = {}): Promise<{ simulator: TerminalSimulator; port: number }> {
+/** The simulator on 127.0.0.1, closed after the test: on a port picked by the OS, or on `port` (one a stopped simulator used). */
+export async function startSimulator(behaviour: SimulatorBehaviour = {}, port = 0): Promise<{ simulator: TerminalSimulator; port: number }> {
   const simulator = new TerminalSimulator({ behaviour });
-  const port = await simulator.listen(0, HOST);
-  assert.equal(typeof port, 'number');
+  const listening = await simulator.listen(port, HOST);
+  assert.equal(typeof listening, 'number');
   cleanups.push(() => simulator.close());
-  return { simulator, port };
+  return { simulator, port: listening };
 }
 
 export function makeClient(port: number, options: Partial<TerminalClientOptions> = {}): TerminalClient {

@@ -8,9 +8,10 @@ import path from 'node:path';
 import type { Socket } from 'node:net';
 import type { SerialPort } from 'serialport';
 import { Journal, SerialTransport, TcpTransport, TerminalClient, TerminalSimulator } from '../../src';
-import type { ConnectionHandlers, ReceivedMessage, SimulatorBehaviour, TerminalClientOptions, Transport } from '../../src';
+import type { ReceivedMessage, SimulatorBehaviour, TerminalClientOptions } from '../../src';
 import type { JournalRecord } from '../../src/journal/record';
 import type { ReceivedRequest } from '../../src/protocol/request';
+import { PassThroughTransport } from './pass-through-transport';
 import { PtyPair } from './pty';
 import { delay as sleep, waitFor } from './wait';
 import { resources, baseline, expectResources } from './resources';
@@ -189,13 +190,12 @@ export async function tcpEnv({ clientOptions = {}, behaviour = {} }: EnvOptions 
   const simulator = log.attach(new TerminalSimulator({ behaviour }));
   const port = await simulator.listen(0, HOST);
   let accepted = 0;
-  const serve = simulator.serve.bind(simulator);
-  simulator.serve = (stream) => {
+  // Through the simulator's test-only hook, as each connection is about to be served.
+  simulator.hooksForTests.serving = (stream) => {
     accepted += 1;
     // Every write goes out at once: `bytewise` then really arrives in one-byte pieces, and the two
     // copies of `twice` back to back (a repeat that comes later is the `repeatsAfterMs` fault).
     (stream as Socket).setNoDelay(true);
-    serve(stream);
   };
   const dir = tempDir('mypos-faults-');
   const journalFile = path.join(dir, 'terminal.jsonl');
@@ -232,31 +232,6 @@ export async function tcpEnv({ clientOptions = {}, behaviour = {} }: EnvOptions 
   };
 }
 
-/** A transport that passes everything through, counting the bytes that reach the client. */
-class CountingTransport implements Transport {
-  bytesToClient = 0;
-
-  constructor(private readonly inner: Transport) {}
-
-  get description(): string {
-    return this.inner.description;
-  }
-
-  connect(handlers: ConnectionHandlers, timeoutMs: number, signal?: AbortSignal): ReturnType<Transport['connect']> {
-    return this.inner.connect(
-      {
-        data: (chunk) => {
-          this.bytesToClient += chunk.length;
-          handlers.data(chunk);
-        },
-        closed: (error) => handlers.closed(error),
-      },
-      timeoutMs,
-      signal,
-    );
-  }
-}
-
 export interface SerialEnv extends FaultEnv {
   readonly kind: 'serial';
   readonly pty: PtyPair;
@@ -280,8 +255,8 @@ export async function serialEnv({ clientOptions = {}, behaviour = {} }: EnvOptio
   const ports: SerialPort[] = [];
   const newSimulator = async (): Promise<TerminalSimulator> => {
     const simulator = log.attach(new TerminalSimulator({ behaviour }));
-    const serve = simulator.serve.bind(simulator);
-    simulator.serve = (stream) => {
+    // Through the simulator's test-only hook, as the link is about to be served.
+    simulator.hooksForTests.serving = (stream) => {
       // serveSerial serves a SerialPort.
       const port = stream as SerialPort;
       ports.push(port);
@@ -295,7 +270,6 @@ export async function serialEnv({ clientOptions = {}, behaviour = {} }: EnvOptio
           port.close(() => undefined);
         }
       });
-      serve(port);
     };
     await simulator.serveSerial(pty.terminalSide);
     simulators.push(simulator);
@@ -307,7 +281,7 @@ export async function serialEnv({ clientOptions = {}, behaviour = {} }: EnvOptio
   const dir = tempDir('mypos-faults-serial-');
   const journalFile = path.join(dir, 'terminal.jsonl');
   const journal = new Journal(journalFile);
-  const transport = new CountingTransport(new SerialTransport({ path: pty.nodeSide }));
+  const transport = new PassThroughTransport(new SerialTransport({ path: pty.nodeSide }));
   const client = new TerminalClient({
     transport,
     keepOpen: true,
