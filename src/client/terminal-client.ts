@@ -28,6 +28,7 @@ import {
 import type { BeginResult, Journal } from '../journal/journal';
 import { Connection, Transport } from '../transport/transport';
 import { Answer, ENDED, TransactOptions, Transaction } from './transaction';
+import { StepForTests, replaceStepOf } from '../test-seams';
 
 export type { TransactionPhase, TransactOptions, TransactionState } from './transaction';
 
@@ -1044,13 +1045,8 @@ export class TerminalClient {
    * ends with exactly one result. Puts what `replace` makes of the step (it is handed the step
    * itself, for this client) in its place on this client; returns the undo.
    */
-  replaceStepForTests(step: ClientStepForTests, replace: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
-    const steps = TerminalClient.prototype;
-    const original = (...args: unknown[]): unknown => (steps[step] as (this: TerminalClient, ...args: unknown[]) => unknown).apply(this, args);
-    Object.defineProperty(this, step, { value: replace(original), writable: true, enumerable: true, configurable: true });
-    return () => {
-      Reflect.deleteProperty(this, step);
-    };
+  replaceStepForTests(step: ClientStepForTests, replace: (original: StepForTests) => StepForTests): () => void {
+    return replaceStepOf(this, step, replace);
   }
 
   /**

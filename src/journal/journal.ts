@@ -19,6 +19,7 @@ import { JournalFileSystem, nodeFileSystem } from './file-system';
 import { DamagedLine, JournalContent, JournalFile, JournalUnavailableError, LoadedJournal, PendingLine } from './journal-file';
 import { FINDINGS, Finding, JOURNAL_FORMAT_VERSION, JournalOutcome, JournalRecord, encodeRecord } from './record';
 import { Timeline, TimelineSlot } from './timeline';
+import { StepForTests, replaceStepOf } from '../test-seams';
 
 export type { Finding, JournalOutcome, JournalRecord } from './record';
 export { FINDINGS } from './record';
@@ -650,13 +651,8 @@ export class Journal implements JournalContent {
    * request still ends with exactly one result. Puts what `replace` makes of the step (it is
    * handed the step itself, for this journal) in its place on this journal; returns the undo.
    */
-  replaceStepForTests(step: JournalStepForTests, replace: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): () => void {
-    const steps = Journal.prototype;
-    const original = (...args: unknown[]): unknown => (steps[step] as (this: Journal, ...args: unknown[]) => unknown).apply(this, args);
-    Object.defineProperty(this, step, { value: replace(original), writable: true, enumerable: true, configurable: true });
-    return () => {
-      Reflect.deleteProperty(this, step);
-    };
+  replaceStepForTests(step: JournalStepForTests, replace: (original: StepForTests) => StepForTests): () => void {
+    return replaceStepOf(this, step, replace);
   }
 
   /** JournalContent: every durable line up to `cut` of what is still needed, oldest first. */
